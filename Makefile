@@ -1,0 +1,41 @@
+# One entry point for everything CI runs: `make test` (alias `make check`).
+# It installs the Debian packages the real-server tests need (when it may), creates .venv,
+# installs the project with its dev extra, then runs format check, lint, type check and tests.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test check lint format system-deps venv bench clean
+
+test: system-deps venv lint
+	$(BIN)/pytest
+
+check: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+lint: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy harness probes results tests bench
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: venv
+	@for b in bench/bench_*.py; do $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

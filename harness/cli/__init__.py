@@ -1,0 +1,63 @@
+"""The ``kkik`` command.
+
+The language is settled before click builds the command tree (``--lang``, ``KKIK_LANG``, the
+config file's ``language``, else Swedish), so that help texts, click's own messages and our
+errors all come out in one language.
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.cli import click_sv
+from harness.cli.app import build_app
+from harness.cli.common import DEFAULT_CONFIG, EXIT_USAGE, CliContext, config_path_from_env
+from harness.i18n import DEFAULT_LANG, Lang, lang_from_env, parse_lang
+
+
+def choose_lang(argv: Sequence[str]) -> Lang:
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return parse_lang(argv[i + 1]) or DEFAULT_LANG
+        if arg.startswith("--lang="):
+            return parse_lang(arg.split("=", 1)[1]) or DEFAULT_LANG
+    from_env = lang_from_env()
+    if from_env:
+        return from_env
+    return _lang_from_config(argv) or DEFAULT_LANG
+
+
+def _lang_from_config(argv: Sequence[str]) -> Lang | None:
+    path = config_path_from_env() or DEFAULT_CONFIG
+    for i, arg in enumerate(argv):
+        if arg in {"--config", "-c"} and i + 1 < len(argv):
+            path = argv[i + 1]
+        elif arg.startswith("--config="):
+            path = arg.split("=", 1)[1]
+    try:
+        value = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("language")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return parse_lang(value) if isinstance(value, str) else None
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` and return its exit code (0 ok, 1 failure, 2 usage/config)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    lang = choose_lang(args)
+    click_sv.install(lang == "sv")
+    app = build_app(lang)
+    try:
+        app.main(args=args, prog_name="kkik", obj=CliContext(lang=lang), standalone_mode=True)
+    except SystemExit as exc:
+        if exc.code is None:
+            return 0
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,38 @@
+"""Build the command tree in the chosen language."""
+
+from __future__ import annotations
+
+import click
+
+from harness import __version__
+from harness.cli import calendar_cmd, config_cmd, db_cmd
+from harness.cli.common import CliContext, config_path_from_env
+from harness.i18n import Lang, Text
+
+HELP = Text(
+    "kkik-harness mäter kommunens tillgänglighet via e-post och telefon enligt KKiK:s mått.",
+    "kkik-harness measures a municipality's accessibility by e-mail and phone, the KKiK way.",
+)
+LANG_HELP = Text("Språk: sv (standard) eller en.", "Language: sv (default) or en.")
+CONFIG_HELP = Text(
+    "Konfigurationsfil (standard: $KKIK_CONFIG eller config.toml).",
+    "Configuration file (default: $KKIK_CONFIG or config.toml).",
+)
+
+
+def build_app(lang: Lang) -> click.Group:
+    @click.group(help=HELP(lang), context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(__version__, "--version", prog_name="kkik")
+    @click.option("--lang", type=click.Choice(["sv", "en"]), help=LANG_HELP(lang))
+    @click.option("-c", "--config", "config_path", metavar="PATH", help=CONFIG_HELP(lang))
+    @click.pass_context
+    def app(ctx: click.Context, lang: str | None, config_path: str | None) -> None:
+        # The language was already settled from argv before the tree was built.
+        del lang
+        obj = ctx.ensure_object(CliContext)
+        obj.config_path = config_path or config_path_from_env()
+
+    app.add_command(config_cmd.build(lang))
+    app.add_command(calendar_cmd.build(lang))
+    app.add_command(db_cmd.build(lang))
+    return app

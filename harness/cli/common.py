@@ -1,0 +1,64 @@
+"""What every command shares: the chosen language, the clock, and loading the config file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from harness.clock import Clock, SystemClock
+from harness.config import ConfigError, Settings, load_config
+from harness.config_messages import format_problem
+from harness.i18n import Lang, Text
+
+CONFIG_ENV = "KKIK_CONFIG"
+DEFAULT_CONFIG = "config.toml"
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+@dataclass
+class CliContext:
+    lang: Lang
+    config_path: str | None = None  # as given by --config or KKIK_CONFIG; None means default
+    clock: Clock = field(default_factory=SystemClock)
+
+    def t(self, text: Text, **fields: object) -> str:
+        return text(self.lang, **fields)
+
+    def settings(self, *, required: bool) -> tuple[Settings, Path | None]:
+        """Load the configuration, or exit 2 listing every problem.
+
+        With ``required=False`` a missing *default* file means built-in defaults; a file the
+        user named explicitly must always exist.
+        """
+        path = self.config_path or DEFAULT_CONFIG
+        if self.config_path is None and not required and not Path(path).exists():
+            return Settings(), None
+        try:
+            settings = load_config(path)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                click.echo(format_problem(problem, self.lang), err=True)
+            raise SystemExit(EXIT_USAGE) from None
+        return settings, Path(path).resolve().parent
+
+
+def state(ctx: click.Context) -> CliContext:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, CliContext)
+    return obj
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    click.echo(message, err=True)
+    raise SystemExit(code)
+
+
+def config_path_from_env() -> str | None:
+    return os.environ.get(CONFIG_ENV) or None

@@ -1,0 +1,1 @@
+"""Alembic migrations of the kkik-harness schema (run them with ``kkik db upgrade``)."""

@@ -1,0 +1,212 @@
+"""The tables: what a campaign planned, what each probe did, and the evidence it left.
+
+Evidence is stored as it arrived (raw mail, every Twilio callback) next to the fields parsed from
+it; scores are always recomputed from evidence, never stored, so changing a scoring setting or
+correcting a classification re-scores without touching what was observed. Every manual change
+writes an :class:`AuditEntry`.
+
+All timestamps use :class:`harness.db.UTCDateTime` and are passed in by callers from the injected
+clock or from the evidence itself; no column has a ``default_factory`` reading the wall clock.
+Enumerations are stored as short strings (not database enums) so migrations stay simple.
+
+This module deliberately has no ``from __future__ import annotations``: SQLModel needs the real
+annotations at class creation on Python 3.11.
+"""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from harness.db import UTCDateTime
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class ProbeState(StrEnum):
+    """Where a probe is in its life; see docs/architecture.md for the transitions."""
+
+    PLANNED = "planned"  # in the plan, not yet due or not yet claimed
+    SENDING = "sending"  # claimed by one runner; the question is going out
+    SENT = "sent"  # our server accepted the e-mail / the call was placed: evidence pending
+    COMPLETED = "completed"  # final evidence collected (answered, given up, call ended)
+    FAILED = "failed"  # harness fault: excluded from scoring and replaced
+    CANCELLED = "cancelled"  # withdrawn before it was sent
+
+
+class Classification(StrEnum):
+    HUMAN_REPLY = "human_reply"
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+    UNRELATED = "unrelated"
+
+
+# Named constraints, so that later migrations can alter them (SQLite batch mode needs names).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _utc(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class Campaign(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(200), unique=True)
+    year: int
+    edition: str = Field(default="2018", sa_type=String(10))
+    period_start: date
+    period_end: date
+    status: str = Field(default="draft", sa_type=String(20))
+    # The scenario as it was when the campaign was saved: what the plan was made from.
+    scenario: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class Target(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_id", "kommunkod"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    # SCB municipality code, always a 4-character string: "0180" is Stockholm, never 180.
+    kommunkod: str = Field(sa_type=String(4))
+    name: str = Field(sa_type=String(100))
+    email_address: str | None = Field(default=None, sa_type=String(320))
+    extra_reply_domains: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    switchboard_number: str | None = Field(default=None, sa_type=String(20))
+    email_broken_reason: str | None = Field(default=None, sa_type=String(500))
+
+
+class Question(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_type=String(50), unique=True)
+    area: str = Field(sa_type=String(50), index=True)
+    subject: str = Field(sa_type=String(300))
+    body: str
+    spoken: str | None = None
+    answered_by: str | None = Field(default=None, sa_type=String(200))
+    assessor_notes: str | None = None
+
+
+class Probe(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    target_id: int = Field(foreign_key="target.id", index=True)
+    question_id: int | None = Field(default=None, foreign_key="question.id")
+    channel: str = Field(sa_type=String(10))
+    mode: str | None = Field(default=None, sa_type=String(20))  # phone: bridged | automated
+    planned_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    state: str = Field(default=ProbeState.PLANNED, sa_type=String(20), index=True)
+    persona_name: str | None = Field(default=None, sa_type=String(200))
+    persona_address: str | None = Field(default=None, sa_type=String(320))
+    # E-mail evidence: our own Message-ID (generated before sending) and the server's acceptance.
+    message_id: str | None = Field(default=None, sa_type=String(250), unique=True)
+    reply_token: str | None = Field(default=None, sa_type=String(64), unique=True)
+    sent_at: datetime | None = _utc()
+    send_response: str | None = Field(default=None, sa_type=String(500))
+    # Phone evidence lives in CallEvent; the SID links callbacks to the probe.
+    call_sid: str | None = Field(default=None, sa_type=String(64), unique=True)
+    attempts: int = 0
+    claimed_at: datetime | None = _utc()
+    completed_at: datetime | None = _utc()
+    outcome: str | None = Field(default=None, sa_type=String(40))
+    fault_reason: str | None = Field(default=None, sa_type=String(500))
+    replaces_probe_id: int | None = Field(default=None, foreign_key="probe.id")
+
+
+class Message(SQLModel, table=True):
+    """One mail message seen in the measurement mailbox, kept raw and parsed."""
+
+    __table_args__ = (UniqueConstraint("folder", "uidvalidity", "uid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    probe_id: int | None = Field(default=None, foreign_key="probe.id", index=True)
+    folder: str = Field(sa_type=String(200))
+    uidvalidity: int
+    uid: int
+    message_id_header: str | None = Field(default=None, sa_type=String(998), index=True)
+    in_reply_to: str | None = None
+    references: str | None = None
+    from_address: str | None = Field(default=None, sa_type=String(320))
+    from_name: str | None = None
+    to_addresses: str | None = None
+    subject: str | None = None
+    date_header: datetime | None = _utc()
+    internal_date: datetime | None = _utc()
+    received_header_at: datetime | None = _utc()
+    # When the reply reached our mail system, and which evidence that came from.
+    arrived_at: datetime | None = _utc(index=True)
+    arrival_source: str | None = Field(default=None, sa_type=String(30))
+    fetched_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    raw_compressed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    raw_size: int
+    raw_sha256: str = Field(sa_type=String(64), index=True)
+    text_body: str | None = None
+    html_body: str | None = None
+    malformed: bool = False
+    defects: str | None = None
+    classification: str | None = Field(default=None, sa_type=String(20))
+    classification_reason: str | None = Field(default=None, sa_type=String(60))
+    holding_reply: bool = False
+    classified_by: str | None = Field(default=None, sa_type=String(20))  # rule | manual
+    match_method: str | None = Field(default=None, sa_type=String(30))
+    match_confidence: float | None = None
+
+
+class CallEvent(SQLModel, table=True):
+    """One timed moment of a call: a Twilio callback or a tester's mark, stored as received."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    probe_id: int | None = Field(default=None, foreign_key="probe.id", index=True)
+    call_sid: str = Field(sa_type=String(64), index=True)
+    parent_call_sid: str | None = Field(default=None, sa_type=String(64))
+    source: str = Field(sa_type=String(20))  # twilio | tester | reconcile
+    event: str = Field(sa_type=String(30))
+    status: str | None = Field(default=None, sa_type=String(30))
+    sequence_number: int | None = None
+    # The instant the evidence states (Twilio's Timestamp, the tester's mark), and when we got it.
+    occurred_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    received_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # Callbacks are retried and may arrive twice; this key makes storing them idempotent.
+    dedupe_key: str = Field(sa_type=String(200), unique=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Assessment(SQLModel, table=True):
+    """A person's judgement of one call: direct answer and bemötande (0-3)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    probe_id: int = Field(foreign_key="probe.id", unique=True)
+    assessor: str = Field(sa_type=String(200))
+    person_reached: bool
+    direct_answer: bool | None = None
+    bemotande: int | None = None  # mycket god = 3, god = 2, medelgod = 1, dålig = 0
+    transferred: bool = False
+    notes: str | None = None
+    assessed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed what and when, with the values before and after and the reason given."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    actor: str = Field(sa_type=String(200))
+    action: str = Field(sa_type=String(60))
+    entity: str = Field(sa_type=String(40))
+    entity_id: str = Field(sa_type=String(64))
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    reason: str | None = None

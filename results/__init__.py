@@ -1,0 +1,1 @@
+"""Scoring and reporting: working-day arithmetic, measures and comparisons."""
