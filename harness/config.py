@@ -127,7 +127,7 @@ class EmailRules(_Model):
 class _MailServer(_Model):
     host: str
     port: Port
-    security: Literal["starttls", "tls", "none"]
+    security: str
     username: str | None = None
     auth: Literal["password", "xoauth2", "none"] = "password"
     password_env: EnvName | None = None
@@ -162,7 +162,8 @@ class SmtpSettings(_MailServer):
 
 class ImapSettings(_MailServer):
     port: Port = 993
-    security: Literal["starttls", "tls", "none"] = "tls"
+    # No STARTTLS: aioimaplib cannot upgrade a connection; every large provider offers port 993.
+    security: Literal["tls", "none"] = "tls"
     folders: tuple[str, ...] = ("INBOX", "Junk")
     idle_renew_minutes: Annotated[int, Field(ge=1, le=29)] = 25
     poll_interval_seconds: Annotated[int, Field(ge=5, le=3600)] = 60

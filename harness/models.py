@@ -17,7 +17,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from harness.db import UTCDateTime
@@ -134,8 +134,9 @@ class Message(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     probe_id: int | None = Field(default=None, foreign_key="probe.id", index=True)
     folder: str = Field(sa_type=String(200))
-    uidvalidity: int
-    uid: int
+    # UIDVALIDITY and UID are unsigned 32-bit in IMAP: too big for a signed INTEGER on PostgreSQL.
+    uidvalidity: int = Field(sa_type=BigInteger)
+    uid: int = Field(sa_type=BigInteger)
     message_id_header: str | None = Field(default=None, sa_type=String(998), index=True)
     in_reply_to: str | None = None
     references: str | None = None
@@ -163,6 +164,23 @@ class Message(SQLModel, table=True):
     classified_by: str | None = Field(default=None, sa_type=String(20))  # rule | manual
     match_method: str | None = Field(default=None, sa_type=String(30))
     match_confidence: float | None = None
+    # A delivery-delay notice is a bounce that is not final; None for other kinds.
+    bounce_final: bool | None = None
+    # Date: disagrees with the arrival by more than email.date_skew_flag_minutes.
+    date_skewed: bool = False
+    # Unmatched, ambiguous or low-confidence: an administrator must look at it.
+    needs_review: bool = Field(default=False, index=True)
+    review_note: str | None = Field(default=None, sa_type=String(300))
+
+
+class FolderState(SQLModel, table=True):
+    """How far the watcher has read one mailbox folder: survives restarts, so only new mail
+    is fetched, and a changed UIDVALIDITY (the server renumbered the folder) is noticed."""
+
+    folder: str = Field(sa_type=String(200), primary_key=True)
+    uidvalidity: int = Field(sa_type=BigInteger)
+    highest_uid: int = Field(sa_type=BigInteger)
+    synced_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
 class CallEvent(SQLModel, table=True):

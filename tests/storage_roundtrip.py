@@ -16,6 +16,7 @@ from harness.models import (
     Campaign,
     Channel,
     Classification,
+    FolderState,
     Message,
     Probe,
     ProbeState,
@@ -96,7 +97,7 @@ def roundtrip_every_table(engine: Engine) -> None:
         message = Message(
             probe_id=_id(probe),
             folder="INBOX",
-            uidvalidity=1700000000,
+            uidvalidity=4241952691,  # above 2**31: needs BIGINT on PostgreSQL
             uid=42,
             message_id_header="<svar-1@stockholm.example.se>",
             in_reply_to=probe.message_id,
@@ -122,6 +123,10 @@ def roundtrip_every_table(engine: Engine) -> None:
             classified_by="rule",
             match_method="in_reply_to",
             match_confidence=1.0,
+            bounce_final=None,
+            date_skewed=True,
+            needs_review=True,
+            review_note="Date: 3 h före ankomst",
         )
         call_probe = Probe(
             campaign_id=_id(campaign),
@@ -167,12 +172,15 @@ def roundtrip_every_table(engine: Engine) -> None:
             after={"classification": "human_reply"},
             reason="Personligt svar trots autosvarsrubrik",
         )
-        session.add_all([event, assessment, audit])
+        folder = FolderState(
+            folder="Skräppost", uidvalidity=4294967295, highest_uid=4294967294, synced_at=sent
+        )
+        session.add_all([event, assessment, audit, folder])
         session.flush()
         # Dump before commit: committing expires the objects' attributes.
         written = {
             type(row): row.model_dump()
-            for row in (campaign, target, question, message, event, assessment, audit)
+            for row in (campaign, target, question, message, event, assessment, audit, folder)
         }
         probe_dumps = {p.id: p.model_dump() for p in (probe, call_probe)}
         session.commit()

@@ -26,7 +26,7 @@ def test_it_migrates_an_empty_sqlite_database(sqlite_engine: Engine):
     assert migrate.current_revision(sqlite_engine) == migrate.head_revision()
     tables = set(inspect(sqlite_engine).get_table_names())
     assert {"campaign", "target", "question", "probe", "message", "callevent"} <= tables
-    assert {"assessment", "auditentry", "alembic_version"} <= tables
+    assert {"assessment", "auditentry", "folderstate", "alembic_version"} <= tables
 
 
 def test_it_upgrades_idempotently_and_downgrades(sqlite_engine: Engine):

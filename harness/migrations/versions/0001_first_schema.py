@@ -19,7 +19,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "auditentry",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -179,8 +178,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("probe_id", sa.Integer(), nullable=True),
         sa.Column("folder", sa.String(length=200), nullable=False),
-        sa.Column("uidvalidity", sa.Integer(), nullable=False),
-        sa.Column("uid", sa.Integer(), nullable=False),
+        sa.Column("uidvalidity", sa.BigInteger(), nullable=False),
+        sa.Column("uid", sa.BigInteger(), nullable=False),
         sa.Column("message_id_header", sa.String(length=998), nullable=True),
         sa.Column("in_reply_to", sa.String(), nullable=True),
         sa.Column("references", sa.String(), nullable=True),
@@ -223,7 +222,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_message_raw_sha256"))
         batch_op.drop_index(batch_op.f("ix_message_probe_id"))

@@ -1,0 +1,180 @@
+"""An in-memory IMAP server (pymap's ``dict`` backend) inside the caller's event loop.
+
+Fast tier for IMAP: starts in milliseconds, any number of accounts, IDLE pushes within a few
+milliseconds. Plaintext only (pymap has no implicit-TLS listener, and aioimaplib has no
+STARTTLS); pymap treats loopback clients as secure, so LOGIN works without TLS.
+
+Example::
+
+    async with PymapSandbox([Account("kommun@kommun.test", "pw")]) as imap:
+        uid = await imap.deliver("kommun@kommun.test", raw_bytes, when=sent_at)
+        client = aioimaplib.IMAP4(host=imap.host, port=imap.port)
+
+Known pymap quirks (stack-notes §3): INTERNALDATE keeps the offset it was given (compare
+instants, not strings); unknown users would sleep 0.3 s, which is configured to 0 here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from argparse import Namespace
+from collections.abc import Iterable
+from contextlib import AsyncExitStack
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from proxyprotocol.reader import ProxyProtocolReader
+from proxyprotocol.sock import SocketInfo
+from pymap.backend.dict import Config, DictBackend, Identity
+from pymap.imap import IMAPServer
+from pymap.parsing.message import AppendMessage
+from pymap.parsing.specials.flag import Flag
+from pymap.user import Passwords, UserMetadata
+from pysasl.hashing import Cleartext
+
+from harness.sandbox.accounts import Account, check_accounts
+from harness.sandbox.ports import LOOPBACK
+
+__all__ = ["PymapSandbox"]
+
+
+class PymapSandbox:
+    """pymap dict backend listening on ``host``, port chosen by the kernel."""
+
+    def __init__(self, accounts: Iterable[Account] = (), *, host: str = LOOPBACK) -> None:
+        self.accounts = check_accounts(accounts)
+        self.host = host
+        self._stack: AsyncExitStack | None = None
+        self._backend: DictBackend | None = None
+        self._config: Config | None = None
+        self._server: asyncio.Server | None = None
+        self._port: int | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the pymap sandbox is not running")
+        return self._port
+
+    def _running(self) -> tuple[DictBackend, Config]:
+        if self._backend is None or self._config is None:
+            raise RuntimeError("the pymap sandbox is not running")
+        return self._backend, self._config
+
+    async def start(self) -> None:
+        if self._server is not None:
+            raise RuntimeError("already started")
+        args = Namespace(
+            debug=False,
+            host=self.host,
+            port=0,
+            cert=None,
+            key=None,
+            tls=False,
+            proxy_protocol=None,
+            passlib_cfg=None,
+            inherited_sockets=None,
+            demo_data=False,
+            demo_user="_sandbox_placeholder_",
+            demo_password="_",
+        )
+        backend, config = await DictBackend.init(
+            args,
+            hash_context=Cleartext(),  # default pbkdf2 costs ~120 ms per LOGIN
+            invalid_user_sleep=0.0,
+            reject_dnsbl=False,  # the default would do DNS blocklist lookups
+        )
+        # DictBackend.init always creates the demo user; drop it.
+        await backend.login.demo_user_identity.delete()
+        config.apply_context()
+        stack = AsyncExitStack()
+        await backend.start(stack)
+        self._stack, self._backend, self._config = stack, backend, config
+        for account in self.accounts:
+            await self.add_account(account)
+
+        imap = IMAPServer(backend.login, config)
+
+        async def on_connection(
+            reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sock_info: SocketInfo
+        ) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._connections.add(task)
+            try:
+                await imap(reader, writer, sock_info)
+            finally:
+                self._connections.discard(task)
+
+        callback = ProxyProtocolReader(config.proxy_protocol).get_callback(on_connection)
+        self._server = await asyncio.start_server(callback, self.host, 0)
+        self._port = int(self._server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        tasks = list(self._connections)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await server.wait_closed()
+        if self._stack is not None:
+            await self._stack.aclose()
+        self._stack = self._backend = self._config = None
+        self._port = None
+
+    async def add_account(self, account: Account) -> None:
+        """Create (or replace the password of) a login while the server runs."""
+        backend, config = self._running()
+        check_accounts([account])
+        password = await Passwords(config).hash_password(account.password)
+        identity = Identity(account.username, backend.login, None, frozenset())
+        await identity.set(UserMetadata(config, account.username, password=password))
+
+    async def deliver(
+        self,
+        username: str,
+        message: bytes,
+        *,
+        when: datetime,
+        folder: str = "INBOX",
+        flags: Iterable[str] = (),
+        create_folder: bool = True,
+    ) -> int:
+        """Store ``message`` in ``username``'s ``folder`` as an IMAP APPEND would; return its UID.
+
+        ``when`` becomes the INTERNALDATE and must be timezone-aware. Clients idling on the
+        folder get ``* N EXISTS`` pushed. ``flags`` are IMAP flags such as ``"\\\\Seen"``.
+        """
+        if when.tzinfo is None or when.utcoffset() is None:
+            raise ValueError("when must be timezone-aware")
+        backend, _ = self._running()
+        identity = Identity(username, backend.login, None, frozenset())
+        async with identity.new_session() as session:
+            mailbox_set = session.mailbox_set
+            try:
+                mailbox = await mailbox_set.get_mailbox(folder)
+            except KeyError:
+                if not create_folder:
+                    raise
+                await mailbox_set.add_mailbox(folder)
+                mailbox = await mailbox_set.get_mailbox(folder)
+            append = AppendMessage(message, when, frozenset(Flag(f) for f in flags))
+            stored = await mailbox.append(append, recent=True)
+            return int(stored.uid)
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
