@@ -136,6 +136,7 @@ class _MailServer(_Model):
     oauth_token_file: Path | None = None
     oauth_token_command: tuple[str, ...] | None = None
     timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 30
+    ca_file: Path | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -164,7 +165,7 @@ class ImapSettings(_MailServer):
     port: Port = 993
     # No STARTTLS: aioimaplib cannot upgrade a connection; every large provider offers port 993.
     security: Literal["tls", "none"] = "tls"
-    folders: tuple[str, ...] = ("INBOX", "Junk")
+    folders: tuple[str, ...] = ("INBOX", "\\Junk")
     idle_renew_minutes: Annotated[int, Field(ge=1, le=29)] = 25
     poll_interval_seconds: Annotated[int, Field(ge=5, le=3600)] = 60
 
@@ -179,6 +180,8 @@ class ImapSettings(_MailServer):
 class MailSettings(_Model):
     reply_token: Literal["plus", "none"] = "plus"
     save_to_sent: bool = False
+    receiving_hosts: tuple[str, ...] = ()
+    test_recipients: tuple[str, ...] = ()
     smtp: SmtpSettings
     imap: ImapSettings
 

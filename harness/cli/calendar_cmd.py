@@ -10,6 +10,7 @@ import click
 
 from harness.cli.common import CliContext, state
 from harness.i18n import Lang, Text
+from harness.wiring import work_calendar
 from results.calendar import DeadlineRule, WorkCalendar
 
 GROUP_HELP = Text(
@@ -111,15 +112,7 @@ class _Day(click.ParamType[date]):
 
 def _calendar(cli: CliContext, closed: tuple[date, ...]) -> tuple[WorkCalendar, DeadlineRule]:
     settings, _ = cli.settings(required=False)
-    cal = settings.calendar
-    calendar = WorkCalendar(
-        timezone=settings.timezone,
-        office_start=cal.office_hours_start,
-        office_end=cal.office_hours_end,
-        extra_closed_days=frozenset(cal.extra_closed_days) | frozenset(closed),
-        include_de_facto=cal.include_de_facto_holidays,
-    )
-    return calendar, DeadlineRule(settings.email.deadline_rule)
+    return work_calendar(settings, frozenset(closed)), DeadlineRule(settings.email.deadline_rule)
 
 
 def _local(value: datetime, zone: str) -> datetime:

@@ -17,6 +17,8 @@ instants, not strings); unknown users would sleep 0.3 s, which is configured to 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 from argparse import Namespace
 from collections.abc import Iterable
 from contextlib import AsyncExitStack
@@ -24,17 +26,17 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+import aioimaplib
 from proxyprotocol.reader import ProxyProtocolReader
 from proxyprotocol.sock import SocketInfo
 from pymap.backend.dict import Config, DictBackend, Identity
 from pymap.imap import IMAPServer
-from pymap.parsing.message import AppendMessage
-from pymap.parsing.specials.flag import Flag
 from pymap.user import Passwords, UserMetadata
 from pysasl.hashing import Cleartext
 
 from harness.sandbox.accounts import Account, check_accounts
 from harness.sandbox.ports import LOOPBACK
+from probes.imap_client import encode_folder
 
 __all__ = ["PymapSandbox"]
 
@@ -134,6 +136,8 @@ class PymapSandbox:
         password = await Passwords(config).hash_password(account.password)
         identity = Identity(account.username, backend.login, None, frozenset())
         await identity.set(UserMetadata(config, account.username, password=password))
+        others = tuple(a for a in self.accounts if a.username != account.username)
+        self.accounts = (*others, account)
 
     async def deliver(
         self,
@@ -152,20 +156,30 @@ class PymapSandbox:
         """
         if when.tzinfo is None or when.utcoffset() is None:
             raise ValueError("when must be timezone-aware")
-        backend, _ = self._running()
-        identity = Identity(username, backend.login, None, frozenset())
-        async with identity.new_session() as session:
-            mailbox_set = session.mailbox_set
-            try:
-                mailbox = await mailbox_set.get_mailbox(folder)
-            except KeyError:
-                if not create_folder:
-                    raise
-                await mailbox_set.add_mailbox(folder)
-                mailbox = await mailbox_set.get_mailbox(folder)
-            append = AppendMessage(message, when, frozenset(Flag(f) for f in flags))
-            stored = await mailbox.append(append, recent=True)
-            return int(stored.uid)
+        account = next((a for a in self.accounts if a.username == username), None)
+        if account is None:
+            raise KeyError(f"no account {username!r}")
+        # A real APPEND over a second connection, as a mail delivery agent would do it: pymap
+        # pushes EXISTS to idling clients only for changes made through an IMAP session.
+        client = aioimaplib.IMAP4(host=self.host, port=self.port, timeout=30)
+        try:
+            await client.wait_hello_from_server()
+            await client.login(username, account.password)
+            mailbox = '"' + encode_folder(folder) + '"'
+            if create_folder:
+                await client.create(mailbox)  # NO when it exists: fine
+            flag_list = "(" + " ".join(flags) + ")" if flags else None
+            response = await client.append(message, mailbox=mailbox, flags=flag_list, date=when)
+            if response.result != "OK":
+                raise RuntimeError(f"APPEND refused: {response.lines!r}")
+            text = b" ".join(bytes(x) for x in response.lines).decode("ascii", "replace")
+            match = re.search(r"APPENDUID \d+ (\d+)", text)
+            if match is None:
+                raise RuntimeError(f"APPEND gave no APPENDUID: {text!r}")
+            return int(match.group(1))
+        finally:
+            with contextlib.suppress(Exception):
+                await client.logout()
 
     async def __aenter__(self) -> Self:
         await self.start()

@@ -69,8 +69,28 @@ class RecordingHandler:
         self._clock = clock
         self.messages: list[ReceivedMessage] = []
         self._changed = asyncio.Condition()
+        # Scripted refusals, to play a server that defers or rejects: a reply per recipient
+        # (lowercased address -> "550 5.1.1 ..."), and replies for the next DATA commands.
+        self.rcpt_replies: dict[str, str] = {}
+        self.data_replies: list[str] = []
 
-    async def handle_DATA(self, _server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_RCPT(
+        self,
+        _server: SMTP,
+        _session: Session,
+        envelope: Envelope,
+        address: str,
+        _rcpt_options: list[str],
+    ) -> str:
+        reply = self.rcpt_replies.get(address.lower())
+        if reply is not None:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.data_replies:
+            return self.data_replies.pop(0)
         content = envelope.content
         if isinstance(content, str):  # only with decode_data=True, which the sandbox never sets
             content = content.encode("utf-8", "surrogateescape")
@@ -80,7 +100,9 @@ class RecordingHandler:
             mail_from=envelope.mail_from or "",
             rcpt_tos=tuple(envelope.rcpt_tos),
             content=bytes(content or b""),
-            tls=session.ssl is not None,
+            # STARTTLS sets session.ssl; an implicit-TLS listener only shows in the transport.
+            tls=session.ssl is not None
+            or (server.transport is not None and server.transport.get_extra_info("ssl_object")),
             auth=auth,
             helo=session.host_name,
             peer=(str(peer[0]), int(peer[1])),
@@ -198,6 +220,7 @@ class SmtpSandbox:
         auth_require_tls: refuse AUTH before STARTTLS (aiosmtpd's default, code 538).
         hostname: the name in the greeting and EHLO reply.
         clock: source of :attr:`ReceivedMessage.received_at`.
+        implicit_tls: listen with TLS from the first byte (port 465 style) instead of STARTTLS.
     """
 
     def __init__(
@@ -212,8 +235,13 @@ class SmtpSandbox:
         hostname: str = "mx.sandbox.test",
         host: str = LOOPBACK,
         clock: Clock | None = None,
+        implicit_tls: bool = False,
     ) -> None:
         self.accounts = check_accounts(accounts)
+        self.implicit_tls = implicit_tls
+        if implicit_tls:
+            starttls, auth_require_tls = False, False
+            ca = ca if ca is not None else SandboxCA()
         self.ca = ca if ca is not None else (SandboxCA() if starttls else None)
         self.host = host
         self.hostname = hostname
@@ -268,7 +296,8 @@ class SmtpSandbox:
         if self._server is not None:
             raise RuntimeError("already started")
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, self.host, 0)
+        tls = self.ca.server_context() if self.implicit_tls and self.ca is not None else None
+        self._server = await loop.create_server(self._protocol, self.host, 0, ssl=tls)
         self._port = int(self._server.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:

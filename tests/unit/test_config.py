@@ -36,7 +36,7 @@ def _expected(path: Path, lang: str) -> str:
 def test_it_accepts_the_example():
     settings = load_config(EXAMPLE)
     assert settings.mail is not None
-    assert settings.mail.imap.folders == ("INBOX", "Junk")
+    assert settings.mail.imap.folders == ("INBOX", "\\Junk")
     assert settings.phone is not None
     assert settings.phone.from_number == "+46812345678"
 

@@ -1,0 +1,374 @@
+"""``kkik mail``: classify a message file, watch the mailbox, send a test, read the log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from harness import migrate
+from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, CliContext, fail, state
+from harness.config import SecretUnavailable, Settings
+from harness.db import database_url, make_engine
+from harness.i18n import Lang, Text
+from harness.mailstore import MailStore
+from harness.models import Campaign, Channel, Message, Probe, Question, Target
+from harness.wiring import imap_factory, smtp_sender, timing_rules
+from probes.base import DispatchJob, Persona, ProbeContext, ProbeError, Transcript
+from probes.email_analysis import analyse, as_json, probe_refs_from_json
+from probes.email_send import EmailProbe, new_message_id, new_reply_token
+from probes.email_watch import MailWatcher
+from probes.imap_client import ImapError
+from results.calendar import DeadlineRule
+from results.email_log import ProbeEvidence, ReplyEvidence, log_rows
+
+T = {
+    "group": Text("E-postmätningen.", "The e-mail measurement."),
+    "classify": Text(
+        "Klassa ett meddelande (.eml): slag, vilken fråga det svarar på och om det kom i tid.",
+        "Classify a message (.eml): kind, which question it answers and whether it was in time.",
+    ),
+    "probes": Text(
+        "JSON-lista med skickade frågor att matcha mot.", "JSON list of sent questions to match."
+    ),
+    "arrival": Text(
+        "Ankomsttid (ISO 8601) om filen saknar Received:-rader.",
+        "Arrival time (ISO 8601) when the file has no Received: lines.",
+    ),
+    "json": Text("Skriv JSON.", "Print JSON."),
+    "watch": Text(
+        "Bevaka brevlådan (IMAP IDLE) och spara varje svar. Avsluta med Ctrl-C.",
+        "Watch the mailbox (IMAP IDLE) and store every reply. Stop with Ctrl-C.",
+    ),
+    "once": Text(
+        "Hämta det som är nytt en gång och avsluta (för schemalagd körning).",
+        "Fetch what is new once and exit (for scheduled runs).",
+    ),
+    "imap_failed": Text(
+        "Brevlådan gick inte att läsa: {error}", "Cannot read the mailbox: {error}"
+    ),
+    "verbose": Text(
+        "Skriv mer om vad som händer (-vv för allt).", "Log more of what happens (-vv for all)."
+    ),
+    "since": Text("Hämta post från och med detta datum.", "Fetch mail from this date on."),
+    "send_test": Text(
+        "Skicka ett testmeddelande till en adress i mail.test_recipients.",
+        "Send a test message to an address listed in mail.test_recipients.",
+    ),
+    "log": Text(
+        "Svarstidsloggen: per fråga skickad, besvarad, arbetstid och om svaret kom i tid.",
+        "The response-time log: per question sent, answered, working time and whether in time.",
+    ),
+    "target": Text("Bara denna kommun (kommunkod).", "Only this municipality (kommunkod)."),
+    "no_file": Text("{path}: filen finns inte", "{path}: file not found"),
+    "bad_probes": Text(
+        "{path}: ogiltig frågelista: {error}", "{path}: invalid probe list: {error}"
+    ),
+    "bad_time": Text("ogiltig tidpunkt {value!r}", "invalid time {value!r}"),
+    "no_mail": Text(
+        "{file}: mail: e-postkanalen är inte konfigurerad ([mail.smtp] och [mail.imap])",
+        "{file}: mail: the e-mail channel is not configured ([mail.smtp] and [mail.imap])",
+    ),
+    "old_db": Text(
+        "Databasen har schemaversion {current}, behöver {head}: kör `kkik db upgrade`.",
+        "The database is at schema version {current}, needs {head}: run `kkik db upgrade`.",
+    ),
+    "secret": Text(
+        "Hemligheten saknas: {source}: {detail}", "Secret unavailable: {source}: {detail}"
+    ),
+    "watching": Text(
+        "Bevakar {folders} på {host} (post från {since}). Avsluta med Ctrl-C.",
+        "Watching {folders} on {host} (mail since {since}). Stop with Ctrl-C.",
+    ),
+    "stored": Text(
+        "{folder}: {count} nya meddelanden sparade", "{folder}: {count} new messages stored"
+    ),
+    "stopped": Text("Bevakningen avslutad.", "Watching stopped."),
+    "not_allowed": Text(
+        "{address} finns inte i mail.test_recipients; testmeddelanden går bara dit",
+        "{address} is not in mail.test_recipients; test messages go only there",
+    ),
+    "test_subject": Text("Testmeddelande", "Test message"),
+    "test_body": Text(
+        "Detta är ett testmeddelande för att kontrollera att utskicket fungerar.",
+        "This is a test message to check that sending works.",
+    ),
+    "accepted": Text(
+        "Accepterat {at} av servern: {response}\nMessage-ID: {message_id}",
+        "Accepted {at} by the server: {response}\nMessage-ID: {message_id}",
+    ),
+    "send_failed": Text("Skicket misslyckades: {error}", "Sending failed: {error}"),
+    "yes": Text("ja", "yes"),
+    "no": Text("nej", "no"),
+    "header": Text(
+        "fråga  kommun              område        skickad           besvarad          "
+        "arbetstim  inom 1 dag  svarstyp     matchad via",
+        "probe  municipality        area          sent              answered          "
+        "work hours  within 1 day  reply kind   matched by",
+    ),
+    "none": Text("(inga skickade frågor)", "(no questions sent)"),
+}
+
+
+def build(lang: Lang) -> click.Group:
+    @click.group("mail", help=T["group"](lang))
+    def group() -> None:
+        pass
+
+    @group.command("classify", help=T["classify"](lang))
+    @click.argument("file", metavar="FILE.eml")
+    @click.option("--probes", "probes_path", metavar="PROBES.json", help=T["probes"](lang))
+    @click.option("--arrival", metavar="ISO", help=T["arrival"](lang))
+    @click.option("--json", "as_json_flag", is_flag=True, help=T["json"](lang))
+    @click.pass_context
+    def classify_cmd(
+        ctx: click.Context,
+        file: str,
+        probes_path: str | None,
+        arrival: str | None,
+        as_json_flag: bool,
+    ) -> None:
+        cli = state(ctx)
+        settings, _ = cli.settings(required=False)
+        try:
+            raw = Path(file).read_bytes()
+        except OSError:
+            fail(cli.t(T["no_file"], path=file), EXIT_USAGE)
+        refs = []
+        if probes_path:
+            try:
+                items = json.loads(Path(probes_path).read_text(encoding="utf-8"))
+                if not isinstance(items, list):
+                    raise ValueError("expected a JSON list")
+                refs = probe_refs_from_json(items)
+            except FileNotFoundError:
+                fail(cli.t(T["no_file"], path=probes_path), EXIT_USAGE)
+            except (ValueError, KeyError, TypeError) as exc:
+                fail(cli.t(T["bad_probes"], path=probes_path, error=exc), EXIT_USAGE)
+        arrived = _instant(cli, arrival, settings.timezone) if arrival else None
+        analysis = analyse(raw, refs, timing_rules(settings), arrival=arrived)
+        out = as_json(analysis)
+        if as_json_flag:
+            click.echo(json.dumps(out, ensure_ascii=False))
+            return
+        width = max(len(k) for k in out) + 1
+        for key, value in out.items():
+            shown = "–" if value is None else value
+            if isinstance(value, bool):
+                shown = cli.t(T["yes"] if value else T["no"])
+            click.echo(f"{key + ':':<{width}} {shown}")
+
+    @group.command("watch", help=T["watch"](lang))
+    @click.option("--since", metavar="DATE", help=T["since"](lang))
+    @click.option("--once", is_flag=True, help=T["once"](lang))
+    @click.option("-v", "--verbose", count=True, help=T["verbose"](lang))
+    @click.pass_context
+    def watch_cmd(ctx: click.Context, since: str | None, once: bool, verbose: int) -> None:
+        cli = state(ctx)
+        logging.basicConfig(
+            level=logging.WARNING - 10 * min(verbose, 2),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        settings, base_dir = _mail_settings(cli)
+        assert settings.mail is not None
+        engine = _engine(cli, settings, base_dir)
+        start = date.fromisoformat(since) if since else _campaign_start(engine, cli)
+        store = MailStore(engine, cli.clock, timing_rules(settings))
+        imap = settings.mail.imap
+        watcher = MailWatcher(
+            imap_factory(imap, base_dir),
+            store,
+            cli.clock,
+            folders=imap.folders,
+            since=start,
+            on_stored=lambda folder, n: click.echo(cli.t(T["stored"], folder=folder, count=n)),
+        )
+        click.echo(
+            cli.t(T["watching"], folders=", ".join(imap.folders), host=imap.host, since=start)
+        )
+        try:
+            asyncio.run(watcher.sync_all() if once else watcher.run())
+        except KeyboardInterrupt:
+            click.echo(cli.t(T["stopped"]))
+        except ImapError as exc:
+            fail(cli.t(T["imap_failed"], error=exc), EXIT_FAILURE)
+
+    @group.command("send-test", help=T["send_test"](lang))
+    @click.argument("address")
+    @click.pass_context
+    def send_test_cmd(ctx: click.Context, address: str) -> None:
+        cli = state(ctx)
+        settings, base_dir = _mail_settings(cli)
+        mail = settings.mail
+        assert mail is not None
+        if address.lower() not in {a.lower() for a in mail.test_recipients}:
+            fail(cli.t(T["not_allowed"], address=address), EXIT_USAGE)
+        now = cli.clock.now()
+        sender_address = mail.smtp.username or address
+        job = DispatchJob(
+            probe_id=0,
+            persona=Persona("kkik-harness", sender_address),
+            recipient=address,
+            subject=cli.t(T["test_subject"]),
+            body=cli.t(T["test_body"]),
+            send_by=now + timedelta(minutes=5),
+            message_id=new_message_id(sender_address.rpartition("@")[2] or "localhost", now),
+            reply_token=new_reply_token() if mail.reply_token == "plus" else None,
+        )
+        probe = EmailProbe(smtp_sender(mail.smtp, base_dir), zone=settings.timezone)
+        context = ProbeContext(clock=cli.clock, transcript=Transcript(cli.clock))
+        try:
+            done = asyncio.run(probe.dispatch(context, job))
+        except (ProbeError, SecretUnavailable) as exc:
+            fail(cli.t(T["send_failed"], error=exc), EXIT_FAILURE)
+        at = done.accepted_at.astimezone(ZoneInfo(settings.timezone)).isoformat(timespec="seconds")
+        click.echo(cli.t(T["accepted"], at=at, response=done.response, message_id=job.message_id))
+
+    @group.command("log", help=T["log"](lang))
+    @click.option("--target", "kommunkod", metavar="KOMMUNKOD", help=T["target"](lang))
+    @click.option("--since", metavar="DATE", help=T["since"](lang))
+    @click.option("--json", "as_json_flag", is_flag=True, help=T["json"](lang))
+    @click.pass_context
+    def log_cmd(
+        ctx: click.Context, kommunkod: str | None, since: str | None, as_json_flag: bool
+    ) -> None:
+        cli = state(ctx)
+        settings, base_dir = cli.settings(required=False)
+        engine = _engine(cli, settings, base_dir)
+        start = date.fromisoformat(since) if since else None
+        rules = timing_rules(settings)
+        rows = log_rows(
+            _evidence(engine, kommunkod, start, settings.timezone, rules.review_below),
+            rules.calendar,
+            DeadlineRule(settings.email.deadline_rule),
+            count_holding_replies=settings.email.count_holding_replies,
+        )
+        zone = ZoneInfo(settings.timezone)
+
+        def local(at: datetime | None) -> str | None:
+            return at.astimezone(zone).isoformat(timespec="minutes") if at else None
+
+        if as_json_flag:
+            out = [
+                {
+                    "probe_id": r.probe_id,
+                    "kommunkod": r.kommunkod,
+                    "target": r.target,
+                    "area": r.area,
+                    "sent_at": local(r.sent_at),
+                    "answered_at": local(r.answered_at),
+                    "business_hours": r.business_hours,
+                    "within_one_working_day": r.within_one_working_day,
+                    "reply_kind": r.reply_kind,
+                    "matched_by": r.matched_by,
+                    "replies": r.replies,
+                }
+                for r in rows
+            ]
+            click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+            return
+        if not rows:
+            click.echo(cli.t(T["none"]))
+            return
+        click.echo(cli.t(T["header"]))
+        for r in rows:
+            within = "–"
+            if r.within_one_working_day is not None:
+                within = cli.t(T["yes"] if r.within_one_working_day else T["no"])
+            hours = "–" if r.business_hours is None else f"{r.business_hours:.2f}"
+            click.echo(
+                f"{r.probe_id:<6} {r.kommunkod} {r.target[:14]:<14} {(r.area or '–')[:13]:<13} "
+                f"{_short(r.sent_at, zone):<17} {_short(r.answered_at, zone):<17} "
+                f"{hours:>9}  {within:<10}  {r.reply_kind or '–':<12} {r.matched_by or '–'}"
+            )
+
+    return group
+
+
+def _short(at: datetime | None, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else "–"
+
+
+def _instant(cli: CliContext, value: str, zone: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        fail(cli.t(T["bad_time"], value=value), EXIT_USAGE)
+    return parsed.replace(tzinfo=ZoneInfo(zone)) if parsed.tzinfo is None else parsed
+
+
+def _mail_settings(cli: CliContext) -> tuple[Settings, Path | None]:
+    settings, base_dir = cli.settings(required=True)
+    if settings.mail is None:
+        fail(cli.t(T["no_mail"], file=cli.config_path or "config.toml"), EXIT_USAGE)
+    return settings, base_dir
+
+
+def _engine(cli: CliContext, settings: Settings, base_dir: Path | None) -> Engine:
+    try:
+        engine = make_engine(database_url(settings.database, base_dir))
+    except SecretUnavailable as exc:
+        fail(cli.t(T["secret"], source=exc.source, detail=exc.detail), EXIT_FAILURE)
+    current, head = migrate.current_revision(engine), migrate.head_revision()
+    if current != head:
+        fail(cli.t(T["old_db"], current=current or "–", head=head), EXIT_FAILURE)
+    return engine
+
+
+def _campaign_start(engine: Engine, cli: CliContext) -> date:
+    with Session(engine) as session:
+        first = session.exec(select(func.min(Campaign.period_start))).one()
+    return first or (cli.clock.now() - timedelta(days=30)).date()
+
+
+def _evidence(
+    engine: Engine, kommunkod: str | None, since: date | None, zone: str, review_below: float
+) -> list[ProbeEvidence]:
+    with Session(engine) as session:
+        query = (
+            select(Probe, Target, Question)
+            .join(Target, Probe.target_id == Target.id)  # type: ignore[arg-type]
+            .outerjoin(Question, Probe.question_id == Question.id)  # type: ignore[arg-type]
+            .where(Probe.channel == Channel.EMAIL)
+            .where(Probe.sent_at.is_not(None))  # type: ignore[union-attr]
+            .order_by(Probe.sent_at)  # type: ignore[arg-type]
+        )
+        if kommunkod:
+            query = query.where(Target.kommunkod == kommunkod)
+        if since:
+            start = datetime(since.year, since.month, since.day, tzinfo=ZoneInfo(zone))
+            query = query.where(Probe.sent_at >= start)  # type: ignore[operator]
+        found = session.exec(query).all()
+        ids = [p.id for p, _, _ in found]
+        replies: dict[int, list[ReplyEvidence]] = {}
+        for m in session.exec(select(Message).where(Message.probe_id.in_(ids))).all():  # type: ignore[union-attr]
+            replies.setdefault(m.probe_id or 0, []).append(
+                ReplyEvidence(
+                    arrived_at=m.arrived_at,
+                    kind=m.classification,
+                    holding=m.holding_reply,
+                    matched_by=m.match_method,
+                    # Only an uncertain match keeps a reply from counting; a flagged Date:
+                    # or odd MIME is for the administrator to see, not a reason to drop it.
+                    needs_review=(m.match_confidence or 0.0) < review_below,
+                )
+            )
+        return [
+            ProbeEvidence(
+                probe_id=p.id or 0,
+                kommunkod=t.kommunkod,
+                target=t.name,
+                area=q.area if q else None,
+                sent_at=p.sent_at,
+                outcome=p.outcome,
+                replies=tuple(replies.get(p.id or 0, ())),
+            )
+            for p, t, q in found
+        ]

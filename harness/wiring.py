@@ -1,0 +1,72 @@
+"""Build the working parts from the settings: calendar, timing rules, mail adapters.
+
+One place turns configuration into objects, so the CLI, the runner and the web app cannot
+drift apart in how, say, the working-day calendar is set up.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from pathlib import Path
+
+from harness.config import ImapSettings, Settings, SmtpSettings
+from probes.email_analysis import TimingRules
+from probes.email_send import SmtpSender, token_provider
+from probes.imap_client import ImapMailbox
+from results.calendar import DeadlineRule, WorkCalendar
+
+
+def work_calendar(settings: Settings, extra_closed: frozenset[date] = frozenset()) -> WorkCalendar:
+    cal = settings.calendar
+    return WorkCalendar(
+        timezone=settings.timezone,
+        office_start=cal.office_hours_start,
+        office_end=cal.office_hours_end,
+        extra_closed_days=frozenset(cal.extra_closed_days) | extra_closed,
+        include_de_facto=cal.include_de_facto_holidays,
+    )
+
+
+def timing_rules(settings: Settings) -> TimingRules:
+    rules = settings.email
+    return TimingRules(
+        calendar=work_calendar(settings),
+        deadline_rule=DeadlineRule(rules.deadline_rule),
+        count_holding_replies=rules.count_holding_replies,
+        date_skew=timedelta(minutes=rules.date_skew_flag_minutes),
+        receiving_hosts=settings.mail.receiving_hosts if settings.mail else (),
+    )
+
+
+def tls_context(
+    server: SmtpSettings | ImapSettings, base_dir: Path | None
+) -> ssl.SSLContext | None:
+    """A context trusting the configured CA file, or None for the system's default trust."""
+    if server.ca_file is None:
+        return None
+    path = (
+        server.ca_file
+        if server.ca_file.is_absolute() or base_dir is None
+        else base_dir / server.ca_file
+    )
+    return ssl.create_default_context(cafile=str(path))
+
+
+def smtp_sender(
+    settings: SmtpSettings, base_dir: Path | None, environ: Mapping[str, str] | None = None
+) -> SmtpSender:
+    return SmtpSender(settings, tls_context=tls_context(settings, base_dir), environ=environ)
+
+
+def imap_factory(
+    settings: ImapSettings, base_dir: Path | None, environ: Mapping[str, str] | None = None
+) -> Callable[[], ImapMailbox]:
+    context = tls_context(settings, base_dir)
+    tokens = token_provider(settings, environ)
+
+    def connect() -> ImapMailbox:
+        return ImapMailbox(settings, tls_context=context, token_provider=tokens, environ=environ)
+
+    return connect

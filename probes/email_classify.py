@@ -1,0 +1,305 @@
+"""What kind of mail arrived: a person's reply, an automatic reply, a bounce, or something else.
+
+Pure: :func:`classify` looks only at the :class:`~probes.email_parse.ParsedMail`. KKiK counts
+only "the first reply written by a person" (kkik-method Part A), so every automatic message must
+be recognised, including the many municipal case-system receipts that carry no automatic header
+at all (peers.md §5.7). Evidence is checked strongest first; the first hit decides.
+
+===========================  ===========  ==============================================
+reason                       kind         evidence
+===========================  ===========  ==============================================
+``dsn``                      bounce       multipart/report delivery-status, a recipient failed
+``dsn_delayed``              bounce       the same, every recipient "delayed" (final=False)
+``dsn_success``              auto_reply   the same, only delivered/relayed/expanded
+``delay_text``               bounce       delay wording in the subject, or in the text of a
+                                          daemon's mail (final=False)
+``mailer_daemon``            bounce       failure wording in the subject or text, from
+                                          MAILER-DAEMON/postmaster/Exchange or Return-Path <>
+``nondelivery_text``         bounce       failure wording in the subject, any other sender
+``mdn``                      auto_reply   multipart/report disposition-notification
+``read_receipt_subject``     auto_reply   subject starts "Läst:"/"Read:" (no MDN part)
+``auto_submitted``           auto_reply   RFC 3834 Auto-Submitted other than "no"
+``x_autoreply``              auto_reply   X-Autoreply / X-Autorespond and similar
+``precedence``               auto_reply   Precedence: auto_reply
+``spam``                     unrelated    X-Spam-Flag: YES and not a reply
+``bulk``                     unrelated    List-Id/List-Unsubscribe (or Precedence bulk/list/
+                                          junk with nothing automatic found) and not a reply
+``ooo_subject``              auto_reply   out-of-office subject ("Automatiskt svar:")
+``ooo_body``                 auto_reply   out-of-office wording at the top of a short text,
+                                          or of any text with X-Auto-Response-Suppress
+``case_receipt_subject``     auto_reply   receipt subject ("Ditt ärende har registrerats")
+``case_receipt_body``        auto_reply   receipt wording at the top of the text
+``noreply_sender``           auto_reply   noreply/do-not-reply sender, nothing personal
+``null_sender``              auto_reply   Return-Path <> without bounce wording
+``personal``                 human_reply  nothing automatic found
+===========================  ===========  ==============================================
+
+Receipt wording is weighed against the text: a person's reply may thank for the mail or mention
+a diarienummer and still answer. The text written now (quotes stripped) is cut at the sign-off;
+"substance" is the length of the clauses before it that are not greetings, receipt, holding or
+referral boilerplate. Receipt wording wins unless the text has substance *and* a personal
+signature (a name, not "Östersunds kommun"), or a lot of substance. A personal signature alone
+overrides registry wording ("ditt ärende har registrerats ... Mvh Eva Nilsson"): a person wrote
+it, so it is a human holding reply. X-Auto-Response-Suppress is weak (Outlook adds it to ordinary
+mail): it only lets out-of-office wording count in a longer text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from probes.email_parse import ParsedMail, strip_reply_prefixes
+from probes.email_wording import (
+    AUTO_MACHINE,
+    BOILERPLATE,
+    DELAY,
+    DELAY_SUBJECT_PREFIX,
+    HOLDING,
+    NONDELIVERY,
+    OOO_BODY,
+    OOO_SUBJECT,
+    OOO_SUBJECT_WEAK,
+    READ_RECEIPT_SUBJECT,
+    RECEIPT_STRONG,
+    RECEIPT_SUBJECT,
+    RECEIPT_WEAK,
+    SIGN_OFFS,
+    new_text,
+)
+
+__all__ = ["Kind", "Verdict", "classify"]
+
+HEAD = 600  # characters at the top of the new text where receipt/bounce wording must appear
+SUBSTANCE_MIN = 80  # about one sentence of real answer
+SUBSTANCE_LONG = 300  # so much answer that no signature is needed
+
+_DAEMONS = frozenset(
+    {"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster", "mail-delivery-subsystem"}
+)
+_NOREPLY = re.compile(r"no[-_.]?reply|do[-_.]?not[-_.]?reply|svara[-_.]?inte|inte[-_.]?svara")
+_AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-autoreply-from", "x-mail-autoreply")
+_SIGN_OFF = re.compile(
+    r"^[\s/-]*(?:"
+    + "|".join(re.escape(p) for p in sorted(SIGN_OFFS.phrases, key=len, reverse=True))
+    + r")(?!\w)[\s,.!:]*",
+    re.IGNORECASE,
+)
+_NAME_WORD = re.compile(r"[A-ZÅÄÖÉÜ][a-zåäöéüæøß'’]+(?:-[A-ZÅÄÖÉÜ][a-zåäöéüæøß'’]+)?")
+_ORG_WORDS = re.compile(
+    r"kommun|förvaltning|center|centret|tjänst|registr|enhet|avdelning|nämnd|kansli|växel"
+    r"|team|support|administration|brevlåda|sektion|bygglov|kontor|service|region|info"
+    r"|funktion|myndighet|verket|stab|diarie",
+    re.IGNORECASE,
+)
+_GREETING = re.compile(
+    r"^\s*(?:hej|hejsan|hallå|god (?:morgon|dag|eftermiddag)|hello|hi|dear)\b[^.!?,\n]{0,40}",
+    re.IGNORECASE,
+)
+_CLAUSES = re.compile(r"(?<=[.!?;:])\s+|,\s+|\n")
+# Bounded repeats: an unbounded \S+@ rescans the rest of the text from every position, which
+# turned a 200 kB line without "@" into minutes of work.
+_CONTACT = re.compile(
+    r"\S{1,64}@\S{1,255}|https?://\S{1,2000}|www\.\S{1,2000}|\+?\d[\d \-]{6,20}\d"
+)
+# A person's answer is in its first lines; the rest (pasted documents, junk) adds no evidence.
+MAX_WEIGHED = 20_000
+_NOT_SUBSTANCE = (RECEIPT_STRONG, RECEIPT_WEAK, AUTO_MACHINE, OOO_BODY, HOLDING, BOILERPLATE)
+
+
+class Kind(StrEnum):
+    HUMAN_REPLY = "human_reply"
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+    UNRELATED = "unrelated"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: Kind
+    reason: str  # a stable snake_case code from the module docstring's table
+    holding: bool  # only meaningful for human_reply: the reply defers, it does not answer
+    final: bool = True  # False for delay notices: the real outcome is still to come
+
+
+@dataclass(frozen=True)
+class _Text:
+    """The reply text written now, split at the sign-off and weighed."""
+
+    fresh: str
+    personal: bool
+    substance: int
+
+    @property
+    def head(self) -> str:
+        return self.fresh[:HEAD]
+
+
+def _weigh(mail: ParsedMail) -> _Text:
+    fresh = new_text((mail.text or "")[:MAX_WEIGHED])
+    lines = fresh.split("\n")
+    cut = next((i for i, line in enumerate(lines) if _is_sign_off(line)), len(lines))
+    return _Text(fresh, _personal(lines[cut:]), _substance("\n".join(lines[:cut])))
+
+
+def _is_sign_off(line: str) -> bool:
+    stripped = line.strip()
+    return (
+        stripped in ("--", "-- ")
+        or (stripped.startswith("/") and 1 < len(stripped) < 40)
+        or (SIGN_OFFS.starts(stripped.lstrip("/- ")))
+    )
+
+
+def _personal(signature: list[str]) -> bool:
+    """True when the sign-off is followed by a person's name rather than an organisation."""
+    if not signature:
+        return False
+    first = _SIGN_OFF.sub("", signature[0], count=1)
+    candidates = [first, *(line for line in signature[1:] if line.strip())][:3]
+    for candidate in candidates:
+        name = re.split(r",|\||\s[–-]\s", candidate)[0]  # "Karin Berg | Bygglovshandläggare"
+        words = name.strip(" ./").split()
+        is_name = 2 <= len(words) <= 4 and all(_NAME_WORD.fullmatch(w) for w in words)
+        if is_name and not _ORG_WORDS.search(name):
+            return True
+    return False
+
+
+def _substance(body: str) -> int:
+    """Characters of clauses that could be an answer (see the module docstring)."""
+    total = 0
+    for clause in _CLAUSES.split(body):
+        cleaned = _CONTACT.sub(" ", _GREETING.sub("", clause)).strip()
+        if len(cleaned.split()) < 4 or any(p.find(cleaned) for p in _NOT_SUBSTANCE):
+            continue
+        total += len(cleaned)
+    return total
+
+
+def _value(mail: ParsedMail, name: str) -> str:
+    return " ".join((mail.header(name) or "").casefold().split())
+
+
+def _local_part(address: str | None) -> str:
+    return (address or "").partition("@")[0].casefold()
+
+
+def _is_reply_subject(subject: str | None) -> bool:
+    folded = " ".join((subject or "").split())
+    return bool(folded) and strip_reply_prefixes(folded) != folded
+
+
+def classify(mail: ParsedMail) -> Verdict:
+    """The verdict for one received mail; see the module docstring for the evidence order."""
+    text = _weigh(mail)
+    return (
+        _bounce(mail, text)
+        or _auto_by_header(mail)
+        or _bulk(mail, hard=True)
+        or _auto_by_wording(mail, text)
+        or _bulk(mail, hard=False)
+        or Verdict(Kind.HUMAN_REPLY, "personal", _holding(text))
+    )
+
+
+def _holding(text: _Text) -> bool:
+    return text.substance < SUBSTANCE_MIN and HOLDING.find(text.fresh) is not None
+
+
+def _bounce(mail: ParsedMail, text: _Text) -> Verdict | None:
+    if mail.dsn is not None or (mail.report_type or "") == "delivery-status":
+        actions = {r.action for r in mail.dsn.recipients} if mail.dsn else set()
+        if actions and actions <= {"delivered", "relayed", "expanded"}:
+            return Verdict(Kind.AUTO_REPLY, "dsn_success", holding=False)
+        if actions == {"delayed"}:
+            return Verdict(Kind.BOUNCE, "dsn_delayed", holding=False, final=False)
+        return Verdict(Kind.BOUNCE, "dsn", holding=False)
+    subject = mail.subject or ""
+    # NDR subjects never start with "SV:"; a person's reply with such a subject is not a bounce.
+    subject = "" if _is_reply_subject(subject) else subject
+    local = _local_part(mail.from_address)
+    daemon = local in _DAEMONS or local.startswith("microsoftexchange") or mail.return_path == ""
+    # Wording in the text alone is trusted only from a daemon: spam says "kunde inte levereras" too.
+    head = text.head if daemon and not text.personal else ""
+    delay_subject = DELAY.find(subject) or DELAY_SUBJECT_PREFIX.starts(subject)
+    if delay_subject or (not NONDELIVERY.find(subject) and DELAY.find(head)):
+        return Verdict(Kind.BOUNCE, "delay_text", holding=False, final=False)
+    if NONDELIVERY.find(subject) or NONDELIVERY.find(head):
+        reason = "mailer_daemon" if daemon else "nondelivery_text"
+        return Verdict(Kind.BOUNCE, reason, holding=False)
+    return None
+
+
+def _auto_by_header(mail: ParsedMail) -> Verdict | None:
+    if (mail.report_type or "") == "disposition-notification":
+        return Verdict(Kind.AUTO_REPLY, "mdn", holding=False)
+    if READ_RECEIPT_SUBJECT.starts(mail.subject or ""):
+        return Verdict(Kind.AUTO_REPLY, "read_receipt_subject", holding=False)
+    auto_submitted = _value(mail, "auto-submitted").split(";")[0].strip()
+    if auto_submitted and auto_submitted != "no":
+        return Verdict(Kind.AUTO_REPLY, "auto_submitted", holding=False)
+    for name in _AUTOREPLY_HEADERS:
+        value = _value(mail, name)
+        if mail.header(name) is not None and value not in ("no", "false", "0"):
+            return Verdict(Kind.AUTO_REPLY, "x_autoreply", holding=False)
+    if _value(mail, "x-autogenerated") == "reply":
+        return Verdict(Kind.AUTO_REPLY, "x_autoreply", holding=False)
+    if _value(mail, "precedence") == "auto_reply":
+        return Verdict(Kind.AUTO_REPLY, "precedence", holding=False)
+    return None
+
+
+def _bulk(mail: ParsedMail, *, hard: bool) -> Verdict | None:
+    """Newsletters and spam, as long as nothing says the mail answers something of ours."""
+    if mail.in_reply_to or mail.references or _is_reply_subject(mail.subject):
+        return None
+    if hard:
+        spam = _value(mail, "x-spam-flag") == "yes" or _value(mail, "x-spam-status")[:3] == "yes"
+        if spam:
+            return Verdict(Kind.UNRELATED, "spam", holding=False)
+        if mail.header("list-id") is not None or mail.header("list-unsubscribe") is not None:
+            return Verdict(Kind.UNRELATED, "bulk", holding=False)
+    elif _value(mail, "precedence") in ("bulk", "list", "junk"):
+        return Verdict(Kind.UNRELATED, "bulk", holding=False)
+    return None
+
+
+def _auto_by_wording(mail: ParsedMail, text: _Text) -> Verdict | None:
+    subject = mail.subject or ""
+    reply_subject = _is_reply_subject(subject)
+    ooo_text = OOO_BODY.find(text.head) is not None
+    if OOO_SUBJECT.starts(subject) or (not reply_subject and OOO_SUBJECT.find(subject)):
+        return Verdict(Kind.AUTO_REPLY, "ooo_subject", holding=False)
+    if not reply_subject and ooo_text and OOO_SUBJECT_WEAK.find(subject):
+        return Verdict(Kind.AUTO_REPLY, "ooo_subject", holding=False)
+    suppress = _value(mail, "x-auto-response-suppress")
+    corroborated = any(flag in suppress for flag in ("oof", "autoreply", "all"))
+    if ooo_text and (text.substance < SUBSTANCE_MIN or corroborated):
+        return Verdict(Kind.AUTO_REPLY, "ooo_body", holding=False)
+    receipt = _receipt(mail, text, reply_subject)
+    if receipt:
+        return Verdict(Kind.AUTO_REPLY, receipt, holding=False)
+    if mail.return_path == "":
+        return Verdict(Kind.AUTO_REPLY, "null_sender", holding=False)
+    return None
+
+
+def _receipt(mail: ParsedMail, text: _Text, reply_subject: bool) -> str | None:
+    subject_hit = not reply_subject and RECEIPT_SUBJECT.find(mail.subject or "") is not None
+    machine = AUTO_MACHINE.find(text.fresh) is not None
+    noreply = _NOREPLY.search(_local_part(mail.from_address)) is not None
+    strong = RECEIPT_STRONG.find(text.head) is not None
+    answered = text.substance >= SUBSTANCE_MIN
+    if subject_hit or strong or machine or noreply:
+        if answered and (text.personal or text.substance >= SUBSTANCE_LONG):
+            return None  # an answer that also mentions the case or the system it came from
+        if text.personal and not (machine or noreply):
+            return None  # a person wrote the registry wording: a human (holding) reply
+        if subject_hit:
+            return "case_receipt_subject"
+        return "case_receipt_body" if strong or machine else "noreply_sender"
+    if RECEIPT_WEAK.find(text.head) and not answered and not text.personal:
+        return "case_receipt_body"
+    return None

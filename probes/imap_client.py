@@ -1,0 +1,420 @@
+"""A thin adapter over aioimaplib: the IMAP commands the mailbox watcher needs, parsed.
+
+aioimaplib returns raw response lines; this module turns them into typed values and works
+around its rough edges (capabilities parsed with junk from the LOGIN line, ``xoauth2`` never
+answering a failure challenge, ``n:*`` returning the last message even when ``n`` is past it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import re
+import ssl
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aioimaplib
+
+from harness.clock import ensure_utc
+from harness.config import ImapSettings, resolve_secret
+
+TokenProvider = Callable[[], Awaitable[str]]
+
+_FETCH_HEAD = re.compile(rb"^\d+ FETCH \((?P<items>.*)$", re.DOTALL)
+_UID = re.compile(rb"UID (\d+)")
+_INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_FLAGS = re.compile(rb"FLAGS \(([^)]*)\)")
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+class ImapError(Exception):
+    """The server refused a command or the connection failed."""
+
+
+class ImapLoginRefused(ImapError):
+    """Our credentials were refused: a harness fault, not something to retry quickly."""
+
+
+class FolderMissing(ImapError):
+    """The folder to watch does not exist (yet): wait for it rather than reconnect at once."""
+
+
+# Names the junk folder goes by when the server does not mark it with the \Junk attribute.
+JUNK_NAMES = (
+    "Junk",
+    "Junk E-mail",
+    "Skräppost",
+    "Spam",
+    "[Gmail]/Spam",
+    "INBOX.Junk",
+    "INBOX/Junk",
+)
+
+
+def encode_folder(name: str) -> str:
+    """Encode a folder name in IMAP's modified UTF-7 (RFC 3501 5.1.3).
+
+    Skräppost -> Skr&AOQ-ppost
+    """
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            utf16 = "".join(pending).encode("utf-16-be")
+            out.append(
+                "&" + base64.b64encode(utf16).decode("ascii").rstrip("=").replace("/", ",") + "-"
+            )
+            pending.clear()
+
+    for char in name:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    return "".join(out)
+
+
+def decode_folder(name: str) -> str:
+    """Decode modified UTF-7 back to text (for LIST results)."""
+
+    def repl(match: re.Match[str]) -> str:
+        chunk = match.group(1)
+        if not chunk:
+            return "&"
+        data = chunk.replace(",", "/")
+        data += "=" * (-len(data) % 4)
+        return base64.b64decode(data).decode("utf-16-be", "replace")
+
+    return re.sub(r"&([A-Za-z0-9+,]*)-", repl, name)
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    uidvalidity: int
+    uidnext: int | None
+    exists: int
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    uid: int
+    internal_date: datetime | None
+    size: int | None
+    raw: bytes
+    flags: tuple[str, ...] = ()
+
+
+def parse_internaldate(text: str) -> datetime | None:
+    """Parse IMAP's ``06-Oct-2026 09:00:00 +0200`` into an aware UTC datetime."""
+    match = re.fullmatch(r"\s*(\d{1,2})-(\w{3})-(\d{4}) (\d{2}:\d{2}:\d{2}) ([+-]\d{4})\s*", text)
+    if not match or match.group(2) not in _MONTHS:
+        return None
+    day, month, year, clock, zone = match.groups()
+    try:
+        return ensure_utc(parsedate_to_datetime(f"{day} {month} {year} {clock} {zone}"))
+    except (TypeError, ValueError):
+        return None
+
+
+def imap_date(day: date) -> str:
+    """Format a date for SEARCH SINCE (``05-Oct-2026``), independent of the locale."""
+    return f"{day.day:02d}-{_MONTHS[day.month - 1]}-{day.year}"
+
+
+def parse_fetch(lines: Sequence[Any]) -> list[FetchedMessage]:
+    """Collect messages from a UID FETCH response (metadata line, literal, closing paren)."""
+    messages: list[FetchedMessage] = []
+    pending: bytes | None = None
+    for line in lines:
+        if isinstance(line, bytearray):
+            if pending is not None:
+                messages.append(_message(pending, bytes(line)))
+                pending = None
+            continue
+        head = _FETCH_HEAD.match(line)
+        if head is None:
+            continue
+        if line.rstrip().endswith(b"}"):
+            pending = head.group("items")
+        else:
+            # A FETCH without a literal (message deleted meanwhile, or a UID-only fetch).
+            item = _message(head.group("items"), b"")
+            if item.uid:
+                messages.append(item)
+    return messages
+
+
+def _message(items: bytes, raw: bytes) -> FetchedMessage:
+    uid = _UID.search(items)
+    when = _INTERNALDATE.search(items)
+    size = _SIZE.search(items)
+    flags = _FLAGS.search(items)
+    return FetchedMessage(
+        uid=int(uid.group(1)) if uid else 0,
+        internal_date=parse_internaldate(when.group(1).decode("ascii", "replace"))
+        if when
+        else None,
+        size=int(size.group(1)) if size else None,
+        raw=raw,
+        flags=tuple(flags.group(1).decode("ascii", "replace").split()) if flags else (),
+    )
+
+
+class ImapMailbox:
+    """One IMAP connection to the measurement mailbox."""
+
+    def __init__(
+        self,
+        settings: ImapSettings,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        token_provider: TokenProvider | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.tls_context = tls_context
+        self.token_provider = token_provider
+        self.environ = environ
+        self._client: aioimaplib.IMAP4 | None = None
+        self.capabilities: frozenset[str] = frozenset()
+        self.lost = False
+
+    @property
+    def client(self) -> aioimaplib.IMAP4:
+        if self._client is None:
+            raise ImapError("not connected")
+        return self._client
+
+    @property
+    def has_idle(self) -> bool:
+        return "IDLE" in self.capabilities
+
+    async def connect(self) -> None:
+        s = self.settings
+        timeout = float(s.timeout_seconds)
+        # IMAP4 with an SSL context is implicit TLS; IMAP4_SSL would not take conn_lost_cb.
+        context = None
+        if s.security == "tls":
+            context = self.tls_context or ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+        client = aioimaplib.IMAP4(
+            host=s.host,
+            port=s.port,
+            timeout=timeout,
+            conn_lost_cb=self._connection_lost,
+            ssl_context=context,
+        )
+        self._client = client
+        try:
+            await client.wait_hello_from_server()
+        except Exception as exc:
+            raise ImapError(f"IMAP server unreachable ({type(exc).__name__}: {exc})") from exc
+        await self._login()
+        # Ask again after login: the capabilities aioimaplib parsed from the LOGIN reply carry
+        # junk tokens, and servers advertise more once authenticated.
+        await asyncio.wait_for(client.protocol.capability(), self.settings.timeout_seconds)
+        caps = {str(token).upper() for token in client.protocol.capabilities}
+        self.capabilities = frozenset(caps)
+
+    def _connection_lost(self, _exc: Exception | None) -> None:
+        # aioimaplib does not wake an IDLE wait when the connection drops (a server restart):
+        # hand the waiter a BYE so it gives up at once instead of after the renewal period.
+        self.lost = True
+        client = self._client
+        if client is not None and client.protocol is not None:
+            client.protocol.idle_queue.put_nowait([b"BYE connection lost"])
+
+    async def _login(self) -> None:
+        s = self.settings
+        client = self.client
+        if s.auth == "none" or s.username is None:
+            return
+        if s.auth == "xoauth2":
+            if self.token_provider is None:
+                raise ImapLoginRefused("XOAUTH2 configured but no token source")
+            token = await self.token_provider()
+            try:
+                # aioimaplib never answers the server's failure challenge and hangs until its
+                # timeout; the timeout is the failure signal.
+                response = await client.xoauth2(s.username, token)
+            except TimeoutError:
+                raise ImapLoginRefused("IMAP XOAUTH2 login refused (no answer)") from None
+        else:
+            password = resolve_secret(
+                env=s.password_env, file=s.password_file, environ=self.environ
+            )
+            response = await client.login(s.username, password or "")
+        if response.result != "OK":
+            detail = b" ".join(bytes(x) for x in response.lines).decode("utf-8", "replace")
+            raise ImapLoginRefused(f"IMAP login refused ({detail.strip()[:200]})")
+
+    async def list_folders(self) -> list[tuple[str, frozenset[str]]]:
+        """Every folder with its attributes (``\\Junk`` and friends from SPECIAL-USE)."""
+        response = await self.client.list('""', '"*"')
+        found = []
+        for line in response.lines[:-1]:
+            text = bytes(line).decode("utf-8", "replace")
+            match = re.match(r'\(([^)]*)\) (?:"[^"]*"|NIL) (.+)$', text)
+            if not match:
+                continue
+            name = match.group(2).strip()
+            if name.startswith('"') and name.endswith('"'):
+                name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+            attributes = frozenset(a.lower() for a in match.group(1).split())
+            found.append((decode_folder(name), attributes))
+        return found
+
+    async def resolve_folder(self, folder: str) -> str:
+        """Map a configured name to a real folder; ``\\Junk`` finds the junk folder."""
+        if not folder.startswith("\\"):
+            return folder
+        folders = await self.list_folders()
+        wanted = folder.lower()
+        for name, attributes in folders:
+            if wanted in attributes:
+                return name
+        if wanted == "\\junk":
+            names = {name.casefold(): name for name, _ in folders}
+            for candidate in JUNK_NAMES:
+                if candidate.casefold() in names:
+                    return names[candidate.casefold()]
+        raise FolderMissing(f"no folder marked {folder} on the server")
+
+    async def select(self, folder: str) -> FolderStatus:
+        response = await self.client.select(_quote(encode_folder(folder)))
+        if response.result != "OK":
+            detail = b" ".join(bytes(x) for x in response.lines).decode("utf-8", "replace")
+            if "NONEXISTENT" in detail.upper() or "doesn't exist" in detail.lower():
+                raise FolderMissing(f"folder {folder!r} does not exist")
+            raise ImapError(f"cannot select {folder!r}: {detail}"[:300])
+        uidvalidity = uidnext = None
+        exists = 0
+        for line in response.lines:
+            text = bytes(line).decode("ascii", "replace")
+            if m := re.search(r"\[UIDVALIDITY (\d+)\]", text):
+                uidvalidity = int(m.group(1))
+            elif m := re.search(r"\[UIDNEXT (\d+)\]", text):
+                uidnext = int(m.group(1))
+            elif m := re.fullmatch(r"(\d+) EXISTS", text.strip()):
+                exists = int(m.group(1))
+        if uidvalidity is None:
+            raise ImapError(f"server sent no UIDVALIDITY for {folder!r}")
+        return FolderStatus(uidvalidity=uidvalidity, uidnext=uidnext, exists=exists)
+
+    async def search_since(self, day: date) -> list[int]:
+        response = await self.client.uid_search(f"SINCE {imap_date(day)}", charset=None)
+        return _search_uids(response)
+
+    async def uids_after(self, highest: int) -> list[int]:
+        """UIDs above ``highest`` (``n:*`` always returns the last message; filter it)."""
+        response = await self.client.uid_search(f"UID {highest + 1}:*", charset=None)
+        return [uid for uid in _search_uids(response) if uid > highest]
+
+    async def fetch(self, uids: Sequence[int]) -> list[FetchedMessage]:
+        if not uids:
+            return []
+        response = await self.client.uid(
+            "fetch", _uid_set(uids), "(UID INTERNALDATE RFC822.SIZE FLAGS BODY.PEEK[])"
+        )
+        if response.result != "OK":
+            raise ImapError(f"UID FETCH failed: {response.lines[-1:]!r}"[:300])
+        wanted = set(uids)
+        return [m for m in parse_fetch(response.lines) if m.uid in wanted]
+
+    async def wait_for_push(self, seconds: float) -> bool:
+        """IDLE up to ``seconds``; return True if the server pushed anything (new mail)."""
+        client = self.client
+        if self.lost:
+            raise ImapError("connection lost")
+        idle = await client.idle_start(timeout=seconds)
+        pushed = False
+        try:
+            while True:
+                lines = await client.wait_server_push(timeout=seconds)
+                if lines == aioimaplib.STOP_WAIT_SERVER_PUSH:
+                    break
+                if isinstance(lines, list | tuple):
+                    text = b" ".join(bytes(x) for x in lines if isinstance(x, bytes | bytearray))
+                    if b"EXISTS" in text or b"RECENT" in text:
+                        pushed = True
+                        break
+                    if b"BYE" in text:
+                        raise ImapError("server closed the IDLE connection")
+                else:
+                    break
+        except TimeoutError:
+            pass
+        finally:
+            if self.lost:
+                idle.cancel()
+            elif client.has_pending_idle():
+                client.idle_done()
+        if self.lost:
+            raise ImapError("connection lost during IDLE")
+        await asyncio.wait_for(idle, self.settings.timeout_seconds)
+        return pushed
+
+    async def noop(self) -> None:
+        await self.client.noop()
+
+    async def append(
+        self, folder: str, raw: bytes, when: datetime, flags: str = r"(\Seen)"
+    ) -> None:
+        response = await self.client.append(
+            raw, mailbox=_quote(encode_folder(folder)), flags=flags, date=when
+        )
+        if response.result != "OK":
+            raise ImapError(f"APPEND to {folder!r} failed: {response.lines[-1:]!r}"[:300])
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        # A dead or interrupted connection may never answer LOGOUT: give it a moment, then
+        # drop the socket. There is nothing more to do with it either way.
+        with contextlib.suppress(Exception):
+            if client.has_pending_idle():
+                client.idle_done()
+            await asyncio.wait_for(client.protocol.logout(), 1.0)
+        transport = client.protocol.transport if client.protocol is not None else None
+        if transport is not None and not transport.is_closing():
+            transport.close()
+
+
+def _quote(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _search_uids(response: Any) -> list[int]:
+    if response.result != "OK":
+        raise ImapError(f"UID SEARCH failed: {response.lines[-1:]!r}"[:300])
+    uids: list[int] = []
+    for line in response.lines[:-1]:
+        text = bytes(line).decode("ascii", "replace").strip()
+        if text.upper().startswith("SEARCH"):
+            text = text[6:]
+        uids.extend(int(tok) for tok in text.split() if tok.isdigit())
+    return sorted(uids)
+
+
+def _uid_set(uids: Sequence[int]) -> str:
+    """Compress sorted UIDs into ranges: 1,2,3,7 -> 1:3,7."""
+    ordered = sorted(set(uids))
+    parts: list[str] = []
+    start = prev = ordered[0]
+    for uid in ordered[1:]:
+        if uid == prev + 1:
+            prev = uid
+            continue
+        parts.append(f"{start}:{prev}" if start != prev else str(start))
+        start = prev = uid
+    parts.append(f"{start}:{prev}" if start != prev else str(start))
+    return ",".join(parts)

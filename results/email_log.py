@@ -1,0 +1,106 @@
+"""The administrator's response-time log for e-mail probes (pure).
+
+For each probe: when the question was accepted, which reply counts as the answer (the first
+human reply by arrival; holding replies only when configured), the business hours between them
+and whether that was within one working day. Everything is recomputed from the stored evidence,
+so a corrected classification or a changed rule changes the log without touching the evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from results.calendar import DeadlineRule, WorkCalendar
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ReplyEvidence:
+    arrived_at: datetime | None
+    kind: str | None  # human_reply, auto_reply, bounce, unrelated (None: not classified)
+    holding: bool
+    matched_by: str | None
+    needs_review: bool
+
+
+@dataclass(frozen=True)
+class ProbeEvidence:
+    probe_id: int
+    kommunkod: str
+    target: str
+    area: str | None
+    sent_at: datetime | None
+    outcome: str | None
+    replies: tuple[ReplyEvidence, ...]
+
+
+@dataclass(frozen=True)
+class LogRow:
+    probe_id: int
+    kommunkod: str
+    target: str
+    area: str | None
+    sent_at: datetime | None
+    answered_at: datetime | None
+    business_hours: float | None
+    within_one_working_day: bool | None
+    reply_kind: str | None  # of the answer, else of the first reply seen
+    matched_by: str | None
+    replies: int
+
+
+def answer(
+    replies: Sequence[ReplyEvidence], *, count_holding_replies: bool
+) -> ReplyEvidence | None:
+    """The reply that counts: the earliest-arriving human reply (holding ones if configured)."""
+    counting = [
+        r
+        for r in replies
+        if r.kind == "human_reply"
+        and r.arrived_at is not None
+        and not r.needs_review
+        and (count_holding_replies or not r.holding)
+    ]
+    return min(counting, key=lambda r: r.arrived_at or _NEVER, default=None)
+
+
+def log_rows(
+    probes: Sequence[ProbeEvidence],
+    calendar: WorkCalendar,
+    rule: DeadlineRule,
+    *,
+    count_holding_replies: bool = False,
+) -> list[LogRow]:
+    rows = []
+    for probe in probes:
+        found = answer(probe.replies, count_holding_replies=count_holding_replies)
+        hours = within = None
+        if found is not None and probe.sent_at is not None and found.arrived_at is not None:
+            hours = round(calendar.business_seconds(probe.sent_at, found.arrived_at) / 3600, 2)
+            within = calendar.within(probe.sent_at, found.arrived_at, 1, rule)
+        elif probe.sent_at is not None and probe.outcome in ("bounced", "not_answered"):
+            within = False
+        first = found or min(
+            (r for r in probe.replies if r.arrived_at is not None),
+            key=lambda r: r.arrived_at or _NEVER,
+            default=None,
+        )
+        rows.append(
+            LogRow(
+                probe_id=probe.probe_id,
+                kommunkod=probe.kommunkod,
+                target=probe.target,
+                area=probe.area,
+                sent_at=probe.sent_at,
+                answered_at=found.arrived_at if found else None,
+                business_hours=hours,
+                within_one_working_day=within,
+                reply_kind=first.kind if first else None,
+                matched_by=first.matched_by if first else None,
+                replies=len(probe.replies),
+            )
+        )
+    return rows

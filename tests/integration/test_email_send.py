@@ -1,0 +1,199 @@
+"""Sending the question through a real SMTP server (aiosmtpd on 127.0.0.1, STARTTLS, AUTH)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from harness.clock import FakeClock, SystemClock
+from harness.config import SmtpSettings
+from harness.sandbox.accounts import Account
+from harness.sandbox.certs import SandboxCA
+from harness.sandbox.smtp import SmtpSandbox
+from probes.base import (
+    DispatchJob,
+    HarnessFault,
+    Persona,
+    ProbeContext,
+    TargetRejected,
+    Transcript,
+)
+from probes.email_send import EmailProbe, SmtpSender, new_message_id, new_reply_token
+
+ENV = {"SMTP_PW": "smtp-losen-1", "SMTP_TOKEN": "smtp-token-1"}
+
+
+def _settings(server: SmtpSandbox, **changes: object) -> SmtpSettings:
+    values: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": server.port,
+        "security": "starttls",
+        "username": "matning@kkik.test",
+        "password_env": "SMTP_PW",
+        "timeout_seconds": 5,
+    }
+    values.update(changes)
+    return SmtpSettings.model_validate(values)
+
+
+def _job(unique: str, clock: FakeClock | SystemClock, **changes: object) -> DispatchJob:
+    now = clock.now()
+    values: dict[str, object] = {
+        "probe_id": 7,
+        "persona": Persona("Anna Lindqvist", "anna.lindqvist@fraga.example.se"),
+        "recipient": f"kommun-{unique}@ostersund.example.se",
+        "subject": "Behöver jag bygglov för ett uterum?",
+        "body": "Hej!\n\nJag undrar om jag behöver bygglov för ett uterum på 12 kvm.\n\nMvh Anna",
+        "send_by": now + timedelta(hours=1),
+        "message_id": new_message_id("fraga.example.se", now),
+        "reply_token": new_reply_token(),
+    }
+    values.update(changes)
+    return DispatchJob(**values)  # type: ignore[arg-type]
+
+
+def _ctx(clock: FakeClock | SystemClock) -> ProbeContext:
+    return ProbeContext(clock=clock, transcript=Transcript(clock))
+
+
+async def test_it_sends_the_question_over_starttls_and_records_acceptance(
+    smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str
+):
+    clock = SystemClock()
+    sender = SmtpSender(_settings(smtp_server), tls_context=tls_ca.client_context(), environ=ENV)
+    job = _job(unique, clock)
+    before = clock.now()
+    done = await EmailProbe(sender).dispatch(_ctx(clock), job)
+    after = clock.now()
+
+    received = next(m for m in smtp_server.messages if job.recipient in m.rcpt_tos)
+    assert received.tls
+    assert received.auth is not None
+    assert received.auth.username == "matning@kkik.test"
+    assert received.mail_from == f"anna.lindqvist+{job.reply_token}@fraga.example.se"
+    assert before <= received.received_at <= done.accepted_at <= after
+    assert done.response == "250 2.0.0 OK: queued"
+    assert done.reference == job.message_id
+    assert done.attempts == 1
+
+    mail = email.message_from_bytes(received.content, policy=email.policy.default)
+    assert mail["Message-ID"] == job.message_id
+    assert mail["From"] == "Anna Lindqvist <anna.lindqvist@fraga.example.se>"
+    assert mail["Reply-To"] == f"Anna Lindqvist <anna.lindqvist+{job.reply_token}@fraga.example.se>"
+    assert mail["Subject"] == job.subject
+    assert mail.get_content().replace("\r\n", "\n").strip() == job.body.strip()
+    # Nothing reveals a measurement: no tool name, no tracking headers.
+    header_text = " ".join(f"{k}: {v}" for k, v in mail.items()).lower()
+    assert "kkik" not in header_text
+    assert "x-mailer" not in header_text
+
+
+async def test_it_sends_over_implicit_tls_free_of_plus_tokens(tls_ca: SandboxCA, unique: str):
+    account = Account("matning@kkik.test", "smtp-losen-1")
+    async with SmtpSandbox([account], ca=tls_ca, implicit_tls=True) as server:
+        sender = SmtpSender(
+            _settings(server, security="tls", port=server.port),
+            tls_context=tls_ca.client_context(),
+            environ=ENV,
+        )
+        clock = SystemClock()
+        job = _job(unique, clock, reply_token=None)
+        await EmailProbe(sender).dispatch(_ctx(clock), job)
+        [received] = server.messages
+    assert received.tls
+    assert received.mail_from == "anna.lindqvist@fraga.example.se"
+    assert b"Reply-To" not in received.content
+
+
+async def test_it_authenticates_with_xoauth2_from_a_token_command(
+    smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    script = tmp_path / "token.py"
+    script.write_text("print('smtp-token-1')\n")
+    settings = _settings(
+        smtp_server,
+        auth="xoauth2",
+        password_env=None,
+        oauth_token_command=[sys.executable, str(script)],
+    )
+    sender = SmtpSender(settings, tls_context=tls_ca.client_context(), environ=ENV)
+    clock = SystemClock()
+    job = _job(unique, clock)
+    await EmailProbe(sender).dispatch(_ctx(clock), job)
+    received = next(m for m in smtp_server.messages if job.recipient in m.rcpt_tos)
+    assert received.auth is not None
+    assert (received.auth.username, received.auth.mechanism) == ("matning@kkik.test", "XOAUTH2")
+
+
+async def test_it_retries_deferrals_with_backoff(
+    smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str
+):
+    clock = FakeClock(SystemClock().now())
+    smtp_server.handler.data_replies[:] = ["451 4.3.0 Try again later", "421 4.7.0 Busy"]
+    sender = SmtpSender(_settings(smtp_server), tls_context=tls_ca.client_context(), environ=ENV)
+    ctx = _ctx(clock)
+    start = clock.now()
+    done = await EmailProbe(sender).dispatch(ctx, _job(unique, clock))
+    assert done.attempts == 3
+    assert clock.now() - start == timedelta(seconds=2 + 4)  # backoff 2 s, then 4 s
+    assert "451 4.3.0 Try again later" in ctx.transcript.lines[0]
+
+
+async def test_it_marks_a_permanently_refused_recipient_as_target_rejected(
+    smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str
+):
+    clock = SystemClock()
+    job = _job(unique, clock)
+    smtp_server.handler.rcpt_replies[job.recipient] = "550 5.1.1 <x>: Recipient address rejected"
+    sender = SmtpSender(_settings(smtp_server), tls_context=tls_ca.client_context(), environ=ENV)
+    with pytest.raises(TargetRejected, match=r"SMTP server refused recipient \(550 5.1.1"):
+        await EmailProbe(sender).dispatch(_ctx(clock), job)
+
+
+async def test_it_treats_a_relay_refusal_as_our_fault(
+    smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str
+):
+    clock = SystemClock()
+    job = _job(unique, clock)
+    smtp_server.handler.rcpt_replies[job.recipient] = "554 5.7.1 Relay access denied"
+    sender = SmtpSender(_settings(smtp_server), tls_context=tls_ca.client_context(), environ=ENV)
+    with pytest.raises(HarnessFault, match=r"refused to relay \(554 5.7.1 Relay access denied\)"):
+        await EmailProbe(sender).dispatch(_ctx(clock), job)
+
+
+async def test_it_treats_a_refused_login_as_our_fault(
+    smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str
+):
+    clock = SystemClock()
+    sender = SmtpSender(
+        _settings(smtp_server), tls_context=tls_ca.client_context(), environ={"SMTP_PW": "fel"}
+    )
+    with pytest.raises(HarnessFault, match=r"SMTP login refused \(535"):
+        await EmailProbe(sender).dispatch(_ctx(clock), _job(unique, clock))
+
+
+async def test_it_gives_up_when_the_server_is_down_all_window(tls_ca: SandboxCA, unique: str):
+    async with SmtpSandbox([], ca=tls_ca) as server:
+        port = server.port
+    clock = FakeClock(SystemClock().now())
+    settings = SmtpSettings.model_validate(
+        {
+            "host": "127.0.0.1",
+            "port": port,
+            "security": "none",
+            "auth": "none",
+            "timeout_seconds": 2,
+        }
+    )
+    job = _job(unique, clock, send_by=clock.now() + timedelta(minutes=10))
+    ctx = _ctx(clock)
+    with pytest.raises(HarnessFault, match=r"Send window ended after 9 attempts"):
+        await EmailProbe(SmtpSender(settings)).dispatch(ctx, job)
+    # 2+4+8+16+32+64+128+256 s of backoff fit in ten minutes; the ninth wait would not.
+    assert clock.now() - job.send_by < timedelta(0)
+    assert all("unreachable" in line for line in ctx.transcript.lines)

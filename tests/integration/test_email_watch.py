@@ -1,0 +1,356 @@
+"""The mailbox watcher against real IMAP servers: pymap in-process and Dovecot as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import aioimaplib
+import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from harness.clock import SystemClock
+from harness.config import ImapSettings
+from harness.mailstore import MailStore, decompress
+from harness.models import Message, Probe, ProbeState
+from harness.sandbox.accounts import Account
+from harness.sandbox.certs import SandboxCA
+from harness.sandbox.dovecot import DovecotSandbox, dovecot_unavailable_reason
+from harness.sandbox.pymap import PymapSandbox
+from probes.email_analysis import TimingRules
+from probes.email_watch import MailWatcher, WatchTiming
+from probes.imap_client import ImapMailbox
+from tests.factories import reply_to, seed_sent_probe
+from tests.integration.conftest import require_server
+
+SENT = datetime(2026, 10, 6, 7, 15, tzinfo=UTC)  # Tuesday 09:15 in Stockholm
+FAST = WatchTiming(idle_renew_seconds=30, poll_seconds=0.2, first_backoff=0.05, max_backoff=0.5)
+USER = Account("fraga@fraga.example.se", "imap-pw", xoauth2_token="imap-token")
+
+
+def _imap(port: int, **changes: object) -> ImapSettings:
+    values: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "username": USER.username,
+        "password_env": "IMAP_PW",
+        "timeout_seconds": 5,
+    }
+    values.update(changes)
+    return ImapSettings.model_validate(values)
+
+
+def _watcher(
+    engine: Engine, connect: Callable[[], ImapMailbox], folders: tuple[str, ...] = ("INBOX",)
+) -> tuple[MailWatcher, MailStore]:
+    store = MailStore(engine, SystemClock(), TimingRules())
+    watcher = MailWatcher(
+        connect, store, SystemClock(), folders=folders, since=date(2026, 10, 5), timing=FAST
+    )
+    return watcher, store
+
+
+def _count(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(Message)).one()
+
+
+@contextlib.asynccontextmanager
+async def _running(watcher: MailWatcher) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(watcher.run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _until(watcher: MailWatcher, check: Callable[[], bool], seconds: float = 10) -> None:
+    async with asyncio.timeout(seconds):
+        await watcher.wait_synced(check)
+
+
+@pytest.fixture
+async def pymap() -> AsyncIterator[PymapSandbox]:
+    async with PymapSandbox([USER]) as server:
+        yield server
+
+
+ENV = {"IMAP_PW": USER.password}
+
+
+def _connect_pymap(server: PymapSandbox) -> Callable[[], ImapMailbox]:
+    return lambda: ImapMailbox(_imap(server.port), environ=ENV)
+
+
+async def test_it_records_a_reply_delivered_while_idling(
+    pymap: PymapSandbox, sqlite_engine: Engine
+):
+    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+    watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap), ("INBOX", "Junk"))
+    arrived = SENT + timedelta(hours=3, minutes=2)
+    async with _running(watcher):
+        await _until(watcher, lambda: watcher.stats["INBOX"].syncs >= 1)
+        # The reply lands in the junk folder, which did not even exist when watching began.
+        raw = reply_to(probe, written_at=arrived - timedelta(minutes=1))
+        await pymap.deliver(USER.username, raw, when=arrived, folder="Junk")
+        await _until(watcher, lambda: _count(sqlite_engine) == 1)
+
+    with Session(sqlite_engine) as session:
+        message = session.exec(select(Message)).one()
+        stored_probe = session.get(Probe, probe.probe_id)
+    assert message.folder == "Junk"
+    assert message.classification == "human_reply"
+    assert message.probe_id == probe.probe_id
+    assert message.match_method == "in_reply_to"
+    assert message.arrived_at == arrived
+    assert message.arrival_source == "internaldate"
+    assert message.date_skewed is False
+    assert decompress(message.raw_compressed).startswith(b"From: Karin Berg")
+    assert stored_probe is not None
+    assert stored_probe.state == ProbeState.COMPLETED
+    assert stored_probe.outcome == "answered"
+    assert stored_probe.completed_at == arrived
+    assert watcher.stats["INBOX"].connects == 1
+    assert watcher.stats["INBOX"].errors == 0
+
+
+async def test_it_takes_arrival_from_our_received_header_and_flags_a_skewed_date(
+    pymap: PymapSandbox, sqlite_engine: Engine
+):
+    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+    stamped = SENT + timedelta(hours=5)
+    raw = reply_to(
+        probe,
+        written_at=SENT + timedelta(hours=1),  # offline Outlook: Date: is when Send was pressed
+        received_by="mx.fraga.example.se",
+        received_at=stamped,
+    )
+    await pymap.deliver(USER.username, raw, when=stamped + timedelta(seconds=30))
+    watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
+    mailbox = ImapMailbox(_imap(pymap.port), environ=ENV)
+    await mailbox.connect()
+    try:
+        assert await watcher.sync(mailbox, "INBOX") == 1
+    finally:
+        await mailbox.close()
+    with Session(sqlite_engine) as session:
+        message = session.exec(select(Message)).one()
+    assert message.arrived_at == stamped
+    assert message.arrival_source == "received_header"
+    assert message.date_skewed is True
+    assert message.needs_review is True
+    assert message.review_note == "Date: far from arrival"
+
+
+async def _delete_and_recreate(server: PymapSandbox, folder: str) -> None:
+    client = aioimaplib.IMAP4(host=server.host, port=server.port, timeout=5)
+    await client.wait_hello_from_server()
+    await client.login(USER.username, USER.password)
+    assert (await client.delete(folder)).result == "OK"
+    assert (await client.create(folder)).result == "OK"
+    await client.logout()
+
+
+async def test_it_resyncs_without_duplicates_when_uidvalidity_changes(
+    pymap: PymapSandbox, sqlite_engine: Engine
+):
+    probes = [
+        seed_sent_probe(sqlite_engine, sent_at=SENT, token=t) for t in ("aaaa1111", "bbbb2222")
+    ]
+    replies = [reply_to(p, written_at=SENT + timedelta(hours=2)) for p in (*probes, probes[0])]
+    replies[2] = reply_to(probes[0], written_at=SENT + timedelta(hours=4))  # a second answer
+    for raw in replies[:2]:
+        await pymap.deliver(USER.username, raw, when=SENT + timedelta(hours=2), folder="Junk")
+    watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap), ("Junk",))
+
+    async def sync() -> int:
+        mailbox = ImapMailbox(_imap(pymap.port), environ=ENV)
+        await mailbox.connect()
+        try:
+            return await watcher.sync(mailbox, "Junk")
+        finally:
+            await mailbox.close()
+
+    assert await sync() == 2
+    first_validity = watcher.sink.folder_mark("Junk")
+    # The server renumbers the folder (rebuilt index): same messages, new UIDs, new UIDVALIDITY.
+    await _delete_and_recreate(pymap, "Junk")
+    for raw in replies:
+        await pymap.deliver(USER.username, raw, when=SENT + timedelta(hours=4), folder="Junk")
+    assert await sync() == 1
+    mark = watcher.sink.folder_mark("Junk")
+    assert first_validity is not None
+    assert mark is not None
+    assert mark.uidvalidity != first_validity.uidvalidity
+    assert _count(sqlite_engine) == 3
+    assert await sync() == 0
+
+
+async def test_it_stores_malformed_mail_raw_and_keeps_watching(
+    pymap: PymapSandbox, sqlite_engine: Engine
+):
+    junk = [
+        b"\x00\xff\xfe garbage without headers",
+        b'Subject: =?x-unknown?B?w6XDpMO2?=\r\nContent-Type: multipart/mixed; boundary="b"\r\n'
+        b"\r\n--b\r\nContent-Type: text/plain; charset=x-unknown\r\n\r\nh\xe4lsningar\r\n",
+        b"From: \xc3\xa5sa@kommun.example.se\r\nSubject: tr\xe4sig rubrik\r\n\r\n" + b"x" * 200_000,
+    ]
+    watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
+    async with _running(watcher):
+        await _until(watcher, lambda: watcher.stats["INBOX"].syncs >= 1)
+        for raw in junk:
+            await pymap.deliver(USER.username, raw, when=SENT)
+        await _until(watcher, lambda: _count(sqlite_engine) == 3)
+        probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+        watcher.sink.refresh_probes()  # type: ignore[attr-defined]
+        await pymap.deliver(
+            USER.username, reply_to(probe, written_at=SENT + timedelta(hours=1)), when=SENT
+        )
+        await _until(watcher, lambda: _count(sqlite_engine) == 4)
+    with Session(sqlite_engine) as session:
+        rows = session.exec(select(Message).order_by(Message.uid)).all()  # type: ignore[arg-type]
+    assert [decompress(r.raw_compressed) for r in rows[:3]] == junk
+    assert all(r.malformed for r in rows[:3])
+    assert rows[3].probe_id == probe.probe_id
+    assert watcher.stats["INBOX"].errors == 0
+
+
+async def test_it_syncs_a_mailbox_of_a_thousand_messages_and_refetches_only_new_ones(
+    pymap: PymapSandbox, sqlite_engine: Engine
+):
+    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+    for i in range(1000):
+        raw = reply_to(
+            probe,
+            written_at=SENT + timedelta(minutes=i),
+            message_id=f"<m{i}@ostersund.example.se>",
+            threaded=i % 2 == 0,
+        )
+        await pymap.deliver(USER.username, raw, when=SENT + timedelta(minutes=i + 1))
+    watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
+    mailbox = ImapMailbox(_imap(pymap.port), environ=ENV)
+    await mailbox.connect()
+    try:
+        assert await watcher.sync(mailbox, "INBOX") == 1000
+    finally:
+        await mailbox.close()
+    assert _count(sqlite_engine) == 1000
+    # The earliest counting reply is the probe's answer, whatever the order of fetching.
+    with Session(sqlite_engine) as session:
+        answered = session.get(Probe, probe.probe_id)
+    assert answered is not None
+    assert answered.completed_at == SENT + timedelta(minutes=1)
+
+    # A restart: a new watcher over the same database fetches only what arrived since.
+    for i in range(1000, 1003):
+        raw = reply_to(probe, written_at=SENT, message_id=f"<m{i}@ostersund.example.se>")
+        await pymap.deliver(USER.username, raw, when=SENT + timedelta(days=1))
+    restarted, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
+    mailbox = ImapMailbox(_imap(pymap.port), environ=ENV)
+    await mailbox.connect()
+    try:
+        assert await restarted.sync(mailbox, "INBOX") == 3
+    finally:
+        await mailbox.close()
+    assert restarted.stats["INBOX"].fetched == 3
+
+
+# --- Dovecot ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_dovecot(tls_ca: SandboxCA) -> Iterator[DovecotSandbox]:
+    reason = dovecot_unavailable_reason()
+    require_server("Dovecot", reason is None, reason or "")
+    # A fixed workdir keeps the mail across a restart, as a real server's disk would. Not under
+    # pytest's tmp_path: Dovecot's unprivileged processes must traverse every parent folder.
+    workdir = Path(tempfile.mkdtemp(prefix="kkik-dovecot-restart-"))
+    workdir.chmod(0o755)
+    server = DovecotSandbox([USER], ca=tls_ca, workdir=workdir)
+    yield server
+    server.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def test_it_loses_nothing_when_dovecot_restarts_during_idle(
+    own_dovecot: DovecotSandbox, sqlite_engine: Engine
+):
+    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+    own_dovecot.start()
+    try:
+        watcher, _ = _watcher(
+            sqlite_engine, lambda: ImapMailbox(_imap(own_dovecot.imap_port), environ=ENV)
+        )
+        deliver = own_dovecot.lmtp_deliver
+        async with _running(watcher):
+            await _until(watcher, lambda: watcher.stats["INBOX"].syncs >= 1)
+            first = reply_to(probe, written_at=SENT, message_id="<first@ostersund.example.se>")
+            await asyncio.to_thread(deliver, USER.username, "karin@ostersund.example.se", first)
+            await _until(watcher, lambda: _count(sqlite_engine) == 1)
+
+            await asyncio.to_thread(own_dovecot.stop)
+            await asyncio.to_thread(own_dovecot.start)
+            # Delivered before the watcher is back: found by the UID sync on reconnect.
+            for n in (2, 3):
+                raw = reply_to(probe, written_at=SENT, message_id=f"<n{n}@ostersund.example.se>")
+                await asyncio.to_thread(deliver, USER.username, "karin@ostersund.example.se", raw)
+            await _until(watcher, lambda: _count(sqlite_engine) == 3, seconds=20)
+        assert watcher.stats["INBOX"].connects >= 2
+        assert watcher.stats["INBOX"].errors >= 1
+    finally:
+        own_dovecot.stop()
+    with Session(sqlite_engine) as session:
+        ids = sorted(m.message_id_header or "" for m in session.exec(select(Message)).all())
+    assert ids == [
+        "<first@ostersund.example.se>",
+        "<n2@ostersund.example.se>",
+        "<n3@ostersund.example.se>",
+    ]
+
+
+async def test_it_watches_dovecot_over_tls_with_xoauth2(
+    own_dovecot: DovecotSandbox, tls_ca: SandboxCA, sqlite_engine: Engine
+):
+    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+    own_dovecot.start()
+    try:
+
+        async def token() -> str:
+            return "imap-token"
+
+        def connect() -> ImapMailbox:
+            settings = _imap(
+                own_dovecot.imaps_port,
+                security="tls",
+                auth="xoauth2",
+                password_env=None,
+                oauth_token_env="IMAP_TOKEN",
+            )
+            return ImapMailbox(settings, tls_context=tls_ca.client_context(), token_provider=token)
+
+        watcher, _ = _watcher(sqlite_engine, connect)
+        async with _running(watcher):
+            await _until(watcher, lambda: watcher.stats["INBOX"].syncs >= 1)
+            raw = reply_to(probe, written_at=SENT + timedelta(hours=1))
+            await asyncio.to_thread(
+                own_dovecot.lmtp_deliver, USER.username, "karin@ostersund.example.se", raw
+            )
+            await _until(watcher, lambda: _count(sqlite_engine) == 1)
+    finally:
+        own_dovecot.stop()
+    with Session(sqlite_engine) as session:
+        message = session.exec(select(Message)).one()
+    # Dovecot's LMTP stamps its own Received: header; that is the arrival evidence.
+    assert message.arrival_source == "received_header"
+    assert message.arrived_at is not None
+    assert message.probe_id == probe.probe_id
+    assert watcher.stats["INBOX"].errors == 0
