@@ -109,8 +109,8 @@ class MailStore:
                 )
             return refs
 
-    def refresh_probes(self) -> None:
-        """Forget the cached probe list (call when probes were sent since the last sync)."""
+    def prepare(self) -> None:
+        """Reload the probes before a sync: questions go out while the watcher runs."""
         self._refs = None
 
     # --- ingestion -----------------------------------------------------------------------------

@@ -51,6 +51,10 @@ class MailSink(Protocol):
 
     def folder_mark(self, folder: str) -> FolderMark | None: ...
 
+    def prepare(self) -> None:
+        """Called before each sync: reload what may have changed (questions sent since)."""
+        ...
+
     def save_folder_mark(self, folder: str, mark: FolderMark) -> None: ...
 
     def ingest(self, folder: str, uidvalidity: int, message: FetchedMessage) -> bool:
@@ -121,6 +125,8 @@ class MailWatcher:
             uids = await mailbox.uids_after(mark.highest_uid)
             highest = mark.highest_uid
         stats = self.stats.setdefault(folder, WatchStats())
+        if uids:
+            self.sink.prepare()
         stored = 0
         for start in range(0, len(uids), FETCH_BATCH):
             batch = uids[start : start + FETCH_BATCH]

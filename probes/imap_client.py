@@ -187,6 +187,7 @@ class ImapMailbox:
         self._client: aioimaplib.IMAP4 | None = None
         self.capabilities: frozenset[str] = frozenset()
         self.lost = False
+        self._done_sent = False
 
     @property
     def client(self) -> aioimaplib.IMAP4:
@@ -335,6 +336,7 @@ class ImapMailbox:
         if self.lost:
             raise ImapError("connection lost")
         idle = await client.idle_start(timeout=seconds)
+        self._done_sent = False
         pushed = False
         try:
             while True:
@@ -357,6 +359,7 @@ class ImapMailbox:
                 idle.cancel()
             elif client.has_pending_idle():
                 client.idle_done()
+                self._done_sent = True
         if self.lost:
             raise ImapError("connection lost during IDLE")
         await asyncio.wait_for(idle, self.settings.timeout_seconds)
@@ -381,7 +384,9 @@ class ImapMailbox:
         # A dead or interrupted connection may never answer LOGOUT: give it a moment, then
         # drop the socket. There is nothing more to do with it either way.
         with contextlib.suppress(Exception):
-            if client.has_pending_idle():
+            # A second DONE (after a cancelled IDLE wait) is a BAD command to the server,
+            # which aioimaplib turns into an Abort inside its protocol callback.
+            if client.has_pending_idle() and not self._done_sent:
                 client.idle_done()
             await asyncio.wait_for(client.protocol.logout(), 1.0)
         transport = client.protocol.transport if client.protocol is not None else None

@@ -78,6 +78,16 @@ async def _until(watcher: MailWatcher, check: Callable[[], bool], seconds: float
         await watcher.wait_synced(check)
 
 
+async def _sync_once(watcher: MailWatcher, server: PymapSandbox, folder: str = "INBOX") -> int:
+    """One sync pass on a fresh connection, as after a restart."""
+    mailbox = ImapMailbox(_imap(server.port), environ=ENV)
+    await mailbox.connect()
+    try:
+        return await watcher.sync(mailbox, folder)
+    finally:
+        await mailbox.close()
+
+
 @pytest.fixture
 async def pymap() -> AsyncIterator[PymapSandbox]:
     async with PymapSandbox([USER]) as server:
@@ -136,12 +146,7 @@ async def test_it_takes_arrival_from_our_received_header_and_flags_a_skewed_date
     )
     await pymap.deliver(USER.username, raw, when=stamped + timedelta(seconds=30))
     watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
-    mailbox = ImapMailbox(_imap(pymap.port), environ=ENV)
-    await mailbox.connect()
-    try:
-        assert await watcher.sync(mailbox, "INBOX") == 1
-    finally:
-        await mailbox.close()
+    assert await _sync_once(watcher, pymap) == 1
     with Session(sqlite_engine) as session:
         message = session.exec(select(Message)).one()
     assert message.arrived_at == stamped
@@ -173,12 +178,7 @@ async def test_it_resyncs_without_duplicates_when_uidvalidity_changes(
     watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap), ("Junk",))
 
     async def sync() -> int:
-        mailbox = ImapMailbox(_imap(pymap.port), environ=ENV)
-        await mailbox.connect()
-        try:
-            return await watcher.sync(mailbox, "Junk")
-        finally:
-            await mailbox.close()
+        return await _sync_once(watcher, pymap, "Junk")
 
     assert await sync() == 2
     first_validity = watcher.sink.folder_mark("Junk")
@@ -211,7 +211,6 @@ async def test_it_stores_malformed_mail_raw_and_keeps_watching(
             await pymap.deliver(USER.username, raw, when=SENT)
         await _until(watcher, lambda: _count(sqlite_engine) == 3)
         probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
-        watcher.sink.refresh_probes()  # type: ignore[attr-defined]
         await pymap.deliver(
             USER.username, reply_to(probe, written_at=SENT + timedelta(hours=1)), when=SENT
         )
@@ -237,12 +236,7 @@ async def test_it_syncs_a_mailbox_of_a_thousand_messages_and_refetches_only_new_
         )
         await pymap.deliver(USER.username, raw, when=SENT + timedelta(minutes=i + 1))
     watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
-    mailbox = ImapMailbox(_imap(pymap.port), environ=ENV)
-    await mailbox.connect()
-    try:
-        assert await watcher.sync(mailbox, "INBOX") == 1000
-    finally:
-        await mailbox.close()
+    assert await _sync_once(watcher, pymap) == 1000
     assert _count(sqlite_engine) == 1000
     # The earliest counting reply is the probe's answer, whatever the order of fetching.
     with Session(sqlite_engine) as session:
@@ -255,12 +249,7 @@ async def test_it_syncs_a_mailbox_of_a_thousand_messages_and_refetches_only_new_
         raw = reply_to(probe, written_at=SENT, message_id=f"<m{i}@ostersund.example.se>")
         await pymap.deliver(USER.username, raw, when=SENT + timedelta(days=1))
     restarted, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
-    mailbox = ImapMailbox(_imap(pymap.port), environ=ENV)
-    await mailbox.connect()
-    try:
-        assert await restarted.sync(mailbox, "INBOX") == 3
-    finally:
-        await mailbox.close()
+    assert await _sync_once(restarted, pymap) == 3
     assert restarted.stats["INBOX"].fetched == 3
 
 
@@ -354,3 +343,23 @@ async def test_it_watches_dovecot_over_tls_with_xoauth2(
     assert message.arrived_at is not None
     assert message.probe_id == probe.probe_id
     assert watcher.stats["INBOX"].errors == 0
+
+
+class _NoIdleMailbox(ImapMailbox):
+    """A server without IDLE, as some hosted mailboxes still are."""
+
+    @property
+    def has_idle(self) -> bool:
+        return False
+
+
+async def test_it_falls_back_to_polling_without_idle(pymap: PymapSandbox, sqlite_engine: Engine):
+    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+    watcher, _ = _watcher(sqlite_engine, lambda: _NoIdleMailbox(_imap(pymap.port), environ=ENV))
+    async with _running(watcher):
+        await _until(watcher, lambda: watcher.stats["INBOX"].syncs >= 1)
+        await pymap.deliver(USER.username, reply_to(probe, written_at=SENT), when=SENT)
+        await _until(watcher, lambda: _count(sqlite_engine) == 1)
+    # Found by a later poll (every 0.2 s here), not by a push.
+    assert watcher.stats["INBOX"].syncs >= 2
+    assert watcher.stats["INBOX"].connects == 1
