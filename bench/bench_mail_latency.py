@@ -20,7 +20,7 @@ import re
 import shutil
 import statistics
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -66,10 +66,12 @@ class TimedStore(MailStore):
         self.waiting[message_id] = slot
         return slot
 
-    def ingest(self, folder: str, uidvalidity: int, message: FetchedMessage) -> bool:
-        stored = super().ingest(folder, uidvalidity, message)
-        if stored:
-            at = CLOCK.monotonic()
+    def ingest_batch(
+        self, folder: str, uidvalidity: int, messages: Sequence[FetchedMessage]
+    ) -> list[FetchedMessage]:
+        stored = super().ingest_batch(folder, uidvalidity, messages)
+        at = CLOCK.monotonic()
+        for message in stored:
             match = MESSAGE_ID.search(message.raw)
             slot = self.waiting.pop(match.group(1).decode(), None) if match else None
             if slot is not None:

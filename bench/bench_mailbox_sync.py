@@ -4,8 +4,9 @@ A pymap INBOX gets M messages (replies to one probe). M-K are delivered and stor
 ``MailWatcher.sync()`` ("first_sync"); then K more arrive and a fresh watcher over the same
 database (as after a restart) syncs only those ("restart_sync"); then 100 more
 ("restart_sync_100"). The naive alternative, re-fetching the whole mailbox on every restart, is
-timed too (``ImapMailbox.fetch`` in batches of 200, nothing stored). Peak RSS is the process's
-peak so far after each phase; it includes the in-process pymap server holding the mailbox.
+timed too (``ImapMailbox.fetch`` in batches of 200, nothing stored). The pymap server runs in
+a child process, so the peak RSS reported is the watcher's own (this process), not the
+server's copy of the mailbox. Messages are delivered by IMAP APPEND over one connection.
 Only 127.0.0.1 is contacted. Prints one JSON object.
 """
 
@@ -18,13 +19,13 @@ import json
 import platform
 import resource
 import shutil
+import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aioimaplib
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
@@ -35,7 +36,7 @@ from harness.db import make_engine
 from harness.mailstore import MailStore
 from harness.models import Message
 from harness.sandbox.accounts import Account
-from harness.sandbox.pymap import PymapSandbox
+from harness.sandbox.pymap import append_many
 from probes.email_analysis import TimingRules
 from probes.email_watch import FETCH_BATCH, MailWatcher
 from probes.imap_client import ImapMailbox
@@ -45,8 +46,6 @@ SENT = datetime(2026, 10, 6, 7, 15, tzinfo=UTC)
 SINCE = date(2026, 10, 5)
 USER = Account("fraga@fraga.example.se", "imap-pw")
 ENV = {"IMAP_PW": USER.password}
-CALIBRATE = 1_000
-DELIVERY_BUDGET_SECONDS = 600.0  # switch to bulk APPEND when deliver() would take longer
 CLOCK = SystemClock()
 
 
@@ -77,63 +76,45 @@ def _message(probe: SentProbe, i: int) -> tuple[bytes, datetime]:
     return raw, SENT + timedelta(minutes=i + 1)
 
 
-class BulkAppender:
-    """ONE aioimaplib connection that APPENDs repeatedly (deliver() logs in per message)."""
-
-    def __init__(self, server: PymapSandbox) -> None:
-        self.server = server
-        self.client: aioimaplib.IMAP4 | None = None
-
-    async def __aenter__(self) -> BulkAppender:
-        client = aioimaplib.IMAP4(host=self.server.host, port=self.server.port, timeout=60)
-        await client.wait_hello_from_server()
-        response = await client.login(USER.username, USER.password)
-        if response.result != "OK":
-            raise RuntimeError(f"LOGIN refused: {response.lines!r}")
-        self.client = client
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        client, self.client = self.client, None
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await client.logout()
-
-    async def append(self, raw: bytes, when: datetime) -> None:
-        assert self.client is not None
-        response = await self.client.append(raw, mailbox="INBOX", date=when)
-        if response.result != "OK":
-            raise RuntimeError(f"APPEND refused: {response.lines!r}")
-
-
 class Deliverer:
-    """Delivers message i..j, per message via deliver() or in bulk over one connection."""
+    """Delivers messages i..j to the child-process server over one IMAP connection each call."""
 
-    def __init__(self, server: PymapSandbox, probe: SentProbe) -> None:
-        self.server = server
+    def __init__(self, port: int, probe: SentProbe) -> None:
+        self.port = port
         self.probe = probe
         self.next = 0
         self.seconds = 0.0
+        self.count = 0
 
-    async def _run(self, count: int, one: Callable[[bytes, datetime], Awaitable[Any]]) -> float:
+    async def deliver(self, count: int) -> None:
+        if count <= 0:
+            return
         began = CLOCK.monotonic()
-        for _ in range(count):
-            raw, when = _message(self.probe, self.next)
-            await one(raw, when)
-            self.next += 1
-        elapsed = CLOCK.monotonic() - began
-        self.seconds += elapsed
-        return elapsed
+        batch = [_message(self.probe, i) for i in range(self.next, self.next + count)]
+        await append_many("127.0.0.1", self.port, USER, batch)
+        self.next += count
+        self.count += count
+        self.seconds += CLOCK.monotonic() - began
 
-    async def each(self, count: int) -> float:
-        async def one(raw: bytes, when: datetime) -> None:
-            await self.server.deliver(USER.username, raw, when=when, create_folder=False)
 
-        return await self._run(count, one)
-
-    async def bulk(self, count: int) -> float:
-        async with BulkAppender(self.server) as appender:
-            return await self._run(count, appender.append)
+@contextlib.asynccontextmanager
+async def _server() -> AsyncIterator[int]:
+    """A pymap sandbox in a child process; yields its port."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "harness.sandbox.pymap", USER.username, USER.password,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        yield int((await child.stdout.readline()).decode().strip())
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        try:
+            await asyncio.wait_for(child.wait(), 10)
+        except TimeoutError:
+            child.kill()
+            await child.wait()
 
 
 async def _timed_sync(engine: Engine, port: int, expect: int) -> dict[str, Any]:
@@ -199,7 +180,7 @@ def _count(engine: Engine) -> int:
         return session.exec(select(func.count()).select_from(Message)).one()
 
 
-async def run(messages: int, new: int, restart_new: int, always_bulk: bool) -> dict[str, Any]:
+async def run(messages: int, new: int, restart_new: int) -> dict[str, Any]:
     if not 0 <= new < messages:
         raise SystemExit("--new must be below --messages")
     known = messages - new
@@ -209,56 +190,27 @@ async def run(messages: int, new: int, restart_new: int, always_bulk: bool) -> d
     try:
         migrate.upgrade(engine)
         probe = seed_sent_probe(engine, sent_at=SENT)
-        async with PymapSandbox([USER]) as server:
-            deliverer = Deliverer(server, probe)
-            # Calibrate: the sandbox's deliver() (new connection + LOGIN + APPEND per message).
-            calibrate = min(CALIBRATE, known)
-            each_seconds = await deliverer.each(calibrate)
-            each_rate = calibrate / each_seconds
-            estimate = (messages + restart_new) / each_rate
-            delivery: dict[str, Any] = {
-                "deliver_call_per_message": {
-                    "messages": calibrate,
-                    "messages_per_second": round(each_rate, 1),
-                    "estimated_seconds_for_all": round(estimate, 1),
-                }
-            }
-            use_bulk = always_bulk or estimate > DELIVERY_BUDGET_SECONDS
-            delivery["method"] = (
-                "bulk APPEND on one connection" if use_bulk else "PymapSandbox.deliver()"
-            )
-
-            async def deliver(count: int) -> None:
-                if count <= 0:
-                    return
-                if use_bulk:
-                    elapsed = await deliverer.bulk(count)
-                    delivery.setdefault("bulk_append", {"messages": 0, "seconds": 0.0})
-                    delivery["bulk_append"]["messages"] += count
-                    delivery["bulk_append"]["seconds"] += elapsed
-                else:
-                    await deliverer.each(count)
-
-            await deliver(known - calibrate)
-            # Peak so far: the pymap server holding the mailbox, before the watcher ran.
-            delivery["peak_rss_mb_before_first_sync"] = _rss_mb()
-            result["first_sync"] = await _timed_sync(engine, server.port, known)
-            await deliver(new)
-            result["restart_sync"] = await _timed_sync(engine, server.port, new)
-            await deliver(restart_new)
-            result[f"restart_sync_{restart_new}"] = await _timed_sync(
-                engine, server.port, restart_new
-            )
+        async with _server() as port:
+            deliverer = Deliverer(port, probe)
+            await deliverer.deliver(known)
+            rss_before = _rss_mb()
+            result["first_sync"] = await _timed_sync(engine, port, known)
+            await deliverer.deliver(new)
+            result["restart_sync"] = await _timed_sync(engine, port, new)
+            await deliverer.deliver(restart_new)
+            result[f"restart_sync_{restart_new}"] = await _timed_sync(engine, port, restart_new)
             total = messages + restart_new
-            result["naive_full_refetch_on_restart"] = await _naive_refetch(server.port, total)
+            result["naive_full_refetch_on_restart"] = await _naive_refetch(port, total)
             stored_rows = _count(engine)
             if stored_rows != total:
                 raise RuntimeError(f"database holds {stored_rows} messages, expected {total}")
-            bulk = delivery.get("bulk_append")
-            if bulk:
-                bulk["messages_per_second"] = round(bulk["messages"] / bulk["seconds"], 1)
-                bulk["seconds"] = round(bulk["seconds"], 1)
-            delivery["total_seconds"] = round(deliverer.seconds, 1)
+        delivery = {
+            "method": "IMAP APPEND on one connection, server in a child process",
+            "messages": deliverer.count,
+            "seconds": round(deliverer.seconds, 1),
+            "messages_per_second": round(deliverer.count / deliverer.seconds, 1),
+            "peak_rss_mb_before_first_sync": rss_before,
+        }
         db_mb = round((workdir / "kkik.db").stat().st_size / 2**20, 1)
     finally:
         engine.dispose()
@@ -269,7 +221,7 @@ async def run(messages: int, new: int, restart_new: int, always_bulk: bool) -> d
         "benchmark": "mailbox_sync",
         "python": platform.python_version(),
         "machine": platform.machine(),
-        "server": "pymap dict backend, in-process",
+        "server": "pymap dict backend, child process",
         "database": "SQLite (WAL), migrated, temp dir",
         "mailbox_messages": messages,
         "new_messages": new,
@@ -279,7 +231,7 @@ async def run(messages: int, new: int, restart_new: int, always_bulk: bool) -> d
         "restart_sync_vs_naive_refetch": round(naive / restart, 1) if restart else None,
         "database_mb": db_mb,
         "peak_rss_mb": _rss_mb(),
-        "rss_note": "ru_maxrss of the whole process, including the in-process pymap server",
+        "rss_note": "ru_maxrss of this process: watcher, analysis and SQLite; not the server",
     }
 
 
@@ -294,13 +246,8 @@ def main() -> None:
         default=None,
         help="record that --messages stands in for this size (a reduced run)",
     )
-    parser.add_argument(
-        "--bulk",
-        action="store_true",
-        help="after calibrating, always deliver in bulk (default: only past a 10-minute estimate)",
-    )
     args = parser.parse_args()
-    output = asyncio.run(run(args.messages, args.new, args.restart_new, args.bulk))
+    output = asyncio.run(run(args.messages, args.new, args.restart_new))
     if args.scaled_from is not None:
         output["scaled_from"] = args.scaled_from
     print(json.dumps(output))

@@ -14,9 +14,11 @@ folders are synced in.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import zlib
+from collections.abc import Sequence
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -116,26 +118,58 @@ class MailStore:
     # --- ingestion -----------------------------------------------------------------------------
 
     def ingest(self, folder: str, uidvalidity: int, message: FetchedMessage) -> bool:
-        raw = message.raw
-        digest = hashlib.sha256(raw).hexdigest()
+        """Store one message; False when it was already stored."""
+        return bool(self.ingest_batch(folder, uidvalidity, [message]))
+
+    def ingest_batch(
+        self, folder: str, uidvalidity: int, messages: Sequence[FetchedMessage]
+    ) -> list[FetchedMessage]:
+        """Store a fetched batch in one transaction; return the messages that were new.
+
+        One transaction per batch instead of per message is what makes a first sync of a large
+        mailbox fast; if another watcher stored some of the same messages meanwhile, the batch
+        falls back to one transaction per message so nothing is lost or doubled.
+        """
         with Session(self.engine) as session:
-            seen = session.exec(
-                select(Message.id).where(
-                    Message.folder == folder,
-                    Message.uidvalidity == uidvalidity,
-                    Message.uid == message.uid,
-                )
-            ).first()
-            if seen is not None:
-                return False
+            uids = [m.uid for m in messages]
+            seen = set(
+                session.exec(
+                    select(Message.uid).where(
+                        Message.folder == folder,
+                        Message.uidvalidity == uidvalidity,
+                        Message.uid.in_(uids),  # type: ignore[attr-defined]
+                    )
+                ).all()
+            )
+        fresh = [m for m in messages if m.uid not in seen]
+        if not fresh:
+            return []
         if self._refs is None:
             self._refs = self.probe_refs()
-        analysis: Analysis | None
+        prepared = [self._prepare_row(folder, uidvalidity, m) for m in fresh]
         try:
-            analysis = analyse(raw, self._refs, self.rules, internal_date=message.internal_date)
+            return self._store(prepared)
+        except IntegrityError:
+            if len(prepared) == 1:
+                return []  # another watcher stored this very message
+            stored: list[FetchedMessage] = []
+            for one in prepared:
+                with contextlib.suppress(IntegrityError):
+                    stored += self._store([one])
+            return stored
+
+    def _prepare_row(
+        self, folder: str, uidvalidity: int, message: FetchedMessage
+    ) -> tuple[FetchedMessage, Message, Analysis | None]:
+        raw = message.raw
+        analysis: Analysis | None = None
+        failure = ""
+        try:
+            analysis = analyse(
+                raw, self._refs or [], self.rules, internal_date=message.internal_date
+            )
         except Exception as exc:  # the watcher must never die on input
             log.exception("analysis failed for %s UID %s", folder, message.uid)
-            analysis = None
             failure = f"{type(exc).__name__}: {exc}"[:250]
         row = Message(
             folder=folder,
@@ -145,7 +179,7 @@ class MailStore:
             fetched_at=self.clock.now(),
             raw_compressed=compress(raw),
             raw_size=len(raw),
-            raw_sha256=digest,
+            raw_sha256=hashlib.sha256(raw).hexdigest(),
         )
         if analysis is None:
             row.malformed = True
@@ -155,35 +189,49 @@ class MailStore:
             row.arrival_source = "internaldate" if message.internal_date else None
         else:
             _fill(row, analysis)
-        with Session(self.engine) as session:
-            if row.message_id_header and self._duplicate(session, row.message_id_header, digest):
-                return False
-            session.add(row)
-            try:
-                session.flush()
-            except IntegrityError:
-                session.rollback()  # another watcher stored the same (folder, UIDVALIDITY, UID)
-                return False
-            # A flagged Date: or odd MIME does not make a certain match uncertain.
-            if (
-                analysis is not None
-                and row.probe_id is not None
-                and not analysis.match.needs_review
-            ):
-                _apply_to_probe(session, row, analysis)
-            session.commit()
-        return True
+        return message, row, analysis
 
-    def _duplicate(self, session: Session, message_id: str, digest: str) -> bool:
-        # The same Message-ID with the same bytes is the same message seen again (moved to
-        # another folder, or refetched after UIDVALIDITY changed). Different bytes under one
-        # Message-ID are kept: some systems reuse IDs, and dropping a reply is worse.
+    def _store(
+        self, prepared: Sequence[tuple[FetchedMessage, Message, Analysis | None]]
+    ) -> list[FetchedMessage]:
+        stored: list[FetchedMessage] = []
+        with Session(self.engine) as session:
+            known = self._known_copies(session, [row for _, row, _ in prepared])
+            for message, row, analysis in prepared:
+                key = (row.message_id_header, row.raw_sha256)
+                if row.message_id_header and key in known:
+                    continue
+                known.add(key)
+                session.add(row)
+                session.flush()
+                # A flagged Date: or odd MIME does not make a certain match uncertain.
+                if (
+                    analysis is not None
+                    and row.probe_id is not None
+                    and not analysis.match.needs_review
+                ):
+                    _apply_to_probe(session, row, analysis)
+                stored.append(message)
+            session.commit()
+        return stored
+
+    def _known_copies(
+        self, session: Session, rows: Sequence[Message]
+    ) -> set[tuple[str | None, str]]:
+        """(Message-ID, SHA-256) pairs already stored: the same message seen again.
+
+        Moved to another folder, or refetched after UIDVALIDITY changed. Different bytes under
+        one Message-ID are kept: some systems reuse IDs, and dropping a reply is worse.
+        """
+        ids = [row.message_id_header for row in rows if row.message_id_header]
+        if not ids:
+            return set()
         found = session.exec(
-            select(Message.id).where(
-                Message.message_id_header == message_id, Message.raw_sha256 == digest
+            select(Message.message_id_header, Message.raw_sha256).where(
+                Message.message_id_header.in_(ids)  # type: ignore[union-attr]
             )
-        ).first()
-        return found is not None
+        ).all()
+        return {(mid, digest) for mid, digest in found}
 
 
 def _fill(row: Message, analysis: Analysis) -> None:

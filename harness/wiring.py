@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from harness.config import ImapSettings, Settings, SmtpSettings
 from probes.email_analysis import TimingRules
-from probes.email_send import SmtpSender, token_provider
+from probes.email_send import EmailProbe, SaveCopy, SmtpSender, token_provider
 from probes.imap_client import ImapMailbox
 from results.calendar import DeadlineRule, WorkCalendar
 
@@ -70,3 +70,32 @@ def imap_factory(
         return ImapMailbox(settings, tls_context=context, token_provider=tokens, environ=environ)
 
     return connect
+
+
+def sent_copier(
+    settings: ImapSettings, base_dir: Path | None, environ: Mapping[str, str] | None = None
+) -> SaveCopy:
+    """Save a sent question to the Sent folder (``mail.save_to_sent``), marked as read."""
+    connect = imap_factory(settings, base_dir, environ)
+
+    async def save(raw: bytes, accepted_at: datetime) -> None:
+        mailbox = connect()
+        try:
+            await mailbox.connect()
+            await mailbox.append(await mailbox.resolve_folder("\\Sent"), raw, accepted_at)
+        finally:
+            await mailbox.close()
+
+    return save
+
+
+def email_probe(settings: Settings, base_dir: Path | None) -> EmailProbe:
+    """The e-mail channel as configured (``[mail]`` must be present)."""
+    mail = settings.mail
+    if mail is None:
+        raise ValueError("the e-mail channel is not configured")
+    return EmailProbe(
+        smtp_sender(mail.smtp, base_dir),
+        zone=settings.timezone,
+        save_copy=sent_copier(mail.imap, base_dir) if mail.save_to_sent else None,
+    )

@@ -36,6 +36,8 @@ from probes.base import (
 )
 
 TokenProvider = Callable[[], Awaitable[str]]
+# Puts a copy of a sent question in the mailbox's Sent folder: (raw message, accepted at).
+SaveCopy = Callable[[bytes, datetime], Awaitable[None]]
 
 # Backoff between send attempts: 2 s doubling to 5 min, always inside the send window.
 FIRST_BACKOFF = timedelta(seconds=2)
@@ -251,9 +253,16 @@ class EmailProbe:
 
     channel: ClassVar[str] = "email"
 
-    def __init__(self, sender: SmtpSender, *, zone: str = "Europe/Stockholm") -> None:
+    def __init__(
+        self,
+        sender: SmtpSender,
+        *,
+        zone: str = "Europe/Stockholm",
+        save_copy: SaveCopy | None = None,
+    ) -> None:
         self.sender = sender
         self.zone = zone
+        self.save_copy = save_copy
 
     async def dispatch(self, ctx: ProbeContext, job: DispatchJob) -> Dispatched:
         raw = build_question(job, date=ctx.clock.now(), zone=self.zone)
@@ -266,6 +275,13 @@ class EmailProbe:
         done = await self.sender.send(
             ctx, raw, mail_from=mail_from, rcpt_to=job.recipient, send_by=job.send_by
         )
+        if self.save_copy is not None:
+            # The question is out and timed; a missing copy in Sent must not undo that.
+            try:
+                await self.save_copy(raw, done.accepted_at)
+                ctx.transcript.add("copy saved to the Sent folder")
+            except Exception as exc:
+                ctx.transcript.add(f"copy not saved to the Sent folder: {exc}"[:300])
         return Dispatched(
             accepted_at=done.accepted_at,
             response=done.response,

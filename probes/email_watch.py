@@ -57,8 +57,10 @@ class MailSink(Protocol):
 
     def save_folder_mark(self, folder: str, mark: FolderMark) -> None: ...
 
-    def ingest(self, folder: str, uidvalidity: int, message: FetchedMessage) -> bool:
-        """Store one message; return False when it was already stored (idempotent)."""
+    def ingest_batch(
+        self, folder: str, uidvalidity: int, messages: Sequence[FetchedMessage]
+    ) -> list[FetchedMessage]:
+        """Store messages (idempotent); return those that were not stored before."""
         ...
 
 
@@ -130,10 +132,9 @@ class MailWatcher:
         stored = 0
         for start in range(0, len(uids), FETCH_BATCH):
             batch = uids[start : start + FETCH_BATCH]
-            for message in await mailbox.fetch(batch):
-                stats.fetched += 1
-                if self.sink.ingest(folder, status.uidvalidity, message):
-                    stored += 1
+            fetched = await mailbox.fetch(batch)
+            stats.fetched += len(fetched)
+            stored += len(self.sink.ingest_batch(folder, status.uidvalidity, fetched))
             highest = max(highest, *batch)
             self.sink.save_folder_mark(folder, FolderMark(status.uidvalidity, highest))
         if not uids:

@@ -45,7 +45,8 @@ class FolderMissing(ImapError):
     """The folder to watch does not exist (yet): wait for it rather than reconnect at once."""
 
 
-# Names the junk folder goes by when the server does not mark it with the \Junk attribute.
+# Names the junk and sent folders go by when the server does not mark them with the
+# RFC 6154 special-use attributes (Swedish Outlook and Gmail names included).
 JUNK_NAMES = (
     "Junk",
     "Junk E-mail",
@@ -55,6 +56,18 @@ JUNK_NAMES = (
     "INBOX.Junk",
     "INBOX/Junk",
 )
+SENT_NAMES = (
+    "Sent",
+    "Sent Items",
+    "Sent Messages",
+    "Skickat",
+    "Skickade objekt",
+    "[Gmail]/Sent Mail",
+    "[Gmail]/Skickat",
+    "INBOX.Sent",
+    "INBOX/Sent",
+)
+FALLBACK_NAMES = {"\\junk": JUNK_NAMES, "\\sent": SENT_NAMES}
 
 
 def encode_folder(name: str) -> str:
@@ -282,11 +295,10 @@ class ImapMailbox:
         for name, attributes in folders:
             if wanted in attributes:
                 return name
-        if wanted == "\\junk":
-            names = {name.casefold(): name for name, _ in folders}
-            for candidate in JUNK_NAMES:
-                if candidate.casefold() in names:
-                    return names[candidate.casefold()]
+        names = {name.casefold(): name for name, _ in folders}
+        for candidate in FALLBACK_NAMES.get(wanted, ()):
+            if candidate.casefold() in names:
+                return names[candidate.casefold()]
         raise FolderMissing(f"no folder marked {folder} on the server")
 
     async def select(self, folder: str) -> FolderStatus:

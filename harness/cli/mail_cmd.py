@@ -20,10 +20,10 @@ from harness.db import database_url, make_engine
 from harness.i18n import Lang, Text
 from harness.mailstore import MailStore
 from harness.models import Campaign, Channel, Message, Probe, Question, Target
-from harness.wiring import imap_factory, smtp_sender, timing_rules
+from harness.wiring import email_probe, imap_factory, timing_rules
 from probes.base import DispatchJob, Persona, ProbeContext, ProbeError, Transcript
 from probes.email_analysis import analyse, as_json, probe_refs_from_json
-from probes.email_send import EmailProbe, new_message_id, new_reply_token
+from probes.email_send import new_message_id, new_reply_token
 from probes.email_watch import MailWatcher
 from probes.imap_client import ImapError
 from results.calendar import DeadlineRule
@@ -222,7 +222,7 @@ def build(lang: Lang) -> click.Group:
             message_id=new_message_id(sender_address.rpartition("@")[2] or "localhost", now),
             reply_token=new_reply_token() if mail.reply_token == "plus" else None,
         )
-        probe = EmailProbe(smtp_sender(mail.smtp, base_dir), zone=settings.timezone)
+        probe = email_probe(settings, base_dir)
         context = ProbeContext(clock=cli.clock, transcript=Transcript(cli.clock))
         try:
             done = asyncio.run(probe.dispatch(context, job))

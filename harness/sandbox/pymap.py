@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import sys
 from argparse import Namespace
 from collections.abc import Iterable
 from contextlib import AsyncExitStack
@@ -38,7 +39,7 @@ from harness.sandbox.accounts import Account, check_accounts
 from harness.sandbox.ports import LOOPBACK
 from probes.imap_client import encode_folder
 
-__all__ = ["PymapSandbox"]
+__all__ = ["PymapSandbox", "append_many", "serve"]
 
 
 class PymapSandbox:
@@ -154,32 +155,35 @@ class PymapSandbox:
         ``when`` becomes the INTERNALDATE and must be timezone-aware. Clients idling on the
         folder get ``* N EXISTS`` pushed. ``flags`` are IMAP flags such as ``"\\\\Seen"``.
         """
-        if when.tzinfo is None or when.utcoffset() is None:
-            raise ValueError("when must be timezone-aware")
+        [uid] = await self.deliver_many(
+            username, [(message, when)], folder=folder, flags=flags, create_folder=create_folder
+        )
+        return uid
+
+    async def deliver_many(
+        self,
+        username: str,
+        messages: Iterable[tuple[bytes, datetime]],
+        *,
+        folder: str = "INBOX",
+        flags: Iterable[str] = (),
+        create_folder: bool = True,
+    ) -> list[int]:
+        """APPEND many (message, INTERNALDATE) pairs over one connection; return their UIDs."""
         account = next((a for a in self.accounts if a.username == username), None)
         if account is None:
             raise KeyError(f"no account {username!r}")
         # A real APPEND over a second connection, as a mail delivery agent would do it: pymap
         # pushes EXISTS to idling clients only for changes made through an IMAP session.
-        client = aioimaplib.IMAP4(host=self.host, port=self.port, timeout=30)
-        try:
-            await client.wait_hello_from_server()
-            await client.login(username, account.password)
-            mailbox = '"' + encode_folder(folder) + '"'
-            if create_folder:
-                await client.create(mailbox)  # NO when it exists: fine
-            flag_list = "(" + " ".join(flags) + ")" if flags else None
-            response = await client.append(message, mailbox=mailbox, flags=flag_list, date=when)
-            if response.result != "OK":
-                raise RuntimeError(f"APPEND refused: {response.lines!r}")
-            text = b" ".join(bytes(x) for x in response.lines).decode("ascii", "replace")
-            match = re.search(r"APPENDUID \d+ (\d+)", text)
-            if match is None:
-                raise RuntimeError(f"APPEND gave no APPENDUID: {text!r}")
-            return int(match.group(1))
-        finally:
-            with contextlib.suppress(Exception):
-                await client.logout()
+        return await append_many(
+            self.host,
+            self.port,
+            account,
+            messages,
+            folder=folder,
+            flags=flags,
+            create_folder=create_folder,
+        )
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -192,3 +196,55 @@ class PymapSandbox:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
+
+
+async def append_many(
+    host: str,
+    port: int,
+    account: Account,
+    messages: Iterable[tuple[bytes, datetime]],
+    *,
+    folder: str = "INBOX",
+    flags: Iterable[str] = (),
+    create_folder: bool = True,
+) -> list[int]:
+    """APPEND (message, INTERNALDATE) pairs over one IMAP connection; return their UIDs."""
+    client = aioimaplib.IMAP4(host=host, port=port, timeout=60)
+    uids: list[int] = []
+    try:
+        await client.wait_hello_from_server()
+        if (await client.login(account.username, account.password)).result != "OK":
+            raise RuntimeError(f"LOGIN refused for {account.username!r}")
+        mailbox = '"' + encode_folder(folder) + '"'
+        if create_folder:
+            await client.create(mailbox)  # NO when it exists: fine
+        flag_list = "(" + " ".join(flags) + ")" if flags else None
+        for message, when in messages:
+            if when.tzinfo is None or when.utcoffset() is None:
+                raise ValueError("when must be timezone-aware")
+            response = await client.append(message, mailbox=mailbox, flags=flag_list, date=when)
+            if response.result != "OK":
+                raise RuntimeError(f"APPEND refused: {response.lines!r}")
+            text = b" ".join(bytes(x) for x in response.lines).decode("ascii", "replace")
+            match = re.search(r"APPENDUID \d+ (\d+)", text)
+            if match is None:
+                raise RuntimeError(f"APPEND gave no APPENDUID: {text!r}")
+            uids.append(int(match.group(1)))
+        return uids
+    finally:
+        with contextlib.suppress(Exception):
+            await client.logout()
+
+
+async def serve(username: str, password: str) -> None:
+    """Run a sandbox until standard input closes; print the port first (for benchmarks that
+    must measure a client's memory without the server's)."""
+    async with PymapSandbox([Account(username, password)]) as server:
+        sys.stdout.write(f"{server.port}\n")
+        sys.stdout.flush()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, sys.stdin.read)
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(sys.argv[1], sys.argv[2]))

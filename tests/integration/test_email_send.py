@@ -8,13 +8,16 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import aioimaplib
 import pytest
 
 from harness.clock import FakeClock, SystemClock
-from harness.config import SmtpSettings
+from harness.config import ImapSettings, SmtpSettings
 from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
+from harness.sandbox.pymap import PymapSandbox
 from harness.sandbox.smtp import SmtpSandbox
+from harness.wiring import sent_copier
 from probes.base import (
     DispatchJob,
     HarnessFault,
@@ -24,6 +27,7 @@ from probes.base import (
     Transcript,
 )
 from probes.email_send import EmailProbe, SmtpSender, new_message_id, new_reply_token
+from probes.imap_client import ImapMailbox
 
 ENV = {"SMTP_PW": "smtp-losen-1", "SMTP_TOKEN": "smtp-token-1"}
 
@@ -197,3 +201,47 @@ async def test_it_gives_up_when_the_server_is_down_all_window(tls_ca: SandboxCA,
     # 2+4+8+16+32+64+128+256 s of backoff fit in ten minutes; the ninth wait would not.
     assert clock.now() - job.send_by < timedelta(0)
     assert all("unreachable" in line for line in ctx.transcript.lines)
+
+
+async def test_it_saves_a_copy_in_the_swedish_sent_folder(
+    smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str
+):
+    user = Account("fraga@fraga.example.se", "imap-pw")
+    async with PymapSandbox([user]) as imap:
+        # An Outlook mailbox in Swedish: the sent folder is "Skickade objekt", not marked.
+        client = aioimaplib.IMAP4(host=imap.host, port=imap.port, timeout=5)
+        await client.wait_hello_from_server()
+        await client.login(user.username, user.password)
+        assert (await client.create('"Skickade objekt"')).result == "OK"
+        await client.logout()
+        imap_settings = ImapSettings.model_validate(
+            {
+                "host": "127.0.0.1",
+                "port": imap.port,
+                "security": "none",
+                "username": user.username,
+                "password_env": "IMAP_PW",
+            }
+        )
+        env = {**ENV, "IMAP_PW": user.password}
+        sender = SmtpSender(
+            _settings(smtp_server), tls_context=tls_ca.client_context(), environ=ENV
+        )
+        probe = EmailProbe(sender, save_copy=sent_copier(imap_settings, None, env))
+        clock = SystemClock()
+        ctx = _ctx(clock)
+        job = _job(unique, clock)
+        done = await probe.dispatch(ctx, job)
+
+        mailbox = ImapMailbox(imap_settings, environ=env)
+        await mailbox.connect()
+        try:
+            await mailbox.select("Skickade objekt")
+            [copy] = await mailbox.fetch(await mailbox.search_since(clock.now().date()))
+        finally:
+            await mailbox.close()
+    sent = next(m for m in smtp_server.messages if job.recipient in m.rcpt_tos)
+    assert copy.raw == sent.content
+    assert "\\Seen" in copy.flags
+    assert copy.internal_date == done.accepted_at.replace(microsecond=0)
+    assert ctx.transcript.lines[-1].endswith("copy saved to the Sent folder")

@@ -227,14 +227,19 @@ async def test_it_syncs_a_mailbox_of_a_thousand_messages_and_refetches_only_new_
     pymap: PymapSandbox, sqlite_engine: Engine
 ):
     probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
-    for i in range(1000):
-        raw = reply_to(
-            probe,
-            written_at=SENT + timedelta(minutes=i),
-            message_id=f"<m{i}@ostersund.example.se>",
-            threaded=i % 2 == 0,
+    mailbox_content = [
+        (
+            reply_to(
+                probe,
+                written_at=SENT + timedelta(minutes=i),
+                message_id=f"<m{i}@ostersund.example.se>",
+                threaded=i % 2 == 0,
+            ),
+            SENT + timedelta(minutes=i + 1),
         )
-        await pymap.deliver(USER.username, raw, when=SENT + timedelta(minutes=i + 1))
+        for i in range(1000)
+    ]
+    await pymap.deliver_many(USER.username, mailbox_content)
     watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
     assert await _sync_once(watcher, pymap) == 1000
     assert _count(sqlite_engine) == 1000
