@@ -14,6 +14,7 @@ from pathlib import Path
 from harness.config import ImapSettings, Settings, SmtpSettings
 from probes.email_analysis import TimingRules
 from probes.email_send import EmailProbe, SaveCopy, SmtpSender, token_provider
+from probes.email_watch import WatchTiming
 from probes.imap_client import ImapMailbox
 from results.calendar import DeadlineRule, WorkCalendar
 
@@ -98,4 +99,11 @@ def email_probe(settings: Settings, base_dir: Path | None) -> EmailProbe:
         smtp_sender(mail.smtp, base_dir),
         zone=settings.timezone,
         save_copy=sent_copier(mail.imap, base_dir) if mail.save_to_sent else None,
+    )
+
+
+def watch_timing(settings: ImapSettings) -> WatchTiming:
+    return WatchTiming(
+        idle_renew_seconds=settings.idle_renew_minutes * 60.0,
+        poll_seconds=float(settings.poll_interval_seconds),
     )

@@ -20,7 +20,7 @@ from harness.db import database_url, make_engine
 from harness.i18n import Lang, Text
 from harness.mailstore import MailStore
 from harness.models import Campaign, Channel, Message, Probe, Question, Target
-from harness.wiring import email_probe, imap_factory, timing_rules
+from harness.wiring import email_probe, imap_factory, timing_rules, watch_timing
 from probes.base import DispatchJob, Persona, ProbeContext, ProbeError, Transcript
 from probes.email_analysis import analyse, as_json, probe_refs_from_json
 from probes.email_send import new_message_id, new_reply_token
@@ -188,6 +188,7 @@ def build(lang: Lang) -> click.Group:
             cli.clock,
             folders=imap.folders,
             since=start,
+            timing=watch_timing(imap),
             on_stored=lambda folder, n: click.echo(cli.t(T["stored"], folder=folder, count=n)),
         )
         click.echo(
