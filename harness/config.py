@@ -287,6 +287,8 @@ class Problem:
     ctx: Mapping[str, Any] = field(default_factory=dict)
     value: Any = None
     has_value: bool = False
+    # The model the location is relative to (Settings when None): scenarios use the same format.
+    root: type[BaseModel] | None = None
 
 
 class ConfigError(Exception):

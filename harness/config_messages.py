@@ -81,6 +81,50 @@ MESSAGES: dict[str, Text] = {
     ),
     "public_url": Text("måste vara en http(s)://-adress", "must be an http(s):// URL"),
     "invalid": Text("ogiltigt värde", "invalid value"),
+    # Scenario files
+    "email_address": Text("är ingen giltig e-postadress", "is not a valid e-mail address"),
+    "kommunkod": Text(
+        'okänd kommunkod; skriv de fyra siffrorna som text, t.ex. "0180"',
+        'unknown kommunkod; write the four digits as text, e.g. "0180"',
+    ),
+    "kommun_name": Text(
+        "kommunkod {code} är {official}, inte {name}",
+        "kommunkod {code} is {official}, not {name}",
+    ),
+    "target_no_channel": Text(
+        "ange email eller switchboard (eller båda)", "set email or switchboard (or both)"
+    ),
+    "duplicate_target": Text(
+        "kommunkod {code} finns med två gånger", "kommunkod {code} is listed twice"
+    ),
+    "window_order": Text(
+        "end måste vara senare än start ({start})", "end must be later than start ({start})"
+    ),
+    "period_order": Text(
+        "måste vara samma dag som eller efter period_start ({start})",
+        "must be on or after period_start ({start})",
+    ),
+    "window_outside_office": Text(
+        "måste ligga inom kontorstiden {start}–{end}", "must lie within office hours {start}–{end}"
+    ),
+    "too_few_days_emails": Text(
+        "för få arbetsdagar: {count} e-postfrågor kräver minst {needed} arbetsdagar med högst "
+        "{per_day} per dag, perioden har {days}",
+        "too few working days: {count} e-mail questions need at least {needed} working days at "
+        "{per_day} a day, the period has {days}",
+    ),
+    "too_few_days_calls": Text(
+        "för få arbetsdagar: {count} samtal kräver minst {needed} arbetsdagar med högst "
+        "{per_day} per dag, perioden har {days}",
+        "too few working days: {count} calls need at least {needed} working days at "
+        "{per_day} a day, the period has {days}",
+    ),
+    "duplicate_question": Text(
+        "frågekoden finns i flera filer", "the question code appears in several files"
+    ),
+    "unknown_area": Text(
+        "okänt område {area!r} (kända: {known})", "unknown area {area!r} (known: {known})"
+    ),
 }
 
 _OR = Text("eller", "or")
@@ -117,7 +161,7 @@ def format_problem(problem: Problem, lang: Lang) -> str:
     parts = [problem.file]
     if problem.location:
         parts.append(dotted(problem.location))
-    parts.append(_message(problem, lang))
+    parts.append(_message(problem, lang, problem.root or Settings))
     line = ": ".join(parts)
     if problem.has_value:
         line += f" ({_GOT(lang)} {_show(problem.value)})"
@@ -131,14 +175,14 @@ def dotted(location: tuple[str | int, ...]) -> str:
     return out
 
 
-def _message(problem: Problem, lang: Lang) -> str:
+def _message(problem: Problem, lang: Lang, root: type[BaseModel]) -> str:
     kind = problem.kind
     if kind == "int_from_float":
         return MESSAGES["integer"](lang)
     if kind in _INT_KINDS:
-        return _range_message(problem, lang)
+        return _range_message(problem, lang, root)
     if kind in {"literal_error", "enum"}:
-        options = _literal_options(problem.location)
+        options = _literal_options(problem.location, root)
         if options:
             quoted = [json.dumps(o, ensure_ascii=False) for o in options]
             return MESSAGES["one_of"](lang, options=_join_or(quoted, lang))
@@ -160,8 +204,8 @@ def _join_or(items: list[str], lang: Lang) -> str:
     return ", ".join(items[:-1]) + f" {_OR(lang)} " + items[-1]
 
 
-def _range_message(problem: Problem, lang: Lang) -> str:
-    info = field_info(problem.location)
+def _range_message(problem: Problem, lang: Lang, root: type[BaseModel]) -> str:
+    info = field_info(problem.location, root)
     low = high = None
     for meta in info.metadata if info else ():
         if isinstance(meta, annotated_types.Ge):
@@ -177,8 +221,8 @@ def _range_message(problem: Problem, lang: Lang) -> str:
     return MESSAGES["integer"](lang)
 
 
-def _literal_options(location: tuple[str | int, ...]) -> tuple[Any, ...]:
-    info = field_info(location)
+def _literal_options(location: tuple[str | int, ...], root: type[BaseModel]) -> tuple[Any, ...]:
+    info = field_info(location, root)
     if info is None:
         return ()
     for candidate in _unwrap(info.annotation):
@@ -187,9 +231,11 @@ def _literal_options(location: tuple[str | int, ...]) -> tuple[Any, ...]:
     return ()
 
 
-def field_info(location: tuple[str | int, ...]) -> FieldInfo | None:
+def field_info(
+    location: tuple[str | int, ...], root: type[BaseModel] = Settings
+) -> FieldInfo | None:
     """Find the pydantic field a dotted location points at, walking nested models."""
-    model: type[BaseModel] | None = Settings
+    model: type[BaseModel] | None = root
     info: FieldInfo | None = None
     for part in location:
         if isinstance(part, int):

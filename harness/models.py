@@ -101,6 +101,10 @@ class Question(SQLModel, table=True):
 
 
 class Probe(SQLModel, table=True):
+    # The plan key ("2380/email/03") ties a probe to its slot in the plan, so saving the plan
+    # again updates planned probes instead of adding duplicates.
+    __table_args__ = (UniqueConstraint("campaign_id", "plan_key"),)
+
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
     target_id: int = Field(foreign_key="target.id", index=True)
@@ -124,6 +128,8 @@ class Probe(SQLModel, table=True):
     outcome: str | None = Field(default=None, sa_type=String(40))
     fault_reason: str | None = Field(default=None, sa_type=String(500))
     replaces_probe_id: int | None = Field(default=None, foreign_key="probe.id")
+    plan_key: str | None = Field(default=None, sa_type=String(60))
+    persona_index: int | None = None
 
 
 class Message(SQLModel, table=True):

@@ -91,6 +91,8 @@ def roundtrip_every_table(engine: Engine) -> None:
             send_response="250 2.0.0 Ok: queued as 4F1",
             attempts=1,
             claimed_at=sent - timedelta(seconds=2),
+            plan_key="0180/email/01",
+            persona_index=2,
         )
         session.add(probe)
         session.flush()

@@ -8,10 +8,14 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
+from harness import migrate
 from harness.clock import Clock, SystemClock
-from harness.config import ConfigError, Settings, load_config
+from harness.config import ConfigError, SecretUnavailable, Settings, load_config
 from harness.config_messages import format_problem
+from harness.db import database_url, make_engine
 from harness.i18n import Lang, Text
 
 CONFIG_ENV = "KKIK_CONFIG"
@@ -62,3 +66,23 @@ def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
 
 def config_path_from_env() -> str | None:
     return os.environ.get(CONFIG_ENV) or None
+
+
+OLD_DB = Text(
+    "Databasen har schemaversion {current}, behöver {head}: kör `kkik db upgrade`.",
+    "The database is at schema version {current}, needs {head}: run `kkik db upgrade`.",
+)
+NO_SECRET = Text("Hemligheten saknas: {source}: {detail}", "Secret unavailable: {source}: {detail}")
+
+
+def open_database(cli: CliContext, settings: Settings, base_dir: Path | None) -> tuple[Engine, str]:
+    """The configured database, checked to be at the newest schema; and its URL to show."""
+    try:
+        url = database_url(settings.database, base_dir)
+    except SecretUnavailable as exc:
+        fail(cli.t(NO_SECRET, source=exc.source, detail=exc.detail), EXIT_FAILURE)
+    engine = make_engine(url)
+    current, head = migrate.current_revision(engine), migrate.head_revision()
+    if current != head:
+        fail(cli.t(OLD_DB, current=current or "–", head=head), EXIT_FAILURE)
+    return engine, make_url(url).render_as_string(hide_password=True)

@@ -13,10 +13,8 @@ import click
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from harness import migrate
-from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, CliContext, fail, state
+from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, CliContext, fail, open_database, state
 from harness.config import SecretUnavailable, Settings
-from harness.db import database_url, make_engine
 from harness.i18n import Lang, Text
 from harness.mailstore import MailStore
 from harness.models import Campaign, Channel, Message, Probe, Question, Target
@@ -75,10 +73,6 @@ T = {
     "no_mail": Text(
         "{file}: mail: e-postkanalen är inte konfigurerad ([mail.smtp] och [mail.imap])",
         "{file}: mail: the e-mail channel is not configured ([mail.smtp] and [mail.imap])",
-    ),
-    "old_db": Text(
-        "Databasen har schemaversion {current}, behöver {head}: kör `kkik db upgrade`.",
-        "The database is at schema version {current}, needs {head}: run `kkik db upgrade`.",
     ),
     "secret": Text(
         "Hemligheten saknas: {source}: {detail}", "Secret unavailable: {source}: {detail}"
@@ -178,7 +172,7 @@ def build(lang: Lang) -> click.Group:
         )
         settings, base_dir = _mail_settings(cli)
         assert settings.mail is not None
-        engine = _engine(cli, settings, base_dir)
+        engine, _ = open_database(cli, settings, base_dir)
         start = date.fromisoformat(since) if since else _campaign_start(engine, cli)
         store = MailStore(engine, cli.clock, timing_rules(settings))
         imap = settings.mail.imap
@@ -242,7 +236,7 @@ def build(lang: Lang) -> click.Group:
     ) -> None:
         cli = state(ctx)
         settings, base_dir = cli.settings(required=False)
-        engine = _engine(cli, settings, base_dir)
+        engine, _ = open_database(cli, settings, base_dir)
         start = date.fromisoformat(since) if since else None
         rules = timing_rules(settings)
         rows = log_rows(
@@ -310,17 +304,6 @@ def _mail_settings(cli: CliContext) -> tuple[Settings, Path | None]:
     if settings.mail is None:
         fail(cli.t(T["no_mail"], file=cli.config_path or "config.toml"), EXIT_USAGE)
     return settings, base_dir
-
-
-def _engine(cli: CliContext, settings: Settings, base_dir: Path | None) -> Engine:
-    try:
-        engine = make_engine(database_url(settings.database, base_dir))
-    except SecretUnavailable as exc:
-        fail(cli.t(T["secret"], source=exc.source, detail=exc.detail), EXIT_FAILURE)
-    current, head = migrate.current_revision(engine), migrate.head_revision()
-    if current != head:
-        fail(cli.t(T["old_db"], current=current or "–", head=head), EXIT_FAILURE)
-    return engine
 
 
 def _campaign_start(engine: Engine, cli: CliContext) -> date:

@@ -1,0 +1,102 @@
+"""The question bank: one TOML file per area in ``scenarios/questions/``.
+
+Each question has a stable code (``bygglov-01``), the e-mail subject and body a resident would
+write, a short spoken version for calls, the unit that usually answers, and notes for the
+assessor on what a correct answer contains.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+from harness.config import ConfigError, Problem
+from harness.scenario import AREAS
+
+Text = Annotated[str, Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class QuestionSpec(_Model):
+    code: Annotated[str, Field(pattern=r"^[a-z-]+-\d{2}$")]
+    subject: Annotated[str, Field(min_length=1, max_length=120)]
+    body: Text
+    spoken: Text
+    answered_by: Text
+    assessor_notes: Text
+
+
+class QuestionFile(_Model):
+    area: str
+    title: Text
+    questions: Annotated[tuple[QuestionSpec, ...], Field(min_length=1)]
+
+    @field_validator("area")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in AREAS:
+            raise PydanticCustomError(
+                "unknown_area", "unknown_area", {"area": value, "known": ", ".join(AREAS)}
+            )
+        return value
+
+
+class Question(_Model):
+    """A question of the bank with its area (what the planner and the database need)."""
+
+    code: str
+    area: str
+    subject: str
+    body: str
+    spoken: str
+    answered_by: str
+    assessor_notes: str
+
+
+def load_bank(folder: Path) -> list[Question]:
+    """Read every ``*.toml`` in ``folder``; raise ConfigError listing every problem."""
+    problems: list[Problem] = []
+    questions: list[Question] = []
+    files = sorted(folder.glob("*.toml"))
+    if not files:
+        raise ConfigError([Problem(str(folder), (), "file_not_found")])
+    for path in files:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            parsed = QuestionFile.model_validate(data)
+        except tomllib.TOMLDecodeError as exc:
+            problems.append(Problem(str(path), (), "toml_syntax", {"error": str(exc)}))
+            continue
+        except UnicodeDecodeError:
+            problems.append(Problem(str(path), (), "not_utf8"))
+            continue
+        except ValidationError as exc:
+            problems += [
+                Problem(
+                    str(path),
+                    tuple(e["loc"]),
+                    e["type"],
+                    dict(e.get("ctx") or {}),
+                    e.get("input"),
+                    e["type"] not in {"missing", "extra_forbidden"},
+                    root=QuestionFile,
+                )
+                for e in exc.errors()
+            ]
+            continue
+        questions += [Question(area=parsed.area, **spec.model_dump()) for spec in parsed.questions]
+    seen: set[str] = set()
+    for question in questions:
+        if question.code in seen:
+            problems.append(Problem(str(folder), (question.code,), "duplicate_question"))
+        seen.add(question.code)
+    if problems:
+        raise ConfigError(problems)
+    return questions

@@ -1,0 +1,261 @@
+"""Campaign scenario files: what quality staff write to describe an autumn measurement.
+
+A scenario (TOML, in ``scenarios/``) has a ``[campaign]`` table (period, weekdays, windows,
+counts, spacing, give-up limit, question bank), ``[[personas]]`` (the residents who ask) and
+``[[targets]]`` (municipalities by SCB kommunkod). It is read into frozen pydantic models that
+reject unknown keys; problems are reported like configuration problems, one line each with file,
+field, problem and value, in the user's language.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from harness.config import ConfigError, Problem, normalise_phone
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+AREAS = (
+    "bygglov",
+    "forskola",
+    "grundskola",
+    "ifo",
+    "miljo-och-halsa",
+    "gator-och-vagar",
+    "aldreomsorg",
+    "lss",
+    "ovrigt",
+)
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+@dataclass(frozen=True)
+class Municipality:
+    code: str
+    name: str
+    county_code: str
+    county: str
+
+
+@cache
+def municipalities() -> dict[str, Municipality]:
+    """The 290 municipalities by kommunkod (SCB), shipped as data."""
+    text = resources.files("harness").joinpath("data/kommuner.csv").read_text(encoding="utf-8")
+    rows = csv.DictReader(text.splitlines())
+    return {
+        r["municipality_code"]: Municipality(
+            r["municipality_code"], r["municipality_name"], r["county_code"], r["county_name"]
+        )
+        for r in rows
+    }
+
+
+def _fail(kind: str, **ctx: Any) -> PydanticCustomError:
+    return PydanticCustomError(kind, kind, ctx)
+
+
+def _clock(value: object) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{2}:\d{2}", value):
+        hours, minutes = int(value[:2]), int(value[3:])
+        if hours < 24 and minutes < 60:
+            return time(hours, minutes)
+    raise _fail("clock_time")
+
+
+def valid_email(value: str) -> str:
+    value = value.strip()
+    if not _EMAIL.fullmatch(value) or len(value) > 254:
+        raise _fail("email_address")
+    return value.lower()
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Window(_Model):
+    start: time
+    end: time
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _parse(cls, value: object) -> time:
+        return _clock(value)
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.end <= self.start:
+            raise _fail("window_order", start=self.start.strftime("%H:%M"))
+        return self
+
+
+class CampaignSpec(_Model):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    edition: Literal["2011", "2016", "2018"] = "2018"
+    period_start: date
+    period_end: date
+    weekdays: tuple[Weekday, ...] = WEEKDAYS
+    send_window: Window = Window(start=time(9), end=time(16))
+    call_window: Window = Window(start=time(9), end=time(16))
+    emails_per_target: Annotated[int, Field(ge=0, le=200)] = 18
+    calls_per_target: Annotated[int, Field(ge=0, le=200)] = 18
+    min_spacing_minutes: Annotated[int, Field(ge=0, le=1440)] = 60
+    max_calls_per_target_per_day: Annotated[int, Field(ge=1, le=20)] = 2
+    max_emails_per_target_per_day: Annotated[int, Field(ge=1, le=20)] = 2
+    give_up_working_days: Annotated[int, Field(ge=1, le=60)] = 10
+    extra_closed_days: tuple[date, ...] = ()
+    question_bank: str = "questions"
+    areas: tuple[str, ...] = AREAS
+    seed: int = 2026
+
+    @field_validator("period_end")
+    @classmethod
+    def _after_start(cls, value: date, info: Any) -> date:
+        start = info.data.get("period_start")
+        if start is not None and value < start:
+            raise _fail("period_order", start=start.isoformat())
+        return value
+
+    @field_validator("weekdays")
+    @classmethod
+    def _some_day(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise _fail("empty_list")
+        return value
+
+    @field_validator("areas")
+    @classmethod
+    def _known_areas(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for area in value:
+            if area not in AREAS:
+                raise _fail("unknown_area", area=area, known=", ".join(AREAS))
+        return value
+
+
+class PersonaSpec(_Model):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    address: str
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return valid_email(value)
+
+
+class TargetSpec(_Model):
+    kommunkod: str
+    name: str | None = None
+    email: str | None = None
+    extra_reply_domains: tuple[str, ...] = ()
+    switchboard: str | None = None
+    placeholder: bool = False
+
+    @field_validator("kommunkod", mode="before")
+    @classmethod
+    def _code(cls, value: object) -> str:
+        # A TOML integer 180 is how "0180" gets mangled; refuse it rather than guess.
+        if not isinstance(value, str) or value not in municipalities():
+            raise _fail("kommunkod")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else valid_email(value)
+
+    @field_validator("switchboard")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_phone(value)
+
+    @model_validator(mode="after")
+    def _name_matches(self) -> Self:
+        official = municipalities()[self.kommunkod].name
+        if self.name is not None and self.name.casefold() != official.casefold():
+            raise _fail("kommun_name", code=self.kommunkod, official=official, name=self.name)
+        if self.email is None and self.switchboard is None:
+            raise _fail("target_no_channel")
+        return self
+
+    @property
+    def official_name(self) -> str:
+        return municipalities()[self.kommunkod].name
+
+
+class Scenario(_Model):
+    campaign: CampaignSpec
+    # Not Field(min_length=1): pydantic would also report an empty list when an item failed.
+    personas: tuple[PersonaSpec, ...]
+    targets: tuple[TargetSpec, ...]
+
+    @field_validator("personas", "targets")
+    @classmethod
+    def _not_empty(cls, value: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not value:
+            raise _fail("empty_list")
+        return value
+
+    @field_validator("targets")
+    @classmethod
+    def _unique_targets(cls, value: tuple[TargetSpec, ...]) -> tuple[TargetSpec, ...]:
+        seen: set[str] = set()
+        for target in value:
+            if target.kommunkod in seen:
+                raise _fail("duplicate_target", code=target.kommunkod)
+            seen.add(target.kommunkod)
+        return value
+
+    @property
+    def min_spacing(self) -> timedelta:
+        return timedelta(minutes=self.campaign.min_spacing_minutes)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise ConfigError listing every problem."""
+    shown = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([Problem(shown, (), "file_not_found")]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError([Problem(shown, (), "not_utf8")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([Problem(shown, (), "toml_syntax", {"error": str(exc)})]) from None
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            value = err.get("input")
+            structured = isinstance(value, dict) or (
+                isinstance(value, list | tuple) and any(isinstance(v, dict) for v in value)
+            )
+            has_value = err["type"] not in {"missing", "extra_forbidden"} and not structured
+            problems.append(
+                Problem(
+                    shown,
+                    tuple(err["loc"]),
+                    err["type"],
+                    dict(err.get("ctx") or {}),
+                    err.get("input"),
+                    has_value,
+                    root=Scenario,
+                )
+            )
+        raise ConfigError(problems) from None
