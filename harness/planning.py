@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from results.planner import PlannedProbe, PlanQuestion, PlanRules, PlanTarget, make_plan
-
 from harness.config import ConfigError, Problem, Settings
 from harness.questionbank import Question, load_bank
 from harness.scenario import WEEKDAYS, Scenario, load_scenario
 from harness.wiring import work_calendar
+from results.planner import PlannedProbe, PlanQuestion, PlanRules, PlanTarget, make_plan
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from results.planner import PlannedProbe
 from sqlmodel import Session, select
 
 from harness.models import Campaign, Channel, Probe, ProbeState, Question, Target
 from harness.questionbank import Question as BankQuestion
 from harness.scenario import Scenario
+from results.planner import PlannedProbe
 
 
 @dataclass(frozen=True)

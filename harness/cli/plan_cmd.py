@@ -9,7 +9,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from results.planner import PlanError
 from sqlmodel import Session
 
 from harness.cli.common import EXIT_USAGE, CliContext, fail, open_database, state
@@ -18,6 +17,7 @@ from harness.config_messages import format_problem
 from harness.i18n import Lang, Text
 from harness.planning import CampaignPlan, plan_scenario
 from harness.planstore import plan_key, save_plan
+from results.planner import PlanError
 
 T = {
     "help": Text(
