@@ -87,6 +87,9 @@ class Target(SQLModel, table=True):
     )
     switchboard_number: str | None = Field(default=None, sa_type=String(20))
     email_broken_reason: str | None = Field(default=None, sa_type=String(500))
+    # Placeholder targets (example addresses in a template) are never contacted.
+    placeholder: bool = False
+    paused: bool = False
 
 
 class Question(SQLModel, table=True):

@@ -122,6 +122,7 @@ def _targets(session: Session, scenario: Scenario, campaign_id: int) -> dict[str
         target.email_address = spec.email
         target.extra_reply_domains = list(spec.extra_reply_domains)
         target.switchboard_number = spec.switchboard
+        target.placeholder = spec.placeholder
         session.add(target)
         session.flush()
         assert target.id is not None

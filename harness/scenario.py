@@ -68,8 +68,9 @@ def _fail(kind: str, **ctx: Any) -> PydanticCustomError:
 def _clock(value: object) -> time:
     if isinstance(value, time):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\d{2}:\d{2}", value):
-        hours, minutes = int(value[:2]), int(value[3:])
+    # HH:MM as people write it; HH:MM:SS is how a stored scenario snapshot reads back.
+    if isinstance(value, str) and re.fullmatch(r"\d{2}:\d{2}(:00)?", value):
+        hours, minutes = int(value[:2]), int(value[3:5])
         if hours < 24 and minutes < 60:
             return time(hours, minutes)
     raise _fail("clock_time")

@@ -64,6 +64,8 @@ def roundtrip_every_table(engine: Engine) -> None:
             email_address="kontakt@stockholm.example.se",
             extra_reply_domains=["edu.stockholm.example.se"],
             switchboard_number="+46850829000",
+            placeholder=True,
+            paused=True,
         )
         question = Question(
             code="bygglov-01",

@@ -1,0 +1,426 @@
+"""The runner: one ``tick(now)`` does the work that is due; nothing else decides anything.
+
+State lives in the database, so a tick can be interrupted anywhere and the next one carries on:
+
+1. **Unknown outcomes.** A probe left in ``sending`` by a crash may or may not have reached the
+   server. It is never sent again blindly: the resolver looks for evidence (our Message-ID in the
+   mailbox's Sent folder); found, the probe is ``sent`` with that evidence; not found, it is
+   flagged (``outcome = send_unknown``) for a person to decide.
+2. **Due probes.** A planned probe whose time has come is sent if ``now`` is inside its channel's
+   window on a campaign day; a slot missed while the runner was stopped is moved to the next free
+   slot of the period (same spacing and per-day limits), never sent outside a window.
+3. **Claim, then send.** ``planned -> sending`` is a conditional UPDATE that must change exactly
+   one row, committed *before* the question is handed to the server, with the Message-ID already
+   stored. The outcome is then recorded (:mod:`harness.probestore`).
+4. **Give up.** An e-mail probe unanswered after the campaign's give-up limit (working days) is
+   completed as ``not_answered``.
+5. **Replace.** A harness fault gets a replacement probe at the next free slot, so the sample
+   size holds.
+
+Safety: only targets of the campaign are contacted, never a placeholder target, never a paused
+target or campaign. Tests call :meth:`Runner.tick` with a FakeClock; the scheduler only wakes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from harness.clock import Clock
+from harness.models import Campaign, Channel, Probe, ProbeState, Question, Target
+from harness.probestore import record_failure, record_sent
+from harness.scenario import WEEKDAYS, CampaignSpec
+from probes.base import DispatchJob, HarnessFault, Persona, ProbeContext, ProbeError, Transcript
+from probes.base import Probe as ChannelProbe
+from probes.email_send import new_message_id, new_reply_token
+from results.calendar import WorkCalendar
+
+log = logging.getLogger(__name__)
+
+# Resolve a crashed send: return the instant the evidence shows it was accepted, or None.
+SendResolver = Callable[[Probe], Awaitable[datetime | None]]
+STEP = timedelta(minutes=5)
+
+
+@dataclass
+class TickResult:
+    sent: int = 0
+    failed: int = 0
+    rejected: int = 0
+    rescheduled: int = 0
+    resolved: int = 0
+    flagged: int = 0
+    given_up: int = 0
+    replaced: int = 0
+    refused: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def work(self) -> int:
+        return (
+            self.sent
+            + self.failed
+            + self.rejected
+            + self.rescheduled
+            + self.resolved
+            + self.flagged
+            + self.given_up
+            + self.replaced
+        )
+
+
+class Runner:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        channels: Mapping[str, ChannelProbe],
+        calendar: WorkCalendar,
+        *,
+        resolver: SendResolver | None = None,
+        reply_tokens: bool = True,
+        dry_run: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.channels = channels
+        self.calendar = calendar
+        self.resolver = resolver
+        self.reply_tokens = reply_tokens
+        self.dry_run = dry_run
+
+    # --- the tick ---------------------------------------------------------------------------
+
+    async def tick(self, now: datetime | None = None) -> TickResult:
+        now = now or self.clock.now()
+        result = TickResult()
+        await self._resolve_unknown(result)
+        with Session(self.engine) as session:
+            due = session.exec(
+                select(Probe, Target, Campaign)
+                .join(Target, col(Probe.target_id) == col(Target.id))
+                .join(Campaign, col(Probe.campaign_id) == col(Campaign.id))
+                .where(Probe.state == ProbeState.PLANNED, col(Probe.planned_at) <= now)
+                .order_by(col(Probe.planned_at))
+            ).all()
+            work = [(p.id, t.id, c.id) for p, t, c in due]
+        for probe_id, _, _ in work:
+            assert probe_id is not None
+            await self._handle_due(probe_id, now, result)
+        self._give_up(now, result)
+        self._replace_faults(now, result)
+        return result
+
+    def next_due(self) -> datetime | None:
+        with Session(self.engine) as session:
+            return session.exec(
+                select(Probe.planned_at)
+                .where(Probe.state == ProbeState.PLANNED)
+                .order_by(col(Probe.planned_at))
+            ).first()
+
+    # --- 1. unknown outcomes ------------------------------------------------------------------
+
+    async def _resolve_unknown(self, result: TickResult) -> None:
+        with Session(self.engine) as session:
+            stuck = session.exec(
+                select(Probe).where(Probe.state == ProbeState.SENDING, col(Probe.outcome).is_(None))
+            ).all()
+        for probe in stuck:
+            evidence = await self.resolver(probe) if self.resolver is not None else None
+            with Session(self.engine) as session:
+                row = session.get(Probe, probe.id)
+                if row is None or row.state != ProbeState.SENDING:
+                    continue
+                if evidence is not None:
+                    row.state = ProbeState.SENT
+                    row.sent_at = evidence
+                    row.send_response = "Resolved after restart: copy found in the Sent folder"
+                    result.resolved += 1
+                else:
+                    row.outcome = "send_unknown"
+                    row.fault_reason = (
+                        "The runner stopped while sending; no evidence that the question left. "
+                        "Check with the recipient before sending again"
+                    )
+                    result.flagged += 1
+                session.add(row)
+                session.commit()
+
+    # --- 2 and 3. due probes ----------------------------------------------------------------
+
+    async def _handle_due(self, probe_id: int, now: datetime, result: TickResult) -> None:
+        with Session(self.engine) as session:
+            probe = session.get(Probe, probe_id)
+            if probe is None or probe.state != ProbeState.PLANNED:
+                return
+            target = session.get(Target, probe.target_id)
+            campaign = session.get(Campaign, probe.campaign_id)
+            assert target is not None
+            assert campaign is not None
+            if campaign.status == "paused" or target.paused:
+                return
+            spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
+            refusal = _refusal(probe, target)
+            if refusal is not None:
+                # Our own safety rule stopped it: visible, never replaced, never counted.
+                result.refused += 1
+                result.notes.append(f"probe {probe_id}: {refusal}")
+                probe.state = ProbeState.FAILED
+                probe.outcome = "refused"
+                probe.fault_reason = refusal
+                probe.completed_at = now
+                session.add(probe)
+                session.commit()
+                return
+            window = self._window_today(spec, probe.channel, now)
+            if window is None:
+                moved = self._next_free_slot(session, probe, spec, now)
+                if moved is None:
+                    record_failure(
+                        session, probe_id, HarnessFault("No free slot left in the period"), now
+                    )
+                    result.failed += 1
+                else:
+                    probe.planned_at = moved
+                    session.add(probe)
+                    result.rescheduled += 1
+                session.commit()
+                return
+            if self.dry_run:
+                result.notes.append(f"would send probe {probe_id} ({probe.channel}) now")
+                return
+            job = self._claim(session, probe, target, window[1], now)
+        if job is None:
+            return
+        await self._dispatch(probe_id, job, result)
+
+    def _claim(
+        self, session: Session, probe: Probe, target: Target, send_by: datetime, now: datetime
+    ) -> DispatchJob | None:
+        """planned -> sending, with identifiers stored first; None if another runner won."""
+        question = session.get(Question, probe.question_id) if probe.question_id else None
+        persona = Persona(probe.persona_name or "", probe.persona_address or "")
+        message_id = probe.message_id
+        token = probe.reply_token
+        if probe.channel == Channel.EMAIL:
+            domain = persona.address.rpartition("@")[2] or "localhost"
+            message_id = message_id or new_message_id(domain, now)
+            token = token or (new_reply_token() if self.reply_tokens else None)
+        claimed = session.execute(
+            update(Probe)
+            .where(col(Probe.id) == probe.id, col(Probe.state) == ProbeState.PLANNED)
+            .values(
+                state=ProbeState.SENDING,
+                claimed_at=now,
+                attempts=Probe.attempts + 1,
+                message_id=message_id,
+                reply_token=token,
+            )
+        )
+        session.commit()
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        recipient = target.email_address if probe.channel == Channel.EMAIL else None
+        return DispatchJob(
+            probe_id=probe.id or 0,
+            persona=persona,
+            recipient=recipient or target.switchboard_number or "",
+            subject=question.subject if question else "",
+            body=_question_text(question, probe.channel),
+            send_by=send_by,
+            message_id=message_id,
+            reply_token=token,
+        )
+
+    async def _dispatch(self, probe_id: int, job: DispatchJob, result: TickResult) -> None:
+        with Session(self.engine) as session:
+            probe = session.get(Probe, probe_id)
+            assert probe is not None
+            channel = self.channels.get(probe.channel)
+        ctx = ProbeContext(clock=self.clock, transcript=Transcript(self.clock))
+        try:
+            if channel is None:
+                raise HarnessFault(f"The {probe.channel} channel is not configured")
+            done = await channel.dispatch(ctx, job)
+        except ProbeError as exc:
+            with Session(self.engine) as session:
+                record_failure(session, probe_id, exc, self.clock.now())
+                session.commit()
+            if isinstance(exc, HarnessFault):
+                result.failed += 1
+            else:
+                result.rejected += 1
+            log.warning("probe %s: %s", probe_id, exc)
+            return
+        with Session(self.engine) as session:
+            record_sent(session, probe_id, done)
+            session.commit()
+        result.sent += 1
+
+    # --- windows and slots ------------------------------------------------------------------
+
+    def _campaign_day(self, spec: CampaignSpec, day: date) -> bool:
+        if not spec.period_start <= day <= spec.period_end or day.weekday() > 4:
+            return False
+        if WEEKDAYS[day.weekday()] not in spec.weekdays or day in spec.extra_closed_days:
+            return False
+        return self.calendar.is_working_day(day)
+
+    def _window(self, spec: CampaignSpec, channel: str) -> tuple[time, time]:
+        window = spec.send_window if channel == Channel.EMAIL else spec.call_window
+        return window.start, window.end
+
+    def _window_today(
+        self, spec: CampaignSpec, channel: str, now: datetime
+    ) -> tuple[datetime, datetime] | None:
+        """Today's window as instants, if ``now`` is inside it on a campaign day."""
+        local = now.astimezone(self.calendar.tz)
+        if not self._campaign_day(spec, local.date()):
+            return None
+        start_t, end_t = self._window(spec, channel)
+        start = datetime.combine(local.date(), start_t, self.calendar.tz)
+        end = datetime.combine(local.date(), end_t, self.calendar.tz)
+        return (start, end) if start <= local < end else None
+
+    def _next_free_slot(
+        self, session: Session, probe: Probe, spec: CampaignSpec, now: datetime
+    ) -> datetime | None:
+        """The first slot from ``now`` on that keeps the target's spacing and per-day limits."""
+        others = session.exec(
+            select(Probe).where(
+                Probe.target_id == probe.target_id,
+                col(Probe.id) != probe.id,
+                col(Probe.state).not_in([ProbeState.CANCELLED, ProbeState.FAILED]),
+            )
+        ).all()
+        spacing = timedelta(minutes=spec.min_spacing_minutes)
+        limit = (
+            spec.max_emails_per_target_per_day
+            if probe.channel == Channel.EMAIL
+            else spec.max_calls_per_target_per_day
+        )
+        start_t, end_t = self._window(spec, probe.channel)
+        wanted = probe.planned_at.astimezone(self.calendar.tz).time()
+        local_now = now.astimezone(self.calendar.tz)
+        day = local_now.date()
+        while day <= spec.period_end:
+            if self._campaign_day(spec, day):
+                same_day = [
+                    o for o in others if o.planned_at.astimezone(self.calendar.tz).date() == day
+                ]
+                if sum(o.channel == probe.channel for o in same_day) < limit:
+                    slot = self._free_time(day, start_t, end_t, wanted, same_day, spacing, now)
+                    if slot is not None:
+                        return slot
+            day += timedelta(days=1)
+        return None
+
+    def _free_time(
+        self,
+        day: date,
+        start_t: time,
+        end_t: time,
+        wanted: time,
+        same_day: list[Probe],
+        spacing: timedelta,
+        now: datetime,
+    ) -> datetime | None:
+        tz = self.calendar.tz
+        start = datetime.combine(day, start_t, tz)
+        end = datetime.combine(day, end_t, tz)
+        preferred = min(max(datetime.combine(day, wanted, tz), start), end - STEP)
+        candidates = [preferred + STEP * k for k in range(0, 200)]
+        candidates += [preferred - STEP * k for k in range(1, 200)]
+        for slot in candidates:
+            if not (start <= slot < end) or slot < now:
+                continue
+            if all(abs(slot - o.planned_at) >= spacing for o in same_day):
+                return slot.astimezone(now.tzinfo)
+        return None
+
+    # --- 4 and 5. give up, replace ------------------------------------------------------------
+
+    def _give_up(self, now: datetime, result: TickResult) -> None:
+        with Session(self.engine) as session:
+            waiting = session.exec(
+                select(Probe, Campaign)
+                .join(Campaign, col(Probe.campaign_id) == col(Campaign.id))
+                .where(Probe.state == ProbeState.SENT, Probe.channel == Channel.EMAIL)
+            ).all()
+            for probe, campaign in waiting:
+                spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
+                assert probe.sent_at is not None
+                deadline = self.calendar.deadline(probe.sent_at, spec.give_up_working_days)
+                if now > deadline:
+                    probe.state = ProbeState.COMPLETED
+                    probe.outcome = "not_answered"
+                    probe.completed_at = deadline
+                    session.add(probe)
+                    result.given_up += 1
+            session.commit()
+
+    def _replace_faults(self, now: datetime, result: TickResult) -> None:
+        with Session(self.engine) as session:
+            replaced = {
+                p.replaces_probe_id
+                for p in session.exec(
+                    select(Probe).where(col(Probe.replaces_probe_id).is_not(None))
+                ).all()
+            }
+            failed = session.exec(
+                select(Probe, Campaign)
+                .join(Campaign, col(Probe.campaign_id) == col(Campaign.id))
+                .where(Probe.state == ProbeState.FAILED)
+            ).all()
+            for probe, campaign in failed:
+                if probe.id in replaced or probe.outcome == "refused":
+                    continue
+                spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
+                # Not at once: whatever failed on our side is unlikely to be fixed a second later.
+                later = now + timedelta(minutes=max(spec.min_spacing_minutes, 60))
+                slot = self._next_free_slot(session, probe, spec, later)
+                if slot is None:
+                    continue  # the period is over: the fault stays visible, unreplaced
+                generation = (probe.plan_key or f"probe{probe.id}").count("/r") + 1
+                session.add(
+                    Probe(
+                        campaign_id=probe.campaign_id,
+                        target_id=probe.target_id,
+                        question_id=probe.question_id,
+                        channel=probe.channel,
+                        mode=probe.mode,
+                        planned_at=slot,
+                        persona_name=probe.persona_name,
+                        persona_address=probe.persona_address,
+                        persona_index=probe.persona_index,
+                        replaces_probe_id=probe.id,
+                        plan_key=f"{probe.plan_key}/r{generation}" if probe.plan_key else None,
+                    )
+                )
+                result.replaced += 1
+            session.commit()
+
+
+def _question_text(question: Question | None, channel: str) -> str:
+    if question is None:
+        return ""
+    if channel == Channel.EMAIL:
+        return question.body
+    return question.spoken or question.body
+
+
+def _refusal(probe: Probe, target: Target) -> str | None:
+    """The safety allowlist: only real, configured addresses of this campaign's targets."""
+    if target.placeholder:
+        return f"Refused: {target.name} is a placeholder target in the scenario"
+    if probe.channel == Channel.EMAIL and not target.email_address:
+        return f"Refused: {target.name} has no e-mail address"
+    if probe.channel == Channel.PHONE and not target.switchboard_number:
+        return f"Refused: {target.name} has no switchboard number"
+    return None

@@ -1,0 +1,301 @@
+"""The runner against a real SMTP server, on a controllable clock: never twice, never lost."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import shutil
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from harness.clock import FakeClock
+from harness.config import Settings, SmtpSettings
+from harness.models import Campaign, Probe, ProbeState, Target
+from harness.planning import plan_scenario
+from harness.planstore import save_plan
+from harness.runner import Runner
+from harness.sandbox.certs import SandboxCA
+from harness.sandbox.smtp import SmtpSandbox
+from harness.wiring import work_calendar
+from probes.email_send import EmailProbe, SmtpSender
+
+ROOT = Path(__file__).resolve().parents[2]
+START = datetime(2026, 10, 5, 5, 0, tzinfo=UTC)  # Monday 07:00 in Stockholm, before any window
+ENV = {"SMTP_PW": "smtp-losen-1"}
+
+SCENARIO = """
+[campaign]
+name = "Runner test {unique}"
+year = 2026
+period_start = 2026-10-05
+period_end = 2026-10-16
+emails_per_target = 4
+calls_per_target = 0
+question_bank = "questions"
+
+[[personas]]
+name = "Anna Lindqvist"
+address = "anna.lindqvist@fraga.example.se"
+
+[[personas]]
+name = "Erik Johansson"
+address = "erik.johansson@fraga.example.se"
+
+[[targets]]
+kommunkod = "2380"
+email = "kommunen-{unique}@ostersund.example.se"
+
+[[targets]]
+kommunkod = "2309"
+email = "kommun-{unique}@krokom.example.se"
+placeholder = {placeholder}
+"""
+
+
+def _plan(tmp_path: Path, engine: Engine, unique: str, *, placeholder: bool = False) -> None:
+    shutil.copytree(ROOT / "scenarios" / "questions", tmp_path / "questions")
+    path = tmp_path / "scenario.toml"
+    path.write_text(
+        SCENARIO.format(unique=unique, placeholder=str(placeholder).lower()), encoding="utf-8"
+    )
+    made = plan_scenario(path, Settings())
+    with Session(engine) as session:
+        save_plan(session, made.scenario, made.bank, made.probes, START)
+
+
+def _runner(engine: Engine, clock: FakeClock, smtp: SmtpSandbox, ca: SandboxCA, **kw) -> Runner:
+    settings = SmtpSettings.model_validate(
+        {
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "username": "matning@kkik.test",
+            "password_env": "SMTP_PW",
+            "timeout_seconds": 5,
+        }
+    )
+    sender = SmtpSender(settings, tls_context=ca.client_context(), environ=kw.pop("env", ENV))
+    return Runner(engine, clock, {"email": EmailProbe(sender)}, work_calendar(Settings()), **kw)
+
+
+def _probes(engine: Engine) -> list[Probe]:
+    with Session(engine) as session:
+        return list(session.exec(select(Probe).order_by(col(Probe.planned_at))).all())
+
+
+def _received(smtp: SmtpSandbox, unique: str) -> Counter[str]:
+    """Message-IDs the server accepted for this test's recipients."""
+    ids: Counter[str] = Counter()
+    for message in smtp.messages:
+        if any(unique in rcpt for rcpt in message.rcpt_tos):
+            parsed = email.message_from_bytes(message.content, policy=email.policy.default)
+            ids[str(parsed["Message-ID"])] += 1
+    return ids
+
+
+async def _run_campaign(runner: Runner, clock: FakeClock, until: datetime) -> None:
+    """Tick at every due time, as the scheduler would wake the runner."""
+    while True:
+        due = runner.next_due()
+        if due is None or due > until:
+            return
+        clock.set(max(due, clock.now()))
+        await runner.tick()
+
+
+async def test_it_sends_every_planned_question_once_at_its_time(
+    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    _plan(tmp_path, sqlite_engine, unique)
+    clock = FakeClock(START)
+    runner = _runner(sqlite_engine, clock, smtp_server, tls_ca)
+    assert (await runner.tick()).work == 0  # nothing due at 07:00 on the first day
+
+    await _run_campaign(runner, clock, datetime(2026, 10, 17, tzinfo=UTC))
+
+    probes = _probes(sqlite_engine)
+    assert len(probes) == 8
+    assert {p.state for p in probes} == {ProbeState.SENT}
+    received = _received(smtp_server, unique)
+    assert set(received.values()) == {1}  # nobody got a question twice
+    assert set(received) == {p.message_id for p in probes}  # chosen and stored before sending
+    for probe in probes:
+        assert probe.sent_at == probe.planned_at  # accepted at its slot (clock stands still)
+        assert probe.send_response == "250 2.0.0 OK: queued"
+        local = probe.planned_at.astimezone(work_calendar(Settings()).tz)
+        assert "09:00" <= f"{local:%H:%M}" < "16:00"
+
+
+async def test_two_runners_racing_for_the_same_probe_send_it_once(
+    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    _plan(tmp_path, sqlite_engine, unique)
+    first = _probes(sqlite_engine)[0]
+    clock = FakeClock(first.planned_at)
+    one = _runner(sqlite_engine, clock, smtp_server, tls_ca)
+    two = _runner(sqlite_engine, clock, smtp_server, tls_ca)
+    results = await asyncio.gather(one.tick(), two.tick())
+    assert sum(r.sent for r in results) == 1
+    assert list(_received(smtp_server, unique).values()) == [1]
+
+
+async def test_a_crash_mid_send_is_resolved_from_evidence_or_flagged_never_resent(
+    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    _plan(tmp_path, sqlite_engine, unique)
+    a, b = _probes(sqlite_engine)[:2]
+    # Both were claimed by a runner that then died: outcome unknown.
+    with Session(sqlite_engine) as session:
+        for probe_id in (a.id, b.id):
+            row = session.get(Probe, probe_id)
+            assert row is not None
+            row.state = ProbeState.SENDING
+            row.message_id = f"<crash-{probe_id}-{unique}@fraga.example.se>"
+            session.add(row)
+        session.commit()
+    evidence = b.planned_at + timedelta(seconds=3)
+
+    async def resolver(probe: Probe) -> datetime | None:
+        return evidence if probe.id == b.id else None  # only b's copy is in the Sent folder
+
+    clock = FakeClock(b.planned_at + timedelta(minutes=1))
+    runner = _runner(sqlite_engine, clock, smtp_server, tls_ca, resolver=resolver)
+    result = await runner.tick()
+    assert (result.flagged, result.resolved) == (1, 1)
+    with Session(sqlite_engine) as session:
+        flagged = session.get(Probe, a.id)
+        resolved = session.get(Probe, b.id)
+    assert flagged is not None
+    assert (flagged.state, flagged.outcome) == (ProbeState.SENDING, "send_unknown")
+    assert resolved is not None
+    assert (resolved.state, resolved.sent_at) == (ProbeState.SENT, evidence)
+    await runner.tick()  # a flagged probe stays for a person: never sent again
+    assert not _received(smtp_server, unique)
+
+
+async def test_a_slot_missed_while_stopped_moves_to_the_next_free_slot(
+    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    _plan(tmp_path, sqlite_engine, unique)
+    first = _probes(sqlite_engine)[0]
+    tz = work_calendar(Settings()).tz
+    evening = datetime.combine(first.planned_at.astimezone(tz).date(), datetime.min.time(), tz)
+    clock = FakeClock(evening + timedelta(hours=19))  # 19:00 the same day: window closed
+    runner = _runner(sqlite_engine, clock, smtp_server, tls_ca)
+    result = await runner.tick()
+    assert result.sent == 0
+    assert result.rescheduled == 1
+    with Session(sqlite_engine) as session:
+        moved = session.get(Probe, first.id)
+    assert moved is not None
+    assert moved.state == ProbeState.PLANNED
+    local = moved.planned_at.astimezone(tz)
+    assert local.date() > first.planned_at.astimezone(tz).date()
+    assert "09:00" <= f"{local:%H:%M}" < "16:00"
+    assert not _received(smtp_server, unique)
+
+
+async def test_it_never_contacts_a_placeholder_target(
+    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    _plan(tmp_path, sqlite_engine, unique, placeholder=True)
+    clock = FakeClock(START)
+    runner = _runner(sqlite_engine, clock, smtp_server, tls_ca)
+    await _run_campaign(runner, clock, datetime(2026, 10, 17, tzinfo=UTC))
+    with Session(sqlite_engine) as session:
+        krokom = session.exec(select(Target).where(Target.kommunkod == "2309")).one()
+        refused = session.exec(select(Probe).where(Probe.target_id == krokom.id)).all()
+    assert {(p.state, p.outcome) for p in refused} == {(ProbeState.FAILED, "refused")}
+    assert len(refused) == 4  # refused, and not replaced by new attempts
+    assert not any("krokom" in r for m in smtp_server.messages for r in m.rcpt_tos if unique in r)
+
+
+async def test_our_own_failure_is_a_harness_fault_and_gets_a_replacement(
+    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    _plan(tmp_path, sqlite_engine, unique)
+    first = _probes(sqlite_engine)[0]
+    clock = FakeClock(first.planned_at)
+    runner = _runner(sqlite_engine, clock, smtp_server, tls_ca, env={"SMTP_PW": "wrong"})
+    result = await runner.tick()
+    assert (result.failed, result.replaced) == (1, 1)
+    with Session(sqlite_engine) as session:
+        failed = session.get(Probe, first.id)
+        replacement = session.exec(select(Probe).where(Probe.replaces_probe_id == first.id)).one()
+    assert failed is not None
+    assert (failed.state, failed.outcome) == (ProbeState.FAILED, "harness_fault")
+    assert failed.fault_reason is not None
+    assert failed.fault_reason.startswith("SMTP login refused (535")
+    assert replacement.state == ProbeState.PLANNED
+    assert replacement.plan_key == f"{first.plan_key}/r1"
+    assert replacement.question_id == first.question_id
+    assert replacement.planned_at > first.planned_at
+
+
+async def test_a_refused_recipient_marks_the_address_broken(
+    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    _plan(tmp_path, sqlite_engine, unique)
+    address = f"kommunen-{unique}@ostersund.example.se"
+    smtp_server.handler.rcpt_replies[address] = "550 5.1.1 <kommunen>: Recipient address rejected"
+    clock = FakeClock(START)
+    runner = _runner(sqlite_engine, clock, smtp_server, tls_ca)
+    await _run_campaign(runner, clock, datetime(2026, 10, 17, tzinfo=UTC))
+    with Session(sqlite_engine) as session:
+        ostersund = session.exec(select(Target).where(Target.kommunkod == "2380")).one()
+        outcomes = Counter(
+            p.outcome
+            for p in session.exec(select(Probe).where(Probe.target_id == ostersund.id)).all()
+        )
+    assert outcomes == {"rejected": 4}  # counted as not answered; no replacements
+    assert ostersund.email_broken_reason is not None
+    assert "550 5.1.1" in ostersund.email_broken_reason
+
+
+async def test_it_gives_up_on_an_unanswered_question_after_ten_working_days(
+    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    _plan(tmp_path, sqlite_engine, unique)
+    first = _probes(sqlite_engine)[0]
+    clock = FakeClock(first.planned_at)
+    runner = _runner(sqlite_engine, clock, smtp_server, tls_ca)
+    await runner.tick()
+    clock.set(first.planned_at + timedelta(days=13))  # not yet: 9 working days later
+    assert (await runner.tick()).given_up == 0
+    clock.set(first.planned_at + timedelta(days=15))
+    assert (await runner.tick()).given_up >= 1
+    with Session(sqlite_engine) as session:
+        probe = session.get(Probe, first.id)
+    assert probe is not None
+    assert (probe.state, probe.outcome) == (ProbeState.COMPLETED, "not_answered")
+
+
+@pytest.mark.parametrize("what", ["campaign", "target"])
+async def test_nothing_is_sent_while_paused(
+    sqlite_engine: Engine,
+    smtp_server: SmtpSandbox,
+    tls_ca: SandboxCA,
+    unique: str,
+    tmp_path: Path,
+    what: str,
+):
+    _plan(tmp_path, sqlite_engine, unique)
+    with Session(sqlite_engine) as session:
+        if what == "campaign":
+            for campaign in session.exec(select(Campaign)).all():
+                campaign.status = "paused"
+                session.add(campaign)
+        else:
+            for target in session.exec(select(Target)).all():
+                target.paused = True
+                session.add(target)
+        session.commit()
+    first = _probes(sqlite_engine)[0]
+    runner = _runner(sqlite_engine, FakeClock(first.planned_at), smtp_server, tls_ca)
+    assert (await runner.tick()).sent == 0
+    assert not _received(smtp_server, unique)
