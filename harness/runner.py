@@ -84,7 +84,6 @@ class Runner:
         *,
         resolver: SendResolver | None = None,
         reply_tokens: bool = True,
-        dry_run: bool = False,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -92,7 +91,6 @@ class Runner:
         self.calendar = calendar
         self.resolver = resolver
         self.reply_tokens = reply_tokens
-        self.dry_run = dry_run
 
     # --- the tick ---------------------------------------------------------------------------
 
@@ -115,6 +113,26 @@ class Runner:
         self._give_up(now, result)
         self._replace_faults(now, result)
         return result
+
+    def preview(self, now: datetime) -> tuple[list[Probe], list[Probe]]:
+        """Read-only: the due probes a tick at ``now`` would send, and those it would move."""
+        send: list[Probe] = []
+        move: list[Probe] = []
+        with Session(self.engine) as session:
+            due = session.exec(
+                select(Probe, Target, Campaign)
+                .join(Target, col(Probe.target_id) == col(Target.id))
+                .join(Campaign, col(Probe.campaign_id) == col(Campaign.id))
+                .where(Probe.state == ProbeState.PLANNED, col(Probe.planned_at) <= now)
+                .order_by(col(Probe.planned_at))
+            ).all()
+            for probe, target, campaign in due:
+                if campaign.status == "paused" or target.paused or _refusal(probe, target):
+                    continue
+                spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
+                inside = self._window_today(spec, probe.channel, now) is not None
+                (send if inside else move).append(probe)
+        return send, move
 
     def next_due(self) -> datetime | None:
         with Session(self.engine) as session:
@@ -191,9 +209,6 @@ class Runner:
                     session.add(probe)
                     result.rescheduled += 1
                 session.commit()
-                return
-            if self.dry_run:
-                result.notes.append(f"would send probe {probe_id} ({probe.channel}) now")
                 return
             job = self._claim(session, probe, target, window[1], now)
         if job is None:

@@ -7,11 +7,12 @@ drift apart in how, say, the working-day calendar is set up.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from harness.config import ImapSettings, Settings, SmtpSettings
+from harness.models import Probe
 from probes.email_analysis import TimingRules
 from probes.email_send import EmailProbe, SaveCopy, SmtpSender, token_provider
 from probes.email_watch import WatchTiming
@@ -107,3 +108,25 @@ def watch_timing(settings: ImapSettings) -> WatchTiming:
         idle_renew_seconds=settings.idle_renew_minutes * 60.0,
         poll_seconds=float(settings.poll_interval_seconds),
     )
+
+
+def sent_folder_resolver(
+    settings: ImapSettings, base_dir: Path | None, environ: Mapping[str, str] | None = None
+) -> Callable[[Probe], Awaitable[datetime | None]]:
+    """After a crash: was this question sent? Look for its Message-ID in the Sent folder."""
+    connect = imap_factory(settings, base_dir, environ)
+
+    async def resolve(probe: Probe) -> datetime | None:
+        if not probe.message_id:
+            return None
+        mailbox = connect()
+        try:
+            await mailbox.connect()
+            await mailbox.select(await mailbox.resolve_folder("\\Sent"))
+            uids = await mailbox.search_message_id(probe.message_id)
+            found = await mailbox.fetch(uids[:1])
+        finally:
+            await mailbox.close()
+        return found[0].internal_date if found else None
+
+    return resolve

@@ -326,6 +326,13 @@ class ImapMailbox:
         response = await self.client.uid_search(f"SINCE {imap_date(day)}", charset=None)
         return _search_uids(response)
 
+    async def search_message_id(self, message_id: str) -> list[int]:
+        """UIDs of messages whose Message-ID header is ``message_id`` (a crash check)."""
+        if not re.fullmatch(r"<[^<>\s\"\\]+>", message_id):
+            raise ValueError(f"not a Message-ID: {message_id!r}")
+        response = await self.client.uid_search(f'HEADER Message-ID "{message_id}"', charset=None)
+        return _search_uids(response)
+
     async def uids_after(self, highest: int) -> list[int]:
         """UIDs above ``highest`` (``n:*`` always returns the last message; filter it)."""
         response = await self.client.uid_search(f"UID {highest + 1}:*", charset=None)

@@ -173,7 +173,7 @@ def build(lang: Lang) -> click.Group:
         settings, base_dir = _mail_settings(cli)
         assert settings.mail is not None
         engine, _ = open_database(cli, settings, base_dir)
-        start = date.fromisoformat(since) if since else _campaign_start(engine, cli)
+        start = date.fromisoformat(since) if since else campaign_start(engine, cli)
         store = MailStore(engine, cli.clock, timing_rules(settings))
         imap = settings.mail.imap
         watcher = MailWatcher(
@@ -306,7 +306,7 @@ def _mail_settings(cli: CliContext) -> tuple[Settings, Path | None]:
     return settings, base_dir
 
 
-def _campaign_start(engine: Engine, cli: CliContext) -> date:
+def campaign_start(engine: Engine, cli: CliContext) -> date:
     with Session(engine) as session:
         first = session.exec(select(func.min(Campaign.period_start))).one()
     return first or (cli.clock.now() - timedelta(days=30)).date()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import Session, select
 
@@ -61,3 +62,16 @@ def test_it_upgrades_postgres_through_the_cli(pg_database_url: str, kkik, tmp_pa
     assert result.code == 0, result.err
     assert result.out.endswith("is at schema version 0004.\n")
     assert "postgresql+psycopg://postgres@127.0.0.1:" in result.out
+
+
+def test_it_allows_one_runner_per_postgres_database(pg_database_url: str):
+    from harness.runlock import RunLock, RunnerBusy
+
+    first, second = make_engine(pg_database_url), make_engine(pg_database_url)
+    try:
+        with RunLock(first), pytest.raises(RunnerBusy):
+            RunLock(second).acquire()
+        RunLock(second).acquire().release()
+    finally:
+        first.dispose()
+        second.dispose()

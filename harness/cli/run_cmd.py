@@ -1,0 +1,391 @@
+"""Operator commands: ``kkik run``, ``status``, ``pause``, ``resume``, ``cancel``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import logging
+import signal
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, CliContext, fail, open_database, state
+from harness.cli.mail_cmd import campaign_start
+from harness.config import Settings
+from harness.i18n import Lang, Text
+from harness.mailstore import MailStore
+from harness.models import AuditEntry, Campaign, Message, Probe, ProbeState, Target
+from harness.runlock import RunLock, RunnerBusy
+from harness.runner import Runner, TickResult
+from harness.scheduler import RunnerService
+from harness.wiring import (
+    email_probe,
+    imap_factory,
+    sent_folder_resolver,
+    timing_rules,
+    watch_timing,
+    work_calendar,
+)
+from probes.base import Probe as ChannelProbe
+from probes.email_watch import MailWatcher
+
+T = {
+    "run": Text(
+        "Kör kampanjen: skicka frågorna när de ska ut och bevaka brevlådan. Ctrl-C avslutar.",
+        "Run the campaign: send the questions when due and watch the mailbox. Ctrl-C stops.",
+    ),
+    "dry": Text(
+        "Kontakta ingen; visa vad som skulle hända nu och härnäst.",
+        "Contact nobody; show what would happen now and next.",
+    ),
+    "busy": Text(
+        "En annan kkik run arbetar redan mot {db}; bara en åt gången.",
+        "Another kkik run is already working on {db}; only one at a time.",
+    ),
+    "started": Text(
+        "Kör mot {db}. Nästa fråga: {next}. Ctrl-C avslutar.",
+        "Running against {db}. Next question: {next}. Ctrl-C stops.",
+    ),
+    "tick": Text(
+        "{at}: {sent} skickade, {failed} fel hos oss, {rejected} avvisade, "
+        "{rescheduled} flyttade, {flagged} att kontrollera",
+        "{at}: {sent} sent, {failed} harness faults, {rejected} rejected, "
+        "{rescheduled} moved, {flagged} to check",
+    ),
+    "stopped": Text("Avslutat.", "Stopped."),
+    "would": Text("Skulle skicka {at}: {n}", "Would send at {at}: {n}"),
+    "would_move": Text(
+        "Skulle flytta (missad tid, fönstret stängt): {n}",
+        "Would move (slot missed, window closed): {n}",
+    ),
+    "at": Text(
+        "Med --dry-run: visa läget vid denna tidpunkt (ISO 8601).",
+        "With --dry-run: show the situation at this time (ISO 8601).",
+    ),
+    "at_needs_dry": Text("--at går bara med --dry-run", "--at works only with --dry-run"),
+    "bad_at": Text("ogiltig tidpunkt {value!r}", "invalid time {value!r}"),
+    "upcoming": Text("Närmast på tur:", "Coming up:"),
+    "none": Text("(inget planerat)", "(nothing planned)"),
+    "status": Text(
+        "Visa kampanjens framsteg per kommun.", "Show the campaign's progress per municipality."
+    ),
+    "status_head": Text(
+        "kommun             planerade  skickade  besvarade  väntar  fel  nästa",
+        "municipality         planned      sent   answered pending  err  next due",
+    ),
+    "pause": Text(
+        "Pausa kampanjen (eller en kommun med --target).",
+        "Pause the campaign (or one municipality with --target).",
+    ),
+    "resume": Text(
+        "Återuppta kampanjen (eller en kommun med --target).",
+        "Resume the campaign (or one municipality with --target).",
+    ),
+    "cancel": Text(
+        "Stryk en planerad fråga (PROBE är frågans nummer).",
+        "Withdraw a planned question (PROBE is its number).",
+    ),
+    "target": Text("Bara denna kommun (kommunkod).", "Only this municipality (kommunkod)."),
+    "reason": Text("Varför (sparas i ändringsloggen).", "Why (kept in the audit log)."),
+    "no_campaign": Text(
+        "Ingen kampanj i databasen; spara en plan med `kkik plan SCENARIO --save`.",
+        "No campaign in the database; store a plan with `kkik plan SCENARIO --save`.",
+    ),
+    "no_target": Text(
+        "Kommunkod {code} finns inte i kampanjen.", "No kommunkod {code} in the campaign."
+    ),
+    "paused": Text("Pausad: {what}.", "Paused: {what}."),
+    "resumed": Text("Återupptagen: {what}.", "Resumed: {what}."),
+    "no_probe": Text("Fråga {id} finns inte.", "No probe {id}."),
+    "not_planned": Text(
+        "Fråga {id} är {state} och kan inte strykas; bara planerade frågor kan det.",
+        "Probe {id} is {state} and cannot be withdrawn; only planned ones can.",
+    ),
+    "cancelled": Text("Fråga {id} struken.", "Probe {id} withdrawn."),
+}
+
+
+def build(lang: Lang) -> list[click.Command]:
+    @click.command("run", help=T["run"](lang))
+    @click.option("--dry-run", is_flag=True, help=T["dry"](lang))
+    @click.option("--at", "at", metavar="ISO", help=T["at"](lang))
+    @click.option("-v", "--verbose", count=True)
+    @click.pass_context
+    def run_cmd(ctx: click.Context, dry_run: bool, at: str | None, verbose: int) -> None:
+        cli = state(ctx)
+        logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2))
+        settings, base_dir = cli.settings(required=True)
+        engine, shown = open_database(cli, settings, base_dir)
+        channels: dict[str, ChannelProbe] = {}
+        resolver = None
+        if settings.mail is not None:
+            channels["email"] = email_probe(settings, base_dir)
+            if settings.mail.save_to_sent:
+                resolver = sent_folder_resolver(settings.mail.imap, base_dir)
+        runner = Runner(
+            engine,
+            cli.clock,
+            channels,
+            work_calendar(settings),
+            resolver=resolver,
+            reply_tokens=settings.mail is None or settings.mail.reply_token == "plus",
+        )
+        zone = ZoneInfo(settings.timezone)
+        if at is not None and not dry_run:
+            fail(cli.t(T["at_needs_dry"]), EXIT_USAGE)
+        if dry_run:
+            when = cli.clock.now()
+            if at is not None:
+                try:
+                    parsed = datetime.fromisoformat(at)
+                except ValueError:
+                    fail(cli.t(T["bad_at"], value=at), EXIT_USAGE)
+                when = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+            _dry_run(cli, engine, runner, when, zone)
+            return
+        try:
+            lock = RunLock(engine).acquire()
+        except RunnerBusy:
+            fail(cli.t(T["busy"], db=shown), EXIT_FAILURE)
+        try:
+            click.echo(cli.t(T["started"], db=shown, next=_local(runner.next_due(), zone)))
+            asyncio.run(_serve(cli, settings, base_dir, engine, runner, zone))
+        finally:
+            lock.release()
+        click.echo(cli.t(T["stopped"]))
+
+    @click.command("status", help=T["status"](lang))
+    @click.pass_context
+    def status_cmd(ctx: click.Context) -> None:
+        cli = state(ctx)
+        settings, base_dir = cli.settings(required=False)
+        engine, _ = open_database(cli, settings, base_dir)
+        _status(cli, engine, ZoneInfo(settings.timezone))
+
+    @click.command("pause", help=T["pause"](lang))
+    @click.option("--target", "kommunkod", metavar="KOMMUNKOD", help=T["target"](lang))
+    @click.option("--reason", help=T["reason"](lang))
+    @click.pass_context
+    def pause_cmd(ctx: click.Context, kommunkod: str | None, reason: str | None) -> None:
+        _set_paused(state(ctx), kommunkod, True, reason)
+
+    @click.command("resume", help=T["resume"](lang))
+    @click.option("--target", "kommunkod", metavar="KOMMUNKOD", help=T["target"](lang))
+    @click.option("--reason", help=T["reason"](lang))
+    @click.pass_context
+    def resume_cmd(ctx: click.Context, kommunkod: str | None, reason: str | None) -> None:
+        _set_paused(state(ctx), kommunkod, False, reason)
+
+    @click.command("cancel", help=T["cancel"](lang))
+    @click.argument("probe_id", metavar="PROBE", type=int)
+    @click.option("--reason", help=T["reason"](lang))
+    @click.pass_context
+    def cancel_cmd(ctx: click.Context, probe_id: int, reason: str | None) -> None:
+        cli = state(ctx)
+        settings, base_dir = cli.settings(required=False)
+        engine, _ = open_database(cli, settings, base_dir)
+        with Session(engine) as session:
+            probe = session.get(Probe, probe_id)
+            if probe is None:
+                fail(cli.t(T["no_probe"], id=probe_id), EXIT_USAGE)
+            if probe.state != ProbeState.PLANNED:
+                fail(cli.t(T["not_planned"], id=probe_id, state=probe.state), EXIT_FAILURE)
+            probe.state = ProbeState.CANCELLED
+            session.add(probe)
+            _audit(session, cli, "cancel", "probe", str(probe_id), "planned", "cancelled", reason)
+            session.commit()
+        click.echo(cli.t(T["cancelled"], id=probe_id))
+
+    return [run_cmd, status_cmd, pause_cmd, resume_cmd, cancel_cmd]
+
+
+async def _serve(
+    cli: CliContext,
+    settings: Settings,
+    base_dir: Path | None,
+    engine: Engine,
+    runner: Runner,
+    zone: ZoneInfo,
+) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    def report(result: TickResult) -> None:
+        click.echo(
+            cli.t(
+                T["tick"],
+                at=_local(cli.clock.now(), zone),
+                sent=result.sent,
+                failed=result.failed,
+                rejected=result.rejected,
+                rescheduled=result.rescheduled,
+                flagged=result.flagged,
+            )
+        )
+
+    service = RunnerService(runner, on_tick=report)
+    tasks = [asyncio.create_task(service.run(stop))]
+    if settings.mail is not None:
+        watcher = MailWatcher(
+            imap_factory(settings.mail.imap, base_dir),
+            MailStore(engine, cli.clock, timing_rules(settings)),
+            cli.clock,
+            folders=settings.mail.imap.folders,
+            since=campaign_start(engine, cli),
+            timing=watch_timing(settings.mail.imap),
+        )
+        tasks.append(asyncio.create_task(watcher.run()))
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _dry_run(
+    cli: CliContext, engine: Engine, runner: Runner, now: datetime, zone: ZoneInfo
+) -> None:
+    """Read-only: what a tick at ``now`` would do, and what comes next."""
+    send, move = runner.preview(now)
+    names = _target_names(engine)
+    click.echo(cli.t(T["would"], n=len(send), at=_local(now, zone)))
+    for probe in send:
+        click.echo(f"  #{probe.id} {names[probe.target_id]} {probe.channel}")
+    click.echo(cli.t(T["would_move"], n=len(move)))
+    with Session(engine) as session:
+        upcoming = session.exec(
+            select(Probe)
+            .where(Probe.state == ProbeState.PLANNED, col(Probe.planned_at) > now)
+            .order_by(col(Probe.planned_at))
+            .limit(10)
+        ).all()
+    click.echo(cli.t(T["upcoming"]))
+    if not upcoming:
+        click.echo(cli.t(T["none"]))
+    for probe in upcoming:
+        click.echo(
+            f"  {_local(probe.planned_at, zone)}  {names[probe.target_id]:<20} "
+            f"{probe.channel:<6} #{probe.id}"
+        )
+
+
+def _target_names(engine: Engine) -> dict[int, str]:
+    with Session(engine) as session:
+        return {t.id or 0: f"{t.kommunkod} {t.name}" for t in session.exec(select(Target)).all()}
+
+
+def _status(cli: CliContext, engine: Engine, zone: ZoneInfo) -> None:
+    with Session(engine) as session:
+        campaign = session.exec(select(Campaign).order_by(col(Campaign.id).desc())).first()
+        if campaign is None:
+            fail(cli.t(T["no_campaign"]), EXIT_FAILURE)
+        targets = session.exec(select(Target).where(Target.campaign_id == campaign.id)).all()
+        probes = session.exec(select(Probe).where(Probe.campaign_id == campaign.id)).all()
+        answered_ids = {
+            m.probe_id
+            for m in session.exec(
+                select(Message).where(
+                    col(Message.probe_id).is_not(None), Message.classification == "human_reply"
+                )
+            ).all()
+        }
+    total = Counter(p.state for p in probes)
+    done = sum(total[s] for s in (ProbeState.SENT, ProbeState.COMPLETED))
+    planned_total = len([p for p in probes if p.state != ProbeState.CANCELLED])
+    width = 30
+    filled = round(width * done / planned_total) if planned_total else 0
+    paused = " [pausad]" if campaign.status == "paused" and cli.lang == "sv" else ""
+    paused = paused or (" [paused]" if campaign.status == "paused" else "")
+    click.echo(f"{campaign.name}{paused}")
+    click.echo(f"[{'#' * filled}{'.' * (width - filled)}] {done}/{planned_total}")
+    click.echo("")
+    click.echo(cli.t(T["status_head"]))
+    for target in targets:
+        own = [p for p in probes if p.target_id == target.id]
+        count = Counter(p.state for p in own)
+        answered = sum(1 for p in own if p.id in answered_ids or p.outcome == "answered")
+        pending = sum(1 for p in own if p.state == ProbeState.SENT and p.id not in answered_ids)
+        next_due = min((p.planned_at for p in own if p.state == ProbeState.PLANNED), default=None)
+        mark = " (paus)" if target.paused else ""
+        click.echo(
+            f"{target.kommunkod} {target.name[:12]:<12}{mark:<7} {count[ProbeState.PLANNED]:>6} "
+            f"{count[ProbeState.SENT] + count[ProbeState.COMPLETED]:>9} {answered:>10} "
+            f"{pending:>7} {count[ProbeState.FAILED]:>4}  {_local(next_due, zone)}"
+        )
+
+
+def _set_paused(cli: CliContext, kommunkod: str | None, paused: bool, reason: str | None) -> None:
+    settings, base_dir = cli.settings(required=False)
+    engine, _ = open_database(cli, settings, base_dir)
+    with Session(engine) as session:
+        campaign = session.exec(select(Campaign).order_by(col(Campaign.id).desc())).first()
+        if campaign is None:
+            fail(cli.t(T["no_campaign"]), EXIT_FAILURE)
+        if kommunkod:
+            target = session.exec(
+                select(Target).where(
+                    Target.campaign_id == campaign.id, Target.kommunkod == kommunkod
+                )
+            ).first()
+            if target is None:
+                fail(cli.t(T["no_target"], code=kommunkod), EXIT_USAGE)
+            before = target.paused
+            target.paused = paused
+            session.add(target)
+            what = f"{target.kommunkod} {target.name}"
+            _audit(session, cli, "pause" if paused else "resume", "target", str(target.id),
+                   str(before), str(paused), reason)  # fmt: skip
+        else:
+            before_status = campaign.status
+            campaign.status = "paused" if paused else "running"
+            session.add(campaign)
+            what = campaign.name
+            _audit(session, cli, "pause" if paused else "resume", "campaign", str(campaign.id),
+                   before_status, campaign.status, reason)  # fmt: skip
+        session.commit()
+    click.echo(cli.t(T["paused" if paused else "resumed"], what=what))
+
+
+def _audit(
+    session: Session,
+    cli: CliContext,
+    action: str,
+    entity: str,
+    entity_id: str,
+    before: str,
+    after: str,
+    reason: str | None,
+) -> None:
+    session.add(
+        AuditEntry(
+            at=cli.clock.now(),
+            actor=_actor(),
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            before={"value": before},
+            after={"value": after},
+            reason=reason,
+        )
+    )
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _local(at: datetime | None, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else "–"

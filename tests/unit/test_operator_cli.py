@@ -1,0 +1,136 @@
+"""``kkik status``, ``pause``, ``resume``, ``cancel`` and ``run`` as an operator uses them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, select
+
+from harness import migrate
+from harness.db import make_engine
+from harness.models import AuditEntry, Campaign, Probe, ProbeState, Target
+from harness.runlock import RunLock, RunnerBusy
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def campaign(kkik, tmp_path: Path) -> Path:
+    """A saved three-target plan; returns the config file."""
+    shutil.copytree(ROOT / "scenarios" / "questions", tmp_path / "questions")
+    template = (ROOT / "scenarios" / "kkik-hosten-2026.toml").read_text(encoding="utf-8")
+    # As if the placeholders had been replaced by the real addresses.
+    (tmp_path / "kampanj.toml").write_text(
+        template.replace("placeholder = true", "placeholder = false"), encoding="utf-8"
+    )
+    config = tmp_path / "config.toml"
+    config.write_text('[database]\nurl = "sqlite:///kkik.db"\n')
+    engine = make_engine(f"sqlite:///{tmp_path / 'kkik.db'}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    assert kkik("--config", str(config), "plan", str(tmp_path / "kampanj.toml"), "--save").code == 0
+    return config
+
+
+def _engine(config: Path):
+    return make_engine(f"sqlite:///{config.parent / 'kkik.db'}")
+
+
+def test_it_shows_progress_per_municipality(kkik, campaign: Path):
+    result = kkik("--config", str(campaign), "status")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0] == "KKiK hösten 2026"
+    assert lines[1] == "[" + "." * 30 + "] 0/108"
+    assert lines[3].startswith("kommun")
+    assert lines[4].startswith("2380 Östersund")
+    assert lines[4].split()[2:6] == ["36", "0", "0", "0"]
+    assert lines[4].endswith("2026-10-05 12:45")
+
+
+def test_it_pauses_and_resumes_with_an_audit_trail(kkik, campaign: Path):
+    assert kkik("--config", str(campaign), "pause", "--reason", "Valvaka").out == (
+        "Pausad: KKiK hösten 2026.\n"
+    )
+    assert "[pausad]" in kkik("--config", str(campaign), "status").out.splitlines()[0]
+    result = kkik("--lang", "en", "--config", str(campaign), "pause", "--target", "2309")
+    assert result.out == "Paused: 2309 Krokom.\n"
+    assert kkik("--config", str(campaign), "resume").code == 0
+    with Session(_engine(campaign)) as session:
+        assert session.exec(select(Campaign)).one().status == "running"
+        assert session.exec(select(Target).where(Target.kommunkod == "2309")).one().paused
+        audit = session.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all()
+    assert [(a.action, a.entity, a.reason) for a in audit] == [
+        ("pause", "campaign", "Valvaka"),
+        ("pause", "target", None),
+        ("resume", "campaign", None),
+    ]
+    assert audit[0].actor.startswith("cli")
+    assert (audit[0].before, audit[0].after) == ({"value": "planned"}, {"value": "paused"})
+    missing = kkik("--lang", "en", "--config", str(campaign), "pause", "--target", "0180")
+    assert (missing.code, missing.err) == (2, "No kommunkod 0180 in the campaign.\n")
+
+
+def test_it_withdraws_only_planned_probes(kkik, campaign: Path):
+    with Session(_engine(campaign)) as session:
+        first, second = session.exec(select(Probe).order_by(col(Probe.id)).limit(2)).all()
+        second.state = ProbeState.SENT
+        session.add(second)
+        first_id, second_id = first.id, second.id
+        session.commit()
+    result = kkik("--lang", "en", "--config", str(campaign), "cancel", str(first_id))
+    assert result.out == f"Probe {first_id} withdrawn.\n"
+    refused = kkik("--lang", "en", "--config", str(campaign), "cancel", str(second_id))
+    assert refused.code == 1
+    assert refused.err == (
+        f"Probe {second_id} is sent and cannot be withdrawn; only planned ones can.\n"
+    )
+    with Session(_engine(campaign)) as session:
+        assert session.get(Probe, first_id).state == ProbeState.CANCELLED  # type: ignore[union-attr]
+        assert session.exec(select(AuditEntry)).one().action == "cancel"
+
+
+def test_a_dry_run_contacts_nobody_and_changes_nothing(kkik, campaign: Path):
+    before = (campaign.parent / "kkik.db").read_bytes()
+    # Monday of the first week at 12:50: Östersund's first question (12:45) is due, inside its
+    # window; Åre's call at 09:30 is due too.
+    result = kkik(
+        "--lang", "en", "--config", str(campaign), "run", "--dry-run", "--at", "2026-10-05T12:50"
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0] == "Would send at 2026-10-05 12:50: 3"
+    assert "2380 Östersund email" in result.out
+    assert lines[4] == "Would move (slot missed, window closed): 0"
+    assert lines[5] == "Coming up:"
+    assert lines[6].startswith("  2026-10-05 15:35  2309 Krokom")
+    # The evening of the same day: nothing can be sent, the due ones would move.
+    evening = kkik(
+        "--lang", "en", "--config", str(campaign), "run", "--dry-run", "--at", "2026-10-05T19:00"
+    )  # fmt: skip
+    assert evening.out.splitlines()[0] == "Would send at 2026-10-05 19:00: 0"
+    assert evening.out.splitlines()[1] == "Would move (slot missed, window closed): 4"
+    with Session(_engine(campaign)) as session:
+        assert {p.state for p in session.exec(select(Probe)).all()} == {ProbeState.PLANNED}
+    assert (campaign.parent / "kkik.db").read_bytes() == before
+    misuse = kkik("--lang", "en", "--config", str(campaign), "run", "--at", "2026-10-05T12:50")
+    assert (misuse.code, misuse.err) == (2, "--at works only with --dry-run\n")
+
+
+def test_a_second_runner_is_refused_with_a_clear_message(kkik, campaign: Path):
+    with RunLock(_engine(campaign)):
+        result = kkik("--lang", "en", "--config", str(campaign), "run")
+    assert result.code == 1
+    assert result.err == (
+        f"Another kkik run is already working on sqlite:///{campaign.parent / 'kkik.db'}; "
+        "only one at a time.\n"
+    )
+
+
+def test_the_run_lock_is_exclusive_and_released(tmp_path: Path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'kkik.db'}")
+    with RunLock(engine), pytest.raises(RunnerBusy):
+        RunLock(engine).acquire()
+    RunLock(engine).acquire().release()
