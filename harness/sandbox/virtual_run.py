@@ -1,0 +1,85 @@
+"""Run a stored campaign on a virtual clock: weeks of sending in seconds, against local servers.
+
+The runner is the real one; only time is simulated: the clock jumps to each next due time and
+the runner ticks there. Used by the crash tests (the process is killed at random moments and
+started again) and by the offline demo. It refuses any server that is not on loopback.
+
+    python -m harness.sandbox.virtual_run CONFIG [--until ISO]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from harness.clock import FakeClock
+from harness.config import is_loopback_host, load_config
+from harness.db import database_url, make_engine
+from harness.models import Probe
+from harness.runlock import RunLock
+from harness.runner import Runner
+from harness.wiring import email_probe, sent_folder_resolver, work_calendar
+
+
+def resume_time(engine: Engine) -> datetime | None:
+    """Where virtual time stood when the last run stopped: never earlier than any evidence."""
+    with Session(engine) as session:
+        latest = [
+            session.exec(select(func.max(column))).one()
+            for column in (Probe.claimed_at, Probe.sent_at, Probe.completed_at)
+        ]
+    found = [t.replace(tzinfo=UTC) if t.tzinfo is None else t for t in latest if t is not None]
+    return max(found) if found else None
+
+
+async def run_virtually(runner: Runner, clock: FakeClock, until: datetime) -> int:
+    """Tick at every due time up to ``until``; return the number of ticks."""
+    ticks = 0
+    while True:
+        due = runner.next_due()
+        if due is None or due > until:
+            return ticks
+        clock.set(max(due, clock.now()))
+        await runner.tick()
+        ticks += 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("config", type=Path)
+    parser.add_argument("--until", default="2100-01-01T00:00:00+00:00")
+    args = parser.parse_args(argv)
+    settings = load_config(args.config)
+    if settings.mail is None:
+        raise SystemExit("the virtual run needs a [mail] section")
+    for host in (settings.mail.smtp.host, settings.mail.imap.host):
+        if not is_loopback_host(host):
+            raise SystemExit(f"refusing a non-loopback server in a virtual run: {host}")
+    base = args.config.resolve().parent
+    engine = make_engine(database_url(settings.database, base))
+    with RunLock(engine):
+        start = resume_time(engine) or datetime(2000, 1, 1, tzinfo=UTC)
+        clock = FakeClock(start + timedelta(seconds=1))
+        resolver = (
+            sent_folder_resolver(settings.mail.imap, base) if settings.mail.save_to_sent else None
+        )
+        runner = Runner(
+            engine,
+            clock,
+            {"email": email_probe(settings, base)},
+            work_calendar(settings),
+            resolver=resolver,
+        )
+        ticks = asyncio.run(run_virtually(runner, clock, datetime.fromisoformat(args.until)))
+    sys.stdout.write(f"{ticks} ticks\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

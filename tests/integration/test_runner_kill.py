@@ -1,0 +1,172 @@
+"""Kill the runner with SIGKILL at random moments of a 200-question campaign; twenty times.
+
+The runner runs in a child process on a virtual clock (harness.sandbox.virtual_run) against the
+real SMTP server of this test process, saving copies to a Sent folder on a real IMAP server.
+Afterwards: nobody got a question twice, every probe is in a definite state, and every question
+the server accepted is accounted for by exactly one probe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import os
+import random
+import shutil
+import signal
+import sys
+from collections import Counter
+from pathlib import Path
+
+import aioimaplib
+from sqlmodel import Session, select
+
+from harness import migrate
+from harness.clock import SystemClock
+from harness.config import load_config
+from harness.db import make_engine
+from harness.models import Probe, ProbeState
+from harness.planning import plan_scenario
+from harness.planstore import save_plan
+from harness.sandbox.accounts import Account
+from harness.sandbox.certs import SandboxCA
+from harness.sandbox.pymap import PymapSandbox
+from harness.sandbox.smtp import SmtpSandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+KILLS = 20
+TARGETS = ["2380", "2309", "2321", "2361", "2303", "2305", "2313", "2326", "2260", "2262"]
+MAILBOX = Account("matning@kkik.test", "imap-pw")
+
+
+def _scenario(unique: str) -> str:
+    targets = "".join(
+        f'\n[[targets]]\nkommunkod = "{code}"\nemail = "k{code}-{unique}@kommun.example.se"\n'
+        for code in TARGETS
+    )
+    return f"""
+[campaign]
+name = "Kill test {unique}"
+year = 2026
+period_start = 2026-10-05
+period_end = 2026-11-13
+emails_per_target = 20
+calls_per_target = 0
+max_emails_per_target_per_day = 2
+
+[[personas]]
+name = "Anna Lindqvist"
+address = "anna.lindqvist@fraga.example.se"
+{targets}"""
+
+
+def _config(tmp_path: Path, smtp: SmtpSandbox, imap: PymapSandbox, ca: Path) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[database]
+url = "sqlite:///kkik.db"
+
+[mail]
+save_to_sent = true
+
+[mail.smtp]
+host = "127.0.0.1"
+port = {smtp.port}
+username = "matning@kkik.test"
+password_env = "KKIK_KILL_SMTP_PW"
+ca_file = "{ca}"
+
+[mail.imap]
+host = "127.0.0.1"
+port = {imap.port}
+security = "none"
+username = "{MAILBOX.username}"
+password_env = "KKIK_KILL_IMAP_PW"
+"""
+    )
+    return config
+
+
+async def _child(config: Path) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        "KKIK_KILL_SMTP_PW": "smtp-losen-1",
+        "KKIK_KILL_IMAP_PW": MAILBOX.password,
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "harness.sandbox.virtual_run", str(config),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+
+
+async def test_it_never_sends_twice_whenever_the_runner_is_killed(
+    smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    shutil.copytree(ROOT / "scenarios" / "questions", tmp_path / "questions")
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(_scenario(unique), encoding="utf-8")
+    async with PymapSandbox([MAILBOX]) as imap:
+        client = aioimaplib.IMAP4(host=imap.host, port=imap.port, timeout=5)
+        await client.wait_hello_from_server()
+        await client.login(MAILBOX.username, MAILBOX.password)
+        await client.create('"Sent"')
+        await client.logout()
+        config = _config(tmp_path, smtp_server, imap, tls_ca.write_ca_pem(tmp_path / "ca.pem"))
+        engine = make_engine(f"sqlite:///{tmp_path / 'kkik.db'}")
+        migrate.upgrade(engine)
+        made = plan_scenario(scenario, load_config(config))
+        with Session(engine) as session:
+            save_plan(session, made.scenario, made.bank, made.probes, SystemClock().now())
+        assert len(made.probes) == 200
+
+        rng = random.Random(2026)
+        clock = SystemClock()
+        for _ in range(KILLS):
+            child = await _child(config)
+            await clock.sleep(rng.uniform(0.8, 2.5))  # start-up is ~0.7 s of imports
+            if child.returncode is None:
+                child.send_signal(signal.SIGKILL)
+            await child.wait()
+        final = await _child(config)
+        async with asyncio.timeout(120):
+            _, err = await final.communicate()
+        assert final.returncode == 0, err.decode()[-2000:]
+
+    with Session(engine) as session:
+        probes = session.exec(select(Probe)).all()
+    received: Counter[str] = Counter()
+    for message in smtp_server.messages:
+        if any(unique in rcpt for rcpt in message.rcpt_tos):
+            parsed = email.message_from_bytes(message.content, policy=email.policy.default)
+            received[str(parsed["Message-ID"])] += 1
+
+    # Nobody got a question twice: no Message-ID twice, no (recipient, subject) twice.
+    assert set(received.values()) <= {1}
+    pairs: Counter[tuple[str, str]] = Counter()
+    for message in smtp_server.messages:
+        if any(unique in rcpt for rcpt in message.rcpt_tos):
+            parsed = email.message_from_bytes(message.content, policy=email.policy.default)
+            pairs[(message.rcpt_tos[0], str(parsed["Subject"]))] += 1
+    assert set(pairs.values()) <= {1}
+
+    # Every probe is in a definite state: sent (or, with no reply in this test, given up
+    # after ten working days), or flagged for a person when a kill struck between the server's
+    # acceptance and our record of it and no copy had reached the Sent folder.
+    states = Counter((p.state, p.outcome) for p in probes)
+    assert set(states) <= {
+        (ProbeState.SENT, None),
+        (ProbeState.COMPLETED, "not_answered"),
+        (ProbeState.SENDING, "send_unknown"),
+    }
+    assert sum(states.values()) == 200
+
+    # Every accepted question is accounted for by exactly one probe; sent ones were received.
+    by_id = {p.message_id: p for p in probes if p.message_id}
+    assert set(received) <= set(by_id)
+    for probe in probes:
+        if probe.state in (ProbeState.SENT, ProbeState.COMPLETED):
+            assert received[probe.message_id or ""] == 1
+            assert probe.sent_at is not None
+    print(f"after {KILLS} kills: {dict(states)}; resolved from the Sent folder or flagged")
