@@ -35,7 +35,7 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 bench: venv
-	@for b in bench/bench_*.py; do $(BIN)/python $$b; done
+	@for b in bench/bench_*.py; do PYTHONPATH=. $(BIN)/python $$b; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
