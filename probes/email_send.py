@@ -197,6 +197,17 @@ class SmtpSender:
         password = resolve_secret(env=s.password_env, file=s.password_file, environ=self.environ)
         await smtp.login(s.username, password or "")
 
+    async def check(self) -> None:
+        """Connect, secure and log in, then quit: nothing is sent (``kkik doctor``)."""
+        smtp = self._client()
+        try:
+            await smtp.connect()
+            await self._login(smtp)
+            await smtp.quit()
+        finally:
+            if smtp.is_connected:
+                smtp.close()
+
     async def submit_once(self, message: bytes, *, mail_from: str, rcpt_to: str) -> tuple[str, int]:
         """One connection, one transaction; return the server's reply to DATA."""
         smtp = self._client()

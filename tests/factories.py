@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 
 from sqlalchemy import Engine
@@ -131,3 +131,6 @@ def reply_to(
     lines += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8",
               "Content-Transfer-Encoding: 8bit", "", body.replace("\n", "\r\n")]  # fmt: skip
     return "\r\n".join(lines).encode("utf-8")
+
+
+START_OF_CAMPAIGN = datetime(2026, 10, 5, 7, 0, tzinfo=UTC)

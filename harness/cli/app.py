@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from harness import __version__
-from harness.cli import calendar_cmd, config_cmd, db_cmd, mail_cmd, plan_cmd, run_cmd
+from harness.cli import (
+    calendar_cmd,
+    config_cmd,
+    db_cmd,
+    doctor_cmd,
+    mail_cmd,
+    plan_cmd,
+    run_cmd,
+)
 from harness.cli.common import CliContext, config_path_from_env
 from harness.i18n import Lang, Text
 
@@ -37,6 +45,7 @@ def build_app(lang: Lang) -> click.Group:
     app.add_command(db_cmd.build(lang))
     app.add_command(mail_cmd.build(lang))
     app.add_command(plan_cmd.build(lang))
+    app.add_command(doctor_cmd.build(lang))
     for command in run_cmd.build(lang):
         app.add_command(command)
     return app
