@@ -241,6 +241,12 @@ class WebSettings(_Model):
         return value.rstrip("/")
 
 
+class AlertSettings(_Model):
+    email_to: tuple[str, ...] = ()
+    watcher_down_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    repeat_minutes: Annotated[int, Field(ge=5, le=10080)] = 240
+
+
 class RetentionSettings(_Model):
     personal_data_days: Annotated[int, Field(ge=1, le=3650)] = 365
 
@@ -254,6 +260,7 @@ class Settings(_Model):
     mail: MailSettings | None = None
     phone: PhoneSettings | None = None
     web: WebSettings = WebSettings()
+    alerts: AlertSettings = AlertSettings()
     retention: RetentionSettings = RetentionSettings()
 
     @field_validator("timezone")

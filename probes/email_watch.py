@@ -21,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 import aioimaplib
@@ -80,6 +80,8 @@ class WatchStats:
     stored: int = 0
     errors: int = 0
     last_error: str | None = None
+    # Since when the folder has had no working connection (None while connected).
+    down_since: datetime | None = None
 
 
 class MailWatcher:
@@ -158,6 +160,7 @@ class MailWatcher:
                 stats.connects += 1
                 real = await mailbox.resolve_folder(folder)
                 await self.sync(mailbox, real)
+                stats.down_since = None
                 backoff = self.timing.first_backoff
                 while True:
                     if mailbox.has_idle:
@@ -185,6 +188,8 @@ class MailWatcher:
                 log.warning("%s: connection lost (%s); retrying in %.0f s", folder, exc, backoff)
             finally:
                 await mailbox.close()
+            if stats.down_since is None:
+                stats.down_since = self.clock.now()
             await self.clock.sleep(backoff)
             backoff = min(backoff * 2, self.timing.max_backoff)
 

@@ -8,7 +8,7 @@ import getpass
 import logging
 import signal
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ import click
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from harness.alerts import Alerter, check_and_send
 from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, CliContext, fail, open_database, state
 from harness.cli.mail_cmd import campaign_start
 from harness.config import Settings
@@ -29,6 +30,7 @@ from harness.wiring import (
     email_probe,
     imap_factory,
     sent_folder_resolver,
+    smtp_sender,
     timing_rules,
     watch_timing,
     work_calendar,
@@ -234,6 +236,7 @@ async def _serve(
 
     service = RunnerService(runner, on_tick=report)
     tasks = [asyncio.create_task(service.run(stop))]
+    watcher: MailWatcher | None = None
     if settings.mail is not None:
         watcher = MailWatcher(
             imap_factory(settings.mail.imap, base_dir),
@@ -244,12 +247,39 @@ async def _serve(
             timing=watch_timing(settings.mail.imap),
         )
         tasks.append(asyncio.create_task(watcher.run()))
+    if settings.mail is not None and settings.alerts.email_to:
+        tasks.append(asyncio.create_task(_alert_loop(cli, settings, base_dir, engine, watcher)))
     await stop.wait()
     for task in tasks:
         task.cancel()
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def _alert_loop(
+    cli: CliContext,
+    settings: Settings,
+    base_dir: Path | None,
+    engine: Engine,
+    watcher: MailWatcher | None,
+) -> None:
+    """Every minute, mail the operator about anything that needs a person."""
+    assert settings.mail is not None
+    alerter = Alerter(
+        smtp_sender(settings.mail.smtp, base_dir),
+        settings.mail.smtp.username or "kkik@localhost",
+        settings.alerts.email_to,
+        cli.clock,
+        cli.lang,
+        repeat=timedelta(minutes=settings.alerts.repeat_minutes),
+    )
+    alerter.probe_alerts(engine)  # what failed before this start was already told
+    down_for = timedelta(minutes=settings.alerts.watcher_down_minutes)
+    while True:
+        stats = watcher.stats if watcher is not None else {}
+        await check_and_send(alerter, engine, stats, down_for)
+        await cli.clock.sleep(60)
 
 
 def _dry_run(

@@ -300,6 +300,7 @@ async def test_it_loses_nothing_when_dovecot_restarts_during_idle(
             await _until(watcher, lambda: _count(sqlite_engine) == 3, seconds=20)
         assert watcher.stats["INBOX"].connects >= 2
         assert watcher.stats["INBOX"].errors >= 1
+        assert watcher.stats["INBOX"].down_since is None  # connected again
     finally:
         own_dovecot.stop()
     with Session(sqlite_engine) as session:
