@@ -1,4 +1,4 @@
-"""Kill the runner with SIGKILL at random moments of a 200-question campaign; twenty times.
+"""Kill the runner (and the watcher) with SIGKILL at random moments; nothing lost or doubled.
 
 The runner runs in a child process on a virtual clock (harness.sandbox.virtual_run) against the
 real SMTP server of this test process, saving copies to a Sent folder on a real IMAP server.
@@ -17,22 +17,25 @@ import shutil
 import signal
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import aioimaplib
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from harness import migrate
 from harness.clock import SystemClock
 from harness.config import load_config
 from harness.db import make_engine
-from harness.models import Probe, ProbeState
+from harness.models import Message, Probe, ProbeState
 from harness.planning import plan_scenario
 from harness.planstore import save_plan
 from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
-from harness.sandbox.pymap import PymapSandbox
+from harness.sandbox.pymap import PymapSandbox, append_many
 from harness.sandbox.smtp import SmtpSandbox
+from tests.factories import START_OF_CAMPAIGN, reply_to, seed_sent_probe
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 20
@@ -170,3 +173,70 @@ async def test_it_never_sends_twice_whenever_the_runner_is_killed(
             assert received[probe.message_id or ""] == 1
             assert probe.sent_at is not None
     print(f"after {KILLS} kills: {dict(states)}; resolved from the Sent folder or flagged")
+
+
+async def test_no_reply_is_lost_or_doubled_whenever_the_watcher_is_killed(
+    sqlite_engine: Engine, tmp_path: Path
+):
+    """Replies arrive while ``kkik mail watch`` is killed and restarted ten times."""
+    probes = [
+        seed_sent_probe(sqlite_engine, sent_at=START_OF_CAMPAIGN, token=f"t{i:07d}")
+        for i in range(100)
+    ]
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "harness.sandbox.pymap", MAILBOX.username, MAILBOX.password,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert server.stdout is not None
+    assert server.stdin is not None
+    port = int((await server.stdout.readline()).decode())
+    config = tmp_path / "config.toml"
+    database = sqlite_engine.url.database
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{database}"\n'
+        '[mail.smtp]\nhost = "127.0.0.1"\nsecurity = "none"\nauth = "none"\n'
+        f'[mail.imap]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        f'username = "{MAILBOX.username}"\npassword_env = "KKIK_KILL_IMAP_PW"\n'
+        'folders = ["INBOX"]\n'
+    )
+    env = {**os.environ, "KKIK_KILL_IMAP_PW": MAILBOX.password}
+
+    async def watch(*extra: str) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "harness", "--config", str(config), "mail", "watch", *extra,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env,
+        )  # fmt: skip
+
+    rng = random.Random(7)
+    clock = SystemClock()
+    try:
+        for chunk in range(10):
+            watcher = await watch()
+            batch = probes[chunk * 10 : (chunk + 1) * 10]
+            replies = [
+                (
+                    reply_to(p, written_at=START_OF_CAMPAIGN + timedelta(hours=2)),
+                    START_OF_CAMPAIGN + timedelta(hours=2),
+                )
+                for p in batch
+            ]
+            await append_many("127.0.0.1", port, MAILBOX, replies)
+            await clock.sleep(rng.uniform(0.6, 1.6))
+            watcher.send_signal(signal.SIGKILL)
+            await watcher.wait()
+        final = await watch("--once")
+        async with asyncio.timeout(60):
+            _, err = await final.communicate()
+        assert final.returncode == 0, err.decode()[-2000:]
+    finally:
+        server.stdin.close()
+        await server.wait()
+
+    with Session(sqlite_engine) as session:
+        messages = session.exec(select(Message)).all()
+        answered = session.exec(
+            select(Probe).where(Probe.state == ProbeState.COMPLETED, Probe.outcome == "answered")
+        ).all()
+    assert len(messages) == 100  # every reply recorded, none twice
+    assert Counter(m.probe_id for m in messages) == {p.probe_id: 1 for p in probes}
+    assert len(answered) == 100
