@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -134,3 +135,45 @@ def reply_to(
 
 
 START_OF_CAMPAIGN = datetime(2026, 10, 5, 7, 0, tzinfo=UTC)
+
+
+def write_mail_config(
+    path: Path,
+    *,
+    smtp_port: int,
+    imap_port: int,
+    ca_file: Path | None = None,
+    smtp_password_env: str = "KKIK_TEST_SMTP_PW",
+    imap_username: str = "fraga@fraga.example.se",
+    imap_password_env: str = "KKIK_TEST_IMAP_PW",
+    folders: tuple[str, ...] = ("INBOX",),
+    mail_extra: str = "",
+) -> Path:
+    """A config.toml for the loopback test servers: STARTTLS SMTP, plaintext IMAP, SQLite."""
+    ca = f'ca_file = "{ca_file}"\n' if ca_file else ""
+    folder_list = ", ".join(f'"{f}"' for f in folders)
+    path.write_text(
+        f"""
+[database]
+url = "sqlite:///kkik.db"
+
+[mail]
+{mail_extra}
+
+[mail.smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+username = "matning@kkik.test"
+password_env = "{smtp_password_env}"
+{ca}
+[mail.imap]
+host = "127.0.0.1"
+port = {imap_port}
+security = "none"
+username = "{imap_username}"
+password_env = "{imap_password_env}"
+folders = [{folder_list}]
+""",
+        encoding="utf-8",
+    )
+    return path

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Self, cast
+from typing import cast
 
 import dns.exception
 import dns.flags
@@ -20,6 +19,7 @@ import dns.rdatatype
 import dns.rrset
 
 from harness.sandbox.ports import LOOPBACK
+from harness.sandbox.service import AsyncService
 
 
 class _Protocol(asyncio.DatagramProtocol):
@@ -52,7 +52,7 @@ class _Protocol(asyncio.DatagramProtocol):
         self.transport.sendto(response.to_wire(), addr)
 
 
-class DnsSandbox:
+class DnsSandbox(AsyncService):
     """``async with DnsSandbox({"kommun.example.se": ["mx1.kommun.example.se"]}) as dns:``"""
 
     def __init__(self, mx: Mapping[str, list[str]], host: str = LOOPBACK) -> None:
@@ -73,15 +73,3 @@ class DnsSandbox:
         if self._transport is not None:
             self._transport.close()
             self._transport = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()

@@ -38,13 +38,12 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from harness.clock import Clock, SystemClock
 from harness.sandbox.accounts import Account, check_accounts
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.ports import LOOPBACK, free_ports, wait_for_port
+from harness.sandbox.service import SyncService
 
 __all__ = ["DovecotError", "DovecotSandbox", "dovecot_unavailable_reason", "find_dovecot"]
 
@@ -84,7 +83,7 @@ class _Ports:
     lmtp: int
 
 
-class DovecotSandbox:
+class DovecotSandbox(SyncService):
     """A private Dovecot instance; synchronous API (start/stop block), usable as a context manager.
 
     Args:
@@ -392,18 +391,6 @@ service lmtp {{
         if self._workdir is not None and self._given_workdir is None:
             shutil.rmtree(self._workdir, ignore_errors=True)
         self._workdir = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- delivery ----------------------------------------------------------------------------
 

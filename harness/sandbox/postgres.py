@@ -24,13 +24,12 @@ import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import psycopg
 from psycopg import sql
 
 from harness.sandbox.ports import LOOPBACK, free_port
+from harness.sandbox.service import SyncService
 
 __all__ = ["PostgresError", "PostgresSandbox", "find_pg_bindir"]
 
@@ -74,7 +73,7 @@ def find_pg_bindir() -> Path | None:
     return next((c for c in candidates if _has_server(c)), None)
 
 
-class PostgresSandbox:
+class PostgresSandbox(SyncService):
     """A private PostgreSQL server; synchronous API, usable as a context manager.
 
     Args:
@@ -256,18 +255,6 @@ class PostgresSandbox:
             if self._workdir is not None and self._given_workdir is None:
                 shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- databases ---------------------------------------------------------------------------
 

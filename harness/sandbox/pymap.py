@@ -24,8 +24,6 @@ from argparse import Namespace
 from collections.abc import Iterable
 from contextlib import AsyncExitStack
 from datetime import datetime
-from types import TracebackType
-from typing import Self
 
 import aioimaplib
 from proxyprotocol.reader import ProxyProtocolReader
@@ -37,12 +35,13 @@ from pysasl.hashing import Cleartext
 
 from harness.sandbox.accounts import Account, check_accounts
 from harness.sandbox.ports import LOOPBACK
+from harness.sandbox.service import AsyncService
 from probes.imap_client import encode_folder
 
 __all__ = ["PymapSandbox", "append_many", "serve"]
 
 
-class PymapSandbox:
+class PymapSandbox(AsyncService):
     """pymap dict backend listening on ``host``, port chosen by the kernel."""
 
     def __init__(self, accounts: Iterable[Account] = (), *, host: str = LOOPBACK) -> None:
@@ -184,18 +183,6 @@ class PymapSandbox:
             flags=flags,
             create_folder=create_folder,
         )
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
 
 async def append_many(

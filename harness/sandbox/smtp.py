@@ -27,8 +27,7 @@ from base64 import b64decode, b64encode
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
@@ -36,6 +35,7 @@ from harness.clock import Clock, SystemClock
 from harness.sandbox.accounts import Account, check_accounts
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.ports import LOOPBACK
+from harness.sandbox.service import AsyncService
 
 __all__ = ["AuthIdentity", "ReceivedMessage", "RecordingHandler", "SmtpSandbox"]
 
@@ -208,7 +208,7 @@ class _Authenticator:
         return AuthResult(success=True, auth_data=AuthIdentity(user, mechanism))
 
 
-class SmtpSandbox:
+class SmtpSandbox(AsyncService):
     """An in-loop SMTP server on ``host``, port chosen by the kernel.
 
     Args:
@@ -312,15 +312,3 @@ class SmtpSandbox:
         self._connections.clear()
         await server.wait_closed()
         self._port = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()

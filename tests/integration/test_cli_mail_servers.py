@@ -18,40 +18,21 @@ from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.pymap import PymapSandbox
 from harness.sandbox.smtp import SmtpSandbox
-from tests.factories import reply_to, seed_sent_probe
+from tests.factories import reply_to, seed_sent_probe, write_mail_config
 
 SENT = datetime(2026, 10, 9, 14, 0, tzinfo=UTC)  # Friday 16:00 in Stockholm
 USER = Account("fraga@fraga.example.se", "imap-pw")
 
 
 def _config(tmp_path: Path, smtp_port: int, imap_port: int, ca: Path) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[database]
-url = "sqlite:///kkik.db"
-
-[mail]
-test_recipients = ["test@kkik.test"]
-
-[mail.smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-security = "starttls"
-username = "matning@kkik.test"
-password_env = "KKIK_TEST_SMTP_PW"
-ca_file = "{ca}"
-
-[mail.imap]
-host = "127.0.0.1"
-port = {imap_port}
-security = "none"
-username = "{USER.username}"
-password_env = "KKIK_TEST_IMAP_PW"
-folders = ["INBOX"]
-"""
+    return write_mail_config(
+        tmp_path / "config.toml",
+        smtp_port=smtp_port,
+        imap_port=imap_port,
+        ca_file=ca,
+        imap_username=USER.username,
+        mail_extra='test_recipients = ["test@kkik.test"]',
     )
-    return config
 
 
 async def test_it_sends_a_test_message_to_an_allowed_address(

@@ -17,36 +17,21 @@ from harness.sandbox.certs import SandboxCA
 from harness.sandbox.dns import DnsSandbox
 from harness.sandbox.pymap import PymapSandbox
 from harness.sandbox.smtp import SmtpSandbox
-from tests.factories import START_OF_CAMPAIGN
+from tests.factories import START_OF_CAMPAIGN, write_mail_config
 
 USER = Account("fraga@fraga.example.se", "imap-pw")
 
 
 def _setup(tmp_path: Path, smtp: SmtpSandbox, imap: PymapSandbox, ca: Path) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[database]
-url = "sqlite:///kkik.db"
-
-[mail]
-save_to_sent = true
-
-[mail.smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-username = "matning@kkik.test"
-password_env = "KKIK_DOC_SMTP_PW"
-ca_file = "{ca}"
-
-[mail.imap]
-host = "127.0.0.1"
-port = {imap.port}
-security = "none"
-username = "{USER.username}"
-password_env = "KKIK_DOC_IMAP_PW"
-folders = ["INBOX"]
-"""
+    config = write_mail_config(
+        tmp_path / "config.toml",
+        smtp_port=smtp.port,
+        imap_port=imap.port,
+        ca_file=ca,
+        smtp_password_env="KKIK_DOC_SMTP_PW",
+        imap_username=USER.username,
+        imap_password_env="KKIK_DOC_IMAP_PW",
+        mail_extra="save_to_sent = true",
     )
     engine = make_engine(f"sqlite:///{tmp_path / 'kkik.db'}")
     migrate.upgrade(engine)

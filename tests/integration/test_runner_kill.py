@@ -35,7 +35,7 @@ from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.pymap import PymapSandbox, append_many
 from harness.sandbox.smtp import SmtpSandbox
-from tests.factories import START_OF_CAMPAIGN, reply_to, seed_sent_probe
+from tests.factories import START_OF_CAMPAIGN, reply_to, seed_sent_probe, write_mail_config
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 20
@@ -65,31 +65,16 @@ address = "anna.lindqvist@fraga.example.se"
 
 
 def _config(tmp_path: Path, smtp: SmtpSandbox, imap: PymapSandbox, ca: Path) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[database]
-url = "sqlite:///kkik.db"
-
-[mail]
-save_to_sent = true
-
-[mail.smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-username = "matning@kkik.test"
-password_env = "KKIK_KILL_SMTP_PW"
-ca_file = "{ca}"
-
-[mail.imap]
-host = "127.0.0.1"
-port = {imap.port}
-security = "none"
-username = "{MAILBOX.username}"
-password_env = "KKIK_KILL_IMAP_PW"
-"""
+    return write_mail_config(
+        tmp_path / "config.toml",
+        smtp_port=smtp.port,
+        imap_port=imap.port,
+        ca_file=ca,
+        smtp_password_env="KKIK_KILL_SMTP_PW",
+        imap_username=MAILBOX.username,
+        imap_password_env="KKIK_KILL_IMAP_PW",
+        mail_extra="save_to_sent = true",
     )
-    return config
 
 
 async def _child(config: Path) -> asyncio.subprocess.Process:
