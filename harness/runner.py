@@ -58,6 +58,7 @@ class TickResult:
     given_up: int = 0
     replaced: int = 0
     refused: int = 0
+    waiting: int = 0  # due, but their channel is not configured
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -183,6 +184,12 @@ class Runner:
             assert campaign is not None
             if campaign.status == "paused" or target.paused:
                 return
+            if probe.channel not in self.channels:
+                # Not a fault of this probe: it waits until the channel is configured (its slot
+                # is moved like any missed slot once it has passed).
+                result.notes.append(f"probe {probe_id}: the {probe.channel} channel is not set up")
+                result.waiting += 1
+                return
             spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
             refusal = _refusal(probe, target)
             if refusal is not None:
@@ -259,9 +266,8 @@ class Runner:
             assert probe is not None
             channel = self.channels.get(probe.channel)
         ctx = ProbeContext(clock=self.clock, transcript=Transcript(self.clock))
+        assert channel is not None  # checked before the claim
         try:
-            if channel is None:
-                raise HarnessFault(f"The {probe.channel} channel is not configured")
             done = await channel.dispatch(ctx, job)
         except ProbeError as exc:
             with Session(self.engine) as session:

@@ -299,3 +299,28 @@ async def test_nothing_is_sent_while_paused(
     runner = _runner(sqlite_engine, FakeClock(first.planned_at), smtp_server, tls_ca)
     assert (await runner.tick()).sent == 0
     assert not _received(smtp_server, unique)
+
+
+async def test_calls_wait_while_the_phone_channel_is_not_set_up(
+    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    shutil.copytree(ROOT / "scenarios" / "questions", tmp_path / "questions")
+    path = tmp_path / "scenario.toml"
+    text = SCENARIO.format(unique=unique, placeholder="false").replace(
+        "calls_per_target = 0", "calls_per_target = 2"
+    )
+    path.write_text(
+        text.replace('email = "kommun-', 'switchboard = "0640-161 00"\nemail = "kommun-')
+    )
+    made = plan_scenario(path, Settings())
+    with Session(sqlite_engine) as session:
+        save_plan(session, made.scenario, made.bank, made.probes, START)
+    call = next(p for p in _probes(sqlite_engine) if p.channel == "phone")
+    runner = _runner(sqlite_engine, FakeClock(call.planned_at), smtp_server, tls_ca)
+    result = await runner.tick()
+    assert result.waiting >= 1
+    assert (result.failed, result.replaced) == (0, 0)
+    with Session(sqlite_engine) as session:
+        waiting = session.get(Probe, call.id)
+    assert waiting is not None
+    assert waiting.state == ProbeState.PLANNED
