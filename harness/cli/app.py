@@ -13,6 +13,7 @@ from harness.cli import (
     mail_cmd,
     plan_cmd,
     run_cmd,
+    score_cmd,
 )
 from harness.cli.common import CliContext, config_path_from_env
 from harness.i18n import Lang, Text
@@ -46,6 +47,7 @@ def build_app(lang: Lang) -> click.Group:
     app.add_command(mail_cmd.build(lang))
     app.add_command(plan_cmd.build(lang))
     app.add_command(doctor_cmd.build(lang))
+    app.add_command(score_cmd.build(lang))
     for command in run_cmd.build(lang):
         app.add_command(command)
     return app

@@ -104,6 +104,8 @@ T = {
         "Kommunkod {code} finns inte i kampanjen.", "No kommunkod {code} in the campaign."
     ),
     "paused": Text("Pausad: {what}.", "Paused: {what}."),
+    "paused_mark": Text(" [pausad]", " [paused]"),
+    "target_paused": Text(" (paus)", " (paused)"),
     "resumed": Text("Återupptagen: {what}.", "Resumed: {what}."),
     "no_probe": Text("Fråga {id} finns inte.", "No probe {id}."),
     "not_planned": Text(
@@ -334,8 +336,7 @@ def _status(cli: CliContext, engine: Engine, zone: ZoneInfo) -> None:
     planned_total = len([p for p in probes if p.state != ProbeState.CANCELLED])
     width = 30
     filled = round(width * done / planned_total) if planned_total else 0
-    paused = " [pausad]" if campaign.status == "paused" and cli.lang == "sv" else ""
-    paused = paused or (" [paused]" if campaign.status == "paused" else "")
+    paused = cli.t(T["paused_mark"]) if campaign.status == "paused" else ""
     click.echo(f"{campaign.name}{paused}")
     click.echo(f"[{'#' * filled}{'.' * (width - filled)}] {done}/{planned_total}")
     click.echo("")
@@ -346,7 +347,7 @@ def _status(cli: CliContext, engine: Engine, zone: ZoneInfo) -> None:
         answered = sum(1 for p in own if p.id in answered_ids or p.outcome == "answered")
         pending = sum(1 for p in own if p.state == ProbeState.SENT and p.id not in answered_ids)
         next_due = min((p.planned_at for p in own if p.state == ProbeState.PLANNED), default=None)
-        mark = " (paus)" if target.paused else ""
+        mark = cli.t(T["target_paused"]) if target.paused else ""
         click.echo(
             f"{target.kommunkod} {target.name[:12]:<12}{mark:<7} {count[ProbeState.PLANNED]:>6} "
             f"{count[ProbeState.SENT] + count[ProbeState.COMPLETED]:>9} {answered:>10} "

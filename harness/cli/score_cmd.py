@@ -1,0 +1,173 @@
+"""``kkik score``: the KKiK measures per municipality, from the database or an evidence file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from harness.cli.common import EXIT_USAGE, CliContext, fail, open_database, state
+from harness.i18n import Lang, Text
+from harness.models import Campaign, Channel, Message, Probe, ProbeState, Target
+from harness.wiring import work_calendar
+from results.calendar import DeadlineRule
+from results.email_log import ReplyEvidence, answer
+from results.evidence_csv import EvidenceError, parse_evidence
+from results.measures import EDITIONS, MEASURES
+from results.scoring import Evidence, Score, ScoringRules, score
+
+T = {
+    "help": Text(
+        "Räkna KKiK-måtten per kommun: från databasen, eller från en fil med --from-csv.",
+        "Compute the KKiK measures per municipality: from the database, or a file (--from-csv).",
+    ),
+    "campaign": Text(
+        "Kampanjens namn (standard: den senaste).", "Campaign name (default: latest)."
+    ),
+    "edition": Text("KKiK-utgåva: 2011, 2016 eller 2018.", "KKiK edition: 2011, 2016 or 2018."),
+    "csv": Text(
+        "Räkna om underlag från en CSV-fil (se docs/scoring.md).",
+        "Score evidence from a CSV file (see docs/scoring.md).",
+    ),
+    "json": Text("Skriv JSON.", "Print JSON."),
+    "no_file": Text("{path}: filen finns inte", "{path}: file not found"),
+    "no_campaign": Text(
+        "Ingen kampanj {name!r} i databasen.", "No campaign {name!r} in the database."
+    ),
+    "head": Text(
+        "kommun  mått                                            värde      antal  95 % intervall",
+        "kommun  measure                                         value      count  95% interval",
+    ),
+    "waiting": Text("  ({n} samtal väntar på bedömning)", "  ({n} calls awaiting assessment)"),
+}
+
+
+def build(lang: Lang) -> click.Command:
+    @click.command("score", help=T["help"](lang))
+    @click.option("--campaign", "campaign_name", metavar="NAME", help=T["campaign"](lang))
+    @click.option("--edition", type=click.Choice(list(EDITIONS)), help=T["edition"](lang))
+    @click.option("--from-csv", "csv_path", metavar="EVIDENCE.csv", help=T["csv"](lang))
+    @click.option("--json", "as_json", is_flag=True, help=T["json"](lang))
+    @click.pass_context
+    def score_cmd(
+        ctx: click.Context,
+        campaign_name: str | None,
+        edition: str | None,
+        csv_path: str | None,
+        as_json: bool,
+    ) -> None:
+        cli = state(ctx)
+        settings, base_dir = cli.settings(required=False)
+        chosen = edition
+        if csv_path is not None:
+            try:
+                text = Path(csv_path).read_text(encoding="utf-8-sig")
+            except OSError:
+                fail(cli.t(T["no_file"], path=csv_path), EXIT_USAGE)
+            try:
+                evidence = parse_evidence(text)
+            except EvidenceError as exc:
+                fail("\n".join(f"{csv_path}: {p}" for p in exc.problems), EXIT_USAGE)
+        else:
+            engine, _ = open_database(cli, settings, base_dir)
+            evidence, campaign_edition = _from_database(
+                cli, engine, campaign_name, settings.email.count_holding_replies
+            )
+            chosen = chosen or campaign_edition
+        rules = ScoringRules(
+            edition=chosen or "2018",
+            calendar=work_calendar(settings),
+            deadline_rule=DeadlineRule(settings.email.deadline_rule),
+        )
+        scores = score(evidence, rules)
+        if as_json:
+            click.echo(json.dumps([_row(s) for s in scores], ensure_ascii=False, indent=2))
+        else:
+            _print(cli, scores)
+
+    return score_cmd
+
+
+def _row(s: Score) -> dict[str, object]:
+    return {
+        "kommunkod": s.kommunkod,
+        "measure": s.measure_id,
+        "value": s.value,
+        "value_exact": s.value_exact,
+        "numerator": s.numerator,
+        "denominator": s.denominator,
+        "ci_low": s.ci_low,
+        "ci_high": s.ci_high,
+    }
+
+
+def _print(cli: CliContext, scores: list[Score]) -> None:
+    click.echo(cli.t(T["head"]))
+    for s in scores:
+        measure = MEASURES[s.measure_id]
+        title = measure.title_sv if cli.lang == "sv" else measure.title_en
+        value = "–" if s.value is None else f"{s.value} %"
+        interval = "" if s.ci_low is None else f"{s.ci_low:.1f}–{s.ci_high:.1f}"
+        # Bemötande is points out of 3 per call; the others are plain shares.
+        share = (
+            f"{s.numerator}/{3 * s.denominator} p"
+            if measure.kind == "points"
+            else f"{s.numerator}/{s.denominator}"
+        )
+        click.echo(f"{s.kommunkod}    {title[:46]:<46} {value:>6}  {share:>9} {interval:>12}")
+        if s.awaiting_assessment:
+            click.echo(cli.t(T["waiting"], n=s.awaiting_assessment))
+
+
+def _from_database(
+    cli: CliContext, engine: Engine, name: str | None, count_holding: bool
+) -> tuple[list[Evidence], str]:
+    """The e-mail evidence of a campaign as scoring rows (phone evidence joins with calls)."""
+    with Session(engine) as session:
+        query = select(Campaign)
+        query = (
+            query.where(Campaign.name == name) if name else query.order_by(col(Campaign.id).desc())
+        )
+        campaign = session.exec(query).first()
+        if campaign is None:
+            fail(cli.t(T["no_campaign"], name=name or ""), EXIT_USAGE)
+        rows = session.exec(
+            select(Probe, Target)
+            .join(Target, col(Probe.target_id) == col(Target.id))
+            .where(Probe.campaign_id == campaign.id, Probe.channel == Channel.EMAIL)
+            .where(col(Probe.sent_at).is_not(None) | (Probe.state == ProbeState.FAILED))
+        ).all()
+        messages = session.exec(
+            select(Message).where(col(Message.probe_id).in_([p.id for p, _ in rows]))
+        ).all()
+    replies: dict[int, list[ReplyEvidence]] = {}
+    for m in messages:
+        replies.setdefault(m.probe_id or 0, []).append(
+            ReplyEvidence(
+                arrived_at=m.arrived_at,
+                kind=m.classification,
+                holding=m.holding_reply,
+                matched_by=m.match_method,
+                needs_review=(m.match_confidence or 0.0) < 0.7,
+            )
+        )
+    evidence = []
+    for probe, target in rows:
+        never_sent = probe.sent_at is None and probe.state != ProbeState.FAILED
+        if probe.outcome == "refused" or never_sent:
+            continue
+        found = answer(replies.get(probe.id or 0, []), count_holding_replies=count_holding)
+        evidence.append(
+            Evidence(
+                kommunkod=target.kommunkod,
+                channel="email",
+                probe_id=str(probe.id),
+                sent_at=probe.sent_at or probe.planned_at,
+                answered_at=found.arrived_at if found else None,
+                harness_fault=probe.state == ProbeState.FAILED,
+            )
+        )
+    return evidence, campaign.edition
