@@ -10,6 +10,7 @@ from harness.cli import (
     config_cmd,
     db_cmd,
     doctor_cmd,
+    export_cmd,
     mail_cmd,
     plan_cmd,
     run_cmd,
@@ -48,6 +49,7 @@ def build_app(lang: Lang) -> click.Group:
     app.add_command(plan_cmd.build(lang))
     app.add_command(doctor_cmd.build(lang))
     app.add_command(score_cmd.build(lang))
+    app.add_command(export_cmd.build(lang))
     for command in run_cmd.build(lang):
         app.add_command(command)
     return app

@@ -73,7 +73,7 @@ def build(lang: Lang) -> click.Command:
                 fail("\n".join(f"{csv_path}: {p}" for p in exc.problems), EXIT_USAGE)
         else:
             engine, _ = open_database(cli, settings, base_dir)
-            evidence, campaign_edition = _from_database(
+            evidence, campaign_edition = evidence_from_database(
                 cli, engine, campaign_name, settings.email.count_holding_replies
             )
             chosen = chosen or campaign_edition
@@ -122,7 +122,7 @@ def _print(cli: CliContext, scores: list[Score]) -> None:
             click.echo(cli.t(T["waiting"], n=s.awaiting_assessment))
 
 
-def _from_database(
+def evidence_from_database(
     cli: CliContext, engine: Engine, name: str | None, count_holding: bool
 ) -> tuple[list[Evidence], str]:
     """The e-mail evidence of a campaign as scoring rows (phone evidence joins with calls)."""

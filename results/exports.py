@@ -1,0 +1,112 @@
+"""Exports for the KKiK submission and the municipality's own reporting (pure: bytes out).
+
+One row per municipality and measure, with the Kolada id where one is known and our own id,
+marked as such, where not. Writers return bytes; the caller decides where they go.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from openpyxl import Workbook
+
+from results.measures import MEASURES
+from results.scoring import Score
+
+COLUMNS = (
+    "kommunkod",
+    "kommun",
+    "ar",
+    "measure",
+    "kpi_id",
+    "kpi_id_is_own",
+    "title",
+    "value",
+    "numerator",
+    "denominator",
+    "ci_low",
+    "ci_high",
+    "edition",
+)
+
+
+def score_rows(
+    scores: Sequence[Score],
+    names: Mapping[str, str],
+    year: int,
+    edition: str,
+    lang: str = "sv",
+) -> list[dict[str, Any]]:
+    rows = []
+    for s in scores:
+        measure = MEASURES[s.measure_id]
+        rows.append(
+            {
+                "kommunkod": s.kommunkod,
+                "kommun": names.get(s.kommunkod, ""),
+                "ar": year,
+                "measure": s.measure_id,
+                "kpi_id": measure.kolada_id or measure.id,
+                "kpi_id_is_own": measure.kolada_id is None,
+                "title": measure.title_sv if lang == "sv" else measure.title_en,
+                "value": s.value,
+                "numerator": s.numerator,
+                "denominator": s.denominator,
+                "ci_low": s.ci_low,
+                "ci_high": s.ci_high,
+                "edition": edition,
+            }
+        )
+    return rows
+
+
+def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = COLUMNS) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel opens å, ä and ö right."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_json(rows: Sequence[Mapping[str, Any]]) -> bytes:
+    return (json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def to_xlsx(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = COLUMNS, sheet: str = "KKiK"
+) -> bytes:
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = sheet
+    ws.append(list(columns))
+    for row in rows:
+        ws.append([row.get(k) for k in columns])
+    ws.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def kolada_json(scores: Sequence[Score], year: int) -> bytes:
+    """Kolada-shaped values: only measures that have a Kolada KPI id."""
+    values = []
+    for s in scores:
+        kpi = MEASURES[s.measure_id].kolada_id
+        if kpi is None or s.value is None:
+            continue
+        values.append(
+            {
+                "kpi": kpi,
+                "municipality": s.kommunkod,
+                "period": year,
+                "values": [{"gender": "T", "value": s.value, "count": s.denominator}],
+            }
+        )
+    return (json.dumps({"values": values}, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
