@@ -17,7 +17,7 @@ from results.calendar import DeadlineRule
 from results.email_log import ReplyEvidence, answer
 from results.evidence_csv import EvidenceError, parse_evidence
 from results.measures import EDITIONS, MEASURES
-from results.scoring import Evidence, Score, ScoringRules, score
+from results.scoring import Evidence, Score, ScoringRules, compare, score
 
 T = {
     "help": Text(
@@ -41,7 +41,18 @@ T = {
         "kommun  mått                                            värde      antal  95 % intervall",
         "kommun  measure                                         value      count  95% interval",
     ),
+    "compare_head": Text(
+        "jämförelse                                      medel bäst sämst  färg per kommun",
+        "comparison                                       mean  best worst  colour per kommun",
+    ),
     "waiting": Text("  ({n} samtal väntar på bedömning)", "  ({n} calls awaiting assessment)"),
+}
+
+
+COLOURS = {
+    "green": Text("grön", "green"),
+    "yellow": Text("gul", "yellow"),
+    "red": Text("röd", "red"),
 }
 
 
@@ -87,6 +98,7 @@ def build(lang: Lang) -> click.Command:
             click.echo(json.dumps([_row(s) for s in scores], ensure_ascii=False, indent=2))
         else:
             _print(cli, scores)
+            _print_comparison(cli, scores)
 
     return score_cmd
 
@@ -120,6 +132,22 @@ def _print(cli: CliContext, scores: list[Score]) -> None:
         click.echo(f"{s.kommunkod}    {title[:46]:<46} {value:>6}  {share:>9} {interval:>12}")
         if s.awaiting_assessment:
             click.echo(cli.t(T["waiting"], n=s.awaiting_assessment))
+
+
+def _print_comparison(cli: CliContext, scores: list[Score]) -> None:
+    """The network view: mean, best and worst, and each municipality's colour (quartiles)."""
+    compared = {k: v for k, v in compare(scores).items() if v.municipalities > 1}
+    if not compared:
+        return
+    click.echo("")
+    click.echo(cli.t(T["compare_head"]))
+    for measure_id, c in compared.items():
+        measure = MEASURES[measure_id]
+        title = measure.title_sv if cli.lang == "sv" else measure.title_en
+        colours = ", ".join(
+            f"{code} {cli.t(COLOURS[colour])}" for code, colour in sorted(c.colours.items())
+        )
+        click.echo(f"{title[:46]:<46} {c.mean!s:>6} {c.best!s:>5} {c.worst!s:>5}  {colours}")
 
 
 def evidence_from_database(

@@ -79,3 +79,17 @@ def test_it_scores_the_campaign_in_the_database(kkik, tmp_path: Path, sqlite_eng
     ]
     assert (email_row["kommunkod"], email_row["value"]) == ("2380", 50)
     assert (email_row["numerator"], email_row["denominator"]) == (1, 2)
+
+
+def test_it_compares_the_municipalities_like_a_kkik_network(kkik):
+    result = kkik(
+        "--lang", "en", "score", "--from-csv", str(EVIDENCE / "good-three-municipalities.csv")
+    )
+    lines = result.out.splitlines()
+    start = lines.index(
+        "comparison                                       mean  best worst  colour per kommun"
+    )
+    assert lines[start + 1] == (
+        "E-mails answered within one working day          71.0   100    50  "
+        "0180 yellow, 1280 green, 1480 yellow"
+    )
