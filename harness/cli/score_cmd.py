@@ -17,6 +17,7 @@ from results.calendar import DeadlineRule
 from results.email_log import ReplyEvidence, answer
 from results.evidence_csv import EvidenceError, parse_evidence
 from results.measures import EDITIONS, MEASURES
+from results.reference import reference_for
 from results.scoring import Evidence, Score, ScoringRules, compare, score
 
 T = {
@@ -42,8 +43,8 @@ T = {
         "kommun  measure                                         value      count  95% interval",
     ),
     "compare_head": Text(
-        "jämförelse                                      medel bäst sämst  färg per kommun",
-        "comparison                                       mean  best worst  colour per kommun",
+        "jämförelse                                      medel bäst sämst  riket (år)  färg",
+        "comparison                                       mean  best worst  nat. (year)  colour",
     ),
     "waiting": Text("  ({n} samtal väntar på bedömning)", "  ({n} calls awaiting assessment)"),
 }
@@ -98,7 +99,8 @@ def build(lang: Lang) -> click.Command:
             click.echo(json.dumps([_row(s) for s in scores], ensure_ascii=False, indent=2))
         else:
             _print(cli, scores)
-            _print_comparison(cli, scores)
+            year = max((e.sent_at.year for e in evidence), default=cli.clock.now().year)
+            _print_comparison(cli, scores, year)
 
     return score_cmd
 
@@ -134,9 +136,9 @@ def _print(cli: CliContext, scores: list[Score]) -> None:
             click.echo(cli.t(T["waiting"], n=s.awaiting_assessment))
 
 
-def _print_comparison(cli: CliContext, scores: list[Score]) -> None:
-    """The network view: mean, best and worst, and each municipality's colour (quartiles)."""
-    compared = {k: v for k, v in compare(scores).items() if v.municipalities > 1}
+def _print_comparison(cli: CliContext, scores: list[Score], year: int) -> None:
+    """The network view (mean, best, worst, quartile colours) and the national figure."""
+    compared = {k: v for k, v in compare(scores).items() if v.municipalities > 0}
     if not compared:
         return
     click.echo("")
@@ -144,10 +146,17 @@ def _print_comparison(cli: CliContext, scores: list[Score]) -> None:
     for measure_id, c in compared.items():
         measure = MEASURES[measure_id]
         title = measure.title_sv if cli.lang == "sv" else measure.title_en
-        colours = ", ".join(
-            f"{code} {cli.t(COLOURS[colour])}" for code, colour in sorted(c.colours.items())
-        )
-        click.echo(f"{title[:46]:<46} {c.mean!s:>6} {c.best!s:>5} {c.worst!s:>5}  {colours}")
+        colours = ""
+        if c.municipalities > 1:
+            colours = ", ".join(
+                f"{code} {cli.t(COLOURS[colour])}" for code, colour in sorted(c.colours.items())
+            )
+        mean = "–" if c.mean is None else f"{c.mean:.1f}"
+        if cli.lang == "sv":
+            mean = mean.replace(".", ",")
+        national = reference_for(measure_id, year)
+        nat = f"{national.value} ({national.year})" if national else "–"
+        click.echo(f"{title[:46]:<46} {mean:>6} {c.best!s:>5} {c.worst!s:>5} {nat:>11}  {colours}")
 
 
 def evidence_from_database(

@@ -87,9 +87,9 @@ def test_it_compares_the_municipalities_like_a_kkik_network(kkik):
     )
     lines = result.out.splitlines()
     start = lines.index(
-        "comparison                                       mean  best worst  colour per kommun"
+        "comparison                                       mean  best worst  nat. (year)  colour"
     )
     assert lines[start + 1] == (
-        "E-mails answered within one working day          71.0   100    50  "
+        "E-mails answered within one working day          71.0   100    50   84 (2019)  "
         "0180 yellow, 1280 green, 1480 yellow"
     )
