@@ -304,8 +304,8 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-def load_config(path: str | Path) -> Settings:
-    """Read and validate ``path``; raise :class:`ConfigError` listing every problem found."""
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file; problems (missing, not UTF-8, bad syntax) raise :class:`ConfigError`."""
     shown = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -316,31 +316,45 @@ def load_config(path: str | Path) -> Settings:
             [Problem(shown, (), "file_unreadable", {"error": exc.strerror})]
         ) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError([Problem(shown, (), "not_utf8")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([Problem(shown, (), "toml_syntax", {"error": str(exc)})]) from None
-    return parse_config(data, shown)
+
+
+def load_config(path: str | Path) -> Settings:
+    """Read and validate ``path``; raise :class:`ConfigError` listing every problem found."""
+    return parse_config(read_toml(path), str(path))
 
 
 def parse_config(data: Mapping[str, Any], file: str = "<config>") -> Settings:
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([_problem(file, err) for err in exc.errors()]) from None
+        raise ConfigError(validation_problems(exc, file)) from None
 
 
-def _problem(file: str, err: Any) -> Problem:
+def validation_problems(
+    exc: ValidationError, file: str, root: type[BaseModel] | None = None
+) -> list[Problem]:
+    """One :class:`Problem` per pydantic error, locations relative to ``root``."""
+    return [_problem(file, err, root) for err in exc.errors()]
+
+
+def _problem(file: str, err: Any, root: type[BaseModel] | None) -> Problem:
     kind = err["type"]
     loc = tuple(err["loc"])
     ctx = dict(err.get("ctx") or {})
     if kind == "extra_forbidden" and loc and loc[-1] in SECRET_KEYS:
         kind, ctx = "secret_in_file", {"key": loc[-1]}
-    has_value = kind not in {"missing", "extra_forbidden", "secret_in_file"} and not isinstance(
-        err.get("input"), Mapping
+    value = err.get("input")
+    # A whole table or a list of tables says nothing useful as "(got ...)".
+    structured = isinstance(value, Mapping) or (
+        isinstance(value, list | tuple) and any(isinstance(v, Mapping) for v in value)
     )
-    return Problem(file, loc, kind, ctx, err.get("input"), has_value)
+    has_value = kind not in {"missing", "extra_forbidden", "secret_in_file"} and not structured
+    return Problem(file, loc, kind, ctx, value, has_value, root)
 
 
 class SecretUnavailable(Exception):

@@ -7,14 +7,13 @@ assessor on what a correct answer contains.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from harness.config import ConfigError, Problem
+from harness.config import ConfigError, Problem, read_toml, validation_problems
 from harness.scenario import AREAS
 
 Text = Annotated[str, Field(min_length=1)]
@@ -69,27 +68,12 @@ def load_bank(folder: Path) -> list[Question]:
         raise ConfigError([Problem(str(folder), (), "file_not_found")])
     for path in files:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-            parsed = QuestionFile.model_validate(data)
-        except tomllib.TOMLDecodeError as exc:
-            problems.append(Problem(str(path), (), "toml_syntax", {"error": str(exc)}))
-            continue
-        except UnicodeDecodeError:
-            problems.append(Problem(str(path), (), "not_utf8"))
+            parsed = QuestionFile.model_validate(read_toml(path))
+        except ConfigError as exc:
+            problems += exc.problems
             continue
         except ValidationError as exc:
-            problems += [
-                Problem(
-                    str(path),
-                    tuple(e["loc"]),
-                    e["type"],
-                    dict(e.get("ctx") or {}),
-                    e.get("input"),
-                    e["type"] not in {"missing", "extra_forbidden"},
-                    root=QuestionFile,
-                )
-                for e in exc.errors()
-            ]
+            problems += validation_problems(exc, str(path), QuestionFile)
             continue
         questions += [Question(area=parsed.area, **spec.model_dump()) for spec in parsed.questions]
     seen: set[str] = set()

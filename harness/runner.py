@@ -100,15 +100,8 @@ class Runner:
         result = TickResult()
         await self._resolve_unknown(result)
         with Session(self.engine) as session:
-            due = session.exec(
-                select(Probe, Target, Campaign)
-                .join(Target, col(Probe.target_id) == col(Target.id))
-                .join(Campaign, col(Probe.campaign_id) == col(Campaign.id))
-                .where(Probe.state == ProbeState.PLANNED, col(Probe.planned_at) <= now)
-                .order_by(col(Probe.planned_at))
-            ).all()
-            work = [(p.id, t.id, c.id) for p, t, c in due]
-        for probe_id, _, _ in work:
+            work = [p.id for p, _, _ in _due(session, now)]
+        for probe_id in work:
             assert probe_id is not None
             await self._handle_due(probe_id, now, result)
         self._give_up(now, result)
@@ -120,14 +113,7 @@ class Runner:
         send: list[Probe] = []
         move: list[Probe] = []
         with Session(self.engine) as session:
-            due = session.exec(
-                select(Probe, Target, Campaign)
-                .join(Target, col(Probe.target_id) == col(Target.id))
-                .join(Campaign, col(Probe.campaign_id) == col(Campaign.id))
-                .where(Probe.state == ProbeState.PLANNED, col(Probe.planned_at) <= now)
-                .order_by(col(Probe.planned_at))
-            ).all()
-            for probe, target, campaign in due:
+            for probe, target, campaign in _due(session, now):
                 if campaign.status == "paused" or target.paused or _refusal(probe, target):
                     continue
                 spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
@@ -426,6 +412,18 @@ class Runner:
                 )
                 result.replaced += 1
             session.commit()
+
+
+def _due(session: Session, now: datetime) -> list[tuple[Probe, Target, Campaign]]:
+    """Planned probes whose time has come, oldest first, with their target and campaign."""
+    rows = session.exec(
+        select(Probe, Target, Campaign)
+        .join(Target, col(Probe.target_id) == col(Target.id))
+        .join(Campaign, col(Probe.campaign_id) == col(Campaign.id))
+        .where(Probe.state == ProbeState.PLANNED, col(Probe.planned_at) <= now)
+        .order_by(col(Probe.planned_at))
+    ).all()
+    return [(p, t, c) for p, t, c in rows]
 
 
 def _question_text(question: Question | None, channel: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from functools import cache
@@ -22,7 +21,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from harness.config import ConfigError, Problem, normalise_phone
+from harness.config import ConfigError, normalise_phone, read_toml, validation_problems
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
@@ -227,36 +226,8 @@ class Scenario(_Model):
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raise ConfigError listing every problem."""
-    shown = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ConfigError([Problem(shown, (), "file_not_found")]) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError([Problem(shown, (), "not_utf8")]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([Problem(shown, (), "toml_syntax", {"error": str(exc)})]) from None
+    data = read_toml(path)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            value = err.get("input")
-            structured = isinstance(value, dict) or (
-                isinstance(value, list | tuple) and any(isinstance(v, dict) for v in value)
-            )
-            has_value = err["type"] not in {"missing", "extra_forbidden"} and not structured
-            problems.append(
-                Problem(
-                    shown,
-                    tuple(err["loc"]),
-                    err["type"],
-                    dict(err.get("ctx") or {}),
-                    err.get("input"),
-                    has_value,
-                    root=Scenario,
-                )
-            )
-        raise ConfigError(problems) from None
+        raise ConfigError(validation_problems(exc, str(path), Scenario)) from None
