@@ -237,3 +237,19 @@ class AuditEntry(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     reason: str | None = None
+
+
+class ReferenceValue(SQLModel, table=True):
+    """A published figure imported from Kolada (or a Kolada-shaped file), for comparison."""
+
+    __table_args__ = (UniqueConstraint("kpi", "municipality", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kpi: str = Field(sa_type=String(20), index=True)
+    # SCB kommunkod, or "0000" for the whole country (riket), as Kolada writes it.
+    municipality: str = Field(sa_type=String(4))
+    period: int
+    value: float
+    count: int | None = None
+    source: str = Field(sa_type=String(300))
+    imported_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

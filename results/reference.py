@@ -36,9 +36,13 @@ def bundled() -> tuple[Reference, ...]:
 def reference_for(
     measure: str, year: int, figures: tuple[Reference, ...] | None = None
 ) -> Reference | None:
-    """The latest national figure for ``measure`` published for ``year`` or before."""
+    """The latest national figure for ``measure`` published for ``year`` or before.
+
+    When ``figures`` holds two for the same year, the first wins (imported before bundled).
+    """
     candidates = [
         f for f in (figures if figures is not None else bundled())
         if f.measure == measure and f.year <= year
     ]  # fmt: skip
-    return max(candidates, key=lambda f: f.year, default=None)
+    best = max((f.year for f in candidates), default=None)
+    return next((f for f in candidates if f.year == best), None)

@@ -21,6 +21,7 @@ from harness.models import (
     Probe,
     ProbeState,
     Question,
+    ReferenceValue,
     Target,
 )
 
@@ -176,15 +177,29 @@ def roundtrip_every_table(engine: Engine) -> None:
             after={"classification": "human_reply"},
             reason="Personligt svar trots autosvarsrubrik",
         )
+        reference = ReferenceValue(
+            kpi="U00414", municipality="0000", period=2018, value=85.0, count=260,
+            source="kolada", imported_at=sent,
+        )  # fmt: skip
         folder = FolderState(
             folder="Skräppost", uidvalidity=4294967295, highest_uid=4294967294, synced_at=sent
         )
-        session.add_all([event, assessment, audit, folder])
+        session.add_all([event, assessment, audit, folder, reference])
         session.flush()
         # Dump before commit: committing expires the objects' attributes.
         written = {
             type(row): row.model_dump()
-            for row in (campaign, target, question, message, event, assessment, audit, folder)
+            for row in (
+                campaign,
+                target,
+                question,
+                message,
+                event,
+                assessment,
+                audit,
+                folder,
+                reference,
+            )
         }
         probe_dumps = {p.id: p.model_dump() for p in (probe, call_probe)}
         session.commit()

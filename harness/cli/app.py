@@ -13,6 +13,7 @@ from harness.cli import (
     export_cmd,
     mail_cmd,
     plan_cmd,
+    reference_cmd,
     run_cmd,
     score_cmd,
 )
@@ -50,6 +51,7 @@ def build_app(lang: Lang) -> click.Group:
     app.add_command(doctor_cmd.build(lang))
     app.add_command(score_cmd.build(lang))
     app.add_command(export_cmd.build(lang))
+    app.add_command(reference_cmd.build(lang))
     for command in run_cmd.build(lang):
         app.add_command(command)
     return app

@@ -11,13 +11,13 @@ from sqlmodel import Session, col, select
 
 from harness.cli.common import EXIT_USAGE, CliContext, fail, open_database, state
 from harness.i18n import Lang, Text
-from harness.models import Campaign, Channel, Message, Probe, ProbeState, Target
+from harness.models import Campaign, Channel, Message, Probe, ProbeState, ReferenceValue, Target
 from harness.wiring import work_calendar
 from results.calendar import DeadlineRule
 from results.email_log import ReplyEvidence, answer
 from results.evidence_csv import EvidenceError, parse_evidence
 from results.measures import EDITIONS, MEASURES
-from results.reference import reference_for
+from results.reference import Reference, bundled, reference_for
 from results.scoring import Evidence, Score, ScoringRules, compare, score
 
 T = {
@@ -74,6 +74,7 @@ def build(lang: Lang) -> click.Command:
         cli = state(ctx)
         settings, base_dir = cli.settings(required=False)
         chosen = edition
+        figures = bundled()
         if csv_path is not None:
             try:
                 text = Path(csv_path).read_text(encoding="utf-8-sig")
@@ -89,6 +90,7 @@ def build(lang: Lang) -> click.Command:
                 cli, engine, campaign_name, settings.email.count_holding_replies
             )
             chosen = chosen or campaign_edition
+            figures = _imported_national(engine) + figures
         rules = ScoringRules(
             edition=chosen or "2018",
             calendar=work_calendar(settings),
@@ -100,7 +102,7 @@ def build(lang: Lang) -> click.Command:
         else:
             _print(cli, scores)
             year = max((e.sent_at.year for e in evidence), default=cli.clock.now().year)
-            _print_comparison(cli, scores, year)
+            _print_comparison(cli, scores, year, figures)
 
     return score_cmd
 
@@ -136,7 +138,23 @@ def _print(cli: CliContext, scores: list[Score]) -> None:
             click.echo(cli.t(T["waiting"], n=s.awaiting_assessment))
 
 
-def _print_comparison(cli: CliContext, scores: list[Score], year: int) -> None:
+def _imported_national(engine: Engine) -> tuple[Reference, ...]:
+    """Country-wide values imported with ``kkik reference import``; they win over the bundled."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(ReferenceValue).where(ReferenceValue.municipality == "0000")
+        ).all()
+    return tuple(
+        Reference(m.id, r.period, round(r.value), "participant_mean", "stated", r.source)
+        for r in rows
+        for m in MEASURES.values()
+        if m.kolada_id == r.kpi
+    )
+
+
+def _print_comparison(
+    cli: CliContext, scores: list[Score], year: int, figures: tuple[Reference, ...]
+) -> None:
     """The network view (mean, best, worst, quartile colours) and the national figure."""
     compared = {k: v for k, v in compare(scores).items() if v.municipalities > 0}
     if not compared:
@@ -154,7 +172,7 @@ def _print_comparison(cli: CliContext, scores: list[Score], year: int) -> None:
         mean = "–" if c.mean is None else f"{c.mean:.1f}"
         if cli.lang == "sv":
             mean = mean.replace(".", ",")
-        national = reference_for(measure_id, year)
+        national = reference_for(measure_id, year, figures)
         nat = f"{national.value} ({national.year})" if national else "–"
         click.echo(f"{title[:46]:<46} {mean:>6} {c.best!s:>5} {c.worst!s:>5} {nat:>11}  {colours}")
 
