@@ -40,7 +40,7 @@ from harness.sandbox.pymap import PymapSandbox
 from probes.email_analysis import TimingRules
 from probes.email_watch import MailWatcher, WatchTiming
 from probes.imap_client import FetchedMessage, ImapMailbox
-from tests.factories import SentProbe, reply_to, seed_sent_probe
+from tests.factories import SentProbe, loopback_imap, reply_to, seed_sent_probe
 
 SENT = datetime(2026, 10, 6, 7, 15, tzinfo=UTC)
 USER = Account("fraga@fraga.example.se", "imap-pw")
@@ -81,16 +81,7 @@ class TimedStore(MailStore):
 
 
 def _imap(port: int) -> ImapSettings:
-    return ImapSettings.model_validate(
-        {
-            "host": "127.0.0.1",
-            "port": port,
-            "security": "none",
-            "username": USER.username,
-            "password_env": "IMAP_PW",
-            "timeout_seconds": 10,
-        }
-    )
+    return loopback_imap(port, USER.username, timeout_seconds=10)
 
 
 def _ms(values: list[float]) -> dict[str, float]:

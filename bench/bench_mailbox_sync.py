@@ -40,7 +40,7 @@ from harness.sandbox.pymap import append_many
 from probes.email_analysis import TimingRules
 from probes.email_watch import FETCH_BATCH, MailWatcher
 from probes.imap_client import ImapMailbox
-from tests.factories import SentProbe, reply_to, seed_sent_probe
+from tests.factories import SentProbe, loopback_imap, reply_to, seed_sent_probe
 
 SENT = datetime(2026, 10, 6, 7, 15, tzinfo=UTC)
 SINCE = date(2026, 10, 5)
@@ -50,16 +50,7 @@ CLOCK = SystemClock()
 
 
 def _imap(port: int) -> ImapSettings:
-    return ImapSettings.model_validate(
-        {
-            "host": "127.0.0.1",
-            "port": port,
-            "security": "none",
-            "username": USER.username,
-            "password_env": "IMAP_PW",
-            "timeout_seconds": 120,
-        }
-    )
+    return loopback_imap(port, USER.username, timeout_seconds=120)
 
 
 def _rss_mb() -> float:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from harness.clock import Clock
 from harness.models import Channel, FolderState, Message, Probe, ProbeState, Question, Target
@@ -32,6 +32,7 @@ from probes.email_match import ProbeRef
 from probes.email_send import plus_address
 from probes.email_watch import FolderMark
 from probes.imap_client import FetchedMessage
+from results.email_log import ReplyEvidence
 
 log = logging.getLogger(__name__)
 
@@ -307,3 +308,26 @@ def _apply_to_probe(session: Session, row: Message, analysis: Analysis) -> None:
             target.email_broken_reason = f"Bounced ({status})" if status else "Bounced"
             session.add(target)
         session.add(probe)
+
+
+def replies_by_probe(
+    session: Session, probe_ids: Sequence[int | None], review_below: float
+) -> dict[int, list[ReplyEvidence]]:
+    """The stored messages of these probes as reply evidence for the log and for scoring.
+
+    Only an uncertain match keeps a reply from counting; a flagged Date: or odd MIME is for the
+    administrator to see, not a reason to drop the answer.
+    """
+    ids = [i for i in probe_ids if i is not None]
+    replies: dict[int, list[ReplyEvidence]] = {}
+    for m in session.exec(select(Message).where(col(Message.probe_id).in_(ids))).all():
+        replies.setdefault(m.probe_id or 0, []).append(
+            ReplyEvidence(
+                arrived_at=m.arrived_at,
+                kind=m.classification,
+                holding=m.holding_reply,
+                matched_by=m.match_method,
+                needs_review=(m.match_confidence or 0.0) < review_below,
+            )
+        )
+    return replies

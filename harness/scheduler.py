@@ -33,6 +33,8 @@ class RunnerService:
         async with self._lock:  # never two ticks at once, whatever woke them
             result = await self.runner.tick()
             self.ticks += 1
+        for note in result.notes:  # refusals and waiting channels, shown with `kkik run -v`
+            log.info(note)
         if self.on_tick is not None and result.work:
             self.on_tick(result)
         self._arm()

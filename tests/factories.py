@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from harness.config import ImapSettings
 from harness.models import Campaign, Channel, Probe, ProbeState, Question, Target
 
 PERSONA = "anna.lindqvist@fraga.example.se"
@@ -177,3 +178,17 @@ folders = [{folder_list}]
         encoding="utf-8",
     )
     return path
+
+
+def loopback_imap(port: int, username: str, **changes: object) -> ImapSettings:
+    """IMAP settings for a sandbox server on 127.0.0.1: plaintext, password from IMAP_PW."""
+    values: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "username": username,
+        "password_env": "IMAP_PW",
+        "timeout_seconds": 5,
+    }
+    values.update(changes)
+    return ImapSettings.model_validate(values)

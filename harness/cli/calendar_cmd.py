@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from harness.cli.common import CliContext, state
+from harness.cli.common import CliContext, InstantType, in_zone, state
 from harness.i18n import Lang, Text
 from harness.wiring import work_calendar
 from results.calendar import DeadlineRule, WorkCalendar
@@ -39,10 +39,6 @@ RULE_HELP = Text(
 JSON_HELP = Text("Skriv JSON.", "Print JSON.")
 CLOSED_HELP = Text(
     "Extra stängd dag (klämdag), kan upprepas.", "Extra closed day (bridge day), repeatable."
-)
-BAD_TIME = Text(
-    "ogiltig tidpunkt {value!r}; skriv t.ex. 2026-04-02T15:00 eller 2026-04-02T13:00Z",
-    "invalid time {value!r}; write e.g. 2026-04-02T15:00 or 2026-04-02T13:00Z",
 )
 BAD_DATE = Text(
     "ogiltigt datum {value!r}; skriv t.ex. 2026-05-15",
@@ -75,23 +71,6 @@ RULE_CHOICES = {
 }
 
 
-class _Instant(click.ParamType[datetime]):
-    name = "ISO"
-
-    def __init__(self, lang: Lang) -> None:
-        self.lang = lang
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        try:
-            return datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(BAD_TIME(self.lang, value=value), param, ctx)
-
-
 class _Day(click.ParamType[date]):
     name = "DATUM"
 
@@ -115,19 +94,14 @@ def _calendar(cli: CliContext, closed: tuple[date, ...]) -> tuple[WorkCalendar, 
     return work_calendar(settings, frozenset(closed)), DeadlineRule(settings.email.deadline_rule)
 
 
-def _local(value: datetime, zone: str) -> datetime:
-    # A time typed without an offset is what a Swedish user reads off a clock: local time.
-    return value.replace(tzinfo=ZoneInfo(zone)) if value.tzinfo is None else value
-
-
 def build(lang: Lang) -> click.Group:
     @click.group("calendar", help=GROUP_HELP(lang))
     def group() -> None:
         pass
 
     @group.command("check", help=CHECK_HELP(lang))
-    @click.option("--sent", required=True, type=_Instant(lang), help=SENT_HELP(lang))
-    @click.option("--answered", required=True, type=_Instant(lang), help=ANSWERED_HELP(lang))
+    @click.option("--sent", required=True, type=InstantType(lang), help=SENT_HELP(lang))
+    @click.option("--answered", required=True, type=InstantType(lang), help=ANSWERED_HELP(lang))
     @click.option("--days", default=1, type=click.IntRange(1, 60), help=N_HELP(lang))
     @click.option("--rule", type=click.Choice(list(RULE_CHOICES)), help=RULE_HELP(lang))
     @click.option("--closed", multiple=True, type=_Day(lang), help=CLOSED_HELP(lang))
@@ -145,7 +119,7 @@ def build(lang: Lang) -> click.Group:
         cli = state(ctx)
         calendar, configured_rule = _calendar(cli, closed)
         chosen = RULE_CHOICES[rule] if rule else configured_rule
-        sent, answered = _local(sent, calendar.timezone), _local(answered, calendar.timezone)
+        sent, answered = in_zone(sent, calendar.timezone), in_zone(answered, calendar.timezone)
         hours = round(calendar.business_seconds(sent, answered) / 3600, 2)
         deadline = calendar.deadline(sent, days, chosen)
         within = calendar.within(sent, answered, days, chosen)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import Engine
@@ -86,3 +88,33 @@ def open_database(cli: CliContext, settings: Settings, base_dir: Path | None) ->
     if current != head:
         fail(cli.t(OLD_DB, current=current or "–", head=head), EXIT_FAILURE)
     return engine, make_url(url).render_as_string(hide_password=True)
+
+
+BAD_TIME = Text(
+    "ogiltig tidpunkt {value!r}; skriv t.ex. 2026-04-02T15:00 eller 2026-04-02T13:00Z",
+    "invalid time {value!r}; write e.g. 2026-04-02T15:00 or 2026-04-02T13:00Z",
+)
+
+
+class InstantType(click.ParamType[datetime]):
+    """An ISO 8601 instant on the command line; see :func:`in_zone` for one without offset."""
+
+    name = "ISO"
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(BAD_TIME(self.lang, value=value), param, ctx)
+
+
+def in_zone(value: datetime, zone: str) -> datetime:
+    """A time typed without an offset is what a Swedish user reads off a clock: local time."""
+    return value.replace(tzinfo=ZoneInfo(zone)) if value.tzinfo is None else value

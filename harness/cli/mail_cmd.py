@@ -13,11 +13,20 @@ import click
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, CliContext, fail, open_database, state
+from harness.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    CliContext,
+    InstantType,
+    fail,
+    in_zone,
+    open_database,
+    state,
+)
 from harness.config import SecretUnavailable, Settings
 from harness.i18n import Lang, Text
-from harness.mailstore import MailStore
-from harness.models import Campaign, Channel, Message, Probe, Question, Target
+from harness.mailstore import MailStore, replies_by_probe
+from harness.models import Campaign, Channel, Probe, Question, Target
 from harness.wiring import email_probe, imap_factory, timing_rules, watch_timing
 from probes.base import DispatchJob, Persona, ProbeContext, ProbeError, Transcript
 from probes.email_analysis import analyse, as_json, probe_refs_from_json
@@ -25,7 +34,7 @@ from probes.email_send import new_message_id, new_reply_token
 from probes.email_watch import MailWatcher
 from probes.imap_client import ImapError
 from results.calendar import DeadlineRule
-from results.email_log import ProbeEvidence, ReplyEvidence, log_rows
+from results.email_log import ProbeEvidence, log_rows
 
 T = {
     "group": Text("E-postmätningen.", "The e-mail measurement."),
@@ -69,7 +78,6 @@ T = {
     "bad_probes": Text(
         "{path}: ogiltig frågelista: {error}", "{path}: invalid probe list: {error}"
     ),
-    "bad_time": Text("ogiltig tidpunkt {value!r}", "invalid time {value!r}"),
     "no_mail": Text(
         "{file}: mail: e-postkanalen är inte konfigurerad ([mail.smtp] och [mail.imap])",
         "{file}: mail: the e-mail channel is not configured ([mail.smtp] and [mail.imap])",
@@ -119,14 +127,14 @@ def build(lang: Lang) -> click.Group:
     @group.command("classify", help=T["classify"](lang))
     @click.argument("file", metavar="FILE.eml")
     @click.option("--probes", "probes_path", metavar="PROBES.json", help=T["probes"](lang))
-    @click.option("--arrival", metavar="ISO", help=T["arrival"](lang))
+    @click.option("--arrival", type=InstantType(lang), help=T["arrival"](lang))
     @click.option("--json", "as_json_flag", is_flag=True, help=T["json"](lang))
     @click.pass_context
     def classify_cmd(
         ctx: click.Context,
         file: str,
         probes_path: str | None,
-        arrival: str | None,
+        arrival: datetime | None,
         as_json_flag: bool,
     ) -> None:
         cli = state(ctx)
@@ -146,7 +154,7 @@ def build(lang: Lang) -> click.Group:
                 fail(cli.t(T["no_file"], path=probes_path), EXIT_USAGE)
             except (ValueError, KeyError, TypeError) as exc:
                 fail(cli.t(T["bad_probes"], path=probes_path, error=exc), EXIT_USAGE)
-        arrived = _instant(cli, arrival, settings.timezone) if arrival else None
+        arrived = in_zone(arrival, settings.timezone) if arrival else None
         analysis = analyse(raw, refs, timing_rules(settings), arrival=arrived)
         out = as_json(analysis)
         if as_json_flag:
@@ -291,14 +299,6 @@ def _short(at: datetime | None, zone: ZoneInfo) -> str:
     return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else "–"
 
 
-def _instant(cli: CliContext, value: str, zone: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        fail(cli.t(T["bad_time"], value=value), EXIT_USAGE)
-    return parsed.replace(tzinfo=ZoneInfo(zone)) if parsed.tzinfo is None else parsed
-
-
 def _mail_settings(cli: CliContext) -> tuple[Settings, Path | None]:
     settings, base_dir = cli.settings(required=True)
     if settings.mail is None:
@@ -331,19 +331,7 @@ def _evidence(
             query = query.where(Probe.sent_at >= start)  # type: ignore[operator]
         found = session.exec(query).all()
         ids = [p.id for p, _, _ in found]
-        replies: dict[int, list[ReplyEvidence]] = {}
-        for m in session.exec(select(Message).where(Message.probe_id.in_(ids))).all():  # type: ignore[union-attr]
-            replies.setdefault(m.probe_id or 0, []).append(
-                ReplyEvidence(
-                    arrived_at=m.arrived_at,
-                    kind=m.classification,
-                    holding=m.holding_reply,
-                    matched_by=m.match_method,
-                    # Only an uncertain match keeps a reply from counting; a flagged Date:
-                    # or odd MIME is for the administrator to see, not a reason to drop it.
-                    needs_review=(m.match_confidence or 0.0) < review_below,
-                )
-            )
+        replies = replies_by_probe(session, ids, review_below)
         return [
             ProbeEvidence(
                 probe_id=p.id or 0,

@@ -17,7 +17,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from harness.alerts import Alerter, check_and_send
-from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, CliContext, fail, open_database, state
+from harness.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    CliContext,
+    InstantType,
+    fail,
+    in_zone,
+    open_database,
+    state,
+)
 from harness.cli.mail_cmd import campaign_start
 from harness.config import Settings
 from harness.i18n import Lang, Text
@@ -72,7 +81,6 @@ T = {
         "With --dry-run: show the situation at this time (ISO 8601).",
     ),
     "at_needs_dry": Text("--at går bara med --dry-run", "--at works only with --dry-run"),
-    "bad_at": Text("ogiltig tidpunkt {value!r}", "invalid time {value!r}"),
     "upcoming": Text("Närmast på tur:", "Coming up:"),
     "none": Text("(inget planerat)", "(nothing planned)"),
     "status": Text(
@@ -119,10 +127,10 @@ T = {
 def build(lang: Lang) -> list[click.Command]:
     @click.command("run", help=T["run"](lang))
     @click.option("--dry-run", is_flag=True, help=T["dry"](lang))
-    @click.option("--at", "at", metavar="ISO", help=T["at"](lang))
+    @click.option("--at", "at", type=InstantType(lang), help=T["at"](lang))
     @click.option("-v", "--verbose", count=True)
     @click.pass_context
-    def run_cmd(ctx: click.Context, dry_run: bool, at: str | None, verbose: int) -> None:
+    def run_cmd(ctx: click.Context, dry_run: bool, at: datetime | None, verbose: int) -> None:
         cli = state(ctx)
         logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2))
         settings, base_dir = cli.settings(required=True)
@@ -145,13 +153,7 @@ def build(lang: Lang) -> list[click.Command]:
         if at is not None and not dry_run:
             fail(cli.t(T["at_needs_dry"]), EXIT_USAGE)
         if dry_run:
-            when = cli.clock.now()
-            if at is not None:
-                try:
-                    parsed = datetime.fromisoformat(at)
-                except ValueError:
-                    fail(cli.t(T["bad_at"], value=at), EXIT_USAGE)
-                when = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+            when = in_zone(at, settings.timezone) if at is not None else cli.clock.now()
             _dry_run(cli, engine, runner, when, zone)
             return
         try:

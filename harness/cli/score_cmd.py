@@ -11,10 +11,12 @@ from sqlmodel import Session, col, select
 
 from harness.cli.common import EXIT_USAGE, CliContext, fail, open_database, state
 from harness.i18n import Lang, Text
-from harness.models import Campaign, Channel, Message, Probe, ProbeState, ReferenceValue, Target
+from harness.mailstore import replies_by_probe
+from harness.models import Campaign, Channel, Probe, ProbeState, ReferenceValue, Target
 from harness.wiring import work_calendar
+from probes.email_analysis import TimingRules
 from results.calendar import DeadlineRule
-from results.email_log import ReplyEvidence, answer
+from results.email_log import answer
 from results.evidence_csv import EvidenceError, parse_evidence
 from results.measures import EDITIONS, MEASURES
 from results.reference import Reference, bundled, reference_for
@@ -195,20 +197,7 @@ def evidence_from_database(
             .where(Probe.campaign_id == campaign.id, Probe.channel == Channel.EMAIL)
             .where(col(Probe.sent_at).is_not(None) | (Probe.state == ProbeState.FAILED))
         ).all()
-        messages = session.exec(
-            select(Message).where(col(Message.probe_id).in_([p.id for p, _ in rows]))
-        ).all()
-    replies: dict[int, list[ReplyEvidence]] = {}
-    for m in messages:
-        replies.setdefault(m.probe_id or 0, []).append(
-            ReplyEvidence(
-                arrived_at=m.arrived_at,
-                kind=m.classification,
-                holding=m.holding_reply,
-                matched_by=m.match_method,
-                needs_review=(m.match_confidence or 0.0) < 0.7,
-            )
-        )
+        replies = replies_by_probe(session, [p.id for p, _ in rows], TimingRules().review_below)
     evidence = []
     for probe, target in rows:
         never_sent = probe.sent_at is None and probe.state != ProbeState.FAILED

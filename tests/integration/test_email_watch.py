@@ -26,7 +26,7 @@ from harness.sandbox.pymap import PymapSandbox
 from probes.email_analysis import TimingRules
 from probes.email_watch import MailWatcher, WatchTiming
 from probes.imap_client import ImapMailbox
-from tests.factories import reply_to, seed_sent_probe
+from tests.factories import loopback_imap, reply_to, seed_sent_probe
 from tests.integration.conftest import require_server
 
 SENT = datetime(2026, 10, 6, 7, 15, tzinfo=UTC)  # Tuesday 09:15 in Stockholm
@@ -35,16 +35,7 @@ USER = Account("fraga@fraga.example.se", "imap-pw", xoauth2_token="imap-token")
 
 
 def _imap(port: int, **changes: object) -> ImapSettings:
-    values: dict[str, object] = {
-        "host": "127.0.0.1",
-        "port": port,
-        "security": "none",
-        "username": USER.username,
-        "password_env": "IMAP_PW",
-        "timeout_seconds": 5,
-    }
-    values.update(changes)
-    return ImapSettings.model_validate(values)
+    return loopback_imap(port, USER.username, **changes)
 
 
 def _watcher(
