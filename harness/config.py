@@ -193,6 +193,8 @@ class PhoneSettings(_Model):
     auth_token_env: EnvName | None = None
     auth_token_file: Path | None = None
     from_number: str
+    # Bridged mode: the tester's own phone, which Twilio calls first.
+    caller_number: str | None = None
     api_base_url: str = "https://api.twilio.com"
     ring_timeout_seconds: Annotated[int, Field(ge=5, le=600)] = 60
     call_time_limit_seconds: Annotated[int, Field(ge=60, le=14400)] = 900
@@ -206,10 +208,10 @@ class PhoneSettings(_Model):
             raise _fail("account_sid")
         return value
 
-    @field_validator("from_number")
+    @field_validator("from_number", "caller_number")
     @classmethod
-    def _e164(cls, value: str) -> str:
-        return normalise_phone(value)
+    def _e164(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_phone(value)
 
     @field_validator("api_base_url")
     @classmethod
@@ -223,6 +225,8 @@ class PhoneSettings(_Model):
     @model_validator(mode="after")
     def _token(self) -> Self:
         _check_secret_source(self, "auth_token", required=True, sources=("env", "file"))
+        if self.mode == "bridged" and self.caller_number is None:
+            raise _fail("caller_number_missing")
         return self
 
 

@@ -75,6 +75,10 @@ MESSAGES: dict[str, Text] = {
         'must be a Twilio account SID ("AC" followed by 32 hex digits)',
     ),
     "phone_number": Text("är inget giltigt telefonnummer", "is not a valid phone number"),
+    "caller_number_missing": Text(
+        'caller_number (testarens telefon) måste anges när mode = "bridged"',
+        'caller_number (the tester\'s phone) is required when mode = "bridged"',
+    ),
     "api_url": Text(
         "måste vara en https://-adress (http:// bara mot loopback)",
         "must be an https:// URL (http:// only for loopback)",

@@ -16,15 +16,19 @@ State lives in the database, so a tick can be interrupted anywhere and the next 
    completed as ``not_answered``.
 5. **Replace.** A harness fault gets a replacement probe at the next free slot, so the sample
    size holds.
+6. **Follow-ups.** Channels whose evidence arrives by callback get a look at their open probes
+   (a finished call is turned into its outcome, :mod:`harness.call_finisher`).
 
 Safety: only targets of the campaign are contacted, never a placeholder target, never a paused
-target or campaign. Tests call :meth:`Runner.tick` with a FakeClock; the scheduler only wakes it.
+target or campaign, and never more calls to one target in a day than the campaign allows
+(counting calls actually placed, whatever the plan said). Tests call :meth:`Runner.tick` with a
+FakeClock; the scheduler only wakes it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -44,6 +48,8 @@ log = logging.getLogger(__name__)
 
 # Resolve a crashed send: return the instant the evidence shows it was accepted, or None.
 SendResolver = Callable[[Probe], Awaitable[datetime | None]]
+# A follow-up looks at probes awaiting evidence and returns how many it finished.
+FollowUp = Callable[[datetime], Awaitable[int]]
 STEP = timedelta(minutes=5)
 
 
@@ -58,6 +64,7 @@ class TickResult:
     given_up: int = 0
     replaced: int = 0
     refused: int = 0
+    finished: int = 0  # probes a follow-up completed (e.g. a call whose outcome is now known)
     waiting: int = 0  # due, but their channel is not configured
     notes: list[str] = field(default_factory=list)
 
@@ -72,6 +79,7 @@ class TickResult:
             + self.flagged
             + self.given_up
             + self.replaced
+            + self.finished
         )
 
 
@@ -85,6 +93,7 @@ class Runner:
         *,
         resolver: SendResolver | None = None,
         reply_tokens: bool = True,
+        followups: Sequence[FollowUp] = (),
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -92,6 +101,7 @@ class Runner:
         self.calendar = calendar
         self.resolver = resolver
         self.reply_tokens = reply_tokens
+        self.followups = tuple(followups)
 
     # --- the tick ---------------------------------------------------------------------------
 
@@ -105,6 +115,8 @@ class Runner:
             assert probe_id is not None
             await self._handle_due(probe_id, now, result)
         self._give_up(now, result)
+        for followup in self.followups:
+            result.finished += await followup(now)
         self._replace_faults(now, result)
         return result
 
@@ -190,8 +202,18 @@ class Runner:
                 session.commit()
                 return
             window = self._window_today(spec, probe.channel, now)
+            search_from = now
+            limited = window is not None and probe.channel == Channel.PHONE
+            if (
+                limited
+                and self._calls_today(session, probe, now) >= spec.max_calls_per_target_per_day
+            ):
+                # This target had its calls today: move to a later day.
+                window = None
+                local = now.astimezone(self.calendar.tz).date() + timedelta(days=1)
+                search_from = datetime.combine(local, time(0), self.calendar.tz)
             if window is None:
-                moved = self._next_free_slot(session, probe, spec, now)
+                moved = self._next_free_slot(session, probe, spec, search_from)
                 if moved is None:
                     record_failure(
                         session, probe_id, HarnessFault("No free slot left in the period"), now
@@ -216,6 +238,10 @@ class Runner:
         persona = Persona(probe.persona_name or "", probe.persona_address or "")
         message_id = probe.message_id
         token = probe.reply_token
+        mode = probe.mode
+        if probe.channel == Channel.PHONE:
+            # Record the mode the call is actually placed in (the channel's, from the settings).
+            mode = getattr(self.channels.get(probe.channel), "mode", None) or mode
         if probe.channel == Channel.EMAIL:
             domain = persona.address.rpartition("@")[2] or "localhost"
             message_id = message_id or new_message_id(domain, now)
@@ -229,6 +255,7 @@ class Runner:
                 attempts=Probe.attempts + 1,
                 message_id=message_id,
                 reply_token=token,
+                mode=mode,
             )
         )
         session.commit()
@@ -271,6 +298,21 @@ class Runner:
         result.sent += 1
 
     # --- windows and slots ------------------------------------------------------------------
+
+    def _calls_today(self, session: Session, probe: Probe, now: datetime) -> int:
+        """Calls already placed to this target today (local day), refused ones not counted."""
+        day = now.astimezone(self.calendar.tz).date()
+        start = datetime.combine(day, time(0), self.calendar.tz)
+        placed = session.exec(
+            select(Probe.claimed_at).where(
+                Probe.target_id == probe.target_id,
+                Probe.channel == Channel.PHONE,
+                col(Probe.id) != probe.id,
+                col(Probe.claimed_at) >= start,
+                col(Probe.claimed_at) < start + timedelta(days=1),
+            )
+        ).all()
+        return len(placed)
 
     def _campaign_day(self, spec: CampaignSpec, day: date) -> bool:
         if not spec.period_start <= day <= spec.period_end or day.weekday() > 4:

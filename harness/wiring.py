@@ -11,13 +11,20 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from harness.config import ImapSettings, Settings, SmtpSettings
-from harness.models import Probe
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from harness.call_finisher import CallFinisher
+from harness.clock import Clock, ensure_utc
+from harness.config import ImapSettings, SecretUnavailable, Settings, SmtpSettings, resolve_secret
+from harness.models import CallEvent, Channel, Probe
 from probes.email_analysis import TimingRules
 from probes.email_send import EmailProbe, SaveCopy, SmtpSender, token_provider
 from probes.email_watch import WatchTiming
 from probes.imap_client import ImapMailbox
+from probes.phone_call import PhoneConfig, PhoneProbe
 from results.calendar import DeadlineRule, WorkCalendar
+from results.phone_timeline import TimelineRules
 
 
 def work_calendar(settings: Settings, extra_closed: frozenset[date] = frozenset()) -> WorkCalendar:
@@ -128,5 +135,78 @@ def sent_folder_resolver(
         finally:
             await mailbox.close()
         return found[0].internal_date if found else None
+
+    return resolve
+
+
+def timeline_rules(settings: Settings) -> TimelineRules:
+    hold = settings.phone.hold_limit_seconds if settings.phone else 300
+    return TimelineRules(hold_limit=timedelta(seconds=hold))
+
+
+def phone_config(settings: Settings, environ: Mapping[str, str] | None = None) -> PhoneConfig:
+    phone = settings.phone
+    if phone is None:
+        raise ValueError("the phone channel is not configured")
+    token = resolve_secret(env=phone.auth_token_env, file=phone.auth_token_file, environ=environ)
+    if not token:
+        raise SecretUnavailable("phone.auth_token", "empty")
+    return PhoneConfig(
+        mode=phone.mode,
+        account_sid=phone.account_sid,
+        auth_token=token,
+        from_number=phone.from_number,
+        caller_number=phone.caller_number,
+        public_url=settings.web.public_url,
+        api_base_url=phone.api_base_url,
+        ring_timeout_seconds=phone.ring_timeout_seconds,
+        call_time_limit_seconds=phone.call_time_limit_seconds,
+        hold_limit_seconds=phone.hold_limit_seconds,
+        record_calls=phone.record_calls,
+    )
+
+
+def phone_probe(settings: Settings, environ: Mapping[str, str] | None = None) -> PhoneProbe:
+    return PhoneProbe(phone_config(settings, environ))
+
+
+def call_finisher(
+    settings: Settings, engine: Engine, clock: Clock, phone: PhoneProbe | None
+) -> CallFinisher:
+    limits = settings.phone
+    longest = timedelta(
+        seconds=(limits.ring_timeout_seconds + limits.call_time_limit_seconds) * 2
+        if limits
+        else 3600
+    )
+    return CallFinisher(engine, clock, phone, timeline_rules(settings), longest_call=longest)
+
+
+async def call_placed(engine: Engine, probe: Probe) -> datetime | None:
+    """After a crash: was this call placed? Its callbacks (they carry the probe id) tell."""
+    with Session(engine) as session:
+        first = session.exec(
+            select(CallEvent.received_at)
+            .where(CallEvent.probe_id == probe.id, CallEvent.source == "twilio")
+            .order_by(col(CallEvent.received_at))
+        ).first()
+    return None if first is None else ensure_utc(first)
+
+
+def send_resolver(
+    settings: Settings, base_dir: Path | None, engine: Engine
+) -> Callable[[Probe], Awaitable[datetime | None]]:
+    """The crash resolver for every configured channel (see :class:`harness.runner.Runner`)."""
+    mail = settings.mail
+    email = (
+        sent_folder_resolver(mail.imap, base_dir)
+        if mail is not None and mail.save_to_sent
+        else None
+    )
+
+    async def resolve(probe: Probe) -> datetime | None:
+        if probe.channel == Channel.PHONE:
+            return await call_placed(engine, probe)
+        return await email(probe) if email is not None else None
 
     return resolve

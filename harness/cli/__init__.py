@@ -15,6 +15,7 @@ from pathlib import Path
 from harness.cli import click_sv
 from harness.cli.app import build_app
 from harness.cli.common import DEFAULT_CONFIG, EXIT_USAGE, CliContext, config_path_from_env
+from harness.clock import Clock, SystemClock
 from harness.i18n import DEFAULT_LANG, Lang, lang_from_env, parse_lang
 
 
@@ -44,14 +45,22 @@ def _lang_from_config(argv: Sequence[str]) -> Lang | None:
     return parse_lang(value) if isinstance(value, str) else None
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI with ``argv`` and return its exit code (0 ok, 1 failure, 2 usage/config)."""
+def run(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """Run the CLI with ``argv`` and return its exit code (0 ok, 1 failure, 2 usage/config).
+
+    ``clock`` replaces the system clock (tests, the demo's virtual time).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     lang = choose_lang(args)
     click_sv.install(lang == "sv")
     app = build_app(lang)
     try:
-        app.main(args=args, prog_name="kkik", obj=CliContext(lang=lang), standalone_mode=True)
+        app.main(
+            args=args,
+            prog_name="kkik",
+            obj=CliContext(lang=lang, clock=clock or SystemClock()),
+            standalone_mode=True,
+        )
     except SystemExit as exc:
         if exc.code is None:
             return 0

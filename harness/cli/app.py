@@ -7,6 +7,7 @@ import click
 from harness import __version__
 from harness.cli import (
     calendar_cmd,
+    call_cmd,
     config_cmd,
     db_cmd,
     doctor_cmd,
@@ -52,6 +53,7 @@ def build_app(lang: Lang) -> click.Group:
     app.add_command(score_cmd.build(lang))
     app.add_command(export_cmd.build(lang))
     app.add_command(reference_cmd.build(lang))
+    app.add_command(call_cmd.build(lang))
     for command in run_cmd.build(lang):
         app.add_command(command)
     return app

@@ -13,7 +13,7 @@ from harness.cli.common import EXIT_USAGE, fail, open_database, state
 from harness.cli.score_cmd import evidence_from_database
 from harness.i18n import Lang, Text
 from harness.models import Campaign, Message, Probe, Target
-from harness.wiring import work_calendar
+from harness.wiring import timeline_rules, work_calendar
 from results.calendar import DeadlineRule
 from results.exports import kolada_json, score_rows, to_csv, to_json, to_xlsx
 from results.measures import EDITIONS
@@ -74,7 +74,11 @@ def build(lang: Lang) -> click.Command:
         settings, base_dir = cli.settings(required=False)
         engine, _ = open_database(cli, settings, base_dir)
         rows_evidence, campaign_edition = evidence_from_database(
-            cli, engine, campaign_name, settings.email.count_holding_replies
+            cli,
+            engine,
+            campaign_name,
+            settings.email.count_holding_replies,
+            timeline_rules(settings),
         )
         with Session(engine) as session:
             query = select(Campaign)

@@ -20,6 +20,7 @@ from harness.alerts import Alerter, check_and_send
 from harness.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
+    NO_SECRET,
     CliContext,
     InstantType,
     fail,
@@ -28,17 +29,20 @@ from harness.cli.common import (
     state,
 )
 from harness.cli.mail_cmd import campaign_start
-from harness.config import Settings
+from harness.config import SecretUnavailable, Settings
 from harness.i18n import Lang, Text
 from harness.mailstore import MailStore
 from harness.models import AuditEntry, Campaign, Message, Probe, ProbeState, Target
 from harness.runlock import RunLock, RunnerBusy
 from harness.runner import Runner, TickResult
 from harness.scheduler import RunnerService
+from harness.web.app import WebServer, create_app
 from harness.wiring import (
+    call_finisher,
     email_probe,
     imap_factory,
-    sent_folder_resolver,
+    phone_probe,
+    send_resolver,
     smtp_sender,
     timing_rules,
     watch_timing,
@@ -136,18 +140,23 @@ def build(lang: Lang) -> list[click.Command]:
         settings, base_dir = cli.settings(required=True)
         engine, shown = open_database(cli, settings, base_dir)
         channels: dict[str, ChannelProbe] = {}
-        resolver = None
         if settings.mail is not None:
             channels["email"] = email_probe(settings, base_dir)
-            if settings.mail.save_to_sent:
-                resolver = sent_folder_resolver(settings.mail.imap, base_dir)
+        phone = None
+        if settings.phone is not None:
+            try:
+                phone = phone_probe(settings)
+            except SecretUnavailable as exc:
+                fail(cli.t(NO_SECRET, source=exc.source, detail=exc.detail), EXIT_FAILURE)
+            channels["phone"] = phone
         runner = Runner(
             engine,
             cli.clock,
             channels,
             work_calendar(settings),
-            resolver=resolver,
+            resolver=send_resolver(settings, base_dir, engine),
             reply_tokens=settings.mail is None or settings.mail.reply_token == "plus",
+            followups=[call_finisher(settings, engine, cli.clock, phone)],
         )
         zone = ZoneInfo(settings.timezone)
         if at is not None and not dry_run:
@@ -253,7 +262,16 @@ async def _serve(
         tasks.append(asyncio.create_task(watcher.run()))
     if settings.mail is not None and settings.alerts.email_to:
         tasks.append(asyncio.create_task(_alert_loop(cli, settings, base_dir, engine, watcher)))
+    web: WebServer | None = None
+    if settings.phone is not None:
+        # Twilio's callbacks and TwiML requests are answered while the campaign runs.
+        web = WebServer(
+            create_app(settings, engine, cli.clock), settings.web.host, settings.web.port
+        )
+        await web.start()
     await stop.wait()
+    if web is not None:
+        await web.stop()
     for task in tasks:
         task.cancel()
     for task in tasks:

@@ -9,16 +9,26 @@ import click
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from harness import phonestore
 from harness.cli.common import EXIT_USAGE, CliContext, fail, open_database, state
 from harness.i18n import Lang, Text
 from harness.mailstore import replies_by_probe
-from harness.models import Campaign, Channel, Probe, ProbeState, ReferenceValue, Target
-from harness.wiring import work_calendar
+from harness.models import (
+    Assessment,
+    Campaign,
+    Channel,
+    Probe,
+    ProbeState,
+    ReferenceValue,
+    Target,
+)
+from harness.wiring import timeline_rules, work_calendar
 from probes.email_analysis import TimingRules
 from results.calendar import DeadlineRule
 from results.email_log import answer
 from results.evidence_csv import EvidenceError, parse_evidence
 from results.measures import EDITIONS, MEASURES
+from results.phone_timeline import TimelineRules
 from results.reference import Reference, bundled, reference_for
 from results.scoring import Evidence, Score, ScoringRules, compare, score
 
@@ -89,7 +99,11 @@ def build(lang: Lang) -> click.Command:
         else:
             engine, _ = open_database(cli, settings, base_dir)
             evidence, campaign_edition = evidence_from_database(
-                cli, engine, campaign_name, settings.email.count_holding_replies
+                cli,
+                engine,
+                campaign_name,
+                settings.email.count_holding_replies,
+                timeline_rules(settings),
             )
             chosen = chosen or campaign_edition
             figures = _imported_national(engine) + figures
@@ -180,9 +194,14 @@ def _print_comparison(
 
 
 def evidence_from_database(
-    cli: CliContext, engine: Engine, name: str | None, count_holding: bool
+    cli: CliContext,
+    engine: Engine,
+    name: str | None,
+    count_holding: bool,
+    call_rules: TimelineRules | None = None,
 ) -> tuple[list[Evidence], str]:
-    """The e-mail evidence of a campaign as scoring rows (phone evidence joins with calls)."""
+    """A campaign's stored evidence as scoring rows: e-mails with their replies, calls with
+    their timelines (recomputed from the stored events) and assessments."""
     with Session(engine) as session:
         query = select(Campaign)
         query = (
@@ -198,6 +217,18 @@ def evidence_from_database(
             .where(col(Probe.sent_at).is_not(None) | (Probe.state == ProbeState.FAILED))
         ).all()
         replies = replies_by_probe(session, [p.id for p, _ in rows], TimingRules().review_below)
+        calls = session.exec(
+            select(Probe, Target)
+            .join(Target, col(Probe.target_id) == col(Target.id))
+            .where(Probe.campaign_id == campaign.id, Probe.channel == Channel.PHONE)
+            .where(col(Probe.claimed_at).is_not(None))
+        ).all()
+        call_ids = [p.id for p, _ in calls if p.id is not None]
+        events = phonestore.events_for(session, call_ids)
+        assessments = {
+            a.probe_id: a
+            for a in session.exec(select(Assessment).where(col(Assessment.probe_id).in_(call_ids)))
+        }
     evidence = []
     for probe, target in rows:
         never_sent = probe.sent_at is None and probe.state != ProbeState.FAILED
@@ -212,6 +243,28 @@ def evidence_from_database(
                 sent_at=probe.sent_at or probe.planned_at,
                 answered_at=found.arrived_at if found else None,
                 harness_fault=probe.state == ProbeState.FAILED,
+            )
+        )
+    for probe, target in calls:
+        assert probe.id is not None
+        line = phonestore.timeline(probe, events[probe.id], call_rules or TimelineRules())
+        # A call that never got going (the API refused it, or refused the scenario's number as
+        # invalid) says nothing about the municipality's phone service: a harness fault.
+        never_placed = probe.outcome in ("harness_fault", "rejected") and line.outcome is None
+        fault = never_placed or line.outcome == "failed"
+        assessment = assessments.get(probe.id)
+        evidence.append(
+            Evidence(
+                kommunkod=target.kommunkod,
+                channel="phone",
+                probe_id=str(probe.id),
+                sent_at=line.dial_at or probe.sent_at or probe.claimed_at or probe.planned_at,
+                harness_fault=fault,
+                mode=line.mode,
+                outcome=line.outcome,
+                person_at=line.person_at,
+                direct_answer=assessment.direct_answer if assessment else None,
+                bemotande=assessment.bemotande if assessment else None,
             )
         )
     return evidence, campaign.edition

@@ -1,0 +1,76 @@
+"""Build the ASGI app from the settings; serve it with uvicorn on the configured address.
+
+The app holds no state of its own: handlers write to the database and answer. Twilio's
+webhooks are mounted only when a phone channel is configured, and every one of them checks the
+request's signature first (:mod:`harness.web.twilio_hooks`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from harness.clock import Clock
+from harness.config import Settings, resolve_secret
+from harness.web.twilio_hooks import TwilioHooks
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings, engine: Engine, clock: Clock, *, auth_token: str | None = None
+) -> FastAPI:
+    app = FastAPI(title="kkik-harness", docs_url=None, redoc_url=None, openapi_url=None)
+    phone = settings.phone
+    if phone is not None:
+        token = auth_token or resolve_secret(env=phone.auth_token_env, file=phone.auth_token_file)
+        if not token:
+            raise ValueError("phone.auth_token is not available")
+        hooks = TwilioHooks(settings, engine, clock, token)
+        app.include_router(hooks.router)
+        app.state.twilio = hooks
+    return app
+
+
+class WebServer:
+    """uvicorn in the current event loop, on loopback port 0 or the configured one."""
+
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = uvicorn.Config(
+            app, host=host, port=port, lifespan="off", log_level="warning", access_log=False
+        )
+        self.server = uvicorn.Server(self.config)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def port(self) -> int:
+        sockets = self.server.servers[0].sockets
+        return int(sockets[0].getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.config.host}:{self.port}"
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            if self._task.done():
+                await self._task  # raises the bind error
+                raise RuntimeError("the web server stopped while starting")
+            await asyncio.sleep(0.01)  # noqa: TID251 - waiting for a real socket, not for time
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self._task is not None:
+            await self._task
+
+    async def __aenter__(self) -> WebServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
