@@ -50,6 +50,18 @@ class SystemClock:
         await asyncio.sleep(seconds)
 
 
+class OffsetClock(SystemClock):
+    """The real clock moved by a fixed offset: time passes at its real pace from another
+    instant. Lets the offline demo and the real-time tests run "on a Monday at 10:00" whatever
+    the machine's date; durations and waiting are real."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = ensure_utc(start) - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+
 class FakeClock:
     """A clock that moves only when told to; ``sleep`` advances it instantly."""
 

@@ -15,10 +15,12 @@ from datetime import UTC, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from harness.clock import SystemClock
 from harness.runner import Runner, TickResult
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60
+_REAL = SystemClock()
 
 
 class RunnerService:
@@ -40,22 +42,40 @@ class RunnerService:
         self._arm()
         return result
 
+    def wake(self) -> None:
+        """Tick as soon as possible (new evidence arrived, e.g. a call ended); coalesced."""
+        if self.scheduler is None:
+            return
+        self.scheduler.add_job(
+            self.tick_once,
+            "date",
+            run_date=_REAL.now() + timedelta(milliseconds=10),
+            id="wake",
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=2,  # may be added while a tick runs; the lock serialises them
+        )
+
     def _arm(self) -> None:
         if self.scheduler is None:
             return
         due = self.runner.next_due()
         if due is None:
             return
-        # A due time in the past (just missed) fires at once.
-        when = max(due, self.runner.clock.now() + timedelta(milliseconds=10))
+        # APScheduler waits on the real clock, the runner reads the injected one (the same in
+        # production, shifted in the demo): schedule the wake-up after the remaining delay. A
+        # due time in the past (just missed) fires at once.
+        delay = max(due - self.runner.clock.now(), timedelta(milliseconds=10))
         self.scheduler.add_job(
             self.tick_once,
             "date",
-            run_date=when,
+            run_date=_REAL.now() + delay,
             id="tick",
             replace_existing=True,
             misfire_grace_time=None,
             coalesce=True,
+            max_instances=2,  # re-armed from inside the running tick; the lock serialises them
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -69,7 +89,7 @@ class RunnerService:
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
-            next_run_time=self.runner.clock.now(),
+            next_run_time=_REAL.now(),
         )
         scheduler.start()
         try:

@@ -59,6 +59,11 @@ T = {
         "Bemötande: 3 mycket god, 2 god, 1 medelgod, 0 dålig.",
         "Treatment: 3 very good, 2 good, 1 fair, 0 poor.",
     ),
+    "direct_prompt": Text("Fick du svar på frågan i samtalet", "Was the question answered"),
+    "bemotande_prompt": Text(
+        "Bemötande (3 mycket god, 2 god, 1 medelgod, 0 dålig)",
+        "Treatment (3 mycket god/very good, 2 god/good, 1 medelgod/fair, 0 dålig/poor)",
+    ),
     "note": Text("Kommentar.", "Note."),
     "reason": Text("Varför bedömningen ändras (sparas i loggen).", "Why it changes (logged)."),
     "no_probe": Text("Inget samtal med id {probe}.", "No call with id {probe}."),
@@ -193,11 +198,16 @@ def build(lang: Lang) -> click.Group:
         "--direct-answer",
         "direct",
         required=True,
+        prompt=T["direct_prompt"](lang),
         type=click.Choice(sorted(DIRECT), case_sensitive=False),
         help=T["direct"](lang),
     )
     @click.option(
-        "--bemotande", required=True, type=click.IntRange(0, 3), help=T["bemotande"](lang)
+        "--bemotande",
+        required=True,
+        prompt=T["bemotande_prompt"](lang),
+        type=click.IntRange(0, 3),
+        help=T["bemotande"](lang),
     )
     @click.option("--note", default=None, help=T["note"](lang))
     @click.option("--reason", default=None, help=T["reason"](lang))

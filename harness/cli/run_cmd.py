@@ -265,9 +265,9 @@ async def _serve(
     web: WebServer | None = None
     if settings.phone is not None:
         # Twilio's callbacks and TwiML requests are answered while the campaign runs.
-        web = WebServer(
-            create_app(settings, engine, cli.clock), settings.web.host, settings.web.port
-        )
+        app = create_app(settings, engine, cli.clock)
+        app.state.twilio.on_final = service.wake  # a call ended: settle it now, not at the sweep
+        web = WebServer(app, settings.web.host, settings.web.port)
         await web.start()
     await stop.wait()
     if web is not None:

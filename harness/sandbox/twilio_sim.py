@@ -38,6 +38,7 @@ import math
 import random
 import re
 import secrets
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -793,3 +794,33 @@ def _rfc2822(value: datetime | None) -> str | None:
 def with_person_after(script: SwitchboardScript, seconds: float | None) -> SwitchboardScript:
     """A copy of ``script`` where the person picks up ``seconds`` after the line does."""
     return replace(script, person_after=seconds)
+
+
+class SimulatorThread:
+    """The simulator on its own event loop in a daemon thread, in real time.
+
+    For callers whose own thread is busy (``kkik run`` in the foreground, a synchronous test).
+    """
+
+    def __init__(self, simulator: TwilioSimulator) -> None:
+        self.simulator = simulator
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def start(self) -> TwilioSimulator:
+        self._thread.start()
+        started = asyncio.run_coroutine_threadsafe(self.simulator.start(realtime=True), self.loop)
+        started.result(timeout=10)
+        return self.simulator
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.simulator.stop(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        self.loop.close()
+
+    def __enter__(self) -> TwilioSimulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

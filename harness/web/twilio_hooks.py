@@ -26,6 +26,7 @@ TwiML (what Twilio should do next) depends on the probe's mode and the step in t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import parse_qsl
@@ -69,6 +70,8 @@ class TwilioHooks:
         self.clock = clock
         self.validator = RequestValidator(auth_token)
         self.writer = EventWriter(engine)
+        # Called when a call reached a final status, so the runner can settle it at once.
+        self.on_final: Callable[[], None] | None = None
         self.stats = {"stored": 0, "duplicates": 0, "unknown": 0, "forbidden": 0}
         router = APIRouter(prefix="/twilio")
         router.add_api_route("/status", self.status, methods=["POST"])
@@ -99,7 +102,7 @@ class TwilioHooks:
         if params is None:
             return Response(status_code=403)
         await self._store(probe, phonestore.STATUS, params, request.url.path)
-        return Response(status_code=204)
+        return Response(status_code=200)
 
     async def recording(
         self, request: Request, probe: Annotated[int | None, Query()] = None
@@ -108,7 +111,7 @@ class TwilioHooks:
         if params is None:
             return Response(status_code=403)
         await self._store(probe, phonestore.RECORDING, params, request.url.path)
-        return Response(status_code=204)
+        return Response(status_code=200)
 
     async def _store(
         self, probe_id: int | None, event: str, params: dict[str, str], path: str
@@ -123,6 +126,9 @@ class TwilioHooks:
                 probe_id,
             )
         self.stats["stored" if stored else "duplicates"] += 1
+        final = params.get("CallStatus") in phonestore.FINAL_STATUSES
+        if stored and known and final and self.on_final is not None:
+            self.on_final()
 
     # --- TwiML -----------------------------------------------------------------------------------
 

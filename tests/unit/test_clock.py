@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.clock import Clock, FakeClock, SystemClock, ensure_utc
+from harness.clock import Clock, FakeClock, OffsetClock, SystemClock, ensure_utc
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,3 +79,16 @@ def test_it_bans_reading_time_outside_the_clock_module(tmp_path: Path, snippet: 
         probe.unlink()
     assert result.returncode == 1, result.stdout
     assert "TID251" in result.stdout
+
+
+def test_offset_clock_runs_at_real_pace_from_another_instant():
+    start = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)
+    clock = OffsetClock(start)
+    first = clock.now()
+    assert start <= first < start + timedelta(seconds=5)
+    real = SystemClock()
+    before = real.monotonic()
+    while real.monotonic() - before < 0.01:
+        pass
+    assert clock.now() - first >= timedelta(seconds=0.01)
+    assert first.tzinfo == UTC
