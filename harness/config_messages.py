@@ -129,6 +129,25 @@ MESSAGES: dict[str, Text] = {
     "unknown_area": Text(
         "okänt område {area!r} (kända: {known})", "unknown area {area!r} (known: {known})"
     ),
+    "unknown_facility": Text(
+        "okänd anläggning {name!r} (kända: {known})", "unknown facility {name!r} (known: {known})"
+    ),
+    "unknown_day": Text(
+        "okänd dag {name!r} (kända: {known})", "unknown day {name!r} (known: {known})"
+    ),
+    "opening_span": Text(
+        'måste vara en öppettid som "08:00-17:00"', 'must be opening hours like "08:00-17:00"'
+    ),
+    "opening_span_order": Text(
+        "stängningstiden måste vara senare än öppningstiden; dela en öppettid över midnatt i två "
+        '("22:00-24:00" och nästa dag "00:00-02:00")',
+        "the closing time must be later than the opening time; split hours across midnight in two "
+        '("22:00-24:00" and the next day "00:00-02:00")',
+    ),
+    "opening_overlap": Text(
+        "öppettiderna {first} och {second} överlappar",
+        "the opening hours {first} and {second} overlap",
+    ),
 }
 
 _OR = Text("eller", "or")

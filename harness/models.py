@@ -253,3 +253,25 @@ class ReferenceValue(SQLModel, table=True):
     count: int | None = None
     source: str = Field(sa_type=String(300))
     imported_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class MeasureValue(SQLModel, table=True):
+    """A figure typed in by a person (``kkik measure set``) for one municipality in a campaign.
+
+    The KKiK measures the municipality reports itself (Part B §7): preschool place on the
+    requested date and waiting days for preschool and for elderly housing. One value per
+    campaign, municipality and measure; every change is in the audit log.
+    """
+
+    __table_args__ = (UniqueConstraint("campaign_id", "kommunkod", "measure"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    kommunkod: str = Field(sa_type=String(4))
+    measure: str = Field(sa_type=String(60))  # an id of results.measures.MANUAL_MEASURES
+    value: float
+    unit: str = Field(sa_type=String(20))  # percent | days
+    period: int  # the year the figure is for
+    note: str | None = None
+    entered_by: str = Field(sa_type=String(200))
+    entered_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -2,7 +2,9 @@
 
 A scenario (TOML, in ``scenarios/``) has a ``[campaign]`` table (period, weekdays, windows,
 counts, spacing, give-up limit, question bank), ``[[personas]]`` (the residents who ask) and
-``[[targets]]`` (municipalities by SCB kommunkod). It is read into frozen pydantic models that
+``[[targets]]`` (municipalities by SCB kommunkod, optionally with the weekly opening hours of the
+main library, swimming hall and recycling centre in ``[targets.opening_hours.FACILITY]``, one
+list of ``"HH:MM-HH:MM"`` spans per day). It is read into frozen pydantic models that
 reject unknown keys; problems are reported like configuration problems, one line each with file,
 field, problem and value, in the user's language.
 """
@@ -15,13 +17,24 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from harness.config import ConfigError, normalise_phone, read_toml, validation_problems
+from results.measures import FACILITIES, Facility
+from results.other_measures import DAYS, Span
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
@@ -36,6 +49,7 @@ AREAS = (
     "lss",
     "ovrigt",
 )
+_SPAN = re.compile(r"(\d{2}):(\d{2}) *[-–] *(\d{2}):(\d{2})")
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
@@ -156,6 +170,87 @@ class PersonaSpec(_Model):
         return valid_email(value)
 
 
+def _opening_span(value: object) -> str:
+    """``"08:00-19:00"`` (a hyphen or an en dash) as ``"08:00-19:00"``; 24:00 ends a day."""
+    match = _SPAN.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match:
+        sh, sm, eh, em = (int(g) for g in match.groups())
+        if sh < 24 and sm < 60 and em < 60 and (eh < 24 or (eh, em) == (24, 0)):
+            if eh * 60 + em <= sh * 60 + sm:
+                raise _fail("opening_span_order")
+            return f"{sh:02d}:{sm:02d}-{eh:02d}:{em:02d}"
+    raise _fail("opening_span")
+
+
+def span_minutes(span: str) -> Span:
+    """A validated ``"HH:MM-HH:MM"`` as minutes since midnight."""
+    start, end = span.split("-")
+    return int(start[:2]) * 60 + int(start[3:]), int(end[:2]) * 60 + int(end[3:])
+
+
+def _known_keys(value: object, known: tuple[str, ...], kind: str) -> None:
+    if isinstance(value, dict):
+        for key in value:
+            if key not in known:
+                raise _fail(kind, name=key, known=", ".join(known))
+
+
+OpeningSpan = Annotated[str, BeforeValidator(_opening_span)]
+
+
+class WeeklyHours(_Model):
+    """One facility's opening spans in a normal week; a day left out is closed."""
+
+    monday: tuple[OpeningSpan, ...] = ()
+    tuesday: tuple[OpeningSpan, ...] = ()
+    wednesday: tuple[OpeningSpan, ...] = ()
+    thursday: tuple[OpeningSpan, ...] = ()
+    friday: tuple[OpeningSpan, ...] = ()
+    saturday: tuple[OpeningSpan, ...] = ()
+    sunday: tuple[OpeningSpan, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _days(cls, value: object) -> object:
+        _known_keys(value, DAYS, "unknown_day")
+        return value
+
+    @field_validator(*DAYS)
+    @classmethod
+    def _no_overlap(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        spans = sorted(value, key=span_minutes)
+        for first, second in pairwise(spans):
+            if span_minutes(second)[0] < span_minutes(first)[1]:
+                raise _fail("opening_overlap", first=first, second=second)
+        return value
+
+    def schedule(self) -> dict[str, tuple[Span, ...]]:
+        """Minutes since midnight per day, for :mod:`results.other_measures`."""
+        return {day: tuple(span_minutes(s) for s in getattr(self, day)) for day in DAYS}
+
+
+class OpeningHours(_Model):
+    """Weekly opening hours per facility; a facility left out is not known (no value)."""
+
+    library: WeeklyHours | None = None
+    swimming_hall: WeeklyHours | None = None
+    recycling_centre: WeeklyHours | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _facilities(cls, value: object) -> object:
+        _known_keys(value, FACILITIES, "unknown_facility")
+        return value
+
+    def schedules(self) -> dict[Facility, dict[str, tuple[Span, ...]]]:
+        out: dict[Facility, dict[str, tuple[Span, ...]]] = {}
+        for facility in FACILITIES:
+            week: WeeklyHours | None = getattr(self, facility)
+            if week is not None:
+                out[facility] = week.schedule()
+        return out
+
+
 class TargetSpec(_Model):
     kommunkod: str
     name: str | None = None
@@ -163,6 +258,7 @@ class TargetSpec(_Model):
     extra_reply_domains: tuple[str, ...] = ()
     switchboard: str | None = None
     placeholder: bool = False
+    opening_hours: OpeningHours | None = None
 
     @field_validator("kommunkod", mode="before")
     @classmethod

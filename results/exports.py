@@ -2,6 +2,11 @@
 
 One row per municipality and measure, with the Kolada id where one is known and our own id,
 marked as such, where not. Writers return bytes; the caller decides where they go.
+
+The other accessibility measures (opening hours, preschool, elderly housing; see
+:mod:`results.other_measures`) are reported figures, not scores: their rows carry ``source``
+``scenario`` or ``manual`` (scored rows: ``scored``), their ``unit``, and leave numerator,
+denominator and interval empty, so they cannot be mistaken for a share of probes.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from results.measures import MEASURES
+from results.measures import MEASURES, OTHER_MEASURES
+from results.other_measures import OtherValue
 from results.scoring import Score
 
 COLUMNS = (
@@ -31,6 +37,8 @@ COLUMNS = (
     "ci_low",
     "ci_high",
     "edition",
+    "unit",
+    "source",
 )
 
 
@@ -40,7 +48,9 @@ def score_rows(
     year: int,
     edition: str,
     lang: str = "sv",
+    others: Sequence[OtherValue] = (),
 ) -> list[dict[str, Any]]:
+    """Scored rows, then (per municipality, after its scores) the ``others`` given."""
     rows = []
     for s in scores:
         measure = MEASURES[s.measure_id]
@@ -59,9 +69,38 @@ def score_rows(
                 "ci_low": s.ci_low,
                 "ci_high": s.ci_high,
                 "edition": edition,
+                "unit": "percent",
+                "source": "scored",
             }
         )
-    return rows
+    for v in others:
+        other = OTHER_MEASURES[v.measure_id]
+        rows.append(
+            {
+                "kommunkod": v.kommunkod,
+                "kommun": names.get(v.kommunkod, ""),
+                "ar": v.period if v.period is not None else year,
+                "measure": v.measure_id,
+                "kpi_id": other.kolada_id or other.id,
+                "kpi_id_is_own": other.kolada_id is None,
+                "title": other.title_sv if lang == "sv" else other.title_en,
+                "value": _number(v.value),
+                "numerator": None,
+                "denominator": None,
+                "ci_low": None,
+                "ci_high": None,
+                "edition": edition,
+                "unit": other.unit,
+                "source": v.source,
+            }
+        )
+    # Stable: each municipality's scores keep their order and come before its other figures.
+    return sorted(rows, key=lambda r: str(r["kommunkod"]))
+
+
+def _number(value: float) -> int | float:
+    """45.0 → 45, so whole figures read as whole numbers in every format."""
+    return int(value) if float(value).is_integer() else value
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = COLUMNS) -> bytes:
@@ -94,8 +133,11 @@ def to_xlsx(
     return buffer.getvalue()
 
 
-def kolada_json(scores: Sequence[Score], year: int) -> bytes:
-    """Kolada-shaped values: only measures that have a Kolada KPI id."""
+def kolada_json(scores: Sequence[Score], year: int, others: Sequence[OtherValue] = ()) -> bytes:
+    """Kolada-shaped values: only measures that have a Kolada KPI id.
+
+    The other measures' values (``others``) have no count: a reported figure, not a sample.
+    """
     values = []
     for s in scores:
         kpi = MEASURES[s.measure_id].kolada_id
@@ -107,6 +149,18 @@ def kolada_json(scores: Sequence[Score], year: int) -> bytes:
                 "municipality": s.kommunkod,
                 "period": year,
                 "values": [{"gender": "T", "value": s.value, "count": s.denominator}],
+            }
+        )
+    for v in others:
+        kpi = OTHER_MEASURES[v.measure_id].kolada_id
+        if kpi is None:
+            continue
+        values.append(
+            {
+                "kpi": kpi,
+                "municipality": v.kommunkod,
+                "period": v.period if v.period is not None else year,
+                "values": [{"gender": "T", "value": _number(v.value), "count": None}],
             }
         )
     return (json.dumps({"values": values}, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

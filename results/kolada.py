@@ -1,8 +1,10 @@
 """Kolada-shaped reference data: read it (pure) from the API's JSON or from a simple CSV.
 
 Kolada API v3 answers ``{"values": [{"kpi", "municipality", "period", "values": [{"gender",
-"count", "value"}]}]}``; only the total (``gender == "T"``) is kept. A CSV needs the columns
-``kpi, municipality, period, value`` (and optionally ``count``).
+"count", "value", "isdeleted"}]}]}``; only the total (``gender == "T"``) is kept, and values
+marked ``isdeleted`` (v3; the flag is read on the value and, defensively, on the record) or
+``null`` are skipped. A CSV needs the columns ``kpi, municipality, period, value`` (and
+optionally ``count``).
 """
 
 from __future__ import annotations
@@ -38,11 +40,17 @@ def parse_kolada_json(text: str) -> list[KoladaValue]:
     items = data.get("values") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise KoladaFormatError(['expected {"values": [...]} as the Kolada API returns'])
-    found, problems = [], []
+    return parse_kolada_records(items)
+
+
+def parse_kolada_records(items: list[Any]) -> list[KoladaValue]:
+    """The records of one API answer's ``values`` list (as used by the Kolada API client)."""
+    found: list[KoladaValue] = []
+    problems: list[str] = []
     for n, item in enumerate(items, 1):
         try:
             found += _item(item)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
             problems.append(f"values[{n}]: {exc}")
     if problems:
         raise KoladaFormatError(problems)
@@ -52,9 +60,13 @@ def parse_kolada_json(text: str) -> list[KoladaValue]:
 def _item(item: Any) -> list[KoladaValue]:
     kpi, municipality, period = str(item["kpi"]), str(item["municipality"]), int(item["period"])
     _check(kpi, municipality)
+    if _is_deleted(item.get("isdeleted")):
+        return []
     out = []
     for entry in item["values"]:
         if entry.get("gender", "T") != "T" or entry.get("value") is None:
+            continue
+        if _is_deleted(entry.get("isdeleted")):
             continue
         count = entry.get("count")
         out.append(
@@ -63,6 +75,13 @@ def _item(item: Any) -> list[KoladaValue]:
             )
         )
     return out
+
+
+def _is_deleted(flag: Any) -> bool:
+    """``isdeleted`` as v3 sends it (a boolean); 1 and "true" are read the same way."""
+    if isinstance(flag, str):
+        return flag.strip().lower() in {"true", "1"}
+    return bool(flag)
 
 
 def parse_kolada_csv(text: str) -> list[KoladaValue]:

@@ -25,6 +25,11 @@ own and ``own_id=True``, which exports must show.
 person-within measures, the lowest level counted as "god" for the three-level bemötande share, and
 None where the measure has no threshold. How each measure is computed lives in
 :mod:`results.scoring`.
+
+The other KKiK accessibility measures (opening hours outside weekday 08–17, preschool place on
+the requested date, waiting days for preschool and for elderly housing; Part B §7) are reported
+figures, not scores: they live in :data:`OTHER_MEASURES`, outside the editions, so scoring never
+iterates them.
 """
 
 from __future__ import annotations
@@ -32,7 +37,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["DEFAULT_EDITION", "EDITIONS", "MEASURES", "Channel", "Kind", "Measure", "edition"]
+__all__ = [
+    "DEFAULT_EDITION",
+    "EDITIONS",
+    "FACILITIES",
+    "HOURS_BY_FACILITY",
+    "MANUAL_MEASURES",
+    "MEASURES",
+    "OTHER_MEASURES",
+    "Channel",
+    "Facility",
+    "Kind",
+    "Measure",
+    "OtherMeasure",
+    "OtherSource",
+    "OtherUnit",
+    "edition",
+]
 
 Channel = Literal["email", "phone"]
 #: "share": numerator / denominator × 100. "points": points / maximum points × 100.
@@ -155,3 +176,148 @@ def edition(name: str = DEFAULT_EDITION) -> tuple[Measure, ...]:
     except KeyError:
         known = ", ".join(sorted(EDITIONS))
         raise ValueError(f"unknown edition {name!r} (known: {known})") from None
+
+
+# --- the other accessibility measures (not scored from probes) ----------------------------------
+#
+# Part B §0 #6–#9 and §7: opening hours outside weekday 08–17 (main library U09403, swimming hall
+# U09404, recycling centre without a known id, and from 2013 one summed figure without a known
+# id), preschool place on the requested date (U11401) and its mean waiting days (U11402), and
+# days to an offer of special housing for the elderly (U23401 mean, U23402 median). KKiK took
+# them from the municipality's own reporting, not from the external firm's probes, so they are
+# kept apart from :data:`EDITIONS` and :data:`MEASURES`: :func:`results.scoring.score` never sees
+# them. Opening hours are computed from the weekly schedules in the scenario
+# (:mod:`results.other_measures`); the rest are entered by hand (``kkik measure set``).
+# U07486 (the largest recycling centre's evening/weekend hours, Avfall Sverige data) is a
+# different measure and deliberately not used.
+
+#: "hours_per_week": opening hours per week; "percent": a share 0–100; "days": days, ≥ 0.
+OtherUnit = Literal["hours_per_week", "percent", "days"]
+#: Where the value comes from: the scenario's opening schedules, or a person typing it in.
+OtherSource = Literal["scenario", "manual"]
+Facility = Literal["library", "swimming_hall", "recycling_centre"]
+#: The facilities of the opening-hours measures, in report order.
+FACILITIES: tuple[Facility, ...] = ("library", "swimming_hall", "recycling_centre")
+
+
+@dataclass(frozen=True)
+class OtherMeasure:
+    """A KKiK accessibility measure that is reported, not scored: no numerator, no interval."""
+
+    id: str
+    title_sv: str
+    title_en: str
+    kolada_id: str | None
+    own_id: bool
+    unit: OtherUnit
+    source: OtherSource
+    #: The facility whose schedule gives the value; None for the summed figure and manual ones.
+    facility: Facility | None = None
+    #: Allowed values, inclusive (None: no upper bound).
+    low: float = 0.0
+    high: float | None = None
+
+
+LIBRARY_HOURS = OtherMeasure(
+    id="library_hours_outside_office",
+    title_sv="Huvudbibliotekets öppettimmar per vecka utöver 08–17 vardagar",
+    title_en="Main library: opening hours per week outside weekdays 08–17",
+    kolada_id="U09403",
+    own_id=False,
+    unit="hours_per_week",
+    source="scenario",
+    facility="library",
+)
+SWIMMING_HALL_HOURS = OtherMeasure(
+    id="swimming_hall_hours_outside_office",
+    title_sv="Simhallens öppettimmar per vecka utöver 08–17 vardagar",
+    title_en="Swimming hall: opening hours per week outside weekdays 08–17",
+    kolada_id="U09404",
+    own_id=False,
+    unit="hours_per_week",
+    source="scenario",
+    facility="swimming_hall",
+)
+RECYCLING_CENTRE_HOURS = OtherMeasure(
+    id="recycling_centre_hours_outside_office",
+    # KKiK's question says "återvinningsstationen"; the staffed centre is the one with hours.
+    title_sv="Återvinningscentralens öppettimmar per vecka utöver 08–17 vardagar",
+    title_en="Recycling centre: opening hours per week outside weekdays 08–17",
+    kolada_id=None,  # Part B §0 #6: not found (U07486 is another measure)
+    own_id=True,
+    unit="hours_per_week",
+    source="scenario",
+    facility="recycling_centre",
+)
+OPENING_HOURS_TOTAL = OtherMeasure(
+    id="opening_hours_outside_office_total",
+    title_sv="Summa öppettimmar per vecka utöver 08–17 vardagar: huvudbibliotek, simhall och "
+    "återvinningscentral",
+    title_en="Total opening hours per week outside weekdays 08–17: main library, swimming hall "
+    "and recycling centre",
+    kolada_id=None,  # Part B §0 #6: the summed figure's id was not found
+    own_id=True,
+    unit="hours_per_week",
+    source="scenario",
+)
+PRESCHOOL_ON_DATE = OtherMeasure(
+    id="preschool_place_on_requested_date",
+    title_sv="Plats på förskola på önskat placeringsdatum, andel barn (%)",
+    title_en="Children placed in preschool on the requested date (%)",
+    kolada_id="U11401",
+    own_id=False,
+    unit="percent",
+    source="manual",
+    high=100.0,
+)
+PRESCHOOL_WAIT_MEAN = OtherMeasure(
+    id="preschool_waiting_days_mean",
+    title_sv="Väntetid till förskola efter önskat datum, medelvärde dagar",
+    title_en="Waiting days for preschool after the requested date, mean",
+    kolada_id="U11402",
+    own_id=False,
+    unit="days",
+    source="manual",
+)
+ELDERLY_WAIT_MEAN = OtherMeasure(
+    id="elderly_housing_waiting_days_mean",
+    title_sv="Väntetid till särskilt boende, medelvärde dagar",
+    title_en="Waiting days for special housing for the elderly, mean",
+    kolada_id="U23401",
+    own_id=False,
+    unit="days",
+    source="manual",
+)
+ELDERLY_WAIT_MEDIAN = OtherMeasure(
+    id="elderly_housing_waiting_days_median",
+    title_sv="Väntetid till särskilt boende, median dagar",
+    title_en="Waiting days for special housing for the elderly, median",
+    kolada_id="U23402",
+    own_id=False,
+    unit="days",
+    source="manual",
+)
+
+#: The other measures by id, in report order (the same for every edition: from 2013 KKiK showed
+#: only the summed opening hours, before that the facilities; we report both).
+OTHER_MEASURES: dict[str, OtherMeasure] = {
+    m.id: m
+    for m in (
+        LIBRARY_HOURS,
+        SWIMMING_HALL_HOURS,
+        RECYCLING_CENTRE_HOURS,
+        OPENING_HOURS_TOTAL,
+        PRESCHOOL_ON_DATE,
+        PRESCHOOL_WAIT_MEAN,
+        ELDERLY_WAIT_MEAN,
+        ELDERLY_WAIT_MEDIAN,
+    )
+}
+#: The measures a person enters with ``kkik measure set``.
+MANUAL_MEASURES: dict[str, OtherMeasure] = {
+    k: m for k, m in OTHER_MEASURES.items() if m.source == "manual"
+}
+#: Each facility's opening-hours measure.
+HOURS_BY_FACILITY: dict[Facility, OtherMeasure] = {
+    m.facility: m for m in OTHER_MEASURES.values() if m.facility is not None
+}

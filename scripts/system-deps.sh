@@ -4,6 +4,7 @@
 #   dovecot-imapd dovecot-lmtpd  -> Dovecot IMAP/IMAPS/LMTP (tests/integration, marker "dovecot")
 #   postgresql                   -> initdb/pg_ctl/postgres binaries (marker "postgres")
 #   make                         -> the project's task runner
+#   chromium fonts-dejavu-core   -> headless Chromium for the report tests and `kkik report --pdf`
 #
 # The tests start their own throwaway servers on free loopback ports from generated
 # configs in temporary directories; they never use or start the Debian system services.
@@ -17,7 +18,7 @@
 #     in which case it exits non-zero (CI must run the real-server tests).
 set -euo pipefail
 
-PACKAGES=(dovecot-imapd dovecot-lmtpd postgresql make)
+PACKAGES=(dovecot-imapd dovecot-lmtpd postgresql make chromium fonts-dejavu-core)
 CI_MODE="${CI:-}"
 
 fail_or_skip() {

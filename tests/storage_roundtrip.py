@@ -17,6 +17,7 @@ from harness.models import (
     Channel,
     Classification,
     FolderState,
+    MeasureValue,
     Message,
     Probe,
     ProbeState,
@@ -184,7 +185,18 @@ def roundtrip_every_table(engine: Engine) -> None:
         folder = FolderState(
             folder="Skräppost", uidvalidity=4294967295, highest_uid=4294967294, synced_at=sent
         )
-        session.add_all([event, assessment, audit, folder, reference])
+        measure_value = MeasureValue(
+            campaign_id=_id(campaign),
+            kommunkod="0180",
+            measure="elderly_housing_waiting_days_mean",
+            value=47.5,
+            unit="days",
+            period=2026,
+            note="Ur verksamhetssystemet, första halvåret",
+            entered_by="cli:kvalitet",
+            entered_at=sent + timedelta(days=2),
+        )
+        session.add_all([event, assessment, audit, folder, reference, measure_value])
         session.flush()
         # Dump before commit: committing expires the objects' attributes.
         written = {
@@ -199,6 +211,7 @@ def roundtrip_every_table(engine: Engine) -> None:
                 audit,
                 folder,
                 reference,
+                measure_value,
             )
         }
         probe_dumps = {p.id: p.model_dump() for p in (probe, call_probe)}

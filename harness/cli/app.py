@@ -13,8 +13,10 @@ from harness.cli import (
     doctor_cmd,
     export_cmd,
     mail_cmd,
+    measure_cmd,
     plan_cmd,
     reference_cmd,
+    report_cmd,
     run_cmd,
     score_cmd,
 )
@@ -54,6 +56,8 @@ def build_app(lang: Lang) -> click.Group:
     app.add_command(export_cmd.build(lang))
     app.add_command(reference_cmd.build(lang))
     app.add_command(call_cmd.build(lang))
+    app.add_command(measure_cmd.build(lang))
+    app.add_command(report_cmd.build(lang))
     for command in run_cmd.build(lang):
         app.add_command(command)
     return app

@@ -7,7 +7,6 @@ automatic evidence, with every change in the audit log.
 
 from __future__ import annotations
 
-import getpass
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +17,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from harness import phonestore
-from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, CliContext, fail, open_database, state
+from harness.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    CliContext,
+    actor,
+    fail,
+    open_database,
+    state,
+)
 from harness.i18n import Lang, Text
 from harness.models import Assessment, AuditEntry, Channel, Probe, ProbeState, Target
 from harness.wiring import timeline_rules
@@ -184,7 +191,7 @@ def build(lang: Lang) -> click.Group:
         if probe.state not in (ProbeState.SENDING, ProbeState.SENT, ProbeState.COMPLETED):
             fail(cli.t(T["not_placed"], probe=probe_id, state=probe.state), EXIT_FAILURE)
         with Session(engine) as session:
-            phonestore.add_mark(session, probe, what, at, _actor())
+            phonestore.add_mark(session, probe, what, at, actor())
             session.add(_audit_entry(at, f"mark_{what}", probe_id, None, {"at": at.isoformat()}))
             session.commit()
         zone = ZoneInfo(settings.timezone)
@@ -238,14 +245,14 @@ def build(lang: Lang) -> click.Group:
             found = session.exec(select(Assessment).where(Assessment.probe_id == probe_id)).first()
             before = _assessment_dict(found) if found else None
             assessment = found or Assessment(
-                probe_id=probe_id, assessor=_actor(), person_reached=True, assessed_at=now
+                probe_id=probe_id, assessor=actor(), person_reached=True, assessed_at=now
             )
             assessment.direct_answer = answer
             assessment.bemotande = bemotande
             assessment.person_reached = True
             assessment.transferred = row["transferred_at"] is not None
             assessment.notes = note if note is not None else assessment.notes
-            assessment.assessor = _actor()
+            assessment.assessor = actor()
             assessment.assessed_at = now
             session.add(assessment)
             action = "assess" if before is None else "reassess"
@@ -366,7 +373,7 @@ def _audit_entry(
 ) -> AuditEntry:
     return AuditEntry(
         at=at,
-        actor=_actor(),
+        actor=actor(),
         action=action,
         entity="probe",
         entity_id=str(probe_id),
@@ -374,13 +381,6 @@ def _audit_entry(
         after=after,
         reason=reason,
     )
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _local(value: str | datetime | None, zone: ZoneInfo, seconds: bool = False) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -59,6 +60,14 @@ def state(ctx: click.Context) -> CliContext:
     obj = ctx.find_root().obj
     assert isinstance(obj, CliContext)
     return obj
+
+
+def actor() -> str:
+    """Who runs this command, for the audit log."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:

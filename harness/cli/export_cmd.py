@@ -13,6 +13,7 @@ from harness.cli.common import EXIT_USAGE, fail, open_database, state
 from harness.cli.score_cmd import evidence_from_database
 from harness.i18n import Lang, Text
 from harness.models import Campaign, Message, Probe, Target
+from harness.othermeasures import other_measure_values
 from harness.wiring import timeline_rules, work_calendar
 from results.calendar import DeadlineRule
 from results.exports import kolada_json, score_rows, to_csv, to_json, to_xlsx
@@ -97,15 +98,17 @@ def build(lang: Lang) -> click.Command:
                 deadline_rule=DeadlineRule(settings.email.deadline_rule),
             ),
         )
+        # Opening hours from the scenario and hand-entered figures: reported, not scored.
+        others = other_measure_values(engine, campaign.id or 0)
         zone = ZoneInfo(settings.timezone)
         if evidence:
             rows = _evidence_rows(engine, campaign.id or 0, names, zone, personal)
             columns = EVIDENCE_COLUMNS + (PERSONAL_COLUMNS if personal else ())
         else:
-            rows = score_rows(scores, names, campaign.year, chosen, cli.lang)
+            rows = score_rows(scores, names, campaign.year, chosen, cli.lang, others)
             columns = None
         if kolada:
-            data = kolada_json(scores, campaign.year)
+            data = kolada_json(scores, campaign.year, others)
         elif fmt == "csv":
             data = to_csv(rows, columns) if columns else to_csv(rows)
         elif fmt == "xlsx":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import getpass
 import logging
 import signal
 from collections import Counter
@@ -23,6 +22,7 @@ from harness.cli.common import (
     NO_SECRET,
     CliContext,
     InstantType,
+    actor,
     fail,
     in_zone,
     open_database,
@@ -420,7 +420,7 @@ def _audit(
     session.add(
         AuditEntry(
             at=cli.clock.now(),
-            actor=_actor(),
+            actor=actor(),
             action=action,
             entity=entity,
             entity_id=entity_id,
@@ -429,13 +429,6 @@ def _audit(
             reason=reason,
         )
     )
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _local(at: datetime | None, zone: ZoneInfo) -> str:

@@ -106,7 +106,7 @@ def build(lang: Lang) -> click.Command:
                 timeline_rules(settings),
             )
             chosen = chosen or campaign_edition
-            figures = _imported_national(engine) + figures
+            figures = imported_national(engine) + figures
         rules = ScoringRules(
             edition=chosen or "2018",
             calendar=work_calendar(settings),
@@ -154,7 +154,7 @@ def _print(cli: CliContext, scores: list[Score]) -> None:
             click.echo(cli.t(T["waiting"], n=s.awaiting_assessment))
 
 
-def _imported_national(engine: Engine) -> tuple[Reference, ...]:
+def imported_national(engine: Engine) -> tuple[Reference, ...]:
     """Country-wide values imported with ``kkik reference import``; they win over the bundled."""
     with Session(engine) as session:
         rows = session.exec(

@@ -190,6 +190,9 @@ class TwilioSimulator(AsyncService):
         self.calls: dict[str, SimCall] = {}
         self.deliveries: list[dict[str, Any]] = []  # every callback sent, for tests
         self.on_person: Callable[[SimCall, datetime], Awaitable[None]] | None = None
+        # Called for every new leg: a script for this one call (a world whose switchboards
+        # vary from call to call); None falls back to the number's fixed script.
+        self.script_for: Callable[[str], SwitchboardScript | None] | None = None
         self._queue: list[tuple[datetime, int, Callable[[], Awaitable[None]]]] = []
         self._seq = itertools.count()
         self._rng = random.Random(self.faults.seed)
@@ -209,6 +212,11 @@ class TwilioSimulator(AsyncService):
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    def _script(self, number: str) -> SwitchboardScript:
+        chosen = self.script_for(number) if self.script_for is not None else None
+        # A number nobody scripted behaves like an unreachable one.
+        return chosen or self.scripts.get(number) or SwitchboardScript(outcome="failed")
 
     async def start(self, *, realtime: bool = False) -> None:
         app = web.Application()
@@ -317,13 +325,12 @@ class TwilioSimulator(AsyncService):
             return self._error(400, 21212, f"The 'From' number {from_} is not a valid number.")
         if "Url" not in form and "Twiml" not in form:
             return self._error(400, 21205, "Url parameter is required.")
-        unscripted = SwitchboardScript(outcome="failed")
         call = SimCall(
             sid="CA" + secrets.token_hex(16),
             account_sid=account,
             to=to,
             from_=from_,
-            script=self.scripts.get(to, unscripted),
+            script=self._script(to),
             created_at=self.clock.now(),
             url=form.get("Url"),
             method=form.get("Method", "POST"),
@@ -374,39 +381,13 @@ class TwilioSimulator(AsyncService):
             and (not q.get("Status") or c.status == q["Status"])
         ]
         found.sort(key=lambda c: c.created_at, reverse=True)
-        uri = str(request.rel_url)
-        page = {
-            "calls": [self._call_json(c) for c in found],
-            "first_page_uri": uri,
-            "next_page_uri": None,
-            "previous_page_uri": None,
-            "page": 0,
-            "page_size": max(50, len(found)),
-            "start": 0,
-            "end": max(0, len(found) - 1),
-            "uri": uri,
-        }
-        return web.json_response(page)
+        return web.json_response(_page("calls", [self._call_json(c) for c in found], request))
 
     async def _rest_recordings(self, request: web.Request) -> web.Response:
         if self._auth(request) is None:
             return self._error(401, 20003, "Authenticate")
         call = self.calls.get(request.match_info["sid"])
-        items = call.recordings if call else []
-        uri = str(request.rel_url)
-        return web.json_response(
-            {
-                "recordings": items,
-                "first_page_uri": uri,
-                "next_page_uri": None,
-                "previous_page_uri": None,
-                "page": 0,
-                "page_size": 50,
-                "start": 0,
-                "end": max(0, len(items) - 1),
-                "uri": uri,
-            }
-        )
+        return web.json_response(_page("recordings", call.recordings if call else [], request))
 
     def _call_json(self, call: SimCall) -> dict[str, Any]:
         duration = call.duration()
@@ -751,7 +732,7 @@ class TwilioSimulator(AsyncService):
             account_sid=call.account_sid,
             to=target,
             from_=verb.get("callerId", call.from_),
-            script=self.scripts.get(target, SwitchboardScript(outcome="failed")),
+            script=self._script(target),
             created_at=self.clock.now(),
             parent_sid=call.sid,
             status_callback=attrs.get("statusCallback"),
@@ -781,6 +762,22 @@ class TwilioSimulator(AsyncService):
 
         child.on_end = child_ended
         self._dial(child)
+
+
+def _page(key: str, items: list[dict[str, Any]], request: web.Request) -> dict[str, Any]:
+    """A one-page list in Twilio's paging envelope (the SDK reads the one non-meta key)."""
+    uri = str(request.rel_url)
+    return {
+        key: items,
+        "first_page_uri": uri,
+        "next_page_uri": None,
+        "previous_page_uri": None,
+        "page": 0,
+        "page_size": max(50, len(items)),
+        "start": 0,
+        "end": max(0, len(items) - 1),
+        "uri": uri,
+    }
 
 
 def _say_seconds(text: str) -> float:

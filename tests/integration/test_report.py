@@ -1,0 +1,185 @@
+"""`kkik report`: a real campaign's evidence in, one self-contained HTML file out, opened in
+headless Chromium to check that every chart is drawn, and printed to PDF.
+
+The campaign is real: calls placed through the Twilio simulator and assessed with `kkik call
+assess`, e-mails with replies stored by the mail store, and an earlier campaign for the trend.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, async_playwright
+from sqlmodel import Session, select
+
+from harness.clock import SystemClock
+from harness.mailstore import MailStore
+from harness.models import Campaign
+from harness.sandbox.twilio_sim import SwitchboardScript
+from probes.email_analysis import TimingRules
+from probes.imap_client import FetchedMessage
+from tests.factories import reply_to, seed_sent_probe
+from tests.phone_rig import PhoneRig, make_rig, stop_rig, week_later
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+TUESDAY_10 = datetime(2026, 10, 6, 8, 0, tzinfo=UTC)  # 10:00 in Stockholm
+TARGETS = [("2380", "063-14 30 00", "Östersund"), ("2309", "0640-161 00", "Krokom"),
+           ("0180", "08-508 290 00", "Stockholm")]  # fmt: skip
+
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None and os.environ.get("CI") != "true",
+    reason="Chromium is not installed (scripts/system-deps.sh installs it)",
+)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    assert CHROMIUM is not None, "CI must have Chromium (scripts/system-deps.sh)"
+    async with async_playwright() as p:
+        launched = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--no-first-run"],
+        )  # fmt: skip
+        yield launched
+        await launched.close()
+
+
+async def _campaign(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PhoneRig:
+    rig = await make_rig(
+        tmp_path,
+        monkeypatch,
+        calls=2,
+        targets=[(code, number) for code, number, _ in TARGETS],
+        scripts={
+            "+4663143000": SwitchboardScript(ring_seconds=5, person_after=40),
+            "+4664016100": SwitchboardScript(outcome="busy"),
+            "+46850829000": SwitchboardScript(ring_seconds=8, person_after=0),
+        },
+    )
+    await rig.drive(week_later())
+    for k, call in enumerate(c for c in rig.calls() if c.outcome == "person"):
+        answer = "yes" if k % 2 == 0 else "no"
+        assert rig.cli("call", "assess", str(call.id), "--direct-answer", answer,
+                       "--bemotande", str(3 - k % 3)) == 0  # fmt: skip
+    store = MailStore(rig.engine, SystemClock(), TimingRules())
+    uid = 0
+    for code, _, name in TARGETS:
+        for k, answered_after in enumerate([timedelta(hours=3), timedelta(days=2), None]):
+            probe = seed_sent_probe(
+                rig.engine,
+                sent_at=TUESDAY_10 + timedelta(minutes=k),
+                token=f"t{code}x{k}",
+                kommunkod=code,
+                name=name,
+                address=f"kommun@{code}.example.se",
+                campaign_name="Telefontest",
+            )
+            if answered_after is not None:
+                uid += 1
+                arrived = probe.sent_at + answered_after
+                raw = reply_to(probe, written_at=arrived)
+                assert store.ingest("INBOX", 1, FetchedMessage(uid, arrived, None, raw))
+    # An earlier campaign, for the trend: one e-mail, answered at once.
+    earlier = seed_sent_probe(rig.engine, sent_at=TUESDAY_10 - timedelta(days=365),
+                              token="earlier1", campaign_name="KKiK hösten 2025")  # fmt: skip
+    with Session(rig.engine) as session:
+        old = session.exec(select(Campaign).where(Campaign.name == "KKiK hösten 2025")).one()
+        old.year = 2025
+        session.add(old)
+        session.commit()
+    raw = reply_to(earlier, written_at=earlier.sent_at + timedelta(hours=1))
+    assert store.ingest("INBOX", 1, FetchedMessage(uid + 1, earlier.sent_at, None, raw))
+    return rig
+
+
+def _charts(page_html: str) -> list[str]:
+    return re.findall(r'<svg data-chart="([^"]+)"', page_html)
+
+
+@needs_chromium
+async def test_the_report_is_self_contained_and_every_chart_is_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser
+):
+    rig = await _campaign(tmp_path, monkeypatch)
+    try:
+        out = tmp_path / "rapport.html"
+        assert rig.cli("report", "--campaign", "Telefontest", "--out", str(out), "--lang", "sv",
+                       "--pdf") == 0  # fmt: skip
+        html = out.read_text(encoding="utf-8")
+        english = tmp_path / "report.html"
+        assert rig.cli("report", "--campaign", "Telefontest", "--out", str(english)) == 0
+    finally:
+        await stop_rig(rig)
+
+    # Self-contained: nothing to fetch, nothing to run.
+    assert "<script" not in html
+    assert "<link" not in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert "<h1>KKiK-mätning: Telefontest</h1>" in html
+    for heading in ("Sammanfattning per mått", "E-post: arbetstid till svar",
+                    "Telefon: tid tills en person svarar", "Utfall", "Resultat per frågeområde",
+                    "Utveckling över kampanjer", "Metod och inställningar",
+                    "Bilaga: alla mätningar"):  # fmt: skip
+        assert f"<h2>{heading}" in html, heading
+    assert "email.deadline_rule</td><td>office_hours" in html
+    assert "phone.hold_limit_seconds</td><td>300" in html
+    charts = _charts(html)
+    assert set(charts) >= {
+        "interval-email_within_1_working_day", "interval-phone_direct_answer",
+        "interval-phone_bemotande", "interval-phone_person_within_60s", "email-hours",
+        "phone-seconds", "outcomes", "areas-email", "trend",
+    }  # fmt: skip
+    # The numbers are the scoring's: 2380 answered 1 of 3 e-mails within a working day.
+    assert re.search(r"2380 Östersund</td><td class=\"num\">33</td><td class=\"num\">1/3", html)
+    assert "<h1>KKiK measurement: Telefontest</h1>" in english.read_text(encoding="utf-8")
+
+    page = await browser.new_page(viewport={"width": 1100, "height": 900})
+    await page.goto(out.resolve().as_uri())
+    drawn: list[dict[str, Any]] = await page.eval_on_selector_all(
+        "svg[data-chart]",
+        """svgs => svgs.map(svg => {
+            const box = svg.getBoundingClientRect();
+            const marks = svg.querySelectorAll('path, use, rect, circle').length;
+            const texts = Array.from(svg.querySelectorAll('text')).map(t => t.textContent);
+            const inner = svg.getBBox();
+            return {name: svg.dataset.chart, width: box.width, height: box.height, marks,
+                    texts, inner: inner.width * inner.height};
+        })""",
+    )
+    assert [d["name"] for d in drawn] == charts
+    for chart in drawn:
+        assert chart["width"] > 300, chart["name"]
+        assert chart["height"] > 80, chart["name"]
+        assert chart["marks"] > 10, chart["name"]
+        assert chart["inner"] > 10_000, chart["name"]
+    interval = next(d for d in drawn if d["name"] == "interval-email_within_1_working_day")
+    assert {"2380 Östersund", "2309 Krokom", "0180 Stockholm"} <= set(interval["texts"])
+    await page.close()
+
+    pdf = out.with_suffix(".pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    assert pdf.stat().st_size > 20_000
+
+
+async def test_bad_report_arguments_write_nothing(tmp_path: Path, kkik):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "kkik.db"}"\n')
+    assert kkik("--config", str(config), "db", "upgrade").code == 0
+    missing_dir = tmp_path / "nope" / "r.html"
+    result = kkik("--lang", "en", "--config", str(config), "report", "--out", str(missing_dir))
+    assert result.code == 2
+    assert "does not exist" in result.err
+    result = kkik("--lang", "en", "--config", str(config), "report", "--out",
+                  str(tmp_path / "r.html"), "--campaign", "Finns inte")  # fmt: skip
+    assert result.code == 2
+    assert not (tmp_path / "r.html").exists()
