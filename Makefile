@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test check lint format system-deps venv bench clean
+.PHONY: test check lint format system-deps venv bench demo clean
 
 test: system-deps venv lint
 	$(BIN)/pytest
@@ -33,6 +33,10 @@ lint: venv
 format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The offline demo: a whole campaign against a simulated county, in ./kkik-demo/.
+demo: venv
+	$(BIN)/kkik demo
 
 bench: venv
 	@for b in bench/bench_*.py; do PYTHONPATH=. $(BIN)/python $$b; done

@@ -62,6 +62,21 @@ class OffsetClock(SystemClock):
         return datetime.now(UTC) + self._offset
 
 
+class WaitingClock(SystemClock):
+    """Reads the instant from another clock, but waits and measures durations in real time.
+
+    For components that talk to real servers while a campaign runs on virtual time (the demo's
+    mailbox watcher): what they stamp follows the virtual clock, while their timeouts, IDLE
+    renewals and back-offs wait on the real one, so they never push virtual time forward.
+    """
+
+    def __init__(self, source: Clock) -> None:
+        self.source = source
+
+    def now(self) -> datetime:
+        return self.source.now()
+
+
 class FakeClock:
     """A clock that moves only when told to; ``sleep`` advances it instantly."""
 

@@ -10,6 +10,7 @@ from harness.cli import (
     call_cmd,
     config_cmd,
     db_cmd,
+    demo_cmd,
     doctor_cmd,
     export_cmd,
     mail_cmd,
@@ -58,6 +59,7 @@ def build_app(lang: Lang) -> click.Group:
     app.add_command(call_cmd.build(lang))
     app.add_command(measure_cmd.build(lang))
     app.add_command(report_cmd.build(lang))
+    app.add_command(demo_cmd.build(lang))
     for command in run_cmd.build(lang):
         app.add_command(command)
     return app

@@ -190,9 +190,10 @@ class TwilioSimulator(AsyncService):
         self.calls: dict[str, SimCall] = {}
         self.deliveries: list[dict[str, Any]] = []  # every callback sent, for tests
         self.on_person: Callable[[SimCall, datetime], Awaitable[None]] | None = None
-        # Called for every new leg: a script for this one call (a world whose switchboards
-        # vary from call to call); None falls back to the number's fixed script.
-        self.script_for: Callable[[str], SwitchboardScript | None] | None = None
+        # Called for every new leg with its number and parent call SID: a script for this one
+        # call (a world whose switchboards vary from call to call); None falls back to the
+        # number's fixed script.
+        self.script_for: Callable[[str, str | None], SwitchboardScript | None] | None = None
         self._queue: list[tuple[datetime, int, Callable[[], Awaitable[None]]]] = []
         self._seq = itertools.count()
         self._rng = random.Random(self.faults.seed)
@@ -213,8 +214,8 @@ class TwilioSimulator(AsyncService):
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def _script(self, number: str) -> SwitchboardScript:
-        chosen = self.script_for(number) if self.script_for is not None else None
+    def _script(self, number: str, parent_sid: str | None = None) -> SwitchboardScript:
+        chosen = self.script_for(number, parent_sid) if self.script_for is not None else None
         # A number nobody scripted behaves like an unreachable one.
         return chosen or self.scripts.get(number) or SwitchboardScript(outcome="failed")
 
@@ -732,7 +733,7 @@ class TwilioSimulator(AsyncService):
             account_sid=call.account_sid,
             to=target,
             from_=verb.get("callerId", call.from_),
-            script=self._script(target),
+            script=self._script(target, call.sid),
             created_at=self.clock.now(),
             parent_sid=call.sid,
             status_callback=attrs.get("statusCallback"),

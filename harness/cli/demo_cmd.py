@@ -1,0 +1,168 @@
+"""``kkik demo``: the whole job offline, against a simulated county, proving its own numbers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from fastapi.responses import FileResponse
+
+from harness.cli.common import EXIT_FAILURE, state
+from harness.config import load_config
+from harness.db import make_engine
+from harness.i18n import Lang, Text
+from harness.sandbox.ports import free_port
+from harness.web.app import WebServer, create_app
+from results.measures import MEASURES
+
+if TYPE_CHECKING:
+    from harness.sandbox.demo import Demo, DemoResult
+
+T = {
+    "help": Text(
+        "Kör en hel höstkampanj mot en simulerad län utan nätverk och jämför med facit.",
+        "Run a whole autumn campaign against a simulated county, offline, and check it against "
+        "the ground truth.",
+    ),
+    "seed": Text("Slumpfrö för världen (samma frö, samma resultat).", "Seed for the world."),
+    "out": Text("Katalog för rapport, exporter och databas.", "Directory for the outputs."),
+    "serve": Text(
+        "Låt webbappen fortsätta köra efteråt (Ctrl-C avslutar).",
+        "Keep the web app running afterwards (Ctrl-C stops).",
+    ),
+    "world": Text("En annan världsfil (TOML).", "Another world file (TOML)."),
+    "weeks": Text("Kortare kampanj: antal veckor.", "A shorter campaign: number of weeks."),
+    "start": Text(
+        "Simulerar {name}: {n} kommuner, {start} – {end}, frö {seed}.",
+        "Simulating {name}: {n} municipalities, {start} – {end}, seed {seed}.",
+    ),
+    "outputs": Text("Skrev {files} i {dir}.", "Wrote {files} in {dir}."),
+    "head": Text(
+        "kommun  mått                                            uppmätt  facit",
+        "kommun  measure                                         measured truth",
+    ),
+    "equal": Text("Alla {n} värden stämmer med facit.", "All {n} values equal the ground truth."),
+    "differ": Text(
+        "{n} värden skiljer sig från facit:", "{n} values differ from the ground truth:"
+    ),
+    "serving": Text(
+        "Rapporten och webhooks på {url} (Ctrl-C avslutar).",
+        "The report and the webhooks at {url} (Ctrl-C stops).",
+    ),
+}
+OUTPUTS = ["report.html", "export.csv", "export.xlsx", "export.json", "ground-truth.json",
+           "kkik.db"]  # fmt: skip
+
+
+def build(lang: Lang) -> click.Command:
+    @click.command("demo", help=T["help"](lang))
+    @click.option("--seed", type=int, default=2026, show_default=True, help=T["seed"](lang))
+    @click.option(
+        "--out", type=click.Path(file_okay=False), default="kkik-demo", help=T["out"](lang)
+    )
+    @click.option("--serve", is_flag=True, help=T["serve"](lang))
+    @click.option(
+        "--world", "world", type=click.Path(dir_okay=False, exists=True), help=T["world"](lang)
+    )
+    @click.option("--weeks", type=click.IntRange(1, 12), default=None, help=T["weeks"](lang))
+    @click.pass_context
+    def demo_cmd(
+        ctx: click.Context,
+        seed: int,
+        out: str,
+        serve: bool,
+        world: str | None,
+        weeks: int | None,
+    ) -> None:
+        # Imported here: the demo drives the CLI itself, so it cannot load with the command tree.
+        from harness.sandbox.demo import WORLD, Demo
+
+        cli = state(ctx)
+        directory = Path(out).resolve()
+        demo = Demo(
+            directory,
+            seed=seed,
+            world_path=Path(world) if world else WORLD,
+            progress=click.echo,
+            lang=cli.lang,
+            weeks=weeks,
+        )
+        w = demo.world
+        click.echo(
+            cli.t(
+                T["start"],
+                name=w.campaign,
+                n=len(w.targets),
+                start=w.period_start,
+                end=w.period_end,
+                seed=seed,
+            )
+        )
+        result = asyncio.run(demo.run())
+        (directory / "ground-truth.json").write_text(
+            json.dumps(result.ground_truth, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        for fmt in ("csv", "xlsx", "json"):
+            demo.cli("export", "--format", fmt, "--out", str(directory / f"export.{fmt}"))
+        demo.cli("report", "--out", str(directory / "report.html"))
+        click.echo(cli.t(T["outputs"], files=", ".join(OUTPUTS), dir=directory))
+        _print_verdict(cli.lang, result)
+        if serve:
+            asyncio.run(_serve(cli.lang, demo, directory))
+        if result.mismatches:
+            raise SystemExit(EXIT_FAILURE)
+
+    return demo_cmd
+
+
+def _print_verdict(lang: Lang, result: DemoResult) -> None:
+    truth = {(s.kommunkod, s.measure_id): s for s in result.truth}
+    click.echo("")
+    click.echo(T["head"](lang))
+    for s in result.measured:
+        t = truth.get((s.kommunkod, s.measure_id))
+        measure = MEASURES[s.measure_id]
+        title = measure.title_sv if lang == "sv" else measure.title_en
+        got = "–" if s.value is None else str(s.value)
+        want = "–" if t is None or t.value is None else str(t.value)
+        same = t is not None and (s.value, s.numerator, s.denominator) == (
+            t.value, t.numerator, t.denominator)  # fmt: skip
+        mark = "✓" if same else "✗"
+        click.echo(f"{s.kommunkod}    {title[:46]:<46}  {got:>6}  {want:>5}  {mark}")
+    click.echo("")
+    if result.mismatches:
+        click.echo(T["differ"](lang, n=len(result.mismatches)))
+        for line in result.mismatches:
+            click.echo(f"  {line}")
+    else:
+        click.echo(T["equal"](lang, n=len(result.measured)))
+
+
+async def _serve(lang: Lang, demo: Demo, directory: Path) -> None:
+    """The web app on a local port: the report at /, Twilio's webhooks at /twilio/."""
+    from harness.sandbox.demo import ENV
+
+    settings = load_config(demo.config)
+    engine = make_engine(f"sqlite:///{directory / 'kkik.db'}")
+    app = create_app(settings, engine, demo.clock, auth_token=ENV["KKIK_DEMO_TWILIO_TOKEN"])
+    report = directory / "report.html"
+
+    async def index() -> FileResponse:
+        return FileResponse(report, media_type="text/html")
+
+    app.add_api_route("/", index, methods=["GET"], response_model=None)
+    port = free_port()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with WebServer(app, port=port) as web:
+        click.echo(T["serving"](lang, url=web.url + "/"))
+        await stop.wait()
+    with contextlib.suppress(Exception):
+        engine.dispose()

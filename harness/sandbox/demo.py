@@ -1,0 +1,596 @@
+"""``kkik demo``: a whole autumn campaign against a simulated county, offline, in seconds.
+
+Everything real runs, in this process and on loopback: the planner, the runner, SMTP submission
+(to an aiosmtpd server standing in for the municipalities' mail systems), the measurement
+mailbox (pymap) watched with IMAP IDLE by the real watcher (classification, matching, timing),
+calls through the real Twilio SDK to the simulator with signed callbacks to the real web app,
+scripted callers who mark "person reached" and assess each call with the real CLI, and scoring,
+exports and the report through the real commands. Only time is simulated: a FakeClock jumps
+from one thing due to the next (a question's slot, a call's next event, a reply's arrival).
+
+The world (``scenarios/demo/world.toml``, :mod:`harness.sandbox.demo_world`) decides, seeded,
+how each municipality answers: reply delays in business hours, receipts and holding replies
+first, replies from a case officer's own address or without threading, the junk folder, no
+reply; and per call ring time, busy, no answer, queue, person, direct answer and bemötande. It
+writes down what it did (``ground-truth.json``); at the end the measured scores must equal the
+scores computed from that truth, measure by measure and municipality by municipality.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import io
+import itertools
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from harness import migrate
+from harness.call_finisher import CallFinisher
+from harness.cli import run as run_cli
+from harness.cli.common import CliContext
+from harness.cli.score_cmd import evidence_from_database
+from harness.clock import FakeClock, SystemClock, WaitingClock
+from harness.config import Settings, load_config
+from harness.db import make_engine
+from harness.mailstore import MailStore
+from harness.models import Assessment, Channel, Probe, ProbeState, Target
+from harness.planning import plan_scenario
+from harness.planstore import save_plan
+from harness.runner import Runner
+from harness.sandbox.accounts import Account
+from harness.sandbox.demo_world import (
+    PhoneProfile,
+    QuestionSent,
+    World,
+    email_responses,
+    load_world,
+    sample_call,
+)
+from harness.sandbox.ports import free_port
+from harness.sandbox.pymap import PymapSandbox, append_many
+from harness.sandbox.smtp import ReceivedMessage, SmtpSandbox
+from harness.sandbox.twilio_sim import SimCall, SwitchboardScript, TwilioSimulator
+from harness.web.app import WebServer, create_app
+from harness.wiring import (
+    call_finisher,
+    email_probe,
+    imap_factory,
+    phone_config,
+    timeline_rules,
+    timing_rules,
+    watch_timing,
+    work_calendar,
+)
+from probes.email_watch import MailWatcher
+from probes.phone_call import PhoneProbe
+from results.calendar import WorkCalendar
+from results.scoring import Evidence, Score, ScoringRules, score
+
+ROOT = Path(__file__).resolve().parents[2]
+WORLD = ROOT / "scenarios" / "demo" / "world.toml"
+QUESTIONS = ROOT / "scenarios" / "questions"
+START = datetime(2026, 10, 5, 4, 0, tzinfo=UTC)  # Monday 06:00 in Stockholm
+MAILBOX = "fraga@fraga.example.se"
+OUR_HOST = "mx.kkik-demo.example.se"
+ACCOUNT_SID = "AC" + "d3" * 16
+TESTER = "+46701234567"
+HOLD_LIMIT = 300
+# The scripted tester waits this long after picking up before giving up on a queue.
+TESTER_PATIENCE = 420
+TALK = 90.0  # seconds the person talks with the tester before hanging up
+ENV = {"KKIK_DEMO_IMAP_PASSWORD": "demo-brevlada", "KKIK_DEMO_TWILIO_TOKEN": "demo-twilio-token"}
+
+
+@dataclass
+class CallTruth:
+    """What the world did on one call (keyed by the call we created: the tester's leg)."""
+
+    outcome: str  # busy | no_answer | no_person | person
+    dial_at: datetime | None = None
+    person_at: datetime | None = None
+    direct_answer: bool | None = None
+    bemotande: int | None = None
+
+
+@dataclass
+class DemoResult:
+    out: Path
+    measured: list[Score]
+    truth: list[Score]
+    mismatches: list[str]
+    probes: int
+    mails_delivered: int
+    calls: int
+    ground_truth: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def equal(self) -> bool:
+        return not self.mismatches
+
+
+def phone_script(profile: PhoneProfile, rng: random.Random) -> tuple[SwitchboardScript, CallTruth]:
+    """One call to a switchboard of this profile: the simulator's script and its truth."""
+    call = sample_call(profile, rng)
+    if call.outcome == "busy":
+        return SwitchboardScript(outcome="busy", dial_delay=1), CallTruth("busy")
+    if call.outcome == "no_answer":
+        return SwitchboardScript(outcome="no_answer", dial_delay=1), CallTruth("no_answer")
+    ring = call.ring_seconds or 0.0
+    if call.person_after is None:
+        # A queue nobody answers: the scripted tester gives up after TESTER_PATIENCE.
+        script = SwitchboardScript(dial_delay=1, ring_seconds=ring, person_after=None)
+        return script, CallTruth("no_person")
+    script = SwitchboardScript(
+        dial_delay=1, ring_seconds=ring, person_after=call.person_after, talk_seconds=TALK
+    )
+    truth = CallTruth("person", direct_answer=call.direct_answer, bemotande=call.bemotande)
+    return script, truth
+
+
+class Demo:
+    def __init__(
+        self,
+        out: Path,
+        *,
+        seed: int = 2026,
+        world_path: Path = WORLD,
+        progress: Callable[[str], None] | None = None,
+        lang: str = "sv",
+        weeks: int | None = None,
+    ) -> None:
+        self.out = out
+        self.seed = seed
+        self.world: World = load_world(world_path)
+        self.progress = progress or (lambda _: None)
+        self.lang = lang
+        self.weeks = weeks
+        self.clock = FakeClock(START)
+        self.calendar = WorkCalendar()
+        self._by_number = {t.switchboard_e164: t for t in self.world.targets}
+        self.rng_mail = random.Random(f"{seed}-mail")
+        self.rng_phone = random.Random(f"{seed}-phone")
+        self.mail_queue: list[tuple[datetime, int, str, bytes]] = []
+        self._seq = itertools.count()
+        self.email_truth: dict[int, dict[str, Any]] = {}
+        self.call_truth: dict[str, CallTruth] = {}  # by the tester leg's call SID
+        self.handled: set[int] = set()
+        self.assessed: set[int] = set()
+        self.stored = 0
+        self.delivered = 0
+
+    # --- setup ---------------------------------------------------------------------------------
+
+    def _write_files(self, smtp_port: int, imap_port: int, api: str, web_port: int) -> Path:
+        period_end = self.world.period_end
+        if self.weeks is not None:
+            period_end = self.world.period_start + timedelta(weeks=self.weeks) - timedelta(days=3)
+        targets = "".join(
+            f'\n[[targets]]\nkommunkod = "{t.kommunkod}"\nemail = "{t.email}"\n'
+            f'switchboard = "{t.switchboard}"\n'
+            for t in self.world.targets
+        )
+        (self.out / "scenario.toml").write_text(
+            f"""# The demo's campaign, written by `kkik demo` from {WORLD.relative_to(ROOT)}.
+[campaign]
+name = "{self.world.campaign}"
+year = {self.world.period_start.year}
+period_start = {self.world.period_start.isoformat()}
+period_end = {period_end.isoformat()}
+emails_per_target = {self.world.emails_per_target}
+calls_per_target = {self.world.calls_per_target}
+question_bank = "{QUESTIONS}"
+seed = {self.seed}
+
+[[personas]]
+name = "Anna Lindqvist"
+address = "anna.lindqvist@fraga.example.se"
+
+[[personas]]
+name = "Erik Johansson"
+address = "erik.johansson@fraga.example.se"
+{targets}""",
+            encoding="utf-8",
+        )
+        config = self.out / "config.toml"
+        config.write_text(
+            f"""# Written by `kkik demo`: the demo's loopback servers (gone when the demo ends).
+# `kkik --config {config} score` (or report, export, call list) reads the demo's database.
+language = "{self.lang}"
+
+[database]
+url = "sqlite:///{self.out / "kkik.db"}"
+
+[mail]
+receiving_hosts = ["{OUR_HOST}"]
+
+[mail.smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+auth = "none"
+
+[mail.imap]
+host = "127.0.0.1"
+port = {imap_port}
+security = "none"
+username = "{MAILBOX}"
+password_env = "KKIK_DEMO_IMAP_PASSWORD"
+folders = ["INBOX", "\\\\Junk"]
+
+[phone]
+mode = "bridged"
+account_sid = "{ACCOUNT_SID}"
+auth_token_env = "KKIK_DEMO_TWILIO_TOKEN"
+from_number = "063-10 00 00"
+caller_number = "{TESTER}"
+api_base_url = "{api}"
+hold_limit_seconds = {HOLD_LIMIT}
+
+[web]
+port = {web_port}
+public_url = "http://127.0.0.1:{web_port}"
+""",
+            encoding="utf-8",
+        )
+        return config
+
+    def cli(self, *args: str, quiet: bool = False) -> int:
+        """Run a real ``kkik`` command against the demo's database, on the demo's clock."""
+        argv = ["--lang", self.lang, "--config", str(self.config), *args]
+        if not quiet:
+            return run_cli(argv, clock=self.clock)
+        with contextlib.redirect_stdout(io.StringIO()):
+            return run_cli(argv, clock=self.clock)
+
+    # --- the run -------------------------------------------------------------------------------
+
+    async def run(self) -> DemoResult:
+        self.out.mkdir(parents=True, exist_ok=True)
+        for stale in self.out.glob("kkik.db*"):
+            stale.unlink()
+        real = SystemClock()
+        began = real.monotonic()
+        smtp = SmtpSandbox(starttls=False, auth_required=False, hostname=OUR_HOST,
+                           clock=self.clock)  # fmt: skip
+        self.account = Account(MAILBOX, ENV["KKIK_DEMO_IMAP_PASSWORD"])
+        mailbox = PymapSandbox([self.account])
+        sim = TwilioSimulator(self.clock)
+        sim.add_account(ACCOUNT_SID, ENV["KKIK_DEMO_TWILIO_TOKEN"])
+        tester = SwitchboardScript(ring_seconds=3, person_after=None, prompts=(),
+                                   hangup_after=TESTER_PATIENCE)  # fmt: skip
+        sim.script(TESTER, tester)
+        sim.script_for = self._script_for
+        sim.on_person = self._person
+        web_port = free_port()
+        async with smtp, mailbox, sim:
+            self.config = self._write_files(smtp.port, mailbox.port, sim.base_url, web_port)
+            settings = load_config(self.config)
+            engine = make_engine(f"sqlite:///{self.out / 'kkik.db'}")
+            self.engine = engine
+            self.calendar = work_calendar(settings)
+            migrate.upgrade(engine)
+            made = plan_scenario(self.out / "scenario.toml", settings)
+            with Session(engine) as session:
+                save_plan(session, made.scenario, made.bank, made.probes, START)
+            self.progress(f"plan: {len(made.probes)} probes for {len(self.world.targets)} targets")
+            token = ENV["KKIK_DEMO_TWILIO_TOKEN"]
+            web = WebServer(create_app(settings, engine, self.clock, auth_token=token),
+                            port=web_port)  # fmt: skip
+            await web.start()
+            try:
+                result = await self._campaign(settings, engine, smtp, mailbox, sim)
+            finally:
+                await web.stop()
+                engine.dispose()
+        self.progress(f"campaign simulated in {real.monotonic() - began:.1f} s")
+        return result
+
+    async def _campaign(
+        self,
+        settings: Settings,
+        engine: Engine,
+        smtp: SmtpSandbox,
+        mailbox: PymapSandbox,
+        sim: TwilioSimulator,
+    ) -> DemoResult:
+        assert settings.mail is not None
+        phone = PhoneProbe(phone_config(settings, ENV))
+        finisher: CallFinisher = call_finisher(settings, engine, self.clock, phone)
+        runner = Runner(
+            engine,
+            self.clock,
+            {"email": email_probe(settings, self.out), "phone": phone},
+            work_calendar(settings),
+            followups=[finisher],
+        )
+        store = MailStore(engine, self.clock, timing_rules(settings))
+
+        def stored(_folder: str, count: int) -> None:
+            self.stored += count
+
+        watcher = MailWatcher(
+            imap_factory(settings.mail.imap, self.out, ENV),
+            store,
+            WaitingClock(self.clock),
+            folders=settings.mail.imap.folders,
+            since=self.world.period_start - timedelta(days=1),
+            timing=watch_timing(settings.mail.imap),
+            on_stored=stored,
+        )
+        task = asyncio.create_task(watcher.run())
+        try:
+            # Both folders exist and are being watched before the first reply arrives.
+            await append_many(mailbox.host, mailbox.port, self.account, [], folder="Junk")
+            try:
+                await self._wait(
+                    # Sync counts are kept under the folder's real name ("\\Junk" -> "Junk").
+                    lambda: sum(s.syncs for s in watcher.stats.values()) >= len(watcher.folders),
+                    "the mailbox watcher",
+                )
+            except RuntimeError:
+                raise RuntimeError(f"the mailbox watcher did not start: {watcher.stats}") from None
+            await self._drive(engine, runner, smtp, mailbox, sim)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        return self._results(settings, engine)
+
+    async def _wait(self, done: Callable[[], bool], what: str, seconds: float = 20.0) -> None:
+        """Wait in real time (the servers work in real time) until ``done()``."""
+        real = SystemClock()
+        deadline = real.monotonic() + seconds
+        while not done():
+            if real.monotonic() > deadline:
+                raise RuntimeError(f"the demo waited more than {seconds:.0f} s for {what}")
+            await real.sleep(0.002)
+
+    async def _drive(
+        self,
+        engine: Engine,
+        runner: Runner,
+        smtp: SmtpSandbox,
+        mailbox: PymapSandbox,
+        sim: TwilioSimulator,
+    ) -> None:
+        """Jump from one thing due to the next until the campaign and its replies are over."""
+        end = datetime.combine(self.world.period_end + timedelta(days=21), datetime.min.time(), UTC)
+        day: date | None = None
+        while True:
+            runner_due = runner.next_due()
+            sim_due = sim.next_due()
+            mail_due = self.mail_queue[0][0] if self.mail_queue else None
+            candidates = [t for t in (runner_due, sim_due, mail_due) if t is not None]
+            if not candidates or min(candidates) > end:
+                break
+            nxt = max(min(candidates), self.clock.now())
+            if nxt.date() != day:
+                day = nxt.date()
+                self._report_day(engine, day)
+            if sim_due is not None and sim_due <= nxt:
+                await sim.run_until(sim_due)
+                await runner.tick()  # settle finished calls at once, as the webhooks' wake-up does
+                self._assess(engine)
+            elif mail_due is not None and mail_due <= nxt:
+                at, _, folder, raw = heapq.heappop(self.mail_queue)
+                self.clock.set(max(at, self.clock.now()))
+                await self._deliver(mailbox, at, folder, raw)
+            else:
+                self.clock.set(nxt)
+                await runner.tick()
+                self._questions_sent(engine, smtp)
+        self.clock.set(max(end, self.clock.now()))
+        await runner.tick()  # give up on the unanswered, settle anything left
+
+    async def _deliver(self, mailbox: PymapSandbox, at: datetime, folder: str, raw: bytes) -> None:
+        """The municipality's mail reaches our mailbox at ``at``; wait until it is stored."""
+        expected = self.stored + 1
+        await mailbox.deliver(MAILBOX, raw, when=at, folder=folder)
+        self.delivered += 1
+        await self._wait(lambda: self.stored >= expected, "the watcher to store a reply")
+
+    def _report_day(self, engine: Engine, day: date) -> None:
+        with Session(engine) as session:
+            placed = session.exec(
+                select(Probe.channel).where(col(Probe.claimed_at).is_not(None))
+            ).all()
+        emails = sum(1 for c in placed if c == Channel.EMAIL)
+        self.progress(
+            f"{day.isoformat()}  e-mails sent {emails:>4}  calls {len(placed) - emails:>4}  "
+            f"replies delivered {self.delivered:>4}"
+        )
+
+    def _questions_sent(self, engine: Engine, smtp: SmtpSandbox) -> None:
+        """The world reads each new question and schedules its municipality's mails."""
+        by_id: dict[str, ReceivedMessage] = {}
+        for message in smtp.messages:
+            text = message.content.decode("utf-8", "replace")
+            for line in text.splitlines():
+                if line.lower().startswith("message-id:"):
+                    by_id[line.split(":", 1)[1].strip()] = message
+                    break
+        with Session(engine) as session:
+            sent = session.exec(
+                select(Probe, Target)
+                .join(Target, col(Probe.target_id) == col(Target.id))
+                .where(Probe.channel == Channel.EMAIL, Probe.state == ProbeState.SENT)
+            ).all()
+        world = {t.kommunkod: t for t in self.world.targets}
+        for probe, target in sent:
+            assert probe.id is not None
+            if probe.id in self.handled or probe.sent_at is None:
+                continue
+            self.handled.add(probe.id)
+            found = by_id.get(probe.message_id or "")
+            assert found is not None, f"probe {probe.id}: the question never reached SMTP"
+            message = found
+            question = QuestionSent.from_raw(
+                probe_id=probe.id,
+                raw=message.content,
+                accepted_at=probe.sent_at,
+                reply_token=probe.reply_token,
+            )
+            response = email_responses(
+                question, world[target.kommunkod], self.rng_mail, self.calendar, OUR_HOST
+            )
+            for mail in response.mails:
+                heapq.heappush(self.mail_queue, (mail.arrive_at, next(self._seq), mail.folder,
+                                                 mail.raw))  # fmt: skip
+            self.email_truth[probe.id] = {
+                "kommunkod": target.kommunkod,
+                # When the municipality's mail system took the question: its own record.
+                "sent_at": message.received_at.isoformat(),
+                "answered_at": response.answered_at.isoformat() if response.answered_at else None,
+                "mails": [m.kind for m in response.mails],
+            }
+
+    # --- the phone side ----------------------------------------------------------------------
+
+    def _script_for(self, number: str, parent_sid: str | None) -> SwitchboardScript | None:
+        if number == TESTER or parent_sid is None:
+            return None  # the tester's phone: the fixed script
+        target = self._by_number.get(number)
+        if target is None:
+            return None
+        script, truth = phone_script(target.phone_profile, self.rng_phone)
+        truth.dial_at = self.clock.now()
+        if truth.outcome == "person":
+            assert script.person_after is not None
+            answered = script.dial_delay + script.ring_seconds
+            truth.person_at = truth.dial_at + timedelta(seconds=answered + script.person_after)
+        self.call_truth[parent_sid] = truth
+        return script
+
+    async def _person(self, call: SimCall, _at: datetime) -> None:
+        """The scripted caller hears a person and marks it, with the real command."""
+        probe_id = self._probe_for_call(call.parent_sid)
+        if probe_id is None:
+            raise RuntimeError(f"no probe placed call {call.parent_sid}")
+        if self.cli("call", "mark", str(probe_id), "person", quiet=True) != 0:
+            raise RuntimeError(f"kkik call mark {probe_id} person failed")
+
+    def _probe_for_call(self, call_sid: str | None) -> int | None:
+        with Session(self.engine) as session:
+            return session.exec(select(Probe.id).where(Probe.call_sid == call_sid)).first()
+
+    def _assess(self, engine: Engine) -> None:
+        """After each finished call with a person, the caller records the assessment."""
+        with Session(engine) as session:
+            done = session.exec(
+                select(Probe).where(
+                    Probe.channel == Channel.PHONE,
+                    Probe.state == ProbeState.COMPLETED,
+                    Probe.outcome == "person",
+                )
+            ).all()
+            assessed = set(session.exec(select(Assessment.probe_id)).all())
+        for probe in done:
+            if probe.id in assessed or probe.id in self.assessed:
+                continue
+            truth = self.call_truth.get(probe.call_sid or "")
+            if truth is None or truth.direct_answer is None or truth.bemotande is None:
+                continue
+            self.assessed.add(probe.id or 0)
+            answer = "yes" if truth.direct_answer else "no"
+            code = self.cli("call", "assess", str(probe.id), "--direct-answer", answer,
+                            "--bemotande", str(truth.bemotande), quiet=True)  # fmt: skip
+            if code != 0:
+                raise RuntimeError(f"kkik call assess {probe.id} failed")
+
+    # --- the verdict ---------------------------------------------------------------------------
+
+    def _results(self, settings: Settings, engine: Engine) -> DemoResult:
+        cli = CliContext(lang="en", clock=self.clock)
+        measured_evidence, edition = evidence_from_database(
+            cli, engine, self.world.campaign, settings.email.count_holding_replies,
+            timeline_rules(settings),
+        )  # fmt: skip
+        rules = ScoringRules(edition=edition, calendar=self.calendar)
+        measured = score(measured_evidence, rules)
+        truth_evidence: list[Evidence] = []
+        for probe_id, t in self.email_truth.items():
+            truth_evidence.append(
+                Evidence(
+                    t["kommunkod"], "email", str(probe_id), datetime.fromisoformat(t["sent_at"]),
+                    answered_at=datetime.fromisoformat(t["answered_at"]) if t["answered_at"]
+                    else None,
+                )
+            )  # fmt: skip
+        calls: dict[str, Any] = {}
+        with Session(engine) as session:
+            placed = session.exec(
+                select(Probe, Target)
+                .join(Target, col(Probe.target_id) == col(Target.id))
+                .where(Probe.channel == Channel.PHONE, col(Probe.claimed_at).is_not(None))
+            ).all()
+        for probe, target in placed:
+            truth = self.call_truth.get(probe.call_sid or "")
+            if truth is None or truth.dial_at is None:
+                continue
+            calls[str(probe.id)] = {
+                "kommunkod": target.kommunkod,
+                "outcome": truth.outcome,
+                "dial_at": truth.dial_at.isoformat(),
+                "person_at": truth.person_at.isoformat() if truth.person_at else None,
+                "direct_answer": truth.direct_answer,
+                "bemotande": truth.bemotande,
+            }
+            truth_evidence.append(
+                Evidence(
+                    target.kommunkod, "phone", str(probe.id), truth.dial_at, mode="bridged",
+                    outcome=truth.outcome,  # type: ignore[arg-type]
+                    person_at=truth.person_at, direct_answer=truth.direct_answer,
+                    bemotande=truth.bemotande,
+                )
+            )  # fmt: skip
+        truth_scores = score(truth_evidence, rules)
+        mismatches = _compare(measured, truth_scores)
+        ground_truth = {
+            "seed": self.seed,
+            "campaign": self.world.campaign,
+            "emails": {str(k): v for k, v in sorted(self.email_truth.items())},
+            "calls": calls,
+            "scores": [_score_json(s) for s in truth_scores],
+        }
+        return DemoResult(
+            out=self.out,
+            measured=measured,
+            truth=truth_scores,
+            mismatches=mismatches,
+            probes=len(self.email_truth) + len(calls),
+            mails_delivered=self.delivered,
+            calls=len(calls),
+            ground_truth=ground_truth,
+        )
+
+
+def _score_json(s: Score) -> dict[str, Any]:
+    return {
+        "kommunkod": s.kommunkod,
+        "measure": s.measure_id,
+        "value": s.value,
+        "numerator": s.numerator,
+        "denominator": s.denominator,
+    }
+
+
+def _compare(measured: list[Score], truth: list[Score]) -> list[str]:
+    """Every (municipality, measure) whose measured value, numerator or denominator differs."""
+    want = {(s.kommunkod, s.measure_id): s for s in truth}
+    got = {(s.kommunkod, s.measure_id): s for s in measured}
+    problems = []
+    for key in sorted(set(want) | set(got)):
+        a, b = got.get(key), want.get(key)
+        fa = (a.value, a.numerator, a.denominator) if a else None
+        fb = (b.value, b.numerator, b.denominator) if b else None
+        if fa != fb:
+            problems.append(f"{key[0]} {key[1]}: measured {fa}, truth {fb}")
+    return problems

@@ -1,0 +1,92 @@
+"""`kkik demo` on a small world: the real code paths on a virtual clock must measure exactly
+what the world did, and the same seed must give the same campaign."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from harness.sandbox.demo import Demo
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ROOT / "tests" / "data" / "demo" / "world-small.toml"
+
+
+async def test_a_small_world_is_measured_exactly_and_reproducibly(tmp_path: Path):
+    lines: list[str] = []
+    first = await Demo(tmp_path / "a", seed=7, world_path=SMALL, progress=lines.append).run()
+    assert first.mismatches == []
+    assert first.probes == 20  # 2 municipalities x (5 e-mails + 5 calls)
+    assert first.calls == 10
+    assert first.mails_delivered > 5
+    assert any(line.startswith("2026-10-") for line in lines)  # progress while it runs
+    truth = first.ground_truth
+    kinds = {kind for e in truth["emails"].values() for kind in e["mails"]}
+    assert {"receipt", "answer"} <= kinds
+    outcomes = {c["outcome"] for c in truth["calls"].values()}
+    assert "person" in outcomes
+    assert len(outcomes) >= 3  # the world took several branches
+
+    second = await Demo(tmp_path / "b", seed=7, world_path=SMALL).run()
+    assert second.ground_truth == first.ground_truth
+    assert [(s.kommunkod, s.measure_id, s.value, s.numerator, s.denominator)
+            for s in second.measured] == [
+        (s.kommunkod, s.measure_id, s.value, s.numerator, s.denominator) for s in first.measured
+    ]  # fmt: skip
+
+
+def test_kkik_demo_writes_its_outputs_and_exits_0_when_equal(tmp_path: Path, kkik):
+    out = tmp_path / "demo"
+    result = kkik("--lang", "en", "demo", "--world", str(SMALL), "--out", str(out), "--seed", "3")
+    assert result.code == 0, result.err + result.out
+    assert "All 10 values equal the ground truth." in result.out
+    for name in ("report.html", "export.csv", "export.xlsx", "export.json", "ground-truth.json",
+                 "kkik.db", "config.toml", "scenario.toml"):  # fmt: skip
+        assert (out / name).is_file(), name
+    rows = json.loads((out / "export.json").read_text(encoding="utf-8"))
+    assert {r["kommunkod"] for r in rows} == {"2380", "2326"}
+    assert load_workbook(out / "export.xlsx").active.max_row > 1
+    assert "<h1>KKiK measurement: KKiK-demo test</h1>" in (out / "report.html").read_text("utf-8")
+    truth = json.loads((out / "ground-truth.json").read_text(encoding="utf-8"))
+    assert truth["seed"] == 3
+
+
+def test_serve_keeps_the_report_and_webhooks_up_until_ctrl_c(tmp_path: Path):
+    command = [sys.executable, "-m", "harness", "--lang", "en", "demo", "--world", str(SMALL),
+               "--out", str(tmp_path / "demo"), "--serve"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert process.stdout is not None
+        url = None
+        for line in process.stdout:
+            found = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
+            if found:
+                url = found.group(1)
+                break
+        assert url is not None, "no URL printed"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200
+            assert b"<h1>KKiK measurement: KKiK-demo test</h1>" in response.read()
+        # The webhooks are there too, and still refuse unsigned requests.
+        request = urllib.request.Request(url + "twilio/status", data=b"CallSid=CA1", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 403
+        refused.value.close()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
