@@ -80,8 +80,9 @@ def analyse(
     arrival: datetime | None = None,
 ) -> Analysis:
     mail = parse_mail(raw)
-    verdict = classify(mail)
     match = match_reply(mail, probes, review_below=rules.review_below)
+    # A confident match says the mail answers one of our questions, whatever a spam filter said.
+    verdict = classify(mail, ours=match.probe_id is not None and not match.needs_review)
     when = find_arrival(mail, internal_date, rules.receiving_hosts, arrival)
     skewed = (
         mail.date is not None and when.at is not None and abs(mail.date - when.at) > rules.date_skew

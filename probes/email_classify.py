@@ -191,15 +191,20 @@ def _is_reply_subject(subject: str | None) -> bool:
     return bool(folded) and strip_reply_prefixes(folded) != folded
 
 
-def classify(mail: ParsedMail) -> Verdict:
-    """The verdict for one received mail; see the module docstring for the evidence order."""
+def classify(mail: ParsedMail, *, ours: bool = False) -> Verdict:
+    """The verdict for one received mail; see the module docstring for the evidence order.
+
+    ``ours``: the mail is already known to answer one of our probes (matched with confidence,
+    e.g. by our reply token). Then a spam filter's verdict (X-Spam-Flag) or list headers do not
+    make it unrelated: a municipality's answer filed as spam is still its answer.
+    """
     text = _weigh(mail)
     return (
         _bounce(mail, text)
         or _auto_by_header(mail)
-        or _bulk(mail, hard=True)
+        or (None if ours else _bulk(mail, hard=True))
         or _auto_by_wording(mail, text)
-        or _bulk(mail, hard=False)
+        or (None if ours else _bulk(mail, hard=False))
         or Verdict(Kind.HUMAN_REPLY, "personal", _holding(text))
     )
 

@@ -818,6 +818,9 @@ class _Writer:
         msg["Return-Path"] = f"<{draft.sender.addr_spec}>"
         msg["Delivered-To"] = draft.to
         if folder == "Junk":
+            # What a spam filter that files mail in Junk adds; the harness must still see an
+            # answer to our question in it (probes.email_classify, ``ours``).
+            msg["X-Spam-Flag"] = "YES"
             msg["X-Spam-Score"] = f"{rng.uniform(5.1, 9.5):.1f}"
             msg["X-Spam-Level"] = "*****"
         msg["Received"] = (
