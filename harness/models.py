@@ -275,3 +275,19 @@ class MeasureValue(SQLModel, table=True):
     note: str | None = None
     entered_by: str = Field(sa_type=String(200))
     entered_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class User(SQLModel, table=True):
+    """A person who may log in to the dashboard, with one role: viewer < staff < admin.
+
+    Only an argon2 hash of the password is kept (:mod:`harness.web.auth`). A disabled user
+    cannot log in and is logged out of every open session at the next request.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(100), unique=True)
+    role: str = Field(sa_type=String(10))  # admin | staff | viewer
+    password_hash: str = Field(sa_type=String(255))
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    disabled: bool = False
+    last_login_at: datetime | None = _utc()

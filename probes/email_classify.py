@@ -195,16 +195,17 @@ def classify(mail: ParsedMail, *, ours: bool = False) -> Verdict:
     """The verdict for one received mail; see the module docstring for the evidence order.
 
     ``ours``: the mail is already known to answer one of our probes (matched with confidence,
-    e.g. by our reply token). Then a spam filter's verdict (X-Spam-Flag) or list headers do not
-    make it unrelated: a municipality's answer filed as spam is still its answer.
+    e.g. by our reply token). Then a spam filter's verdict (X-Spam-Flag) does not make it
+    unrelated: a municipality's answer filed as spam is still its answer. List and bulk headers
+    still do: a newsletter sent to our address is not an answer.
     """
     text = _weigh(mail)
     return (
         _bounce(mail, text)
         or _auto_by_header(mail)
-        or (None if ours else _bulk(mail, hard=True))
+        or _bulk(mail, hard=True, spam_filter=not ours)
         or _auto_by_wording(mail, text)
-        or (None if ours else _bulk(mail, hard=False))
+        or _bulk(mail, hard=False)
         or Verdict(Kind.HUMAN_REPLY, "personal", _holding(text))
     )
 
@@ -256,12 +257,13 @@ def _auto_by_header(mail: ParsedMail) -> Verdict | None:
     return None
 
 
-def _bulk(mail: ParsedMail, *, hard: bool) -> Verdict | None:
+def _bulk(mail: ParsedMail, *, hard: bool, spam_filter: bool = True) -> Verdict | None:
     """Newsletters and spam, as long as nothing says the mail answers something of ours."""
     if mail.in_reply_to or mail.references or _is_reply_subject(mail.subject):
         return None
     if hard:
-        spam = _value(mail, "x-spam-flag") == "yes" or _value(mail, "x-spam-status")[:3] == "yes"
+        flagged = _value(mail, "x-spam-flag") == "yes" or _value(mail, "x-spam-status")[:3] == "yes"
+        spam = spam_filter and flagged
         if spam:
             return Verdict(Kind.UNRELATED, "spam", holding=False)
         if mail.header("list-id") is not None or mail.header("list-unsubscribe") is not None:

@@ -24,6 +24,7 @@ from harness.models import (
     Question,
     ReferenceValue,
     Target,
+    User,
 )
 
 CEST = timezone(timedelta(hours=2))
@@ -196,7 +197,15 @@ def roundtrip_every_table(engine: Engine) -> None:
             entered_by="cli:kvalitet",
             entered_at=sent + timedelta(days=2),
         )
-        session.add_all([event, assessment, audit, folder, reference, measure_value])
+        user = User(
+            name="kvalitet",
+            role="staff",
+            password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
+            created_at=sent - timedelta(days=7),
+            disabled=True,
+            last_login_at=sent + timedelta(hours=1),
+        )
+        session.add_all([event, assessment, audit, folder, reference, measure_value, user])
         session.flush()
         # Dump before commit: committing expires the objects' attributes.
         written = {
@@ -212,6 +221,7 @@ def roundtrip_every_table(engine: Engine) -> None:
                 folder,
                 reference,
                 measure_value,
+                user,
             )
         }
         probe_dumps = {p.id: p.model_dump() for p in (probe, call_probe)}

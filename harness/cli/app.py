@@ -20,6 +20,8 @@ from harness.cli import (
     report_cmd,
     run_cmd,
     score_cmd,
+    serve_cmd,
+    user_cmd,
 )
 from harness.cli.common import CliContext, config_path_from_env
 from harness.i18n import Lang, Text
@@ -60,6 +62,8 @@ def build_app(lang: Lang) -> click.Group:
     app.add_command(measure_cmd.build(lang))
     app.add_command(report_cmd.build(lang))
     app.add_command(demo_cmd.build(lang))
+    app.add_command(user_cmd.build(lang))
+    app.add_command(serve_cmd.build(lang))
     for command in run_cmd.build(lang):
         app.add_command(command)
     return app

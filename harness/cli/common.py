@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -62,8 +63,14 @@ def state(ctx: click.Context) -> CliContext:
     return obj
 
 
+# Set by the web app around a command it runs for a logged-in user ("web:anna").
+ACTOR: ContextVar[str | None] = ContextVar("kkik_actor", default=None)
+
+
 def actor() -> str:
     """Who runs this command, for the audit log."""
+    if ACTOR.get():
+        return str(ACTOR.get())
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
+import secrets
 import signal
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from fastapi.responses import FileResponse
 
 from harness.cli.common import EXIT_FAILURE, state
+from harness.clock import SystemClock
 from harness.config import load_config
 from harness.db import make_engine
 from harness.i18n import Lang, Text
@@ -51,10 +54,13 @@ T = {
         "{n} värden skiljer sig från facit:", "{n} values differ from the ground truth:"
     ),
     "serving": Text(
-        "Rapporten och webhooks på {url} (Ctrl-C avslutar).",
-        "The report and the webhooks at {url} (Ctrl-C stops).",
+        "Webbpanelen på {url}: logga in som {user} med lösenordet {password} "
+        "(gäller bara den här körningen). Ctrl-C avslutar.",
+        "The dashboard at {url}: log in as {user} with the password {password} "
+        "(for this run only). Ctrl-C stops.",
     ),
 }
+DEMO_USER = "demo"
 OUTPUTS = ["report.html", "export.csv", "export.xlsx", "export.json", "ground-truth.json",
            "kkik.db"]  # fmt: skip
 
@@ -144,25 +150,34 @@ def _print_verdict(lang: Lang, result: DemoResult) -> None:
 
 
 async def _serve(lang: Lang, demo: Demo, directory: Path) -> None:
-    """The web app on a local port: the report at /, Twilio's webhooks at /twilio/."""
+    """The dashboard (with a fresh admin login) and Twilio's webhooks on a local port."""
     from harness.sandbox.demo import ENV
 
+    password = secrets.token_urlsafe(12)
+    with contextlib.redirect_stdout(io.StringIO()):
+        saved = sys.stdin
+        sys.stdin = io.StringIO(password + "\n")
+        try:
+            demo.cli("user", "add", DEMO_USER, "--role", "admin", "--password-stdin")
+        finally:
+            sys.stdin = saved
     settings = load_config(demo.config)
     engine = make_engine(f"sqlite:///{directory / 'kkik.db'}")
-    app = create_app(settings, engine, demo.clock, auth_token=ENV["KKIK_DEMO_TWILIO_TOKEN"])
-    report = directory / "report.html"
-
-    async def index() -> FileResponse:
-        return FileResponse(report, media_type="text/html")
-
-    app.add_api_route("/", index, methods=["GET"], response_model=None)
+    app = create_app(
+        settings,
+        engine,
+        SystemClock(),
+        auth_token=ENV["KKIK_DEMO_TWILIO_TOKEN"],
+        dashboard_secret=secrets.token_urlsafe(32),
+        config_path=demo.config,
+    )
     port = free_port()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with WebServer(app, port=port) as web:
-        click.echo(T["serving"](lang, url=web.url + "/"))
+        click.echo(T["serving"](lang, url=web.url + "/", user=DEMO_USER, password=password))
         await stop.wait()
     with contextlib.suppress(Exception):
         engine.dispose()

@@ -248,7 +248,7 @@ def build(lang: Lang) -> click.Group:
         start = date.fromisoformat(since) if since else None
         rules = timing_rules(settings)
         rows = log_rows(
-            _evidence(engine, kommunkod, start, settings.timezone, rules.review_below),
+            email_evidence(engine, kommunkod, start, settings.timezone, rules.review_below),
             rules.calendar,
             DeadlineRule(settings.email.deadline_rule),
             count_holding_replies=settings.email.count_holding_replies,
@@ -312,7 +312,7 @@ def campaign_start(engine: Engine, cli: CliContext) -> date:
     return first or (cli.clock.now() - timedelta(days=30)).date()
 
 
-def _evidence(
+def email_evidence(
     engine: Engine, kommunkod: str | None, since: date | None, zone: str, review_below: float
 ) -> list[ProbeEvidence]:
     with Session(engine) as session:

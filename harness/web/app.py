@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
+from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine
 
 from harness.clock import Clock
@@ -22,11 +24,27 @@ log = logging.getLogger(__name__)
 
 
 def create_app(
-    settings: Settings, engine: Engine, clock: Clock, *, auth_token: str | None = None
+    settings: Settings,
+    engine: Engine,
+    clock: Clock,
+    *,
+    auth_token: str | None = None,
+    webhooks: bool = True,
+    dashboard_secret: str | None = None,
+    config_path: Path | None = None,
 ) -> FastAPI:
+    """The web app: Twilio's webhooks (when a phone channel is configured and ``webhooks``),
+    and the dashboard when ``dashboard_secret`` (the session-signing secret) is given."""
     app = FastAPI(title="kkik-harness", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.clock = clock
+    app.state.language = settings.language
+    app.state.config_path = config_path
+    if dashboard_secret is not None:
+        _dashboard(app, settings, engine, clock, dashboard_secret)
     phone = settings.phone
-    if phone is not None:
+    if phone is not None and webhooks:
         token = auth_token or resolve_secret(env=phone.auth_token_env, file=phone.auth_token_file)
         if not token:
             raise ValueError("phone.auth_token is not available")
@@ -34,6 +52,28 @@ def create_app(
         app.include_router(hooks.router)
         app.state.twilio = hooks
     return app
+
+
+def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, secret: str) -> None:
+    from fastapi.staticfiles import StaticFiles
+
+    from harness.web.auth import install_auth
+    from harness.web.pages import CSP, router
+
+    install_auth(
+        app, engine, clock, secret=secret, https=settings.web.public_url.startswith("https")
+    )
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        # The report has its own, narrower policy; every other page gets the strict one.
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
 
 
 class WebServer:

@@ -75,7 +75,8 @@ def test_serve_keeps_the_report_and_webhooks_up_until_ctrl_c(tmp_path: Path):
         assert url is not None, "no URL printed"
         with urllib.request.urlopen(url, timeout=10) as response:
             assert response.status == 200
-            assert b"<h1>KKiK measurement: KKiK-demo test</h1>" in response.read()
+            assert "/login?next=" in response.url  # the dashboard asks for a login
+            assert b'name="password"' in response.read()
         # The webhooks are there too, and still refuse unsigned requests.
         request = urllib.request.Request(url + "twilio/status", data=b"CallSid=CA1", method="POST")
         with pytest.raises(urllib.error.HTTPError) as refused:

@@ -1,0 +1,87 @@
+"""``kkik serve``: the dashboard and Twilio's webhooks, or the webhooks alone.
+
+``--webhooks-only`` serves just ``/twilio/…``, so only the signed webhooks face the internet
+while the dashboard stays on an internal address (a second ``kkik serve`` there). The session
+secret that signs login cookies comes from the environment (``web.session_secret_env``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import click
+
+from harness.cli.common import EXIT_USAGE, fail, open_database, state
+from harness.config import SecretUnavailable, resolve_secret
+from harness.i18n import Lang, Text
+from harness.web.app import WebServer, create_app
+
+T = {
+    "help": Text(
+        "Kör webbpanelen och Twilios webhooks (Ctrl-C avslutar).",
+        "Serve the dashboard and Twilio's webhooks (Ctrl-C stops).",
+    ),
+    "webhooks_only": Text(
+        "Bara Twilios webhooks (för en server som nås från internet).",
+        "Only Twilio's webhooks (for a server that faces the internet).",
+    ),
+    "host": Text("Adress att lyssna på (standard: web.host).", "Address (default: web.host)."),
+    "port": Text("Port (standard: web.port).", "Port (default: web.port)."),
+    "no_secret": Text(
+        "web.session_secret_env: miljövariabeln {env} saknas; den behövs för inloggningen "
+        "(minst 32 tecken)",
+        "web.session_secret_env: the environment variable {env} is not set; the login needs it "
+        "(at least 32 characters)",
+    ),
+    "no_phone": Text(
+        "--webhooks-only kräver en [phone]-sektion i konfigurationen",
+        "--webhooks-only needs a [phone] section in the configuration",
+    ),
+    "serving": Text("Lyssnar på {url} (Ctrl-C avslutar).", "Listening on {url} (Ctrl-C stops)."),
+}
+
+
+def build(lang: Lang) -> click.Command:
+    @click.command("serve", help=T["help"](lang))
+    @click.option("--webhooks-only", is_flag=True, help=T["webhooks_only"](lang))
+    @click.option("--host", default=None, help=T["host"](lang))
+    @click.option("--port", type=click.IntRange(0, 65535), default=None, help=T["port"](lang))
+    @click.pass_context
+    def serve_cmd(
+        ctx: click.Context, webhooks_only: bool, host: str | None, port: int | None
+    ) -> None:
+        cli = state(ctx)
+        settings, base_dir = cli.settings(required=True)
+        secret = None
+        if webhooks_only:
+            if settings.phone is None:
+                fail(cli.t(T["no_phone"]), EXIT_USAGE)
+        else:
+            env = settings.web.session_secret_env
+            try:
+                secret = resolve_secret(env=env)
+            except SecretUnavailable:
+                secret = None
+            if not secret or len(secret) < 32:
+                fail(cli.t(T["no_secret"], env=env), EXIT_USAGE)
+        engine, _ = open_database(cli, settings, base_dir)
+        config_path = Path(cli.config_path or "config.toml").resolve()
+        app = create_app(
+            settings, engine, cli.clock, dashboard_secret=secret, config_path=config_path
+        )
+        asyncio.run(_serve(cli.t(T["serving"], url="{url}"), app, host or settings.web.host,
+                           settings.web.port if port is None else port))  # fmt: skip
+
+    return serve_cmd
+
+
+async def _serve(message: str, app: object, host: str, port: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with WebServer(app, host, port) as web:  # type: ignore[arg-type]
+        click.echo(message.format(url=web.url + "/"))
+        await stop.wait()

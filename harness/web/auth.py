@@ -1,0 +1,580 @@
+"""Who may use the dashboard: passwords, sessions, CSRF tokens, roles and login rate limits.
+
+Users live in the database (:class:`harness.models.User`, managed with ``kkik user``); only an
+argon2id hash of each password is stored. Roles are ordered by power, ``viewer < staff <
+admin``: viewers read; staff also place and assess calls and review messages; admins also
+manage users, reclassify, purge and download raw mail. A route states the least role it needs
+with ``Depends(require_role("staff"))`` and, when it changes anything, ``Depends(require_csrf)``.
+
+The session is a signed cookie (Starlette's ``SessionMiddleware``): ``HttpOnly``,
+``SameSite=Lax``, ``Secure`` when served over TLS, eight hours at most. It holds the user's id,
+never the role: every request re-reads the user, so a disabled or removed user, or one whose
+password was changed, is logged out at once. Logging in starts a new session (no fixation);
+logging out revokes it on the server too, so a copy of the old cookie no longer works (the
+revocation list lives in memory: a restart forgets it, the 8-hour limit still applies).
+
+Every form carries the session's CSRF token; POSTs without it, or with another, get 403 and
+change nothing. Failed logins are counted per user name and per client address
+(:class:`LoginLimiter`); a blocked attempt is answered 429 without even checking the password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import secrets
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.middleware.sessions import SessionMiddleware
+
+from harness.clock import Clock
+from harness.i18n import Lang
+from harness.models import User
+from harness.web.texts import t
+
+log = logging.getLogger(__name__)
+
+ROLES = ("viewer", "staff", "admin")  # ordered by power: each may do what the ones before may
+SESSION_COOKIE = "kkik_session"
+SESSION_LIFETIME = timedelta(hours=8)
+MIN_SECRET_LENGTH = 32
+MIN_PASSWORD_LENGTH = 12
+# Longer input is refused before hashing: argon2 would take it, but nobody types it.
+MAX_PASSWORD_LENGTH = 1024
+MAX_NAME_LENGTH = 100
+# Per user name the limit is the brief one; per address it is higher, because colleagues behind
+# one office NAT share an address and their typos should not lock each other out.
+NAME_MAX_FAILURES = 5
+ADDRESS_MAX_FAILURES = 20
+LIMIT_WINDOW = timedelta(minutes=15)
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Session keys. Only "lang" survives logging in and out.
+_UID, _SID, _AUTH_AT, _PW, _CSRF, _FLASHES, _LANG = (
+    "uid", "sid", "auth_at", "pw", "csrf", "flashes", "lang",
+)  # fmt: skip
+_USER_CACHE = "kkik_user"  # request.state attribute: the user, looked up once per request
+_MISSING = object()
+
+_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+# --- passwords ---------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``, with its own random salt and the parameters used."""
+    return _HASHER.hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    """Whether ``password`` matches the ``stored`` hash; a malformed hash never matches."""
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):  # VerifyMismatchError is a VerificationError
+        return False
+
+
+def password_needs_rehash(stored: str) -> bool:
+    """Whether ``stored`` was made with other parameters than today's (rehash at next login)."""
+    try:
+        return _HASHER.check_needs_rehash(stored)
+    except InvalidHashError:
+        return False
+
+
+def valid_user_name(name: str) -> bool:
+    """1-100 printable characters without spaces: what ``kkik user add`` accepts."""
+    return (
+        0 < len(name) <= MAX_NAME_LENGTH
+        and name.isprintable()
+        and not any(c.isspace() for c in name)
+    )
+
+
+def _fingerprint(password_hash: str) -> str:
+    """Ties a session to the password it was opened with: changing the password ends it."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:32]
+
+
+# --- users and roles ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserView:
+    """The logged-in user as pages see it."""
+
+    id: int
+    name: str
+    role: str
+
+
+def has_role(user: UserView | None, role: str) -> bool:
+    """Whether ``user`` has ``role`` or a more powerful one (for templates: show a button?)."""
+    return user is not None and user.role in ROLES and ROLES.index(user.role) >= ROLES.index(role)
+
+
+def current_user(request: Request) -> UserView | None:
+    """The user of this request's session, re-read from the database (once per request).
+
+    A session that is too old, revoked, of a disabled or removed user, or opened with a
+    password that has since changed is ended here, and None returned.
+    """
+    cached = getattr(request.state, _USER_CACHE, _MISSING)
+    if cached is not _MISSING:
+        assert cached is None or isinstance(cached, UserView)
+        return cached
+    user = _session_user(request)
+    if user is None and _UID in request.session:
+        _end_login(request)
+    setattr(request.state, _USER_CACHE, user)
+    return user
+
+
+def _session_user(request: Request) -> UserView | None:
+    session = request.session
+    uid, auth_at = session.get(_UID), session.get(_AUTH_AT)
+    if not isinstance(uid, int) or not isinstance(auth_at, int | float):
+        return None
+    if _clock(request).now().timestamp() - auth_at > SESSION_LIFETIME.total_seconds():
+        return None
+    if _auth_state(request).is_revoked(session.get(_SID)):
+        return None
+    with Session(_engine(request)) as db:
+        user = db.get(User, uid)
+    if user is None or user.id is None or user.disabled or user.role not in ROLES:
+        return None
+    if session.get(_PW) != _fingerprint(user.password_hash):
+        return None
+    return UserView(user.id, user.name, user.role)
+
+
+def _end_login(request: Request) -> None:
+    """Forget who is logged in: a new, empty session that keeps only the page language."""
+    lang = request.session.get(_LANG)
+    request.session.clear()
+    if lang is not None:
+        request.session[_LANG] = lang
+    setattr(request.state, _USER_CACHE, None)
+
+
+class LoginRequired(Exception):
+    """Raised by :func:`require_role` when nobody is logged in."""
+
+
+class RoleTooLow(Exception):
+    """Raised by :func:`require_role` when the user's role is not enough."""
+
+    def __init__(self, user: UserView, needed: str) -> None:
+        super().__init__(f"{user.name} is {user.role}, needs {needed}")
+        self.user = user
+        self.needed = needed
+
+
+def require_role(role: str) -> Callable[[Request], UserView]:
+    """A dependency giving the logged-in user who has at least ``role``.
+
+    Nobody logged in: a GET is sent to the login page (303, ``next`` = where they were going),
+    anything else gets 401. Logged in with a lower role: 403.
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+
+    def dependency(request: Request) -> UserView:
+        user = current_user(request)
+        if user is None:
+            raise LoginRequired
+        if not has_role(user, role):
+            raise RoleTooLow(user, role)
+        return user
+
+    return dependency
+
+
+# --- sessions, CSRF and flash messages ---------------------------------------------------------
+
+
+def install_sessions(app: FastAPI, secret: str, *, https: bool) -> None:
+    """Signed session cookies: HttpOnly, SameSite=Lax, Secure when ``https``, 8 hours."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"the session secret must have at least {MIN_SECRET_LENGTH} characters")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        same_site="lax",
+        https_only=https,
+    )
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token, made on first use; every form posts it back."""
+    token = request.session.get(_CSRF)
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        request.session[_CSRF] = token
+    return token
+
+
+class CsrfFailed(HTTPException):
+    """403: the POST lacked this session's CSRF token (or the session had expired)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=403, detail="CSRF token missing or wrong")
+
+
+async def require_csrf(request: Request) -> None:
+    """A dependency refusing (403) an unsafe request without this session's CSRF token.
+
+    The token comes from the form field ``csrf_token`` or the ``X-CSRF-Token`` header.
+    """
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            value = (await request.form()).get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else None
+    expected = request.session.get(_CSRF)
+    if not isinstance(expected, str) or not expected or not sent:
+        raise CsrfFailed
+    if not secrets.compare_digest(expected.encode(), sent.encode()):
+        raise CsrfFailed
+
+
+def flash(request: Request, message: str) -> None:
+    """Show ``message`` once, on the next page rendered for this session."""
+    request.session[_FLASHES] = [*request.session.get(_FLASHES, []), message]
+
+
+def pop_flashes(request: Request) -> list[str]:
+    """The messages waiting for this session, removed from it."""
+    if _FLASHES not in request.session:
+        return []  # not touching the session: no new cookie for every page
+    return [str(m) for m in request.session.pop(_FLASHES)]
+
+
+# --- rate limiting -----------------------------------------------------------------------------
+
+
+class LoginLimiter:
+    """Counts failed logins per key in a sliding window.
+
+    After ``max_failures`` failures within ``window`` the key is blocked until the oldest of
+    them leaves the window. Blocked attempts are not counted (they never reach the password).
+    """
+
+    MAX_KEYS = 10_000  # beyond this, expired keys are swept out on the next failure
+
+    def __init__(
+        self,
+        clock: Clock,
+        max_failures: int = NAME_MAX_FAILURES,
+        window: timedelta = LIMIT_WINDOW,
+    ) -> None:
+        if max_failures < 1 or window <= timedelta(0):
+            raise ValueError("max_failures must be at least 1 and window positive")
+        self.clock = clock
+        self.max_failures = max_failures
+        self.window = window
+        self._failures: dict[str, deque[datetime]] = {}
+
+    def allow(self, key: str) -> timedelta | None:
+        """None when ``key`` may try now; else how long it must wait."""
+        now = self.clock.now()
+        recent = self._recent(key, now)
+        if len(recent) < self.max_failures:
+            return None
+        return recent[-self.max_failures] + self.window - now
+
+    def failed(self, key: str) -> None:
+        now = self.clock.now()
+        if key not in self._failures and len(self._failures) >= self.MAX_KEYS:
+            for old in list(self._failures):
+                self._recent(old, now)
+        self._failures.setdefault(key, deque(maxlen=self.max_failures)).append(now)
+
+    def succeeded(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def _recent(self, key: str, now: datetime) -> deque[datetime]:
+        found = self._failures.get(key)
+        if found is None:
+            return deque()
+        while found and found[0] <= now - self.window:
+            found.popleft()
+        if not found:
+            del self._failures[key]
+        return found
+
+
+def name_key(name: str) -> str:
+    return "name:" + name.strip().lower()
+
+
+def address_key(address: str) -> str:
+    return "addr:" + address
+
+
+def client_address(request: Request) -> str:
+    """The peer's address (behind a proxy, uvicorn's ``forwarded_allow_ips`` makes it right)."""
+    return request.client.host if request.client else "unknown"
+
+
+@dataclass
+class AuthState:
+    """What the login routes keep in memory: failure counts and revoked sessions."""
+
+    clock: Clock
+    by_name: LoginLimiter = field(init=False)
+    by_address: LoginLimiter = field(init=False)
+    revoked: dict[str, datetime] = field(default_factory=dict)  # session id -> its expiry
+
+    def __post_init__(self) -> None:
+        self.by_name = LoginLimiter(self.clock, NAME_MAX_FAILURES, LIMIT_WINDOW)
+        self.by_address = LoginLimiter(self.clock, ADDRESS_MAX_FAILURES, LIMIT_WINDOW)
+
+    def revoke(self, sid: object, until: datetime) -> None:
+        now = self.clock.now()
+        for old in [s for s, expiry in self.revoked.items() if expiry <= now]:
+            del self.revoked[old]
+        if isinstance(sid, str):
+            self.revoked[sid] = until
+
+    def is_revoked(self, sid: object) -> bool:
+        return not isinstance(sid, str) or sid in self.revoked
+
+
+# --- the login routes --------------------------------------------------------------------------
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after logging in: a local path only (``/x``), never ``//host`` or a URL."""
+    if (
+        not value
+        or not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value  # browsers read "/\host" as "//host"
+        or any(not c.isprintable() or c.isspace() for c in value)
+        or len(value) > 2000
+    ):
+        return "/"
+    return value
+
+
+def install_auth(app: FastAPI, engine: Engine, clock: Clock, *, secret: str, https: bool) -> None:
+    """Sessions, the login and logout routes, and the answers for 401/403 and CSRF failures."""
+    if getattr(app.state, "engine", None) is None:
+        app.state.engine = engine
+    if getattr(app.state, "clock", None) is None:
+        app.state.clock = clock
+    app.state.auth = AuthState(app.state.clock)
+    _dummy_hash()  # made now, so the first login with an unknown name takes no longer
+    install_sessions(app, secret, https=https)
+    router = APIRouter()
+    router.add_api_route("/login", _login_page, methods=["GET"])
+    router.add_api_route(
+        "/login", _login_submit, methods=["POST"], dependencies=[Depends(require_csrf)]
+    )
+    router.add_api_route("/logout", _logout, methods=["POST"], dependencies=[Depends(require_csrf)])
+    app.include_router(router)
+    app.add_exception_handler(LoginRequired, _on_login_required)
+    app.add_exception_handler(RoleTooLow, _on_role_too_low)
+    app.add_exception_handler(CsrfFailed, _on_csrf_failed)
+
+
+def _login_response(
+    request: Request, *, error: str | None = None, name: str = "", target: str = "/", status: int
+) -> Response:
+    from harness.web.render import render  # render imports this module
+
+    response = render(
+        request, "login.html", {"error": error, "name": name, "next": target}, status=status
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def _login_page(request: Request) -> Response:
+    return _login_response(request, target=safe_next(request.query_params.get("next")), status=200)
+
+
+async def _login_submit(request: Request) -> Response:
+    lang = _lang(request)
+    form = await request.form()
+    name, password = _field(form, "name").strip(), _field(form, "password")
+    target = safe_next(_field(form, "next"))
+    state = _auth_state(request)
+    address = client_address(request)
+    keys = (name_key(name), address_key(address))
+    waits = [
+        wait
+        for wait in (state.by_name.allow(keys[0]), state.by_address.allow(keys[1]))
+        if wait is not None
+    ]
+    if waits:
+        seconds = max(1, math.ceil(max(waits).total_seconds()))
+        log.warning("login blocked for %r from %s (%d s)", name[:100], address, seconds)
+        response = _login_response(
+            request,
+            error=t("login_limited", lang, minutes=math.ceil(seconds / 60)),
+            name=name,
+            target=target,
+            status=429,
+        )
+        response.headers["Retry-After"] = str(seconds)
+        return response
+
+    now = _clock(request).now()
+    user = await run_in_threadpool(_check_login, _engine(request), name, password, now)
+    if user is None:
+        state.by_name.failed(keys[0])
+        state.by_address.failed(keys[1])
+        log.info("login failed for %r from %s", name[:100], address)
+        return _login_response(
+            request, error=t("login_failed", lang), name=name, target=target, status=400
+        )
+    state.by_name.succeeded(keys[0])
+    view, password_hash = user
+    _end_login(request)  # a new session: whatever was known before logging in is dropped
+    request.session.update(
+        {
+            _UID: view.id,
+            _SID: secrets.token_urlsafe(16),
+            _AUTH_AT: now.timestamp(),
+            _PW: _fingerprint(password_hash),
+            _CSRF: secrets.token_urlsafe(32),
+        }
+    )
+    setattr(request.state, _USER_CACHE, view)
+    log.info("login: %s (%s) from %s", view.name, view.role, address)
+    return RedirectResponse(target, status_code=303)
+
+
+def _check_login(
+    engine: Engine, name: str, password: str, now: datetime
+) -> tuple[UserView, str] | None:
+    """The user and their password hash when ``name`` and ``password`` match an enabled user.
+
+    The hash is verified even for unknown names, so the answer takes as long either way.
+    """
+    user = _find_user(engine, name) if valid_user_name(name) else None
+    stored = user.password_hash if user is not None else _dummy_hash()
+    ok = len(password) <= MAX_PASSWORD_LENGTH and verify_password(stored, password)
+    if user is None or user.id is None or not ok or user.disabled or user.role not in ROLES:
+        return None
+    with Session(engine) as db:
+        row = db.get(User, user.id)
+        if row is None:
+            return None
+        if password_needs_rehash(row.password_hash):
+            row.password_hash = hash_password(password)
+        row.last_login_at = now
+        db.add(row)
+        db.commit()
+        return UserView(user.id, row.name, row.role), row.password_hash
+
+
+def _find_user(engine: Engine, name: str) -> User | None:
+    """By exact name, else the one whose name differs only in case (names are few)."""
+    with Session(engine) as db:
+        exact = db.exec(select(User).where(User.name == name)).first()
+        if exact is not None:
+            return exact
+        folded = [u for u in db.exec(select(User)).all() if u.name.casefold() == name.casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY:
+        _DUMMY.append(hash_password(secrets.token_urlsafe(16)))
+    return _DUMMY[0]
+
+
+async def _logout(request: Request) -> Response:
+    lang = _lang(request)
+    auth_at = request.session.get(_AUTH_AT)
+    if isinstance(auth_at, int | float):
+        until = datetime.fromtimestamp(auth_at, UTC) + SESSION_LIFETIME
+        _auth_state(request).revoke(request.session.get(_SID), until)
+    _end_login(request)
+    flash(request, t("logged_out", lang))
+    return RedirectResponse("/login", status_code=303)
+
+
+async def _on_login_required(request: Request, exc: Exception) -> Response:
+    del exc
+    if request.method in ("GET", "HEAD"):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+    return PlainTextResponse(t("login_required", _lang(request)), status_code=401)
+
+
+async def _on_role_too_low(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, RoleTooLow):
+        log.info("refused %s %s: %s", request.method, request.url.path, exc)
+    return _message_page(request, t("forbidden", _lang(request)))
+
+
+async def _on_csrf_failed(request: Request, exc: Exception) -> Response:
+    del exc
+    message = t("csrf_failed", _lang(request))
+    if request.url.path == "/login":
+        return _login_response(request, error=message, status=403)
+    return _message_page(request, message)
+
+
+def _message_page(request: Request, message: str) -> Response:
+    from harness.web.render import render
+
+    context = {"error": message, "show_form": False, "heading": message}
+    return render(request, "login.html", context, status=403)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _field(form: FormData, key: str) -> str:
+    value = form.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _lang(request: Request) -> Lang:
+    from harness.web.render import page_lang
+
+    return page_lang(request)
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def _auth_state(request: Request) -> AuthState:
+    state: AuthState = request.app.state.auth
+    return state

@@ -1,0 +1,458 @@
+"""The dashboard's pages: overview, e-mail log, probe detail, review queue, calls, report.
+
+Server-rendered (Jinja2, autoescaped), no script. Reading needs the viewer role; corrections,
+marks and assessments need staff; raw mail downloads need admin. Every form carries the
+session's CSRF token. Mail HTML is never rendered as it came: it is cleaned by nh3 (an allowlist
+sanitiser: no script, no event handlers, no ``javascript:`` links, no SVG, no style) and shown in
+a sandboxed frame without scripts, under a page-wide content security policy that forbids script.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import nh3
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from harness import phonestore
+from harness.cli.call_cmd import call_rows
+from harness.cli.common import ACTOR, CliContext
+from harness.cli.mail_cmd import email_evidence
+from harness.cli.score_cmd import evidence_from_database
+from harness.config import Settings
+from harness.mailstore import decompress
+from harness.models import AuditEntry, Campaign, Message, Probe, ProbeState, Question
+from harness.review import KINDS, ReviewError, correct
+from harness.web.auth import UserView, flash, require_csrf, require_role
+from harness.web.render import page_lang, render
+from harness.wiring import timeline_rules, timing_rules, work_calendar
+from results.calendar import DeadlineRule
+from results.email_log import log_rows
+from results.measures import MEASURES
+from results.scoring import ScoringRules, score
+
+# Pages allow only our own stylesheet; mail HTML is shown in a frame that may not run anything.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+CLEAN_TAGS = {"a", "b", "blockquote", "br", "div", "em", "i", "li", "ol", "p", "pre", "span",
+              "strong", "table", "tbody", "td", "th", "thead", "tr", "u", "ul", "h1", "h2",
+              "h3", "h4", "hr"}  # fmt: skip
+
+viewer = Depends(require_role("viewer"))
+staff = Depends(require_role("staff"))
+admin = Depends(require_role("admin"))
+csrf = Depends(require_csrf)
+
+
+def clean_html(html: str) -> str:
+    """Mail HTML reduced to harmless markup: the allowlist keeps text structure, nothing active."""
+    return nh3.clean(
+        html,
+        tags=CLEAN_TAGS,
+        attributes={"a": {"href"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def _zone(request: Request) -> ZoneInfo:
+    return ZoneInfo(_settings(request).timezone)
+
+
+def _campaign(engine: Engine) -> Campaign | None:
+    with Session(engine) as session:
+        return session.exec(select(Campaign).order_by(col(Campaign.id).desc())).first()
+
+
+def _local(value: datetime | None, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "–"
+
+
+LOG_COLUMNS = ["probe_id", "kommunkod", "kommun", "area", "sent_at", "answered_at",
+               "business_hours", "within_one_working_day", "reply_kind", "matched_by"]  # fmt: skip
+router = APIRouter()
+
+
+@router.get("/", dependencies=[viewer])
+def overview(request: Request) -> HTMLResponse:
+    engine, settings = _engine(request), _settings(request)
+    campaign = _campaign(engine)
+    if campaign is None:
+        return render(request, "overview.html", {"campaign": None})
+    with Session(engine) as session:
+        probes = session.exec(
+            select(Probe.channel, Probe.state, Probe.claimed_at).where(
+                Probe.campaign_id == campaign.id
+            )
+        ).all()
+    progress: dict[str, Counter[str]] = {"email": Counter(), "phone": Counter()}
+    for channel, probe_state, claimed in probes:
+        c = progress[channel]
+        c["planned"] += 1
+        c["placed"] += claimed is not None
+        c["completed"] += probe_state == ProbeState.COMPLETED
+        c["faults"] += probe_state == ProbeState.FAILED
+    cli = CliContext(lang=page_lang(request))
+    evidence, edition = evidence_from_database(
+        cli, engine, campaign.name, settings.email.count_holding_replies, timeline_rules(settings)
+    )
+    rules = ScoringRules(
+        edition=edition,
+        calendar=work_calendar(settings),
+        deadline_rule=DeadlineRule(settings.email.deadline_rule),
+    )
+    lang = page_lang(request)
+    scores = [
+        {
+            "kommunkod": s.kommunkod,
+            "title": MEASURES[s.measure_id].title_sv
+            if lang == "sv"
+            else MEASURES[s.measure_id].title_en,
+            "value": s.value,
+            "count": f"{s.numerator}/{s.denominator}",
+            "interval": "–" if s.ci_low is None else f"{s.ci_low:.1f}–{s.ci_high:.1f}",
+        }
+        for s in score(evidence, rules)
+    ]
+    return render(
+        request,
+        "overview.html",
+        {"campaign": campaign, "progress": progress, "scores": scores, "edition": edition},
+    )
+
+
+def _log(request: Request, kommunkod: str | None, within: str | None, sort: str) -> list[Any]:
+    settings = _settings(request)
+    rules = timing_rules(settings)
+    rows = log_rows(
+        email_evidence(_engine(request), kommunkod or None, None, settings.timezone,
+                       rules.review_below),
+        rules.calendar,
+        DeadlineRule(settings.email.deadline_rule),
+        count_holding_replies=settings.email.count_holding_replies,
+    )  # fmt: skip
+    if within in ("yes", "no"):
+        rows = [r for r in rows if r.within_one_working_day is (within == "yes")]
+    keys = {
+        "sent": lambda r: (r.sent_at is None, r.sent_at),
+        "hours": lambda r: (r.business_hours is None, r.business_hours or 0.0),
+        "kommun": lambda r: (r.kommunkod, r.sent_at),
+    }
+    return sorted(rows, key=keys.get(sort, keys["sent"]))
+
+
+@router.get("/email", dependencies=[viewer])
+def email_log(
+    request: Request, kommun: str | None = None, within: str | None = None, sort: str = "sent"
+) -> HTMLResponse:
+    rows = _log(request, kommun, within, sort)
+    zone = _zone(request)
+    shown = [
+        {
+            "probe": r.probe_id,
+            "kommun": f"{r.kommunkod} {r.target}",
+            "area": r.area or "–",
+            "sent": _local(r.sent_at, zone),
+            "answered": _local(r.answered_at, zone),
+            "hours": "–" if r.business_hours is None else f"{r.business_hours:.2f}",
+            "within": r.within_one_working_day,
+            "kind": r.reply_kind or "–",
+            "matched_by": r.matched_by or "–",
+            "replies": r.replies,
+        }
+        for r in rows
+    ]
+    return render(
+        request,
+        "email.html",
+        {"rows": shown, "kommun": kommun or "", "within": within or "", "sort": sort},
+    )
+
+
+@router.get("/email.csv", dependencies=[viewer])
+def email_csv(
+    request: Request, kommun: str | None = None, within: str | None = None, sort: str = "sent"
+) -> Response:
+    rows = _log(request, kommun, within, sort)
+    zone = _zone(request)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(LOG_COLUMNS)
+    for r in rows:
+        writer.writerow([
+            r.probe_id, r.kommunkod, r.target, r.area or "",
+            r.sent_at.astimezone(zone).isoformat() if r.sent_at else "",
+            r.answered_at.astimezone(zone).isoformat() if r.answered_at else "",
+            "" if r.business_hours is None else r.business_hours,
+            "" if r.within_one_working_day is None else str(r.within_one_working_day).lower(),
+            r.reply_kind or "", r.matched_by or "",
+        ])  # fmt: skip
+    return Response(
+        buffer.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="e-postlogg.csv"'},
+    )
+
+
+@router.get("/probe/{probe_id}", dependencies=[viewer])
+def probe_detail(request: Request, probe_id: int) -> HTMLResponse:
+    zone = _zone(request)
+    with Session(_engine(request)) as session:
+        probe = session.get(Probe, probe_id)
+        if probe is None:
+            raise HTTPException(404)
+        question = session.get(Question, probe.question_id) if probe.question_id else None
+        messages = session.exec(
+            select(Message).where(Message.probe_id == probe_id).order_by(col(Message.arrived_at))
+        ).all()
+        events = phonestore.events_for(session, [probe_id])[probe_id]
+    shown = [
+        {
+            "id": m.id,
+            "from": f"{m.from_name or ''} <{m.from_address or ''}>",
+            "subject": m.subject or "",
+            "date_header": _local(m.date_header, zone),
+            "arrived": _local(m.arrived_at, zone),
+            "source": m.arrival_source or "–",
+            "classification": f"{m.classification or '–'} ({m.classification_reason or '–'})"
+            + (", väntesvar" if m.holding_reply else ""),
+            "matched_by": m.match_method or "–",
+            "confidence": "–" if m.match_confidence is None else f"{m.match_confidence:.2f}",
+            "text": m.text_body or "",
+            "html": clean_html(m.html_body) if m.html_body else None,
+        }
+        for m in messages
+    ]
+    timeline = [
+        {"at": _local(e.occurred_at, zone), "event": e.event, "status": e.status or ""}
+        for e in sorted(events, key=lambda e: e.occurred_at)
+    ]
+    return render(
+        request,
+        "probe.html",
+        {
+            "probe": probe,
+            "question": question,
+            "messages": shown,
+            "timeline": timeline,
+            "sent": _local(probe.sent_at, zone),
+            "kinds": KINDS,
+        },
+    )
+
+
+@router.get("/message/{message_id}.eml", dependencies=[admin])
+def message_raw(request: Request, message_id: int) -> Response:
+    with Session(_engine(request)) as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            raise HTTPException(404)
+        raw = decompress(message.raw_compressed)
+    return Response(
+        raw,
+        media_type="message/rfc822",
+        headers={"Content-Disposition": f'attachment; filename="message-{message_id}.eml"'},
+    )
+
+
+@router.get("/review", dependencies=[viewer])
+def review_queue(request: Request) -> HTMLResponse:
+    zone = _zone(request)
+    with Session(_engine(request)) as session:
+        waiting = session.exec(
+            select(Message)
+            .where(col(Message.needs_review) | col(Message.probe_id).is_(None))
+            .order_by(col(Message.arrived_at))
+        ).all()
+        audit = session.exec(
+            select(AuditEntry)
+            .where(AuditEntry.entity == "message")
+            .order_by(col(AuditEntry.id).desc())
+            .limit(50)
+        ).all()
+    items = [
+        {
+            "id": m.id,
+            "from": m.from_address or "",
+            "subject": m.subject or "",
+            "arrived": _local(m.arrived_at, zone),
+            "classification": m.classification or "–",
+            "probe": m.probe_id,
+            "note": m.review_note or "",
+            "folder": m.folder,
+        }
+        for m in waiting
+    ]
+    trail = [
+        {"at": _local(a.at, zone), "who": a.actor, "what": f"{a.entity} {a.entity_id}",
+         "before": a.before, "after": a.after, "reason": a.reason or ""}
+        for a in audit
+    ]  # fmt: skip
+    return render(request, "review.html", {"items": items, "trail": trail, "kinds": KINDS})
+
+
+@router.post("/review/{message_id}", dependencies=[csrf])
+def review_correct(
+    request: Request,
+    message_id: int,
+    user: Annotated[UserView, staff],
+    reason: Annotated[str, Form()],
+    kind: Annotated[str, Form()] = "",
+    probe_id: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "/review",
+) -> RedirectResponse:
+    from harness.web.page_texts import PAGE_TEXTS
+
+    lang = page_lang(request)
+    try:
+        correct(
+            _engine(request),
+            message_id,
+            kind=kind or None,
+            probe_id=int(probe_id) if probe_id.strip() else None,
+            reason=reason,
+            actor=f"web:{user.name}",
+            at=request.app.state.clock.now(),
+        )
+        flash(request, PAGE_TEXTS["saved"](lang))
+    except (ReviewError, ValueError) as exc:
+        flash(request, PAGE_TEXTS["review_error"](lang, why=str(exc)))
+    target = back if back.startswith("/") and not back.startswith("//") else "/review"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/calls", dependencies=[viewer])
+def calls(request: Request) -> HTMLResponse:
+    zone = _zone(request)
+    rows = call_rows(_engine(request), timeline_rules(_settings(request)))
+    for r in rows:
+        r["dialled"] = _local(datetime.fromisoformat(r["dial_at"]) if r["dial_at"] else None, zone)
+    return render(request, "calls.html", {"rows": rows})
+
+
+@router.post("/calls/{probe_id}/assess", dependencies=[csrf])
+def assess(
+    request: Request,
+    probe_id: int,
+    user: Annotated[UserView, staff],
+    direct_answer: Annotated[str, Form()],
+    bemotande: Annotated[int, Form(ge=0, le=3)],
+    note: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """The same rules and audit as ``kkik call assess`` (it runs that command's code)."""
+    args = ["--lang", page_lang(request), "call", "assess", str(probe_id),
+            "--direct-answer", "yes" if direct_answer == "yes" else "no",
+            "--bemotande", str(bemotande)]  # fmt: skip
+    if note.strip():
+        args += ["--note", note.strip()]
+    _, output = _run_cli(request, args, user)
+    flash(request, output)
+    return RedirectResponse("/calls", status_code=303)
+
+
+@router.post("/calls/{probe_id}/mark", dependencies=[csrf])
+def mark(
+    request: Request,
+    probe_id: int,
+    user: Annotated[UserView, staff],
+    what: Annotated[str, Form(pattern="^(person|transfer)$")],
+) -> RedirectResponse:
+    args = ["--lang", page_lang(request), "call", "mark", str(probe_id), what]
+    _, output = _run_cli(request, args, user)
+    flash(request, output)
+    return RedirectResponse("/calls", status_code=303)
+
+
+def _run_cli(request: Request, args: list[str], user: UserView | None) -> tuple[int, str]:
+    """Run a ``kkik`` command in-process on the app's clock; return its code and what it said.
+
+    The command's audit entries name the web user (``web:<name>``), through
+    :data:`harness.cli.common.ACTOR`.
+    """
+    from harness.cli import run as run_cli
+
+    config = request.app.state.config_path
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+        _acting_as(f"web:{user.name}" if user else None),
+    ):
+        code = run_cli(["--config", str(config), *args], clock=request.app.state.clock)
+    return code, (out.getvalue() + err.getvalue()).strip()
+
+
+@contextlib.contextmanager
+def _acting_as(name: str | None) -> Iterator[None]:
+    previous = ACTOR.set(name)
+    try:
+        yield
+    finally:
+        ACTOR.reset(previous)
+
+
+@router.get("/report", dependencies=[viewer])
+def report_page(request: Request) -> HTMLResponse:
+    return render(request, "report.html", {"formats": ("csv", "xlsx", "json")})
+
+
+@router.get("/report.html", dependencies=[viewer])
+def report_file(request: Request) -> Response:
+    return _generated(request, ["report"], "report.html", "text/html; charset=utf-8")
+
+
+@router.get("/export.{fmt}", dependencies=[viewer])
+def export_file(request: Request, fmt: str) -> Response:
+    if fmt not in ("csv", "xlsx", "json"):
+        raise HTTPException(404)
+    media = {
+        "csv": "text/csv; charset=utf-8",
+        "json": "application/json",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }[fmt]
+    response = _generated(request, ["export", "--format", fmt], f"export.{fmt}", media)
+    response.headers["Content-Disposition"] = f'attachment; filename="kkik-export.{fmt}"'
+    return response
+
+
+def _generated(request: Request, args: list[str], name: str, media: str) -> Response:
+    """Run ``kkik report`` / ``kkik export`` into a temporary file and send it."""
+    with tempfile.TemporaryDirectory(prefix="kkik-web-") as tmp:
+        path = Path(tmp) / name
+        code, output = _run_cli(
+            request, ["--lang", page_lang(request), *args, "--out", str(path)], None
+        )
+        if code != 0 or not path.exists():
+            raise HTTPException(500, detail=output[-300:])
+        body = path.read_bytes()
+    headers = {}
+    if name.endswith(".html"):
+        # The report has inline CSS and SVG (no script): allow inline style for it alone.
+        headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+        )
+    return Response(body, media_type=media, headers=headers)

@@ -1,0 +1,50 @@
+"""Render a dashboard page: the template plus what every page needs (language, user, CSRF)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from harness.i18n import Lang, parse_lang
+from harness.web.auth import csrf_token, current_user, pop_flashes
+from harness.web.page_texts import PAGE_TEXTS
+from harness.web.texts import t
+
+# Autoescaping is on for .html templates (Starlette's default environment): every value from
+# the database is escaped unless a template marks it safe, which only sanitised HTML may be.
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def page_lang(request: Request) -> Lang:
+    """``?lang=`` switches and is remembered in the session; else the configured language."""
+    asked = parse_lang(request.query_params.get("lang"))
+    if asked is not None:
+        request.session["lang"] = asked
+    chosen = parse_lang(request.session.get("lang")) or parse_lang(
+        getattr(request.app.state, "language", None)
+    )
+    return chosen or "sv"
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    lang = page_lang(request)
+
+    def translate(key: str, **fields: object) -> str:
+        text = PAGE_TEXTS.get(key)
+        return text(lang, **fields) if text is not None else t(key, lang, **fields)
+
+    values = {
+        "lang": lang,
+        "t": translate,
+        "user": current_user(request),
+        "csrf_token": csrf_token(request),
+        "flashes": pop_flashes(request),
+        **(context or {}),
+    }
+    return TEMPLATES.TemplateResponse(request, template, values, status_code=status)

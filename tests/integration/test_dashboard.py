@@ -1,0 +1,281 @@
+"""The dashboard in headless Chromium, on a campaign made by the demo (a small world).
+
+Login and logout, roles, CSRF, hostile mail HTML shown without anything executing, an
+assessment entered in the call console reaching the scores, and axe-core's accessibility
+check; screenshots of the main pages are kept in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page, async_playwright
+from sqlmodel import Session, col, select
+
+from harness.cli import run as run_cli
+from harness.clock import SystemClock
+from harness.config import load_config
+from harness.db import make_engine
+from harness.mailstore import MailStore
+from harness.models import Assessment, Channel, Message, Probe, ProbeState
+from harness.sandbox.demo import Demo
+from harness.web.app import WebServer, create_app
+from harness.wiring import timing_rules
+from probes.imap_client import FetchedMessage
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ROOT / "tests" / "data" / "demo" / "world-small.toml"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PASSWORDS = {"anna": "anna-losen-1234", "sara": "sara-losen-1234", "vera": "vera-losen-1234"}
+SECRET = "a-session-secret-of-at-least-32-characters"
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None and os.environ.get("CI") != "true",
+    reason="Chromium is not installed (scripts/system-deps.sh installs it)",
+)
+
+XSS_HTML = (
+    "<p>Hej! Svar nedan.</p>"
+    "<script>window.top.pwned = 'script'</script>"
+    '<img src="x" onerror="window.top.pwned = \'onerror\'">'
+    "<a href=\"javascript:window.top.pwned='link'\">klicka</a>"
+    '<svg onload="window.top.pwned = \'svg\'"><circle r="5"/></svg>'
+    '<div style="background:url(javascript:alert(1))">stil</div>'
+    '<iframe src="javascript:alert(1)"></iframe>'
+    "<style>body{background:red}</style>"
+)
+
+
+@dataclass
+class Site:
+    url: str
+    config: Path
+    engine: Any
+    xss_probe: int
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
+    tmp = tmp_path_factory.mktemp("dashboard")
+    demo = Demo(tmp / "demo", seed=5, world_path=SMALL)
+    await demo.run()
+    config = demo.config
+    for name, role in (("anna", "admin"), ("sara", "staff"), ("vera", "viewer")):
+        stdin = io.StringIO(PASSWORDS[name] + "\n")
+        _cli(config, stdin, "user", "add", name, "--role", role, "--password-stdin")
+    settings = load_config(config)
+    engine = make_engine(settings.database.url)
+    xss_probe = _store_hostile_reply(engine, settings)
+    app = create_app(
+        settings, engine, SystemClock(), dashboard_secret=SECRET, config_path=config,
+        auth_token="demo-twilio-token",
+    )  # fmt: skip
+    async with WebServer(app) as web:
+        yield Site(web.url, config, engine, xss_probe)
+    engine.dispose()
+
+
+def _cli(config: Path, stdin: io.StringIO, *args: str) -> None:
+    import sys
+
+    saved = sys.stdin
+    sys.stdin = stdin
+    try:
+        assert run_cli(["--config", str(config), *args]) == 0
+    finally:
+        sys.stdin = saved
+
+
+def _store_hostile_reply(engine: Any, settings: Any) -> int:
+    """A reply with script in every form a mail can carry it, matched to a real probe."""
+    with Session(engine) as session:
+        probe = session.exec(
+            select(Probe).where(Probe.channel == Channel.EMAIL, Probe.state != ProbeState.PLANNED)
+        ).first()
+        assert probe is not None
+    raw = (
+        "From: Hacker <kommun@ostersund.example.se>\r\n"
+        f"To: anna.lindqvist+{probe.reply_token}@fraga.example.se\r\n"
+        "Subject: <script>alert('subject')</script> Svar\r\n"
+        "Date: Tue, 06 Oct 2026 10:00:00 +0200\r\n"
+        "Message-ID: <xss.1@ostersund.example.se>\r\n"
+        f"In-Reply-To: {probe.message_id}\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/alternative; boundary="b1"\r\n\r\n'
+        "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "<script>alert('text')</script> Hej!\r\n"
+        "--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        f"{XSS_HTML}\r\n--b1--\r\n"
+    ).encode()
+    store = MailStore(engine, SystemClock(), timing_rules(settings))
+    from datetime import UTC, datetime
+
+    arrived = datetime(2026, 10, 6, 8, 5, tzinfo=UTC)
+    assert store.ingest("INBOX", 1, FetchedMessage(9_999, arrived, None, raw))
+    assert probe.id is not None
+    return probe.id
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    assert CHROMIUM is not None, "CI must have Chromium (scripts/system-deps.sh)"
+    async with async_playwright() as p:
+        launched = await p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )  # fmt: skip
+        yield launched
+        await launched.close()
+
+
+async def _login(browser: Browser, site: Site, name: str) -> Page:
+    context = await browser.new_context(viewport={"width": 1200, "height": 900})
+    page = await context.new_page()
+    await page.goto(site.url + "/")
+    assert "/login" in page.url  # not logged in: sent to the login page
+    await page.get_by_label("Användarnamn").fill(name)
+    await page.get_by_label("Lösenord").fill(PASSWORDS[name])
+    await page.get_by_role("button", name="Logga in").click()
+    await page.wait_for_url(site.url + "/")
+    return page
+
+
+async def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+async def test_login_pages_in_swedish_and_logout(site: Site, browser: Browser):
+    page = await _login(browser, site, "anna")
+    assert await page.locator("html").get_attribute("lang") == "sv"
+    assert await page.get_by_role("heading", name="Översikt").is_visible()
+    await _shot(page, "oversikt")
+    for path, heading, shot in (("/email", "E-postlogg", "e-postlogg"),
+                                ("/review", "Granskning", "granskning"),
+                                ("/calls", "Samtal", "samtal")):  # fmt: skip
+        await page.goto(site.url + path)
+        assert await page.get_by_role("heading", name=heading, exact=True).is_visible()
+        await _shot(page, shot)
+    await page.goto(site.url + "/email?lang=en")
+    assert await page.get_by_role("heading", name="E-mail log").is_visible()
+    await page.goto(site.url + "/email?lang=sv")
+    await page.get_by_role("button", name="Logga ut").click()
+    await page.goto(site.url + "/email")
+    assert "/login" in page.url
+    await page.context.close()
+
+
+async def test_hostile_mail_is_shown_without_anything_running(site: Site, browser: Browser):
+    page = await _login(browser, site, "anna")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: dialogs.append(d.message))
+    await page.goto(f"{site.url}/probe/{site.xss_probe}")
+    await page.wait_for_timeout(500)
+    await _shot(page, "matning-med-skadlig-html")
+    assert dialogs == []
+    assert await page.evaluate("window.pwned") is None
+    body = await page.content()
+    assert "<script>alert('subject')</script>" not in body  # escaped, shown as text
+    assert "&lt;script&gt;alert('subject')&lt;/script&gt;" in body
+    frame = page.locator("iframe.mail")
+    assert await frame.get_attribute("sandbox") == ""
+    srcdoc = await frame.get_attribute("srcdoc") or ""
+    for bad in ("<script", "onerror", "onload", "javascript:", "<svg", "<style", "<iframe"):
+        assert bad not in srcdoc.lower(), bad
+    assert "Hej! Svar nedan." in srcdoc
+    # The page forbids script outright.
+    response = await page.request.get(f"{site.url}/probe/{site.xss_probe}")
+    assert "script-src" not in response.headers["content-security-policy"]
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    await page.context.close()
+
+
+async def test_roles_and_csrf(site: Site, browser: Browser):
+    viewer = await _login(browser, site, "vera")
+    token = await viewer.locator("input[name=csrf_token]").first.get_attribute("value")
+    with Session(site.engine) as session:
+        message = session.exec(select(Message)).first()
+        assert message is not None
+        before = message.classification
+    denied = await viewer.request.post(
+        f"{site.url}/review/{message.id}",
+        form={"csrf_token": token or "", "kind": "unrelated", "reason": "test"},
+    )
+    assert denied.status == 403  # a viewer reads, never changes
+    await viewer.context.close()
+
+    staff = await _login(browser, site, "sara")
+    no_token = await staff.request.post(
+        f"{site.url}/review/{message.id}", form={"kind": "unrelated", "reason": "test"}
+    )
+    assert no_token.status == 403  # no CSRF token: refused
+    with Session(site.engine) as session:
+        again = session.get(Message, message.id)
+        assert again is not None
+        assert again.classification == before  # nothing changed
+    await staff.context.close()
+
+
+async def test_an_assessment_in_the_console_reaches_the_scores(site: Site, browser: Browser):
+    with Session(site.engine) as session:
+        call = session.exec(
+            select(Probe).where(Probe.channel == Channel.PHONE, Probe.outcome == "person")
+            .order_by(col(Probe.id))
+        ).first()  # fmt: skip
+        assert call is not None
+        call_id = call.id
+        old = session.exec(select(Assessment).where(Assessment.probe_id == call_id)).one()
+        session.delete(old)  # this call now waits for its assessment
+        session.commit()
+    page = await _login(browser, site, "sara")
+    await page.goto(site.url + "/calls")
+    row = page.locator("tr", has=page.locator(f'a[href="/probe/{call_id}"]'))
+    assert "väntar" in (await row.inner_text())
+    await row.get_by_label("ja").check()
+    await row.get_by_label("Bemötande").select_option("3")
+    await row.get_by_role("button", name="Spara").click()
+    await page.wait_for_url(site.url + "/calls")
+    assert "Samtal " in await page.locator(".flash").inner_text()
+    with Session(site.engine) as session:
+        new = session.exec(select(Assessment).where(Assessment.probe_id == call_id)).one()
+    assert (new.direct_answer, new.bemotande) == (True, 3)
+    assert new.assessor == "web:sara"
+    await page.context.close()
+
+
+async def test_axe_finds_no_serious_violations(site: Site, browser: Browser):
+    page = await _login(browser, site, "anna")
+    axe = Axe()
+    problems = []
+    for path in ("/", "/email", "/review", "/calls", "/report", f"/probe/{site.xss_probe}"):
+        await page.goto(site.url + path)
+        results = await axe.run(page)
+        for violation in results.response["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                problems.append(f"{path}: {violation['id']} ({violation['impact']})")
+    assert problems == []
+    await page.context.close()
+
+
+async def test_exports_and_report_download(site: Site, browser: Browser):
+    page = await _login(browser, site, "sara")
+    for fmt in ("csv", "xlsx", "json"):
+        response = await page.request.get(f"{site.url}/export.{fmt}")
+        assert response.status == 200, fmt
+        assert "attachment" in response.headers["content-disposition"]
+    csv_text = await (await page.request.get(f"{site.url}/email.csv")).text()
+    assert csv_text.startswith("probe_id,kommunkod")
+    report = await page.request.get(f"{site.url}/report.html")
+    assert re.search(r"<h1>KKiK-mätning: KKiK-demo test</h1>", await report.text())
+    await page.context.close()

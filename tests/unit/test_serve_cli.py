@@ -1,0 +1,29 @@
+"""`kkik serve` refuses to start the dashboard without a session secret, naming the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def test_serve_needs_the_session_secret(kkik, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("KKIK_SESSION_SECRET", raising=False)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "kkik.db"}"\n')
+    result = kkik("--lang", "en", "--config", str(config), "serve")
+    assert result.code == 2
+    assert result.err.strip() == (
+        "web.session_secret_env: the environment variable KKIK_SESSION_SECRET is not set; "
+        "the login needs it (at least 32 characters)"
+    )
+    monkeypatch.setenv("KKIK_SESSION_SECRET", "too-short")
+    assert kkik("--lang", "en", "--config", str(config), "serve").code == 2
+
+
+def test_webhooks_only_needs_a_phone_section(kkik, tmp_path: Path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "kkik.db"}"\n')
+    result = kkik("--lang", "en", "--config", str(config), "serve", "--webhooks-only")
+    assert result.code == 2
+    assert "--webhooks-only needs a [phone] section" in result.err

@@ -1,0 +1,227 @@
+"""``kkik user``: dashboard users with hashed passwords, roles and an audit trail."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from sqlmodel import Session, col, select
+
+from harness.db import make_engine
+from harness.models import AuditEntry, User
+from harness.web.auth import verify_password
+
+PASSWORD = "ett långt lösenord"
+
+
+@pytest.fixture
+def config(kkik, tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "kkik.db"}"\n')
+    assert kkik("--config", str(path), "db", "upgrade").code == 0
+    return path
+
+
+def _en(kkik: Any, config: Path, *args: str) -> Any:
+    return kkik("--lang", "en", "--config", str(config), "user", *args)
+
+
+def _stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(text))
+
+
+def _users(config: Path) -> list[User]:
+    engine = make_engine(f"sqlite:///{config.parent / 'kkik.db'}")
+    with Session(engine) as session:
+        return list(session.exec(select(User).order_by(col(User.id))).all())
+
+
+def _audit(config: Path) -> list[AuditEntry]:
+    engine = make_engine(f"sqlite:///{config.parent / 'kkik.db'}")
+    with Session(engine) as session:
+        return list(session.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all())
+
+
+def test_it_adds_a_user_with_a_hashed_password_and_an_audit_entry(
+    kkik, config: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _stdin(monkeypatch, PASSWORD + "\n")
+    result = _en(kkik, config, "add", "anna", "--role", "staff", "--password-stdin")
+    assert result.code == 0, result.err
+    assert result.out == "The user anna was added as staff.\n"
+    [user] = _users(config)
+    assert (user.name, user.role, user.disabled, user.last_login_at) == (
+        "anna",
+        "staff",
+        False,
+        None,
+    )
+    assert user.password_hash.startswith("$argon2id$")
+    assert verify_password(user.password_hash, PASSWORD)
+    [entry] = _audit(config)
+    assert (entry.action, entry.entity, entry.entity_id) == ("user_add", "user", str(user.id))
+    assert entry.actor.startswith("cli")
+    assert entry.before is None
+    assert entry.after == {"name": "anna", "role": "staff", "disabled": False}
+    assert "argon2" not in json.dumps(entry.after)
+
+
+def test_it_asks_for_the_password_twice_at_a_hidden_prompt(
+    kkik, config: Path, monkeypatch: pytest.MonkeyPatch
+):
+    answers = iter([PASSWORD, "inte samma lösenord", PASSWORD, PASSWORD])
+    prompts: list[str] = []
+
+    def hidden(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr(click.termui, "hidden_prompt_func", hidden)
+    result = kkik("--config", str(config), "user", "add", "cilla", "--role", "admin")
+    assert result.code == 0, result.err
+    assert prompts == ["Lösenord för cilla: ", "Samma lösenord igen: "] * 2  # asked again
+    assert "Användaren cilla är tillagd som administratör." in result.out
+    assert verify_password(_users(config)[0].password_hash, PASSWORD)
+
+
+def test_it_refuses_a_duplicate_name_whatever_the_case(
+    kkik, config: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _stdin(monkeypatch, PASSWORD + "\n")
+    assert _en(kkik, config, "add", "anna", "--role", "staff", "--password-stdin").code == 0
+    for name in ("anna", "Anna"):
+        _stdin(monkeypatch, "ett annat långt lösenord\n")
+        result = _en(kkik, config, "add", name, "--role", "admin", "--password-stdin")
+        assert result.code == 2
+        assert result.err.startswith("There is already a user called")
+    [user] = _users(config)
+    assert user.role == "staff"
+    assert verify_password(user.password_hash, PASSWORD)
+    assert len(_audit(config)) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (("anna",), "kort\n", "The password must have at least 12 characters (it had 4).\n"),
+        (("anna",), "", "No password on standard input (one line expected).\n"),
+        (("anna",), "\n", "No password on standard input (one line expected).\n"),
+        (("anna",), "x" * 1025 + "\n", "The password may have at most 1024 characters.\n"),
+        (("anna svensson",), PASSWORD + "\n", "Invalid user name 'anna svensson': 1-100 "
+         "characters without spaces.\n"),
+    ],
+)  # fmt: skip
+def test_it_refuses_a_bad_password_or_name(
+    kkik, config: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], stdin: str,
+    message: str,
+):  # fmt: skip
+    _stdin(monkeypatch, stdin)
+    result = _en(kkik, config, "add", *args, "--role", "viewer", "--password-stdin")
+    assert (result.code, result.err) == (2, message)
+    assert _users(config) == []
+    assert _audit(config) == []
+
+
+def test_it_refuses_an_unknown_role(kkik, config: Path, monkeypatch: pytest.MonkeyPatch):
+    _stdin(monkeypatch, PASSWORD + "\n")
+    result = _en(kkik, config, "add", "anna", "--role", "root", "--password-stdin")
+    assert result.code == 2
+    assert "'root' is not one of 'viewer', 'staff', 'admin'" in result.err
+
+
+def test_only_the_first_line_of_stdin_is_the_password(
+    kkik, config: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _stdin(monkeypatch, PASSWORD + "\r\nnästa rad\n")
+    assert _en(kkik, config, "add", "anna", "--role", "viewer", "--password-stdin").code == 0
+    assert verify_password(_users(config)[0].password_hash, PASSWORD)
+
+
+def test_it_changes_a_password_without_logging_it(
+    kkik, config: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _stdin(monkeypatch, PASSWORD + "\n")
+    assert _en(kkik, config, "add", "anna", "--role", "staff", "--password-stdin").code == 0
+    _stdin(monkeypatch, "ett helt nytt lösenord\n")
+    result = _en(kkik, config, "passwd", "Anna", "--password-stdin", "--reason", "glömt")
+    assert result.code == 0, result.err
+    assert result.out == "The password of anna was changed; open sessions are logged out.\n"
+    [user] = _users(config)
+    assert verify_password(user.password_hash, "ett helt nytt lösenord")
+    assert not verify_password(user.password_hash, PASSWORD)
+    entry = _audit(config)[-1]
+    assert (entry.action, entry.reason) == ("user_passwd", "glömt")
+    logged = json.dumps([entry.before, entry.after, entry.reason], ensure_ascii=False)
+    assert "lösenord" not in logged
+    assert "argon2" not in logged
+
+    _stdin(monkeypatch, "ett helt nytt lösenord\n")
+    result = _en(kkik, config, "passwd", "bertil", "--password-stdin")
+    assert (result.code, result.err) == (2, "No user is called bertil; see `kkik user list`.\n")
+
+
+def test_it_disables_enables_and_changes_roles_with_an_audit_trail(
+    kkik, config: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _stdin(monkeypatch, PASSWORD + "\n")
+    assert _en(kkik, config, "add", "anna", "--role", "staff", "--password-stdin").code == 0
+
+    result = _en(kkik, config, "disable", "anna", "--reason", "slutat")
+    assert (result.code, result.out) == (0, "anna is disabled and logged out.\n")
+    assert _en(kkik, config, "disable", "anna").out == "anna is already disabled.\n"
+    assert _users(config)[0].disabled
+    result = _en(kkik, config, "enable", "anna")
+    assert (result.code, result.out) == (0, "anna can log in again.\n")
+    assert _en(kkik, config, "enable", "anna").out == "anna is not disabled.\n"
+    result = _en(kkik, config, "role", "anna", "admin")
+    assert (result.code, result.out) == (0, "anna is now administrator.\n")
+    assert _en(kkik, config, "role", "anna", "admin").out == (
+        "anna is already administrator; nothing changed.\n"
+    )
+    assert _en(kkik, config, "disable", "nobody").code == 2
+
+    audit = _audit(config)
+    assert [a.action for a in audit] == ["user_add", "user_disable", "user_enable", "user_role"]
+    assert (audit[1].before, audit[1].after, audit[1].reason) == (
+        {"name": "anna", "role": "staff", "disabled": False},
+        {"name": "anna", "role": "staff", "disabled": True},
+        "slutat",
+    )
+    assert (audit[3].before or {})["role"] == "staff"
+    assert (audit[3].after or {})["role"] == "admin"
+
+
+def test_it_lists_the_users(kkik, config: Path, monkeypatch: pytest.MonkeyPatch):
+    assert _en(kkik, config, "list").out == (
+        "No users; add one with `kkik user add NAME --role admin`.\n"
+    )
+    assert json.loads(_en(kkik, config, "list", "--json").out) == []
+    for name, role in (("bertil", "viewer"), ("anna", "staff")):
+        _stdin(monkeypatch, PASSWORD + "\n")
+        assert _en(kkik, config, "add", name, "--role", role, "--password-stdin").code == 0
+    assert _en(kkik, config, "disable", "bertil").code == 0
+
+    rows = json.loads(_en(kkik, config, "list", "--json").out)
+    assert [(r["name"], r["role"], r["disabled"], r["last_login_at"]) for r in rows] == [
+        ("anna", "staff", False, None),
+        ("bertil", "viewer", True, None),
+    ]
+    assert all(set(r) == {"name", "role", "disabled", "created_at", "last_login_at"} for r in rows)
+    swedish = kkik("--config", str(config), "user", "list")
+    assert swedish.out.splitlines() == [
+        "namn                 roll           status     senast inloggad",
+        "anna                 handläggare    aktiv      aldrig",
+        "bertil               läsare         avstängd   aldrig",
+    ]
+
+
+def test_it_needs_an_upgraded_database(kkik, tmp_path: Path):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "kkik.db"}"\n')
+    result = kkik("--lang", "en", "--config", str(path), "user", "list")
+    assert result.code == 1
+    assert "run `kkik db upgrade`" in result.err
