@@ -16,6 +16,7 @@ from harness.cli import (
     mail_cmd,
     measure_cmd,
     plan_cmd,
+    purge_cmd,
     reference_cmd,
     report_cmd,
     run_cmd,
@@ -64,6 +65,7 @@ def build_app(lang: Lang) -> click.Group:
     app.add_command(demo_cmd.build(lang))
     app.add_command(user_cmd.build(lang))
     app.add_command(serve_cmd.build(lang))
+    app.add_command(purge_cmd.build(lang))
     for command in run_cmd.build(lang):
         app.add_command(command)
     return app

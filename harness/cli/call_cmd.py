@@ -22,12 +22,13 @@ from harness.cli.common import (
     EXIT_USAGE,
     CliContext,
     actor,
+    audit_entry,
     fail,
     open_database,
     state,
 )
 from harness.i18n import Lang, Text
-from harness.models import Assessment, AuditEntry, Channel, Probe, ProbeState, Target
+from harness.models import Assessment, Channel, Probe, ProbeState, Target
 from harness.wiring import timeline_rules
 from results.phone_timeline import CallTimeline, TimelineRules
 
@@ -192,7 +193,9 @@ def build(lang: Lang) -> click.Group:
             fail(cli.t(T["not_placed"], probe=probe_id, state=probe.state), EXIT_FAILURE)
         with Session(engine) as session:
             phonestore.add_mark(session, probe, what, at, actor())
-            session.add(_audit_entry(at, f"mark_{what}", probe_id, None, {"at": at.isoformat()}))
+            session.add(
+                audit_entry(at, f"mark_{what}", "probe", probe_id, None, {"at": at.isoformat()})
+            )
             session.commit()
         zone = ZoneInfo(settings.timezone)
         click.echo(
@@ -257,7 +260,9 @@ def build(lang: Lang) -> click.Group:
             session.add(assessment)
             action = "assess" if before is None else "reassess"
             session.add(
-                _audit_entry(now, action, probe_id, before, _assessment_dict(assessment), reason)
+                audit_entry(
+                    now, action, "probe", probe_id, before, _assessment_dict(assessment), reason
+                )
             )
             session.commit()
         click.echo(
@@ -361,26 +366,6 @@ def _assessment_dict(a: Assessment) -> dict[str, Any]:
         "notes": a.notes,
         "assessor": a.assessor,
     }
-
-
-def _audit_entry(
-    at: datetime,
-    action: str,
-    probe_id: int,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    reason: str | None = None,
-) -> AuditEntry:
-    return AuditEntry(
-        at=at,
-        actor=actor(),
-        action=action,
-        entity="probe",
-        entity_id=str(probe_id),
-        before=before,
-        after=after,
-        reason=reason,
-    )
 
 
 def _local(value: str | datetime | None, zone: ZoneInfo, seconds: bool = False) -> str:

@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import click
@@ -21,6 +21,7 @@ from harness.config import ConfigError, SecretUnavailable, Settings, load_config
 from harness.config_messages import format_problem
 from harness.db import database_url, make_engine
 from harness.i18n import Lang, Text
+from harness.models import AuditEntry
 
 CONFIG_ENV = "KKIK_CONFIG"
 DEFAULT_CONFIG = "config.toml"
@@ -75,6 +76,28 @@ def actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
+
+
+def audit_entry(
+    at: datetime,
+    action: str,
+    entity: str,
+    entity_id: object,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str | None = None,
+) -> AuditEntry:
+    """One audit-log row for a change made by this command's user."""
+    return AuditEntry(
+        at=at,
+        actor=actor(),
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        before=before,
+        after=after,
+        reason=reason,
+    )
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:

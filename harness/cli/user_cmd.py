@@ -18,9 +18,16 @@ import click
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from harness.cli.common import EXIT_USAGE, CliContext, actor, fail, open_database, state
+from harness.cli.common import (
+    EXIT_USAGE,
+    CliContext,
+    audit_entry,
+    fail,
+    open_database,
+    state,
+)
 from harness.i18n import Lang, Text
-from harness.models import AuditEntry, User
+from harness.models import User
 from harness.web.auth import (
     MAX_NAME_LENGTH,
     MAX_PASSWORD_LENGTH,
@@ -142,7 +149,7 @@ def build(lang: Lang) -> click.Group:
             row = User(name=name, role=role, password_hash=password_hash, created_at=now)
             session.add(row)
             session.flush()
-            session.add(_audit(now, "user_add", row, None, _public(row)))
+            session.add(audit_entry(now, "user_add", "user", row.id, None, _public(row)))
             session.commit()
         click.echo(cli.t(T["added"], name=name, role=cli.t(ROLE_NAMES[role])))
 
@@ -163,7 +170,7 @@ def build(lang: Lang) -> click.Group:
             row.password_hash = password_hash
             session.add(row)
             # That the password changed is logged; the password and its hash never are.
-            session.add(_audit(now, "user_passwd", row, None, _public(row), reason))
+            session.add(audit_entry(now, "user_passwd", "user", row.id, None, _public(row), reason))
             session.commit()
         click.echo(cli.t(T["changed_password"], name=found.name))
 
@@ -270,7 +277,7 @@ def _change(
         for key, value in values.items():
             setattr(row, key, value)
         session.add(row)
-        session.add(_audit(now, action, row, before, _public(row), reason))
+        session.add(audit_entry(now, action, "user", row.id, before, _public(row), reason))
         session.commit()
 
 
@@ -310,23 +317,3 @@ def _listed(user: User) -> dict[str, Any]:
 
 def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _audit(
-    at: datetime,
-    action: str,
-    user: User,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    reason: str | None = None,
-) -> AuditEntry:
-    return AuditEntry(
-        at=at,
-        actor=actor(),
-        action=action,
-        entity="user",
-        entity_id=str(user.id),
-        before=before,
-        after=after,
-        reason=reason,
-    )

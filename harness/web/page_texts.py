@@ -110,4 +110,12 @@ PAGE_TEXTS: dict[str, Text] = {
     "exports": Text("Exporter", "Exports"),
     "settings": Text("Inställningar", "Settings"),
     "masked": Text("(dold)", "(hidden)"),
+    "setting": Text("Inställning", "Setting"),
+    "purge": Text("Rensa personuppgifter", "Purge personal data"),
+    "purge_lead": Text(
+        "Tar bort rå e-post, namn, texter, anteckningar och inspelningslänkar äldre än {days} "
+        "dagar. Tidpunkter och resultat finns kvar.",
+        "Removes raw mail, names, texts, notes and recording links older than {days} days. "
+        "Timestamps and results stay.",
+    ),
 }  # fmt: skip

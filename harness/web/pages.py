@@ -415,6 +415,49 @@ def _acting_as(name: str | None) -> Iterator[None]:
         ACTOR.reset(previous)
 
 
+def settings_rows(settings: Settings) -> list[tuple[str, str]]:
+    """The configuration as dotted settings; anything secret-looking is masked.
+
+    The file never holds secret values (only where to find them), but a name like
+    ``password_env`` is still shown masked unless it is only a pointer (``*_env``/``*_file``)."""
+    rows: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else key, inner)
+            return
+        leaf = prefix.rpartition(".")[2]
+        pointer = leaf.endswith(("_env", "_file", "_command"))
+        secret = any(word in leaf for word in ("password", "token", "secret"))
+        shown = "" if value is None else str(value)
+        rows.append((prefix, "•••" if secret and not pointer and shown else shown))
+
+    walk("", settings.model_dump(mode="json"))
+    return rows
+
+
+@router.get("/settings", dependencies=[viewer])
+def settings_page(request: Request) -> HTMLResponse:
+    settings = _settings(request)
+    return render(
+        request,
+        "settings.html",
+        {
+            "rows": settings_rows(settings),
+            "retention_days": settings.retention.personal_data_days,
+        },
+    )
+
+
+@router.post("/purge", dependencies=[csrf])
+def purge_page(request: Request, user: Annotated[UserView, admin]) -> RedirectResponse:
+    """Admins purge personal data older than the retention period (``kkik purge``)."""
+    _, output = _run_cli(request, ["--lang", page_lang(request), "purge"], user)
+    flash(request, output)
+    return RedirectResponse("/settings", status_code=303)
+
+
 @router.get("/report", dependencies=[viewer])
 def report_page(request: Request) -> HTMLResponse:
     return render(request, "report.html", {"formats": ("csv", "xlsx", "json")})

@@ -258,7 +258,8 @@ async def test_axe_finds_no_serious_violations(site: Site, browser: Browser):
     page = await _login(browser, site, "anna")
     axe = Axe()
     problems = []
-    for path in ("/", "/email", "/review", "/calls", "/report", f"/probe/{site.xss_probe}"):
+    for path in ("/", "/email", "/review", "/calls", "/report", "/settings",
+                 f"/probe/{site.xss_probe}"):  # fmt: skip
         await page.goto(site.url + path)
         results = await axe.run(page)
         for violation in results.response["violations"]:
@@ -279,3 +280,25 @@ async def test_exports_and_report_download(site: Site, browser: Browser):
     report = await page.request.get(f"{site.url}/report.html")
     assert re.search(r"<h1>KKiK-mätning: KKiK-demo test</h1>", await report.text())
     await page.context.close()
+
+
+async def test_settings_show_no_secret_and_only_admins_purge(site: Site, browser: Browser):
+    staff = await _login(browser, site, "sara")
+    await staff.goto(site.url + "/settings")
+    text = await staff.content()
+    assert "phone.auth_token_env" in text  # where the secret is, never the secret itself
+    assert "demo-twilio-token" not in text
+    assert "demo-brevlada" not in text
+    assert await staff.get_by_role("button", name="Rensa personuppgifter").count() == 0
+    token = await staff.locator("input[name=csrf_token]").first.get_attribute("value")
+    denied = await staff.request.post(f"{site.url}/purge", form={"csrf_token": token or ""})
+    assert denied.status == 403
+    await staff.context.close()
+
+    admin = await _login(browser, site, "anna")
+    await admin.goto(site.url + "/settings")
+    await admin.get_by_role("button", name="Rensa personuppgifter").click()
+    await admin.wait_for_url(site.url + "/settings")
+    assert "Rensat: 0 meddelanden" in await admin.locator(".flash").inner_text()
+    await _shot(admin, "installningar")
+    await admin.context.close()

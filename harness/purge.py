@@ -1,0 +1,100 @@
+"""Remove personal data older than the retention period; keep the evidence the scores rest on.
+
+Personal data here is what the municipalities' staff wrote or who they are: the raw mail and
+its text (names, signatures, direct numbers), the sender's name and address, the subject, the
+notes of an assessment, and links to call recordings. What stays: every timestamp and verdict
+(arrival and its source, classification, match, holding flag, the call events' statuses and
+times, direct answer and bemötande), the raw mail's SHA-256 (proof of what was received) and its
+size before the purge, so scores and reports are unchanged after a purge. The sender's address
+is reduced to its domain (``*@ostersund.se``), which the report's matching evidence needs.
+
+Setting: ``retention.personal_data_days`` (default 365). Each purge writes one audit entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from harness.mailstore import compress
+from harness.models import Assessment, AuditEntry, CallEvent, Message
+
+EMPTY = compress(b"")
+RECORDING_KEYS = ("RecordingUrl", "RecordingSid")
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    messages: int
+    assessments: int
+    call_events: int
+
+    @property
+    def total(self) -> int:
+        return self.messages + self.assessments + self.call_events
+
+
+def purge(
+    engine: Engine, before: datetime, *, actor: str, at: datetime, dry_run: bool = False
+) -> PurgeCounts:
+    """Purge what was received or written before ``before``; return how many rows changed."""
+    with Session(engine) as session:
+        messages = session.exec(
+            select(Message).where(
+                col(Message.fetched_at) < before, col(Message.raw_compressed) != EMPTY
+            )
+        ).all()
+        assessments = session.exec(
+            select(Assessment).where(
+                col(Assessment.assessed_at) < before, col(Assessment.notes).is_not(None)
+            )
+        ).all()
+        events = [
+            e
+            for e in session.exec(
+                select(CallEvent).where(
+                    col(CallEvent.received_at) < before, CallEvent.event == "recording"
+                )
+            ).all()
+            if any(k in e.payload for k in RECORDING_KEYS)
+        ]
+        counts = PurgeCounts(len(messages), len(assessments), len(events))
+        if dry_run:
+            return counts
+        for m in messages:
+            m.raw_compressed = EMPTY  # raw_size and raw_sha256 stay: what was received
+            m.text_body = None
+            m.html_body = None
+            m.from_name = None
+            m.subject = None
+            m.to_addresses = None
+            if m.from_address:
+                m.from_address = "*@" + m.from_address.rpartition("@")[2]
+            session.add(m)
+        for a in assessments:
+            a.notes = None
+            session.add(a)
+        for e in events:
+            e.payload = {k: v for k, v in e.payload.items() if k not in RECORDING_KEYS}
+            session.add(e)
+        session.add(
+            AuditEntry(
+                at=at,
+                actor=actor,
+                action="purge",
+                entity="personal_data",
+                entity_id=before.isoformat(),
+                before=None,
+                after={
+                    "messages": counts.messages,
+                    "assessments": counts.assessments,
+                    "call_events": counts.call_events,
+                },
+                reason="retention.personal_data_days",
+            )
+        )
+        session.commit()
+    return counts
