@@ -36,6 +36,7 @@ from harness.mailstore import decompress
 from harness.models import AuditEntry, Campaign, Message, Probe, ProbeState, Question
 from harness.review import KINDS, ReviewError, correct
 from harness.web.auth import UserView, flash, require_csrf, require_role
+from harness.web.page_texts import PAGE_TEXTS
 from harness.web.render import page_lang, render
 from harness.wiring import timeline_rules, timing_rules, work_calendar
 from results.calendar import DeadlineRule
@@ -221,6 +222,7 @@ def email_csv(
 @router.get("/probe/{probe_id}", dependencies=[viewer])
 def probe_detail(request: Request, probe_id: int) -> HTMLResponse:
     zone = _zone(request)
+    lang = page_lang(request)
     with Session(_engine(request)) as session:
         probe = session.get(Probe, probe_id)
         if probe is None:
@@ -239,7 +241,7 @@ def probe_detail(request: Request, probe_id: int) -> HTMLResponse:
             "arrived": _local(m.arrived_at, zone),
             "source": m.arrival_source or "–",
             "classification": f"{m.classification or '–'} ({m.classification_reason or '–'})"
-            + (", väntesvar" if m.holding_reply else ""),
+            + (f", {PAGE_TEXTS['k_holding_reply'](lang)}" if m.holding_reply else ""),
             "matched_by": m.match_method or "–",
             "confidence": "–" if m.match_confidence is None else f"{m.match_confidence:.2f}",
             "text": m.text_body or "",
@@ -325,8 +327,6 @@ def review_correct(
     probe_id: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "/review",
 ) -> RedirectResponse:
-    from harness.web.page_texts import PAGE_TEXTS
-
     lang = page_lang(request)
     try:
         correct(
