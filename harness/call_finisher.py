@@ -18,11 +18,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from harness import phonestore
 from harness.clock import Clock, ensure_utc
-from harness.models import CallEvent, Channel, Probe, ProbeState
+from harness.models import Channel, Probe, ProbeState
 from probes.phone_call import PhoneProbe
 from results.phone_timeline import TimelineRules
 
@@ -106,14 +106,3 @@ class CallFinisher:
                 if facts.get("status") in phonestore.FINAL_STATUSES:
                     phonestore.add_reconcile(session, probe, facts, now)
             session.commit()
-
-
-def call_events(engine: Any, probe_id: int) -> list[CallEvent]:
-    with Session(engine) as session:
-        return list(
-            session.exec(
-                select(CallEvent)
-                .where(CallEvent.probe_id == probe_id)
-                .order_by(col(CallEvent.occurred_at), col(CallEvent.id))
-            ).all()
-        )

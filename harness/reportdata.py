@@ -1,6 +1,6 @@
 """Gather a campaign's report data from the database (the I/O half of ``kkik report``).
 
-Scores come from the same evidence rows as ``kkik score`` (:func:`evidence_from_database`), so
+Scores come from the same evidence rows as ``kkik score`` (:func:`campaign_evidence`), so
 the report cannot disagree with the score command. Earlier campaigns in the same database give
 the trend: their network means per measure, by campaign year.
 """
@@ -13,9 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from harness.cli.common import CliContext
-from harness.cli.score_cmd import evidence_from_database, imported_national
 from harness.config import Settings
+from harness.evidence import campaign_evidence, imported_national
 from harness.models import Campaign, Probe, Question, Target
 from harness.othermeasures import other_measure_values
 from harness.scenario import CampaignSpec
@@ -39,7 +38,6 @@ def _category(e: Evidence, within: bool | None) -> str:
 
 
 def report_data(
-    cli: CliContext,
     engine: Engine,
     settings: Settings,
     campaign_name: str | None,
@@ -47,7 +45,8 @@ def report_data(
 ) -> ReportData:
     holding = settings.email.count_holding_replies
     calls = timeline_rules(settings)
-    evidence, edition = evidence_from_database(cli, engine, campaign_name, holding, calls)
+    evidence, found = campaign_evidence(engine, campaign_name, holding, calls)
+    edition = found.edition
     calendar = work_calendar(settings)
     rule = DeadlineRule(settings.email.deadline_rule)
     rules = ScoringRules(edition=edition, calendar=calendar, deadline_rule=rule)
@@ -107,7 +106,8 @@ def report_data(
         )
     trend: dict[str, list[tuple[int, float]]] = {}
     for name in [*earlier, campaign.name]:
-        past, past_edition = evidence_from_database(cli, engine, name, holding, calls)
+        past, past_campaign = campaign_evidence(engine, name, holding, calls)
+        past_edition = past_campaign.edition
         year = campaign.year if name == campaign.name else _year(engine, name)
         past_rules = ScoringRules(edition=past_edition, calendar=calendar, deadline_rule=rule)
         for measure_id, c in compare(score(past, past_rules)).items():

@@ -8,13 +8,13 @@ automatic evidence, with every change in the audit log.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from harness import phonestore
 from harness.cli.common import (
@@ -27,10 +27,10 @@ from harness.cli.common import (
     open_database,
     state,
 )
+from harness.evidence import call_rows
 from harness.i18n import Lang, Text
-from harness.models import Assessment, Channel, Probe, ProbeState, Target
+from harness.models import Assessment, Channel, Probe, ProbeState
 from harness.wiring import timeline_rules
-from results.phone_timeline import CallTimeline, TimelineRules
 
 LEVELS = {3: Text("mycket god", "very good"), 2: Text("god", "good"), 1: Text("medelgod", "fair"),
           0: Text("dålig", "poor")}  # fmt: skip
@@ -276,76 +276,6 @@ def build(lang: Lang) -> click.Group:
         )
 
     return call
-
-
-def call_rows(
-    engine: Engine, rules: TimelineRules, probe_id: int | None = None
-) -> list[dict[str, Any]]:
-    """Every placed call with its timeline and assessment, as plain data (CLI, JSON, web)."""
-    with Session(engine) as session:
-        query = (
-            select(Probe, Target)
-            .join(Target, col(Probe.target_id) == col(Target.id))
-            .where(Probe.channel == Channel.PHONE, col(Probe.claimed_at).is_not(None))
-            .order_by(col(Probe.claimed_at), col(Probe.id))
-        )
-        if probe_id is not None:
-            query = query.where(Probe.id == probe_id)
-        found = session.exec(query).all()
-        ids = [p.id for p, _ in found if p.id is not None]
-        events = phonestore.events_for(session, ids)
-        assessments = {
-            a.probe_id: a
-            for a in session.exec(select(Assessment).where(col(Assessment.probe_id).in_(ids)))
-        }
-    rows = []
-    for probe, target in found:
-        assert probe.id is not None
-        line = phonestore.timeline(probe, events[probe.id], rules)
-        assessment = assessments.get(probe.id)
-        bridged = probe.mode != "automated"
-        rows.append(
-            {
-                "probe": probe.id,
-                "kommunkod": target.kommunkod,
-                "name": target.name,
-                "mode": "automated" if not bridged else "bridged",
-                "state": probe.state,
-                "call_sid": probe.call_sid,
-                **_times(line),
-                "outcome": line.outcome,
-                "fault_reason": line.fault_reason,
-                "answered_by": line.answered_by,
-                "notes": list(line.notes),
-                "assessed": assessment is not None and assessment.direct_answer is not None,
-                "direct_answer": assessment.direct_answer if assessment else None,
-                "bemotande": assessment.bemotande if assessment else None,
-                "awaiting_assessment": bridged
-                and line.outcome == "person"
-                and (assessment is None or assessment.direct_answer is None),
-            }
-        )
-    return rows
-
-
-def _times(line: CallTimeline) -> dict[str, Any]:
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value is not None else None
-
-    def secs(value: timedelta | None) -> float | None:
-        return value.total_seconds() if value is not None else None
-
-    return {
-        "dial_at": iso(line.dial_at),
-        "ringing_at": iso(line.ringing_at),
-        "answered_at": iso(line.answered_at),
-        "person_at": iso(line.person_at),
-        "transferred_at": iso(line.transferred_at),
-        "ended_at": iso(line.ended_at),
-        "time_to_answer": secs(line.time_to_answer),
-        "time_to_person": secs(line.time_to_person),
-        "queue_time": secs(line.queue_time),
-    }
 
 
 def _get_call(cli: CliContext, engine: Engine, probe_id: int) -> Probe:

@@ -24,9 +24,10 @@ from harness.cli.common import (
     state,
 )
 from harness.config import SecretUnavailable, Settings
+from harness.evidence import email_evidence
 from harness.i18n import Lang, Text
-from harness.mailstore import MailStore, replies_by_probe
-from harness.models import Campaign, Channel, Probe, Question, Target
+from harness.mailstore import MailStore
+from harness.models import Campaign
 from harness.wiring import email_probe, imap_factory, timing_rules, watch_timing
 from probes.base import DispatchJob, Persona, ProbeContext, ProbeError, Transcript
 from probes.email_analysis import analyse, as_json, probe_refs_from_json
@@ -34,7 +35,7 @@ from probes.email_send import new_message_id, new_reply_token
 from probes.email_watch import MailWatcher
 from probes.imap_client import ImapError
 from results.calendar import DeadlineRule
-from results.email_log import ProbeEvidence, log_rows
+from results.email_log import log_rows
 
 T = {
     "group": Text("E-postmätningen.", "The e-mail measurement."),
@@ -310,37 +311,3 @@ def campaign_start(engine: Engine, cli: CliContext) -> date:
     with Session(engine) as session:
         first = session.exec(select(func.min(Campaign.period_start))).one()
     return first or (cli.clock.now() - timedelta(days=30)).date()
-
-
-def email_evidence(
-    engine: Engine, kommunkod: str | None, since: date | None, zone: str, review_below: float
-) -> list[ProbeEvidence]:
-    with Session(engine) as session:
-        query = (
-            select(Probe, Target, Question)
-            .join(Target, Probe.target_id == Target.id)  # type: ignore[arg-type]
-            .outerjoin(Question, Probe.question_id == Question.id)  # type: ignore[arg-type]
-            .where(Probe.channel == Channel.EMAIL)
-            .where(Probe.sent_at.is_not(None))  # type: ignore[union-attr]
-            .order_by(Probe.sent_at)  # type: ignore[arg-type]
-        )
-        if kommunkod:
-            query = query.where(Target.kommunkod == kommunkod)
-        if since:
-            start = datetime(since.year, since.month, since.day, tzinfo=ZoneInfo(zone))
-            query = query.where(Probe.sent_at >= start)  # type: ignore[operator]
-        found = session.exec(query).all()
-        ids = [p.id for p, _, _ in found]
-        replies = replies_by_probe(session, ids, review_below)
-        return [
-            ProbeEvidence(
-                probe_id=p.id or 0,
-                kommunkod=t.kommunkod,
-                target=t.name,
-                area=q.area if q else None,
-                sent_at=p.sent_at,
-                outcome=p.outcome,
-                replies=tuple(replies.get(p.id or 0, ())),
-            )
-            for p, t, q in found
-        ]

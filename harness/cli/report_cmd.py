@@ -14,6 +14,8 @@ from pathlib import Path
 import click
 
 from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, fail, open_database, state
+from harness.cli.score_cmd import T as SCORE_TEXTS
+from harness.evidence import NoCampaign
 from harness.i18n import Lang, Text
 from harness.reportdata import report_data
 from results.report import render
@@ -42,6 +44,7 @@ T = {
         "Chromium kunde inte skriva PDF:en: {why}", "Chromium could not print: {why}"
     ),
 }
+NO_CAMPAIGN = SCORE_TEXTS["no_campaign"]
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -105,7 +108,10 @@ def build(lang: Lang) -> click.Command:
         settings, base_dir = cli.settings(required=False)
         engine, _ = open_database(cli, settings, base_dir)
         chosen: Lang = "en" if (report_lang or cli.lang) == "en" else "sv"
-        data = report_data(cli, engine, settings, campaign_name, cli.clock.now())
+        try:
+            data = report_data(engine, settings, campaign_name, cli.clock.now())
+        except NoCampaign:
+            fail(cli.t(NO_CAMPAIGN, name=campaign_name or ""), EXIT_USAGE)
         path.write_text(render(data, chosen), encoding="utf-8")
         click.echo(cli.t(T["written"], path=path))
         if chromium is not None:

@@ -7,25 +7,12 @@ from pathlib import Path
 
 import click
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
 
-from harness import phonestore
 from harness.cli.common import EXIT_USAGE, CliContext, fail, open_database, state
+from harness.evidence import NoCampaign, campaign_evidence, imported_national
 from harness.i18n import Lang, Text
-from harness.mailstore import replies_by_probe
-from harness.models import (
-    Assessment,
-    Campaign,
-    Channel,
-    Probe,
-    ProbeState,
-    ReferenceValue,
-    Target,
-)
 from harness.wiring import timeline_rules, work_calendar
-from probes.email_analysis import TimingRules
 from results.calendar import DeadlineRule
-from results.email_log import answer
 from results.evidence_csv import EvidenceError, parse_evidence
 from results.measures import EDITIONS, MEASURES
 from results.phone_timeline import TimelineRules
@@ -154,20 +141,6 @@ def _print(cli: CliContext, scores: list[Score]) -> None:
             click.echo(cli.t(T["waiting"], n=s.awaiting_assessment))
 
 
-def imported_national(engine: Engine) -> tuple[Reference, ...]:
-    """Country-wide values imported with ``kkik reference import``; they win over the bundled."""
-    with Session(engine) as session:
-        rows = session.exec(
-            select(ReferenceValue).where(ReferenceValue.municipality == "0000")
-        ).all()
-    return tuple(
-        Reference(m.id, r.period, round(r.value), "participant_mean", "stated", r.source)
-        for r in rows
-        for m in MEASURES.values()
-        if m.kolada_id == r.kpi
-    )
-
-
 def _print_comparison(
     cli: CliContext, scores: list[Score], year: int, figures: tuple[Reference, ...]
 ) -> None:
@@ -200,71 +173,9 @@ def evidence_from_database(
     count_holding: bool,
     call_rules: TimelineRules | None = None,
 ) -> tuple[list[Evidence], str]:
-    """A campaign's stored evidence as scoring rows: e-mails with their replies, calls with
-    their timelines (recomputed from the stored events) and assessments."""
-    with Session(engine) as session:
-        query = select(Campaign)
-        query = (
-            query.where(Campaign.name == name) if name else query.order_by(col(Campaign.id).desc())
-        )
-        campaign = session.exec(query).first()
-        if campaign is None:
-            fail(cli.t(T["no_campaign"], name=name or ""), EXIT_USAGE)
-        rows = session.exec(
-            select(Probe, Target)
-            .join(Target, col(Probe.target_id) == col(Target.id))
-            .where(Probe.campaign_id == campaign.id, Probe.channel == Channel.EMAIL)
-            .where(col(Probe.sent_at).is_not(None) | (Probe.state == ProbeState.FAILED))
-        ).all()
-        replies = replies_by_probe(session, [p.id for p, _ in rows], TimingRules().review_below)
-        calls = session.exec(
-            select(Probe, Target)
-            .join(Target, col(Probe.target_id) == col(Target.id))
-            .where(Probe.campaign_id == campaign.id, Probe.channel == Channel.PHONE)
-            .where(col(Probe.claimed_at).is_not(None))
-        ).all()
-        call_ids = [p.id for p, _ in calls if p.id is not None]
-        events = phonestore.events_for(session, call_ids)
-        assessments = {
-            a.probe_id: a
-            for a in session.exec(select(Assessment).where(col(Assessment.probe_id).in_(call_ids)))
-        }
-    evidence = []
-    for probe, target in rows:
-        never_sent = probe.sent_at is None and probe.state != ProbeState.FAILED
-        if probe.outcome == "refused" or never_sent:
-            continue
-        found = answer(replies.get(probe.id or 0, []), count_holding_replies=count_holding)
-        evidence.append(
-            Evidence(
-                kommunkod=target.kommunkod,
-                channel="email",
-                probe_id=str(probe.id),
-                sent_at=probe.sent_at or probe.planned_at,
-                answered_at=found.arrived_at if found else None,
-                harness_fault=probe.state == ProbeState.FAILED,
-            )
-        )
-    for probe, target in calls:
-        assert probe.id is not None
-        line = phonestore.timeline(probe, events[probe.id], call_rules or TimelineRules())
-        # A call that never got going (the API refused it, or refused the scenario's number as
-        # invalid) says nothing about the municipality's phone service: a harness fault.
-        never_placed = probe.outcome in ("harness_fault", "rejected") and line.outcome is None
-        fault = never_placed or line.outcome == "failed"
-        assessment = assessments.get(probe.id)
-        evidence.append(
-            Evidence(
-                kommunkod=target.kommunkod,
-                channel="phone",
-                probe_id=str(probe.id),
-                sent_at=line.dial_at or probe.sent_at or probe.claimed_at or probe.planned_at,
-                harness_fault=fault,
-                mode=line.mode,
-                outcome=line.outcome,
-                person_at=line.person_at,
-                direct_answer=assessment.direct_answer if assessment else None,
-                bemotande=assessment.bemotande if assessment else None,
-            )
-        )
+    """:func:`harness.evidence.campaign_evidence` for a command: an unknown campaign exits 2."""
+    try:
+        evidence, campaign = campaign_evidence(engine, name, count_holding, call_rules)
+    except NoCampaign:
+        fail(cli.t(T["no_campaign"], name=name or ""), EXIT_USAGE)
     return evidence, campaign.edition

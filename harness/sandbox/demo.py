@@ -36,11 +36,10 @@ from sqlmodel import Session, col, select
 from harness import migrate
 from harness.call_finisher import CallFinisher
 from harness.cli import run as run_cli
-from harness.cli.common import CliContext
-from harness.cli.score_cmd import evidence_from_database
 from harness.clock import FakeClock, SystemClock, WaitingClock
 from harness.config import Settings, load_config
 from harness.db import make_engine
+from harness.evidence import campaign_evidence
 from harness.mailstore import MailStore
 from harness.models import Assessment, Channel, Probe, ProbeState, Target
 from harness.planning import plan_scenario
@@ -508,12 +507,11 @@ public_url = "http://127.0.0.1:{web_port}"
     # --- the verdict ---------------------------------------------------------------------------
 
     def _results(self, settings: Settings, engine: Engine) -> DemoResult:
-        cli = CliContext(lang="en", clock=self.clock)
-        measured_evidence, edition = evidence_from_database(
-            cli, engine, self.world.campaign, settings.email.count_holding_replies,
+        measured_evidence, campaign = campaign_evidence(
+            engine, self.world.campaign, settings.email.count_holding_replies,
             timeline_rules(settings),
         )  # fmt: skip
-        rules = ScoringRules(edition=edition, calendar=self.calendar)
+        rules = ScoringRules(edition=campaign.edition, calendar=self.calendar)
         measured = score(measured_evidence, rules)
         truth_evidence: list[Evidence] = []
         for probe_id, t in self.email_truth.items():

@@ -41,7 +41,7 @@ import secrets
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from typing import Any, Literal
@@ -443,13 +443,9 @@ class TwilioSimulator(AsyncService):
             if script.outcome == "failed":
                 await self._end(call, "failed")
             elif script.outcome == "busy":
-                self._later(script.dial_delay, busy)
+                self._later(script.dial_delay, lambda: self._end(call, "busy"))
             else:
                 self._later(script.dial_delay, ringing)
-
-        async def busy() -> None:
-            if not call.ended:
-                await self._end(call, "busy")
 
         async def ringing() -> None:
             if call.ended:
@@ -457,13 +453,9 @@ class TwilioSimulator(AsyncService):
             call.status = "ringing"
             await self._status(call, "ringing")
             if script.outcome == "no_answer" or script.ring_seconds > call.timeout:
-                self._later(call.timeout, no_answer)
+                self._later(call.timeout, lambda: self._end(call, "no-answer"))
             else:
                 self._later(script.ring_seconds, answered)
-
-        async def no_answer() -> None:
-            if not call.ended:
-                await self._end(call, "no-answer")
 
         async def answered() -> None:
             if call.ended:
@@ -787,11 +779,6 @@ def _say_seconds(text: str) -> float:
 
 def _rfc2822(value: datetime | None) -> str | None:
     return None if value is None else format_datetime(value, usegmt=True)
-
-
-def with_person_after(script: SwitchboardScript, seconds: float | None) -> SwitchboardScript:
-    """A copy of ``script`` where the person picks up ``seconds`` after the line does."""
-    return replace(script, person_after=seconds)
 
 
 class SimulatorThread:

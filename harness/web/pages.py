@@ -27,13 +27,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from harness import phonestore
-from harness.cli.call_cmd import call_rows
-from harness.cli.common import ACTOR, CliContext
-from harness.cli.mail_cmd import email_evidence
-from harness.cli.score_cmd import evidence_from_database
+from harness.cli.common import ACTOR
 from harness.config import Settings
+from harness.evidence import call_rows, campaign_evidence, email_evidence
 from harness.mailstore import decompress
-from harness.models import AuditEntry, Campaign, Message, Probe, ProbeState, Question
+from harness.models import AuditEntry, Message, Probe, ProbeState, Question
+from harness.othermeasures import find_campaign
 from harness.review import KINDS, ReviewError, correct
 from harness.web.auth import UserView, flash, require_csrf, require_role
 from harness.web.page_texts import PAGE_TEXTS
@@ -84,11 +83,6 @@ def _zone(request: Request) -> ZoneInfo:
     return ZoneInfo(_settings(request).timezone)
 
 
-def _campaign(engine: Engine) -> Campaign | None:
-    with Session(engine) as session:
-        return session.exec(select(Campaign).order_by(col(Campaign.id).desc())).first()
-
-
 def _local(value: datetime | None, zone: ZoneInfo) -> str:
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "–"
 
@@ -101,7 +95,7 @@ router = APIRouter()
 @router.get("/", dependencies=[viewer])
 def overview(request: Request) -> HTMLResponse:
     engine, settings = _engine(request), _settings(request)
-    campaign = _campaign(engine)
+    campaign = find_campaign(engine)
     if campaign is None:
         return render(request, "overview.html", {"campaign": None})
     with Session(engine) as session:
@@ -117,10 +111,10 @@ def overview(request: Request) -> HTMLResponse:
         c["placed"] += claimed is not None
         c["completed"] += probe_state == ProbeState.COMPLETED
         c["faults"] += probe_state == ProbeState.FAILED
-    cli = CliContext(lang=page_lang(request))
-    evidence, edition = evidence_from_database(
-        cli, engine, campaign.name, settings.email.count_holding_replies, timeline_rules(settings)
+    evidence, _ = campaign_evidence(
+        engine, campaign.name, settings.email.count_holding_replies, timeline_rules(settings)
     )
+    edition = campaign.edition
     rules = ScoringRules(
         edition=edition,
         calendar=work_calendar(settings),
