@@ -83,6 +83,14 @@ class TickResult:
         )
 
 
+@dataclass(frozen=True)
+class PlaceNow:
+    """What :meth:`Runner.place_now` did: ``placed``, or why it did not (a key, not prose)."""
+
+    placed: bool
+    reason: str
+
+
 class Runner:
     def __init__(
         self,
@@ -140,6 +148,51 @@ class Runner:
                 .where(Probe.state == ProbeState.PLANNED)
                 .order_by(col(Probe.planned_at))
             ).first()
+
+    async def place_now(self, probe_id: int, now: datetime | None = None) -> PlaceNow:
+        """Send one planned probe now, ahead of its planned time (the call console's "Ring").
+
+        Every safety rule of a tick applies: the probe must still be planned, its campaign and
+        target not paused, its address allowed, ``now`` inside today's window, and the target
+        under its calls-per-day limit. Unlike a tick nothing is moved or failed when a rule says
+        no: the reason comes back and the probe stays as planned. The claim is the same
+        conditional UPDATE as a tick's, so a runner ticking at the same moment cannot place it
+        a second time.
+        """
+        now = now or self.clock.now()
+        with Session(self.engine) as session:
+            probe = session.get(Probe, probe_id)
+            if probe is None:
+                return PlaceNow(False, "unknown_probe")
+            if probe.state != ProbeState.PLANNED:
+                return PlaceNow(False, "not_planned")
+            target = session.get(Target, probe.target_id)
+            campaign = session.get(Campaign, probe.campaign_id)
+            assert target is not None
+            assert campaign is not None
+            if campaign.status == "paused" or target.paused:
+                return PlaceNow(False, "paused")
+            if probe.channel not in self.channels:
+                return PlaceNow(False, "no_channel")
+            if _refusal(probe, target) is not None:
+                return PlaceNow(False, "refused")
+            spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
+            window = self._window_today(spec, probe.channel, now)
+            if window is None:
+                return PlaceNow(False, "outside_window")
+            if (
+                probe.channel == Channel.PHONE
+                and self._calls_today(session, probe, now) >= spec.max_calls_per_target_per_day
+            ):
+                return PlaceNow(False, "day_limit")
+            job = self._claim(session, probe, target, window[1], now)
+        if job is None:
+            return PlaceNow(False, "not_planned")
+        result = TickResult()
+        await self._dispatch(probe_id, job, result)
+        if result.sent:
+            return PlaceNow(True, "placed")
+        return PlaceNow(False, "rejected" if result.rejected else "failed")
 
     # --- 1. unknown outcomes ------------------------------------------------------------------
 

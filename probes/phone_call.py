@@ -17,6 +17,7 @@ Callback URLs carry the probe id, so a callback that beats the REST answer (Twil
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
@@ -34,12 +35,15 @@ from probes.base import (
     TargetRejected,
     TransientFailure,
 )
-from probes.twilio_http import ApiHttpClient
+from probes.twilio_http import TWILIO_API, ApiHttpClient, encode_basic_auth, rewrite
 
 Mode = Literal["bridged", "automated"]
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 # Twilio error codes that mean the dialled number itself is wrong (not our account or network).
 BAD_NUMBER_CODES = frozenset({21211, 21214, 21215, 21217, 13223, 13224})
+RECORDING_SID = re.compile(r"RE[0-9a-f]{32}")
+# A recording is a few minutes of 8 kHz audio; anything far larger is not one of ours.
+MAX_RECORDING_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,35 @@ class PhoneProbe:
 
     async def hang_up(self, call_sid: str) -> None:
         await self.client.calls(call_sid).update_async(status="completed")
+
+    async def recording_audio(self, recording_sid: str) -> bytes:
+        """The recording's audio as WAV, fetched from the account's API with its credentials.
+
+        The URL is built from the recording SID (as stored from a signed callback), never taken
+        from a callback's ``RecordingUrl``, so nothing but the Twilio API is ever asked.
+        """
+        if not RECORDING_SID.fullmatch(recording_sid):
+            raise ValueError(f"not a recording SID: {recording_sid!r}")
+        c = self.config
+        url = f"{TWILIO_API}/2010-04-01/Accounts/{c.account_sid}/Recordings/{recording_sid}.wav"
+        headers = {"Authorization": encode_basic_auth(c.account_sid, c.auth_token)}
+        # Twilio may redirect the media to its storage; a sandbox (any other base) may not send
+        # us anywhere, so only loopback is ever contacted there.
+        follow = c.api_base_url.rstrip("/") == TWILIO_API
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session,
+            session.get(
+                rewrite(url, c.api_base_url), headers=headers, allow_redirects=follow
+            ) as response,
+        ):
+            if response.status != 200:
+                raise LookupError(f"Twilio answered {response.status} for {recording_sid}")
+            body = bytearray()
+            async for chunk in response.content.iter_chunked(65536):
+                body += chunk
+                if len(body) > MAX_RECORDING_BYTES:
+                    raise LookupError(f"the recording {recording_sid} is larger than expected")
+            return bytes(body)
 
     async def find_placed(self, probe_number: str, after: Any) -> list[dict[str, Any]]:
         """Calls to ``probe_number`` started at or after ``after`` (crash recovery)."""

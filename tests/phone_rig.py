@@ -146,6 +146,7 @@ async def make_rig(
     faults: CallbackFaults | None = None,
     record: bool = False,
     mark_person: bool = True,
+    dashboard_secret: str | None = None,
 ) -> PhoneRig:
     """Start everything; ``targets`` are (kommunkod, switchboard as written in the scenario)."""
     monkeypatch.setenv(TOKEN_ENV, TOKEN)  # type: ignore[attr-defined]
@@ -190,9 +191,17 @@ public_url = "http://127.0.0.1:{port}"
     made = plan_scenario(tmp / "scenario.toml", settings)
     with Session(engine) as session:
         save_plan(session, made.scenario, made.bank, made.probes, START)
-    web = WebServer(create_app(settings, engine, clock), port=port)
-    await web.start()
     phone = PhoneProbe(phone_config(settings))
+    app = create_app(
+        settings,
+        engine,
+        clock,
+        dashboard_secret=dashboard_secret,
+        config_path=config_path,
+        phone=phone if dashboard_secret else None,
+    )
+    web = WebServer(app, port=port)
+    await web.start()
     finisher = call_finisher(settings, engine, clock, phone)
     runner = Runner(
         engine,

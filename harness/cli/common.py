@@ -86,11 +86,13 @@ def audit_entry(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     reason: str | None = None,
+    *,
+    by: str | None = None,
 ) -> AuditEntry:
-    """One audit-log row for a change made by this command's user."""
+    """One audit-log row for a change made by ``by`` (default: this command's user)."""
     return AuditEntry(
         at=at,
-        actor=actor(),
+        actor=by or actor(),
         action=action,
         entity=entity,
         entity_id=str(entity_id),

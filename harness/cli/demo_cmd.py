@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import json
 import secrets
 import signal
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from harness import users
 from harness.cli.common import EXIT_FAILURE, state
 from harness.clock import SystemClock
 from harness.config import load_config
@@ -154,15 +153,9 @@ async def _serve(lang: Lang, demo: Demo, directory: Path) -> None:
     from harness.sandbox.demo import ENV
 
     password = secrets.token_urlsafe(12)
-    with contextlib.redirect_stdout(io.StringIO()):
-        saved = sys.stdin
-        sys.stdin = io.StringIO(password + "\n")
-        try:
-            demo.cli("user", "add", DEMO_USER, "--role", "admin", "--password-stdin")
-        finally:
-            sys.stdin = saved
     settings = load_config(demo.config)
     engine = make_engine(f"sqlite:///{directory / 'kkik.db'}")
+    users.add_user(engine, DEMO_USER, "admin", password, SystemClock().now(), "kkik demo")
     app = create_app(
         settings,
         engine,

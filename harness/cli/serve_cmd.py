@@ -17,6 +17,7 @@ from harness.cli.common import EXIT_USAGE, fail, open_database, state
 from harness.config import SecretUnavailable, resolve_secret
 from harness.i18n import Lang, Text
 from harness.web.app import WebServer, create_app
+from harness.wiring import phone_probe
 
 T = {
     "help": Text(
@@ -68,8 +69,15 @@ def build(lang: Lang) -> click.Command:
                 fail(cli.t(T["no_secret"], env=env), EXIT_USAGE)
         engine, _ = open_database(cli, settings, base_dir)
         config_path = Path(cli.config_path or "config.toml").resolve()
+        # The call console places and ends calls, and plays recordings, through the API.
+        phone = phone_probe(settings) if settings.phone is not None and not webhooks_only else None
         app = create_app(
-            settings, engine, cli.clock, dashboard_secret=secret, config_path=config_path
+            settings,
+            engine,
+            cli.clock,
+            dashboard_secret=secret,
+            config_path=config_path,
+            phone=phone,
         )
         asyncio.run(_serve(cli.t(T["serving"], url="{url}"), app, host or settings.web.host,
                            settings.web.port if port is None else port))  # fmt: skip

@@ -1,41 +1,27 @@
 """``kkik user``: who may log in to the dashboard, with which role, and their passwords.
 
 Passwords are typed at a hidden prompt (twice) or read as one line from standard input
-(``--password-stdin``, for scripts); only an argon2 hash is stored. Every change is written to
-the audit log with the values before and after: name, role and whether the user is disabled,
-never the password or its hash. Changing a password or disabling a user ends their open
-dashboard sessions.
+(``--password-stdin``, for scripts). The rules and the audit entries are those of
+:mod:`harness.users`, shared with the dashboard's user page.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import click
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
 
-from harness.cli.common import (
-    EXIT_USAGE,
-    CliContext,
-    audit_entry,
-    fail,
-    open_database,
-    state,
-)
+from harness import users
+from harness.cli.common import EXIT_USAGE, CliContext, actor, fail, open_database, state
 from harness.i18n import Lang, Text
 from harness.models import User
-from harness.web.auth import (
-    MAX_NAME_LENGTH,
-    MAX_PASSWORD_LENGTH,
-    MIN_PASSWORD_LENGTH,
-    ROLES,
-    hash_password,
-    valid_user_name,
-)
+from harness.web.auth import MAX_NAME_LENGTH, ROLES, valid_user_name
 from harness.web.texts import TEXTS
 
 ROLE_NAMES = {role: TEXTS[f"role_{role}"] for role in ROLES}
@@ -141,16 +127,11 @@ def build(lang: Lang) -> click.Group:
         engine = _engine(cli)
         if not valid_user_name(name):
             fail(cli.t(T["bad_name"], name=name, max=MAX_NAME_LENGTH), EXIT_USAGE)
-        if _find(engine, name) is not None:
+        if users.find_user(engine, name) is not None:
             fail(cli.t(T["exists"], name=name), EXIT_USAGE)
-        password_hash = hash_password(_read_password(cli, name, from_stdin))
-        now = cli.clock.now()
-        with Session(engine) as session:
-            row = User(name=name, role=role, password_hash=password_hash, created_at=now)
-            session.add(row)
-            session.flush()
-            session.add(audit_entry(now, "user_add", "user", row.id, None, _public(row)))
-            session.commit()
+        password = _read_password(cli, name, from_stdin)
+        with _refused(cli):
+            users.add_user(engine, name, role, password, cli.clock.now(), actor())
         click.echo(cli.t(T["added"], name=name, role=cli.t(ROLE_NAMES[role])))
 
     @user.command("passwd", help=T["passwd"](lang))
@@ -162,16 +143,9 @@ def build(lang: Lang) -> click.Group:
         cli = state(ctx)
         engine = _engine(cli)
         found = _existing(cli, engine, name)
-        password_hash = hash_password(_read_password(cli, found.name, from_stdin))
-        now = cli.clock.now()
-        with Session(engine) as session:
-            row = session.get(User, found.id)
-            assert row is not None
-            row.password_hash = password_hash
-            session.add(row)
-            # That the password changed is logged; the password and its hash never are.
-            session.add(audit_entry(now, "user_passwd", "user", row.id, None, _public(row), reason))
-            session.commit()
+        password = _read_password(cli, found.name, from_stdin)
+        with _refused(cli):
+            users.set_password(engine, found.name, password, cli.clock.now(), actor(), reason)
         click.echo(cli.t(T["changed_password"], name=found.name))
 
     @user.command("role", help=T["set_role"](lang))
@@ -183,20 +157,17 @@ def build(lang: Lang) -> click.Group:
         cli = state(ctx)
         engine = _engine(cli)
         found = _existing(cli, engine, name)
-        if found.role == role:
-            click.echo(cli.t(T["same_role"], name=found.name, role=cli.t(ROLE_NAMES[role])))
-            return
-        _change(cli, engine, found, "user_role", reason, role=role)
-        click.echo(cli.t(T["changed_role"], name=found.name, role=cli.t(ROLE_NAMES[role])))
+        with _refused(cli):
+            changed = users.set_role(engine, found.name, role, cli.clock.now(), actor(), reason)
+        key = "changed_role" if changed is not None else "same_role"
+        click.echo(cli.t(T[key], name=found.name, role=cli.t(ROLE_NAMES[role])))
 
     @user.command("list", help=T["list"](lang))
     @click.option("--json", "as_json", is_flag=True, help=T["json"](lang))
     @click.pass_context
     def list_cmd(ctx: click.Context, as_json: bool) -> None:
         cli = state(ctx)
-        engine = _engine(cli)
-        with Session(engine) as session:
-            rows = session.exec(select(User).order_by(col(User.name))).all()
+        rows = users.all_users(_engine(cli))
         if as_json:
             click.echo(json.dumps([_listed(u) for u in rows], ensure_ascii=False, indent=2))
             return
@@ -215,30 +186,37 @@ def build(lang: Lang) -> click.Group:
     @click.option("--reason", default=None, help=T["reason"](lang))
     @click.pass_context
     def disable_cmd(ctx: click.Context, name: str, reason: str | None) -> None:
-        cli = state(ctx)
-        engine = _engine(cli)
-        found = _existing(cli, engine, name)
-        if found.disabled:
-            click.echo(cli.t(T["already_disabled"], name=found.name))
-            return
-        _change(cli, engine, found, "user_disable", reason, disabled=True)
-        click.echo(cli.t(T["disabled"], name=found.name))
+        _set_disabled(state(ctx), name, True, reason)
 
     @user.command("enable", help=T["enable"](lang))
     @click.argument("name", metavar="NAME")
     @click.option("--reason", default=None, help=T["reason"](lang))
     @click.pass_context
     def enable_cmd(ctx: click.Context, name: str, reason: str | None) -> None:
-        cli = state(ctx)
-        engine = _engine(cli)
-        found = _existing(cli, engine, name)
-        if not found.disabled:
-            click.echo(cli.t(T["already_enabled"], name=found.name))
-            return
-        _change(cli, engine, found, "user_enable", reason, disabled=False)
-        click.echo(cli.t(T["enabled"], name=found.name))
+        _set_disabled(state(ctx), name, False, reason)
 
     return user
+
+
+def _set_disabled(cli: CliContext, name: str, disabled: bool, reason: str | None) -> None:
+    engine = _engine(cli)
+    found = _existing(cli, engine, name)
+    with _refused(cli):
+        changed = users.set_disabled(engine, found.name, disabled, cli.clock.now(), actor(), reason)
+    if changed is None:
+        key = "already_disabled" if disabled else "already_enabled"
+    else:
+        key = "disabled" if disabled else "enabled"
+    click.echo(cli.t(T[key], name=found.name))
+
+
+@contextlib.contextmanager
+def _refused(cli: CliContext) -> Iterator[None]:
+    """A rule of :mod:`harness.users` said no: its message (the CLI's wording where it has one)."""
+    try:
+        yield
+    except users.UserError as exc:
+        fail(cli.t(T.get(exc.key) or users.MESSAGES[exc.key], **exc.fields), EXIT_USAGE)
 
 
 def _engine(cli: CliContext) -> Engine:
@@ -247,38 +225,11 @@ def _engine(cli: CliContext) -> Engine:
     return engine
 
 
-def _find(engine: Engine, name: str) -> User | None:
-    """The user called ``name``, ignoring case: "Anna" and "anna" would be one login."""
-    with Session(engine) as session:
-        exact = session.exec(select(User).where(User.name == name)).first()
-        if exact is not None:
-            return exact
-        folded = name.casefold()
-        return next(
-            (u for u in session.exec(select(User)).all() if u.name.casefold() == folded), None
-        )
-
-
 def _existing(cli: CliContext, engine: Engine, name: str) -> User:
-    found = _find(engine, name)
+    found = users.find_user(engine, name)
     if found is None:
         fail(cli.t(T["no_user"], name=name), EXIT_USAGE)
     return found
-
-
-def _change(
-    cli: CliContext, engine: Engine, found: User, action: str, reason: str | None, **values: Any
-) -> None:
-    now = cli.clock.now()
-    with Session(engine) as session:
-        row = session.get(User, found.id)
-        assert row is not None
-        before = _public(row)
-        for key, value in values.items():
-            setattr(row, key, value)
-        session.add(row)
-        session.add(audit_entry(now, action, "user", row.id, before, _public(row), reason))
-        session.commit()
 
 
 def _read_password(cli: CliContext, name: str, from_stdin: bool) -> str:
@@ -293,16 +244,9 @@ def _read_password(cli: CliContext, name: str, from_stdin: bool) -> str:
             hide_input=True,
             confirmation_prompt=cli.t(T["prompt_again"]),
         )
-    if len(password) < MIN_PASSWORD_LENGTH:
-        fail(cli.t(T["too_short"], min=MIN_PASSWORD_LENGTH, length=len(password)), EXIT_USAGE)
-    if len(password) > MAX_PASSWORD_LENGTH:
-        fail(cli.t(T["too_long"], max=MAX_PASSWORD_LENGTH), EXIT_USAGE)
+    with _refused(cli):
+        users.check_password(password)
     return password
-
-
-def _public(user: User) -> dict[str, Any]:
-    """What the audit log may say about a user: never the password or its hash."""
-    return {"name": user.name, "role": user.role, "disabled": user.disabled}
 
 
 def _listed(user: User) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import heapq
+import io
 import itertools
 import logging
 import math
@@ -39,6 +40,7 @@ import random
 import re
 import secrets
 import threading
+import wave
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -56,6 +58,7 @@ from harness.sandbox.service import AsyncService
 log = logging.getLogger(__name__)
 
 API = "/2010-04-01/Accounts/{account}"
+TWILIO_API = "https://api.twilio.com"  # what Twilio puts in the URLs it sends
 FINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 SAY_SECONDS_PER_WORD = 0.4
@@ -226,6 +229,7 @@ class TwilioSimulator(AsyncService):
         app.router.add_get(API + "/Calls/{sid}.json", self._rest_fetch)
         app.router.add_post(API + "/Calls/{sid}.json", self._rest_update)
         app.router.add_get(API + "/Calls/{sid}/Recordings.json", self._rest_recordings)
+        app.router.add_get(API + "/Recordings/{sid}.wav", self._rest_recording_audio)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
@@ -389,6 +393,19 @@ class TwilioSimulator(AsyncService):
             return self._error(401, 20003, "Authenticate")
         call = self.calls.get(request.match_info["sid"])
         return web.json_response(_page("recordings", call.recordings if call else [], request))
+
+    async def _rest_recording_audio(self, request: web.Request) -> web.Response:
+        account = self._auth(request)
+        if account is None:
+            return self._error(401, 20003, "Authenticate")
+        sid = request.match_info["sid"]
+        for call in self.calls.values():
+            for rec in call.recordings:
+                if rec["sid"] == sid and call.account_sid == account:
+                    if rec["status"] != "completed":
+                        break
+                    return web.Response(body=_recording_wav(call, rec), content_type="audio/x-wav")
+        return self._error(404, 20404, "The requested resource was not found")
 
     def _call_json(self, call: SimCall) -> dict[str, Any]:
         duration = call.duration()
@@ -691,7 +708,8 @@ class TwilioSimulator(AsyncService):
                 "AccountSid": call.account_sid,
                 "CallSid": call.sid,
                 "RecordingSid": rec["sid"],
-                "RecordingUrl": f"{self.base_url}/recordings/{rec['sid']}",
+                "RecordingUrl": f"{TWILIO_API}{API.format(account=call.account_sid)}"
+                f"/Recordings/{rec['sid']}",
                 "RecordingStatus": "completed",
                 "RecordingDuration": rec["duration"],
                 "RecordingChannels": "1",
@@ -771,6 +789,40 @@ def _page(key: str, items: list[dict[str, Any]], request: web.Request) -> dict[s
         "end": max(0, len(items) - 1),
         "uri": uri,
     }
+
+
+RECORDING_RATE = 8000
+# One period of a square-ish tone, so a recording is built by repeating bytes, not per sample:
+# the recorded voice menu hums at 400 Hz, a person at 800 Hz; silence between.
+_TONES = {
+    "prompt": (b"\x00\x10" * 10 + b"\x00\xf0" * 10),
+    "person": (b"\x00\x18" * 5 + b"\x00\xe8" * 5),
+}
+
+
+def _recording_wav(call: SimCall, rec: dict[str, Any]) -> bytes:
+    """The recording as 8 kHz 16-bit mono WAV: the far end's voice menu and person as tones.
+
+    It starts when the call was answered (``record-from-answer``) and lasts the recording's
+    duration, so a listener hears the person begin exactly where the timeline says they did.
+    """
+    seconds = int(rec.get("duration") or 0)
+    frames = bytearray(RECORDING_RATE * 2 * seconds)
+    for start, length, text in call.script.utterances(seconds):
+        tone = _TONES["person" if text == call.script.greeting else "prompt"]
+        if text == call.script.greeting:
+            length = max(length, min(call.script.talk_seconds, seconds - start))
+        first = int(start * RECORDING_RATE) * 2
+        last = min(len(frames), int((start + length) * RECORDING_RATE) * 2)
+        if last > first:
+            frames[first:last] = (tone * ((last - first) // len(tone) + 1))[: last - first]
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RECORDING_RATE)
+        wav.writeframes(bytes(frames))
+    return out.getvalue()
 
 
 def _say_seconds(text: str) -> float:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from harness.clock import Clock
 from harness.config import Settings, resolve_secret
 from harness.web.twilio_hooks import TwilioHooks
+from probes.phone_call import PhoneProbe
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +33,26 @@ def create_app(
     webhooks: bool = True,
     dashboard_secret: str | None = None,
     config_path: Path | None = None,
+    phone: PhoneProbe | None = None,
 ) -> FastAPI:
     """The web app: Twilio's webhooks (when a phone channel is configured and ``webhooks``),
-    and the dashboard when ``dashboard_secret`` (the session-signing secret) is given."""
+    and the dashboard when ``dashboard_secret`` (the session-signing secret) is given.
+
+    ``phone`` lets the dashboard's call console place and end calls and play recordings."""
     app = FastAPI(title="kkik-harness", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock
     app.state.language = settings.language
     app.state.config_path = config_path
+    app.state.phone = phone
     if dashboard_secret is not None:
         _dashboard(app, settings, engine, clock, dashboard_secret)
-    phone = settings.phone
-    if phone is not None and webhooks:
-        token = auth_token or resolve_secret(env=phone.auth_token_env, file=phone.auth_token_file)
+    phone_settings = settings.phone
+    if phone_settings is not None and webhooks:
+        token = auth_token or resolve_secret(
+            env=phone_settings.auth_token_env, file=phone_settings.auth_token_file
+        )
         if not token:
             raise ValueError("phone.auth_token is not available")
         hooks = TwilioHooks(settings, engine, clock, token)
@@ -57,6 +64,7 @@ def create_app(
 def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, secret: str) -> None:
     from fastapi.staticfiles import StaticFiles
 
+    from harness.web import console, user_admin
     from harness.web.auth import install_auth
     from harness.web.pages import CSP, router
 
@@ -64,6 +72,8 @@ def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, s
         app, engine, clock, secret=secret, https=settings.web.public_url.startswith("https")
     )
     app.include_router(router)
+    app.include_router(console.router)
+    app.include_router(user_admin.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.middleware("http")

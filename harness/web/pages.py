@@ -1,6 +1,7 @@
 """The dashboard's pages: overview, e-mail log, probe detail, review queue, calls, report.
 
-Server-rendered (Jinja2, autoescaped), no script. Reading needs the viewer role; corrections,
+Server-rendered (Jinja2, autoescaped), no script except on the call console, which loads our own
+static file (timer and live status) and shows no mail. Reading needs the viewer role; corrections,
 marks and assessments need staff; raw mail downloads need admin. Every form carries the
 session's CSRF token. Mail HTML is never rendered as it came: it is cleaned by nh3 (an allowlist
 sanitiser: no script, no event handlers, no ``javascript:`` links, no SVG, no style) and shown in
@@ -48,6 +49,9 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# The call console alone runs a script: our own static file (timer, live status, recording
+# jump), never inline script; it shows no mail.
+CONSOLE_CSP = CSP + "; script-src 'self'; connect-src 'self'; media-src 'self'"
 CLEAN_TAGS = {"a", "b", "blockquote", "br", "div", "em", "i", "li", "ol", "p", "pre", "span",
               "strong", "table", "tbody", "td", "th", "thead", "tr", "u", "ul", "h1", "h2",
               "h3", "h4", "hr"}  # fmt: skip
@@ -335,8 +339,7 @@ def review_correct(
         flash(request, PAGE_TEXTS["saved"](lang))
     except (ReviewError, ValueError) as exc:
         flash(request, PAGE_TEXTS["review_error"](lang, why=str(exc)))
-    target = back if back.startswith("/") and not back.startswith("//") else "/review"
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(_back(back, "/review"), status_code=303)
 
 
 @router.get("/calls", dependencies=[viewer])
@@ -345,7 +348,14 @@ def calls(request: Request) -> HTMLResponse:
     rows = call_rows(_engine(request), timeline_rules(_settings(request)))
     for r in rows:
         r["dialled"] = _local(datetime.fromisoformat(r["dial_at"]) if r["dial_at"] else None, zone)
-    return render(request, "calls.html", {"rows": rows})
+    from harness.web.console import upcoming_calls
+
+    upcoming = upcoming_calls(request)
+    return render(
+        request,
+        "calls.html",
+        {"rows": rows, "upcoming": upcoming, "zone": _settings(request).timezone},
+    )
 
 
 @router.post("/calls/{probe_id}/assess", dependencies=[csrf])
@@ -356,6 +366,7 @@ def assess(
     direct_answer: Annotated[str, Form()],
     bemotande: Annotated[int, Form(ge=0, le=3)],
     note: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "/calls",
 ) -> RedirectResponse:
     """The same rules and audit as ``kkik call assess`` (it runs that command's code)."""
     args = ["--lang", page_lang(request), "call", "assess", str(probe_id),
@@ -365,7 +376,7 @@ def assess(
         args += ["--note", note.strip()]
     _, output = _run_cli(request, args, user)
     flash(request, output)
-    return RedirectResponse("/calls", status_code=303)
+    return RedirectResponse(_back(back, "/calls"), status_code=303)
 
 
 @router.post("/calls/{probe_id}/mark", dependencies=[csrf])
@@ -374,11 +385,18 @@ def mark(
     probe_id: int,
     user: Annotated[UserView, staff],
     what: Annotated[str, Form(pattern="^(person|transfer)$")],
+    back: Annotated[str, Form()] = "/calls",
 ) -> RedirectResponse:
     args = ["--lang", page_lang(request), "call", "mark", str(probe_id), what]
     _, output = _run_cli(request, args, user)
     flash(request, output)
-    return RedirectResponse("/calls", status_code=303)
+    return RedirectResponse(_back(back, "/calls"), status_code=303)
+
+
+def _back(path: str, default: str) -> str:
+    """Where a form returns to: a path on this site only (never another host)."""
+    ok = path.startswith("/") and not path.startswith("//") and "\\" not in path
+    return path if ok else default
 
 
 def _run_cli(request: Request, args: list[str], user: UserView | None) -> tuple[int, str]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from harness.clock import ensure_utc
 from harness.i18n import Lang, parse_lang
 from harness.web.auth import csrf_token, current_user, pop_flashes
 from harness.web.page_texts import PAGE_TEXTS
@@ -17,6 +20,20 @@ from harness.web.texts import t
 # Autoescaping is on for .html templates (Starlette's default environment): every value from
 # the database is escaped unless a template marks it safe, which only sanitised HTML may be.
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def localtime(value: datetime | None, zone: str, seconds: bool = False) -> str:
+    """A stored UTC instant as local time in ``zone`` (the settings' timezone); "–" if none."""
+    if value is None:
+        return "–"
+    return (
+        ensure_utc(value)
+        .astimezone(ZoneInfo(zone))
+        .strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    )
+
+
+TEMPLATES.env.filters["localtime"] = localtime
 
 
 def page_lang(request: Request) -> Lang:

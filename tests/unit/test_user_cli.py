@@ -225,3 +225,28 @@ def test_it_needs_an_upgraded_database(kkik, tmp_path: Path):
     result = kkik("--lang", "en", "--config", str(path), "user", "list")
     assert result.code == 1
     assert "run `kkik db upgrade`" in result.err
+
+
+def test_the_last_active_administrator_cannot_be_demoted_or_disabled(
+    kkik, config: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _stdin(monkeypatch, PASSWORD + "\n")
+    assert _en(kkik, config, "add", "anna", "--role", "admin", "--password-stdin").code == 0
+    for args in (("role", "anna", "staff"), ("disable", "anna")):
+        result = _en(kkik, config, *args)
+        assert result.code == 2
+        assert result.err == (
+            "anna is the last active administrator; make someone else an administrator first.\n"
+        )
+    assert [a.action for a in _audit(config)] == ["user_add"]
+    # With a second administrator either change is allowed, but not both away.
+    _stdin(monkeypatch, PASSWORD + "\n")
+    assert _en(kkik, config, "add", "bo", "--role", "admin", "--password-stdin").code == 0
+    assert _en(kkik, config, "disable", "bo").code == 0
+    assert _en(kkik, config, "role", "anna", "viewer").code == 2
+    assert _en(kkik, config, "enable", "bo").code == 0
+    assert _en(kkik, config, "role", "anna", "viewer").code == 0
+    assert [(u.name, u.role, u.disabled) for u in _users(config)] == [
+        ("anna", "viewer", False),
+        ("bo", "admin", False),
+    ]
