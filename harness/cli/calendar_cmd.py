@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from harness.cli.common import CliContext, InstantType, in_zone, state
+from harness.cli.common import CliContext, DayType, InstantType, in_zone, state
 from harness.i18n import Lang, Text
 from harness.wiring import work_calendar
 from results.calendar import DeadlineRule, WorkCalendar
@@ -40,10 +40,6 @@ JSON_HELP = Text("Skriv JSON.", "Print JSON.")
 CLOSED_HELP = Text(
     "Extra stängd dag (klämdag), kan upprepas.", "Extra closed day (bridge day), repeatable."
 )
-BAD_DATE = Text(
-    "ogiltigt datum {value!r}; skriv t.ex. 2026-05-15",
-    "invalid date {value!r}; write e.g. 2026-05-15",
-)
 LABELS = {
     "sent": Text("Fråga", "Question"),
     "answered": Text("Svar", "Answer"),
@@ -71,24 +67,6 @@ RULE_CHOICES = {
 }
 
 
-class _Day(click.ParamType[date]):
-    name = "DATUM"
-
-    def __init__(self, lang: Lang) -> None:
-        self.lang = lang
-        self.name = "DATUM" if lang == "sv" else "DATE"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(BAD_DATE(self.lang, value=value), param, ctx)
-
-
 def _calendar(cli: CliContext, closed: tuple[date, ...]) -> tuple[WorkCalendar, DeadlineRule]:
     settings, _ = cli.settings(required=False)
     return work_calendar(settings, frozenset(closed)), DeadlineRule(settings.email.deadline_rule)
@@ -104,7 +82,7 @@ def build(lang: Lang) -> click.Group:
     @click.option("--answered", required=True, type=InstantType(lang), help=ANSWERED_HELP(lang))
     @click.option("--days", default=1, type=click.IntRange(1, 60), help=N_HELP(lang))
     @click.option("--rule", type=click.Choice(list(RULE_CHOICES)), help=RULE_HELP(lang))
-    @click.option("--closed", multiple=True, type=_Day(lang), help=CLOSED_HELP(lang))
+    @click.option("--closed", multiple=True, type=DayType(lang), help=CLOSED_HELP(lang))
     @click.option("--json", "as_json", is_flag=True, help=JSON_HELP(lang))
     @click.pass_context
     def check(
@@ -150,7 +128,7 @@ def build(lang: Lang) -> click.Group:
 
     @group.command("days", help=DAYS_HELP(lang))
     @click.argument("year", type=click.IntRange(1900, 2200))
-    @click.option("--closed", multiple=True, type=_Day(lang), help=CLOSED_HELP(lang))
+    @click.option("--closed", multiple=True, type=DayType(lang), help=CLOSED_HELP(lang))
     @click.option("--json", "as_json", is_flag=True, help=JSON_HELP(lang))
     @click.pass_context
     def days_cmd(ctx: click.Context, year: int, closed: tuple[date, ...], as_json: bool) -> None:

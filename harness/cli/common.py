@@ -6,7 +6,7 @@ import getpass
 import os
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -154,6 +154,32 @@ class InstantType(click.ParamType[datetime]):
             return datetime.fromisoformat(str(value).strip())
         except ValueError:
             self.fail(BAD_TIME(self.lang, value=value), param, ctx)
+
+
+BAD_DATE = Text(
+    "ogiltigt datum {value!r}; skriv t.ex. 2026-05-15",
+    "invalid date {value!r}; write e.g. 2026-05-15",
+)
+
+
+class DayType(click.ParamType[date]):
+    """A date on the command line (ISO 8601, e.g. 2026-05-15)."""
+
+    name = "DATUM"
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+        self.name = "DATUM" if lang == "sv" else "DATE"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(BAD_DATE(self.lang, value=value), param, ctx)
 
 
 def in_zone(value: datetime, zone: str) -> datetime:

@@ -17,6 +17,7 @@ from harness.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
     CliContext,
+    DayType,
     InstantType,
     fail,
     in_zone,
@@ -169,11 +170,11 @@ def build(lang: Lang) -> click.Group:
             click.echo(f"{key + ':':<{width}} {shown}")
 
     @group.command("watch", help=T["watch"](lang))
-    @click.option("--since", metavar="DATE", help=T["since"](lang))
+    @click.option("--since", type=DayType(lang), help=T["since"](lang))
     @click.option("--once", is_flag=True, help=T["once"](lang))
     @click.option("-v", "--verbose", count=True, help=T["verbose"](lang))
     @click.pass_context
-    def watch_cmd(ctx: click.Context, since: str | None, once: bool, verbose: int) -> None:
+    def watch_cmd(ctx: click.Context, since: date | None, once: bool, verbose: int) -> None:
         cli = state(ctx)
         logging.basicConfig(
             level=logging.WARNING - 10 * min(verbose, 2),
@@ -182,7 +183,7 @@ def build(lang: Lang) -> click.Group:
         settings, base_dir = _mail_settings(cli)
         assert settings.mail is not None
         engine, _ = open_database(cli, settings, base_dir)
-        start = date.fromisoformat(since) if since else campaign_start(engine, cli)
+        start = since or campaign_start(engine, cli)
         store = MailStore(engine, cli.clock, timing_rules(settings))
         imap = settings.mail.imap
         watcher = MailWatcher(
@@ -237,16 +238,16 @@ def build(lang: Lang) -> click.Group:
 
     @group.command("log", help=T["log"](lang))
     @click.option("--target", "kommunkod", metavar="KOMMUNKOD", help=T["target"](lang))
-    @click.option("--since", metavar="DATE", help=T["since"](lang))
+    @click.option("--since", type=DayType(lang), help=T["since"](lang))
     @click.option("--json", "as_json_flag", is_flag=True, help=T["json"](lang))
     @click.pass_context
     def log_cmd(
-        ctx: click.Context, kommunkod: str | None, since: str | None, as_json_flag: bool
+        ctx: click.Context, kommunkod: str | None, since: date | None, as_json_flag: bool
     ) -> None:
         cli = state(ctx)
         settings, base_dir = cli.settings(required=False)
         engine, _ = open_database(cli, settings, base_dir)
-        start = date.fromisoformat(since) if since else None
+        start = since
         rules = timing_rules(settings)
         rows = log_rows(
             email_evidence(engine, kommunkod, start, settings.timezone, rules.review_below),

@@ -14,6 +14,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import PlainTextResponse
 from sqlalchemy import Engine
 
 from harness.clock import Clock
@@ -46,6 +47,7 @@ def create_app(
     app.state.language = settings.language
     app.state.config_path = config_path
     app.state.phone = phone
+    app.add_exception_handler(OverflowError, _id_out_of_range)
     if dashboard_secret is not None:
         _dashboard(app, settings, engine, clock, dashboard_secret)
     phone_settings = settings.phone
@@ -59,6 +61,18 @@ def create_app(
         app.include_router(hooks.router)
         app.state.twilio = hooks
     return app
+
+
+async def _id_out_of_range(request: Request, exc: Exception) -> Response:
+    """404 for an id no row can have: SQLite refuses integers beyond 64 bits with OverflowError.
+
+    Path and query ids are plain ``int`` (unbounded in Python), so ``/probe/1e30`` written out
+    would otherwise be a 500. Any other overflow is a bug and stays one.
+    """
+    if "too large to convert" not in str(exc):
+        raise exc
+    log.info("no such row: %s %s (%s)", request.method, request.url.path, exc)
+    return PlainTextResponse("Not Found", status_code=404)
 
 
 def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, secret: str) -> None:

@@ -25,7 +25,6 @@ import logging
 import math
 import secrets
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -186,24 +185,34 @@ class RoleTooLow(Exception):
         self.needed = needed
 
 
-def require_role(role: str) -> Callable[[Request], UserView]:
+class RoleRequirement:
+    """A dependency giving the logged-in user who has at least :attr:`role`.
+
+    A class rather than a closure so the role a route demands can be read back from the app's
+    routes (the security suite checks every route against it).
+    """
+
+    def __init__(self, role: str) -> None:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        self.role = role
+
+    def __call__(self, request: Request) -> UserView:
+        user = current_user(request)
+        if user is None:
+            raise LoginRequired
+        if not has_role(user, self.role):
+            raise RoleTooLow(user, self.role)
+        return user
+
+
+def require_role(role: str) -> RoleRequirement:
     """A dependency giving the logged-in user who has at least ``role``.
 
     Nobody logged in: a GET is sent to the login page (303, ``next`` = where they were going),
     anything else gets 401. Logged in with a lower role: 403.
     """
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-
-    def dependency(request: Request) -> UserView:
-        user = current_user(request)
-        if user is None:
-            raise LoginRequired
-        if not has_role(user, role):
-            raise RoleTooLow(user, role)
-        return user
-
-    return dependency
+    return RoleRequirement(role)
 
 
 # --- sessions, CSRF and flash messages ---------------------------------------------------------

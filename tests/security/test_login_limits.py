@@ -1,0 +1,93 @@
+"""Password guessing over real HTTP: the limiter per name and per address, and its window.
+
+Each test serves its own app (own limiter, own FakeClock) on the site's database, so the
+lock-outs here never lock the rest of the suite out. Addresses other than 127.0.0.1 come from
+``X-Forwarded-For``, which uvicorn trusts from a loopback proxy as it would from the real one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from harness.clock import FakeClock
+from harness.web.app import WebServer, create_app
+from harness.web.auth import ADDRESS_MAX_FAILURES, LIMIT_WINDOW, NAME_MAX_FAILURES
+from tests.security.site import PASSWORDS, SESSION_SECRET, Client, Site
+
+
+@asynccontextmanager
+async def own_app(site: Site) -> AsyncIterator[tuple[Site, FakeClock]]:
+    clock = FakeClock(site.clock.now())
+    app = create_app(site.settings, site.engine, clock, webhooks=False,
+                     dashboard_secret=SESSION_SECRET, config_path=site.config)  # fmt: skip
+    async with WebServer(app) as web:
+        fresh = Site(web.url, app, site.engine, site.settings, site.config, site.out, clock,
+                     site.logs, site.canary, site.matched_probe, site.hostile_messages,
+                     site.phone_probe)  # fmt: skip
+        try:
+            yield fresh, clock
+        finally:
+            for http in fresh.clients:
+                await http.close()
+
+
+async def _try(client: Client, name: str, password: str, address: str) -> int:
+    form = {"name": name, "password": password, "next": "/"}
+    status, _, headers = await client.post(
+        "/login", form, token=True, headers={"X-Forwarded-For": address}
+    )
+    if status == 429:
+        assert int(headers["Retry-After"]) > 0
+    return status
+
+
+async def _logged_in(client: Client) -> bool:
+    return (await client.get("/settings")).status == 200
+
+
+async def test_guessing_one_name_is_stopped_and_the_right_password_refused(site: Site):
+    async with own_app(site) as (fresh, clock):
+        client = await fresh.client()
+        # The name is counted however it is written, and from whichever address it comes.
+        spellings = ["sara", "SARA", " Sara ", "sAra", "sara\t"]
+        for n in range(NAME_MAX_FAILURES):
+            name = spellings[n % len(spellings)]
+            assert await _try(client, name, f"gissning-{n}", f"10.1.0.{n}") == 400
+        assert await _try(client, "sara", PASSWORDS["sara"], "10.1.0.99") == 429
+        assert not await _logged_in(client)
+        # Another user from the same address is not locked out by it.
+        other = await fresh.client()
+        assert await _try(other, "vera", PASSWORDS["vera"], "10.1.0.1") == 303
+        # The limit lifts when the window has passed on the harness clock, not before.
+        clock.advance(seconds=LIMIT_WINDOW.total_seconds() - 1)
+        assert await _try(client, "sara", PASSWORDS["sara"], "10.1.0.99") == 429
+        clock.advance(seconds=1)
+        assert await _try(client, "sara", PASSWORDS["sara"], "10.1.0.99") == 303
+        assert await _logged_in(client)
+
+
+async def test_guessing_from_one_address_is_stopped_for_every_name(site: Site):
+    async with own_app(site) as (fresh, clock):
+        client = await fresh.client()
+        for n in range(ADDRESS_MAX_FAILURES):
+            # A new name every time: only the address ties the attempts together.
+            assert await _try(client, f"gissare{n}", "fel-lösenord-123", "10.2.0.7") == 400
+        assert await _try(client, "anna", PASSWORDS["anna"], "10.2.0.7") == 429
+        assert not await _logged_in(client)
+        assert await _try(client, "anna", PASSWORDS["anna"], "10.2.0.8") == 303
+        clock.advance(seconds=(LIMIT_WINDOW + timedelta(seconds=1)).total_seconds())
+        again = await fresh.client()
+        assert await _try(again, "vera", PASSWORDS["vera"], "10.2.0.7") == 303
+
+
+async def test_a_blocked_attempt_does_not_extend_the_block(site: Site):
+    async with own_app(site) as (fresh, clock):
+        client = await fresh.client()
+        for n in range(NAME_MAX_FAILURES):
+            assert await _try(client, "anna", f"fel-{n}", "10.3.0.1") == 400
+        for _ in range(30):  # hammering while blocked is refused without being counted
+            assert await _try(client, "anna", "fel-igen", "10.3.0.1") == 429
+        clock.advance(seconds=LIMIT_WINDOW.total_seconds())
+        assert await _try(client, "anna", PASSWORDS["anna"], "10.3.0.1") == 303
