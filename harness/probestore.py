@@ -6,6 +6,8 @@ Kept apart from the channels so that every channel records its outcome the same 
 - :class:`~probes.base.TargetRejected`: the municipality's address or number was refused for
   good. The probe is completed as ``rejected`` (it counts as not answered) and the target is
   marked broken, with the server's words, so staff can find the right address;
+- :class:`~probes.base.SendUnknown`: the connection broke after the server may have taken the
+  message; the probe stays ``sending`` with ``outcome = send_unknown`` for a person to decide;
 - :class:`~probes.base.HarnessFault`: our side failed. The probe is ``failed``, excluded from
   scoring, with the reason shown; the planner replaces it.
 """
@@ -17,7 +19,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from harness.models import Probe, ProbeState, Target
-from probes.base import Dispatched, HarnessFault, ProbeError, TargetRejected
+from probes.base import Dispatched, HarnessFault, ProbeError, SendUnknown, TargetRejected
 
 
 def record_sent(session: Session, probe_id: int, done: Dispatched) -> Probe:
@@ -46,6 +48,11 @@ def record_failure(session: Session, probe_id: int, error: ProbeError, at: datet
             if probe.channel == "email":
                 target.email_broken_reason = reason
             session.add(target)
+    elif isinstance(error, SendUnknown):
+        # Maybe delivered: neither sent (no evidence) nor a fault to replace (a replacement
+        # would ask the same question again). Flagged for a person, like a crash mid-send.
+        probe.outcome = "send_unknown"
+        probe.fault_reason = reason
     elif isinstance(error, HarnessFault):
         probe.state = ProbeState.FAILED
         probe.outcome = "harness_fault"

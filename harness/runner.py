@@ -39,7 +39,15 @@ from harness.clock import Clock
 from harness.models import Campaign, Channel, Probe, ProbeState, Question, Target
 from harness.probestore import record_failure, record_sent
 from harness.scenario import WEEKDAYS, CampaignSpec
-from probes.base import DispatchJob, HarnessFault, Persona, ProbeContext, ProbeError, Transcript
+from probes.base import (
+    DispatchJob,
+    HarnessFault,
+    Persona,
+    ProbeContext,
+    ProbeError,
+    SendUnknown,
+    Transcript,
+)
 from probes.base import Probe as ChannelProbe
 from probes.email_send import new_message_id, new_reply_token
 from results.calendar import WorkCalendar
@@ -202,7 +210,12 @@ class Runner:
                 select(Probe).where(Probe.state == ProbeState.SENDING, col(Probe.outcome).is_(None))
             ).all()
         for probe in stuck:
-            evidence = await self.resolver(probe) if self.resolver is not None else None
+            try:
+                evidence = await self.resolver(probe) if self.resolver is not None else None
+            except Exception as exc:  # the mailbox is unreachable now: ask again next tick
+                log.warning("probe %s: could not look for its sent copy: %s", probe.id, exc)
+                result.notes.append(f"probe {probe.id}: sent copy not checked ({exc})"[:300])
+                continue
             with Session(self.engine) as session:
                 row = session.get(Probe, probe.id)
                 if row is None or row.state != ProbeState.SENDING:
@@ -341,6 +354,8 @@ class Runner:
                 session.commit()
             if isinstance(exc, HarnessFault):
                 result.failed += 1
+            elif isinstance(exc, SendUnknown):
+                result.flagged += 1
             else:
                 result.rejected += 1
             log.warning("probe %s: %s", probe_id, exc)

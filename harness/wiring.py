@@ -6,6 +6,7 @@ drift apart in how, say, the working-day calendar is set up.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, timedelta
@@ -90,8 +91,11 @@ def sent_copier(
     async def save(raw: bytes, accepted_at: datetime) -> None:
         mailbox = connect()
         try:
-            await mailbox.connect()
-            await mailbox.append(await mailbox.resolve_folder("\\Sent"), raw, accepted_at)
+            # aioimaplib can wait forever on a connection broken mid-command (found by the
+            # fault tests): bound the whole exchange, or the runner stalls with it.
+            async with asyncio.timeout(settings.timeout_seconds * 4):
+                await mailbox.connect()
+                await mailbox.append(await mailbox.resolve_folder("\\Sent"), raw, accepted_at)
         finally:
             await mailbox.close()
 
@@ -128,10 +132,11 @@ def sent_folder_resolver(
             return None
         mailbox = connect()
         try:
-            await mailbox.connect()
-            await mailbox.select(await mailbox.resolve_folder("\\Sent"))
-            uids = await mailbox.search_message_id(probe.message_id)
-            found = await mailbox.fetch(uids[:1])
+            async with asyncio.timeout(settings.timeout_seconds * 4):  # as in sent_copier
+                await mailbox.connect()
+                await mailbox.select(await mailbox.resolve_folder("\\Sent"))
+                uids = await mailbox.search_message_id(probe.message_id)
+                found = await mailbox.fetch(uids[:1])
         finally:
             await mailbox.close()
         return found[0].internal_date if found else None

@@ -51,6 +51,12 @@ class TransientFailure(ProbeError):
     """A failure that may pass; retried inside the send window."""
 
 
+class SendUnknown(ProbeError):
+    """The connection was lost after the server may have taken the question (after the end of
+    DATA, before its reply). Never retried, or the municipality could get it twice: the probe
+    is flagged for a person, as after a crash while sending."""
+
+
 @dataclass(frozen=True)
 class Transcript:
     """Timestamped lines kept with a dispatch, shown to administrators (like a debug log)."""

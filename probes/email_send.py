@@ -31,6 +31,7 @@ from probes.base import (
     DispatchJob,
     HarnessFault,
     ProbeContext,
+    SendUnknown,
     TargetRejected,
     TransientFailure,
 )
@@ -214,11 +215,20 @@ class SmtpSender:
         try:
             await smtp.connect()
             await self._login(smtp)
-            refused, reply = await smtp.sendmail(mail_from, [rcpt_to], message)
-            if refused:
-                response = refused[rcpt_to]
-                raise aiosmtplib.SMTPRecipientRefused(response.code, response.message, rcpt_to)
-            return reply, 250
+            await smtp.mail(mail_from)
+            await smtp.rcpt(rcpt_to)
+            try:
+                response = await smtp.data(message)
+            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+                # The message may have reached the server whole, with its 250 lost on the way
+                # back (RFC 1047): sending again could deliver the question twice. (aiosmtplib
+                # does not tell a loss before 354 from one after the final dot; that window is
+                # one round trip, and treating it as unknown too errs on the safe side.)
+                raise SendUnknown(
+                    f"Connection lost during DATA; the server may have accepted the question "
+                    f"({type(exc).__name__}: {exc})"[:300]
+                ) from exc
+            return response.message, response.code
         finally:
             if smtp.is_connected:
                 try:
@@ -236,7 +246,7 @@ class SmtpSender:
             attempts += 1
             try:
                 reply, code = await self.submit_once(message, mail_from=mail_from, rcpt_to=rcpt_to)
-            except HarnessFault as exc:
+            except (HarnessFault, SendUnknown) as exc:
                 ctx.transcript.add(f"attempt {attempts}: {exc}")
                 raise
             except Exception as exc:  # every other failure is sorted by classify_smtp_error

@@ -21,7 +21,7 @@ import contextlib
 import re
 import sys
 from argparse import Namespace
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack
 from datetime import datetime
 
@@ -33,6 +33,7 @@ from pymap.imap import IMAPServer
 from pymap.user import Passwords, UserMetadata
 from pysasl.hashing import Cleartext
 
+from harness.clock import Clock
 from harness.sandbox.accounts import Account, check_accounts
 from harness.sandbox.ports import LOOPBACK
 from harness.sandbox.service import AsyncService
@@ -53,6 +54,9 @@ class PymapSandbox(AsyncService):
         self._server: asyncio.Server | None = None
         self._port: int | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._callback: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+        self._callback = _not_started
 
     @property
     def port(self) -> int:
@@ -105,14 +109,41 @@ class PymapSandbox(AsyncService):
             task = asyncio.current_task()
             assert task is not None
             self._connections.add(task)
+            self._writers.add(writer)
             try:
                 await imap(reader, writer, sock_info)
             finally:
                 self._connections.discard(task)
+                self._writers.discard(writer)
 
-        callback = ProxyProtocolReader(config.proxy_protocol).get_callback(on_connection)
-        self._server = await asyncio.start_server(callback, self.host, 0)
+        self._callback = ProxyProtocolReader(config.proxy_protocol).get_callback(on_connection)
+        self._server = await asyncio.start_server(self._callback, self.host, 0)
         self._port = int(self._server.sockets[0].getsockname()[1])
+
+    async def restart(self, clock: Clock, down_seconds: float) -> int:
+        """Drop every connection and stop listening for ``down_seconds``, keeping the mail:
+        what clients see when a server with persistent storage restarts (the fault tests).
+
+        UIDs and UIDVALIDITY are unchanged. Returns the new port (the kernel picks it).
+        """
+        server = self._server
+        if server is None:
+            raise RuntimeError("the pymap sandbox is not running")
+        server.close()
+        # A cancelled session task leaves its socket open: clients would wait on silence.
+        for writer in list(self._writers):
+            writer.transport.abort()
+        tasks = list(self._connections)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            # A session busy in the backend may take a moment to notice; do not wait on it.
+            await asyncio.wait(tasks, timeout=1.0)
+        self._port = None
+        await clock.sleep(down_seconds)
+        self._server = await asyncio.start_server(self._callback, self.host, 0)
+        self._port = int(self._server.sockets[0].getsockname()[1])
+        return self._port
 
     async def stop(self) -> None:
         server, self._server = self._server, None
@@ -183,6 +214,10 @@ class PymapSandbox(AsyncService):
             flags=flags,
             create_folder=create_folder,
         )
+
+
+async def _not_started(_reader: asyncio.StreamReader, _writer: asyncio.StreamWriter) -> None:
+    raise RuntimeError("the pymap sandbox is not running")
 
 
 async def append_many(

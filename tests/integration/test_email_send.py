@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import sys
@@ -23,6 +24,7 @@ from probes.base import (
     HarnessFault,
     Persona,
     ProbeContext,
+    SendUnknown,
     TargetRejected,
     Transcript,
 )
@@ -245,3 +247,82 @@ async def test_it_saves_a_copy_in_the_swedish_sent_folder(
     assert "\\Seen" in copy.flags
     assert copy.internal_date == done.accepted_at.replace(microsecond=0)
     assert ctx.transcript.lines[-1].endswith("copy saved to the Sent folder")
+
+
+class _LosesTheReply:
+    """A plain SMTP server that takes the whole message, then hangs up instead of saying 250
+    (the reply lost on the way back); with ``hang_up_at_mail`` it hangs up at MAIL instead."""
+
+    def __init__(self, *, hang_up_at_mail: bool = False) -> None:
+        self.hang_up_at_mail = hang_up_at_mail
+        self.messages = 0
+        self.connections = 0
+
+    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            writer.write(b"220 test ESMTP\r\n")
+            while line := await reader.readline():
+                verb = line[:4].upper()
+                if verb in (b"EHLO", b"HELO"):
+                    writer.write(b"250 test\r\n")
+                elif verb == b"MAIL" and self.hang_up_at_mail:
+                    return
+                elif verb in (b"MAIL", b"RCPT"):
+                    writer.write(b"250 OK\r\n")
+                elif verb == b"DATA":
+                    writer.write(b"354 go ahead\r\n")
+                    await writer.drain()
+                    while await reader.readline() != b".\r\n":
+                        pass
+                    self.messages += 1
+                    return  # the message is in; the 250 never leaves
+                else:
+                    writer.write(b"250 OK\r\n")
+                await writer.drain()
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+
+def _plain(port: int) -> SmtpSettings:
+    return SmtpSettings.model_validate(
+        {
+            "host": "127.0.0.1",
+            "port": port,
+            "security": "none",
+            "auth": "none",
+            "timeout_seconds": 2,
+        }
+    )
+
+
+async def test_a_connection_lost_after_the_data_is_never_retried(unique: str):
+    """Found by fault injection (tests/faults): resending after a lost 250 doubled questions."""
+    handler = _LosesTheReply()
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = int(server.sockets[0].getsockname()[1])
+    clock = FakeClock(SystemClock().now())
+    ctx = _ctx(clock)
+    try:
+        with pytest.raises(SendUnknown, match="may have accepted"):
+            await EmailProbe(SmtpSender(_plain(port))).dispatch(ctx, _job(unique, clock))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert (handler.connections, handler.messages) == (1, 1)
+
+
+async def test_a_connection_lost_before_the_data_is_retried(unique: str):
+    handler = _LosesTheReply(hang_up_at_mail=True)
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = int(server.sockets[0].getsockname()[1])
+    clock = FakeClock(SystemClock().now())
+    job = _job(unique, clock, send_by=clock.now() + timedelta(seconds=10))
+    try:
+        with pytest.raises(HarnessFault, match="Send window ended after 3 attempts"):
+            await EmailProbe(SmtpSender(_plain(port))).dispatch(_ctx(clock), job)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert (handler.connections, handler.messages) == (3, 0)
