@@ -234,7 +234,35 @@ def render(data: ReportData, lang: Lang = "sv") -> str:
         )
         + "</p>",
     ]
-    parts += _summary(data, comparison, lang, t)
+    parts += _charted(data, comparison, lang, t)
+    parts += _other(data, lang, t)
+    parts += _method(data, t)
+    parts += _appendix(data, zone, lang, t)
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def figures(data: ReportData, lang: Lang = "sv") -> list[tuple[str, str]]:
+    """Every chart of the report as (the heading it stands under, its SVG), in report order.
+
+    The dashboard's overview shows these; they are drawn by the same code as the report's.
+    """
+    t = {k: v(lang) for k, v in T.items()}
+    found: list[tuple[str, str]] = []
+    heading = ""
+    for part in _charted(data, compare(list(data.scores)), lang, t):
+        if part.startswith(("<h2>", "<h3>")):
+            heading = html.unescape(part[4 : part.index("</h")])
+        elif part.startswith(FIGURE_OPEN):
+            found.append((heading, part[len(FIGURE_OPEN) : -len(FIGURE_CLOSE)]))
+    return found
+
+
+def _charted(
+    data: ReportData, comparison: Mapping[str, Comparison], lang: Lang, t: Mapping[str, str]
+) -> list[str]:
+    """The report's sections that carry charts: summary, distributions, outcomes, areas, trend."""
+    parts = _summary(data, comparison, lang, t)
     parts += _distributions(data, lang, t)
     parts += _outcomes(data, t)
     parts += _areas(data, t)
@@ -244,11 +272,7 @@ def render(data: ReportData, lang: Lang = "sv") -> str:
         parts.append(
             _figure(charts.trend_chart("trend", series, title=t["trend"], ylabel=t["percent"]))
         )
-    parts += _other(data, lang, t)
-    parts += _method(data, t)
-    parts += _appendix(data, zone, lang, t)
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return parts
 
 
 def _title(measure_id: str, lang: Lang) -> str:
@@ -258,8 +282,12 @@ def _title(measure_id: str, lang: Lang) -> str:
     return measure.title_sv if lang == "sv" else measure.title_en
 
 
+FIGURE_OPEN = '<figure class="chart">'
+FIGURE_CLOSE = "</figure>"
+
+
 def _figure(svg: str) -> str:
-    return f'<figure class="chart">{svg}</figure>'
+    return f"{FIGURE_OPEN}{svg}{FIGURE_CLOSE}"
 
 
 def _summary(

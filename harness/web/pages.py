@@ -10,6 +10,7 @@ a sandboxed frame without scripts, under a page-wide content security policy tha
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
 import io
@@ -30,19 +31,21 @@ from sqlmodel import Session, col, select
 from harness import phonestore
 from harness.cli.common import ACTOR
 from harness.config import Settings
-from harness.evidence import call_rows, campaign_evidence, email_evidence
+from harness.evidence import call_rows, email_evidence
+from harness.i18n import Lang
 from harness.mailstore import decompress
 from harness.models import AuditEntry, Message, Probe, ProbeState, Question
 from harness.othermeasures import find_campaign
+from harness.reportdata import report_data
 from harness.review import KINDS, ReviewError, correct
 from harness.web.auth import UserView, flash, require_csrf, require_role
 from harness.web.page_texts import PAGE_TEXTS
 from harness.web.render import page_lang, render
-from harness.wiring import timeline_rules, timing_rules, work_calendar
+from harness.wiring import timeline_rules, timing_rules
 from results.calendar import DeadlineRule
 from results.email_log import log_rows
 from results.measures import MEASURES
-from results.scoring import ScoringRules, score
+from results.report import ReportData, figures
 
 # Pages allow only our own stylesheet; mail HTML is shown in a frame that may not run anything.
 CSP = (
@@ -115,15 +118,8 @@ def overview(request: Request) -> HTMLResponse:
         c["placed"] += claimed is not None
         c["completed"] += probe_state == ProbeState.COMPLETED
         c["faults"] += probe_state == ProbeState.FAILED
-    evidence, _ = campaign_evidence(
-        engine, campaign.name, settings.email.count_holding_replies, timeline_rules(settings)
-    )
-    edition = campaign.edition
-    rules = ScoringRules(
-        edition=edition,
-        calendar=work_calendar(settings),
-        deadline_rule=DeadlineRule(settings.email.deadline_rule),
-    )
+    # The report's data: its scores fill the table, its charts are drawn by the report's code.
+    data = report_data(engine, settings, campaign.name, request.app.state.clock.now())
     lang = page_lang(request)
     scores = [
         {
@@ -135,13 +131,31 @@ def overview(request: Request) -> HTMLResponse:
             "count": f"{s.numerator}/{s.denominator}",
             "interval": "–" if s.ci_low is None else f"{s.ci_low:.1f}–{s.ci_high:.1f}",
         }
-        for s in score(evidence, rules)
+        for s in data.scores
     ]
     return render(
         request,
         "overview.html",
-        {"campaign": campaign, "progress": progress, "scores": scores, "edition": edition},
+        {
+            "campaign": campaign,
+            "progress": progress,
+            "scores": scores,
+            "edition": data.edition,
+            "charts": _charts(data, lang),
+        },
     )
+
+
+def _charts(data: ReportData, lang: Lang) -> list[tuple[str, str]]:
+    """The report's charts as (heading, data: URL) for ``<img>``.
+
+    As images their SVG cannot run or style anything on the page, and the page's policy (no
+    inline style) stays as strict as on every other page.
+    """
+    return [
+        (heading, "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii"))
+        for heading, svg in figures(data, lang)
+    ]
 
 
 def _log(request: Request, kommunkod: str | None, within: str | None, sort: str) -> list[Any]:

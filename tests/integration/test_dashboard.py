@@ -302,3 +302,18 @@ async def test_settings_show_no_secret_and_only_admins_purge(site: Site, browser
     assert "Rensat: 0 meddelanden" in await admin.locator(".flash").inner_text()
     await _shot(admin, "installningar")
     await admin.context.close()
+
+
+async def test_the_overview_shows_the_report_s_charts(site: Site, browser: Browser):
+    page = await _login(browser, site, "vera")
+    charts = page.locator("figure.chart img")
+    assert await charts.count() >= 5  # one interval chart per measure, distributions, outcomes
+    for i in range(await charts.count()):
+        chart = charts.nth(i)
+        assert (await chart.get_attribute("alt") or "").startswith("Diagram: ")
+        assert (await chart.get_attribute("src") or "").startswith("data:image/svg+xml;base64,")
+        assert await chart.evaluate("img => img.complete && img.naturalWidth > 0")  # it drew
+    captions = await page.locator("figure.chart figcaption").all_inner_texts()
+    assert "Andel som får svar på e-post inom en arbetsdag" in captions
+    await _shot(page, "oversikt-diagram")
+    await page.context.close()
