@@ -328,6 +328,7 @@ def replies_by_probe(
                 holding=m.holding_reply,
                 matched_by=m.match_method,
                 needs_review=(m.match_confidence or 0.0) < review_below,
+                confidence=m.match_confidence,
             )
         )
     return replies

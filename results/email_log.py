@@ -24,6 +24,7 @@ class ReplyEvidence:
     holding: bool
     matched_by: str | None
     needs_review: bool
+    confidence: float | None = None  # of the match to its probe, 0-1
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class LogRow:
     reply_kind: str | None  # of the answer, else of the first reply seen
     matched_by: str | None
     replies: int
+    confidence: float | None = None  # of that reply's match to the probe
 
 
 def answer(
@@ -101,6 +103,7 @@ def log_rows(
                 reply_kind=first.kind if first else None,
                 matched_by=first.matched_by if first else None,
                 replies=len(probe.replies),
+                confidence=first.confidence if first else None,
             )
         )
     return rows

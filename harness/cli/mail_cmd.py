@@ -273,6 +273,7 @@ def build(lang: Lang) -> click.Group:
                     "within_one_working_day": r.within_one_working_day,
                     "reply_kind": r.reply_kind,
                     "matched_by": r.matched_by,
+                    "match_confidence": r.confidence,
                     "replies": r.replies,
                 }
                 for r in rows

@@ -95,7 +95,8 @@ def _local(value: datetime | None, zone: ZoneInfo) -> str:
 
 
 LOG_COLUMNS = ["probe_id", "kommunkod", "kommun", "area", "sent_at", "answered_at",
-               "business_hours", "within_one_working_day", "reply_kind", "matched_by"]  # fmt: skip
+               "business_hours", "within_one_working_day", "reply_kind", "matched_by",
+               "match_confidence"]  # fmt: skip
 router = APIRouter()
 
 
@@ -195,6 +196,7 @@ def email_log(
             "within": r.within_one_working_day,
             "kind": r.reply_kind or "–",
             "matched_by": r.matched_by or "–",
+            "confidence": r.confidence,
             "replies": r.replies,
         }
         for r in rows
@@ -223,6 +225,7 @@ def email_csv(
             "" if r.business_hours is None else r.business_hours,
             "" if r.within_one_working_day is None else str(r.within_one_working_day).lower(),
             r.reply_kind or "", r.matched_by or "",
+            "" if r.confidence is None else f"{r.confidence:.2f}",
         ])  # fmt: skip
     return Response(
         buffer.getvalue().encode("utf-8"),

@@ -98,6 +98,7 @@ async def test_it_watches_from_the_command_line_and_logs_the_answer(
         "within_one_working_day": True,
         "reply_kind": "human_reply",
         "matched_by": "in_reply_to",
+        "match_confidence": 1.0,
         "replies": 1,
     }
     table = await asyncio.to_thread(kkik, "--config", str(config), "mail", "log")
