@@ -1,19 +1,23 @@
-"""Fixtures shared by every test: a controllable clock, a migrated SQLite database, the CLI."""
+"""Fixtures shared by every test: a controllable clock, a migrated SQLite database, the CLI,
+and a headless Chromium for the browser tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
+from playwright.async_api import Browser
 from sqlalchemy import Engine
 
 from harness import migrate
 from harness.cli import run
 from harness.clock import FakeClock
 from harness.db import make_engine
+from tests.browser import chromium
 
 DATA = Path(__file__).parent / "data"
 
@@ -56,3 +60,10 @@ def kkik(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
         return CliResult(code, captured.out, captured.err)
 
     return invoke
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless (mark the test module with ``tests.browser.needs_chromium``)."""
+    async with chromium() as launched:
+        yield launched

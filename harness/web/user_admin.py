@@ -7,10 +7,13 @@ every form carries the CSRF token.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from harness import users
@@ -33,16 +36,25 @@ def _user(request: Request, user_id: int) -> User:
     return row
 
 
-def _done(request: Request, key: str, **fields: object) -> RedirectResponse:
-    flash(request, PAGE_TEXTS[key](page_lang(request), **fields))
-    return RedirectResponse(BACK, status_code=303)
+# A change of harness.users: (engine, name, when, by whom) -> the user, or None if unchanged.
+Change = Callable[[Engine, str, datetime, str], object]
 
 
-def _refused(request: Request, exc: users.UserError) -> RedirectResponse:
+def _apply(
+    request: Request, me: UserView, name: str, change: Change, done: str = "user_changed"
+) -> RedirectResponse:
+    """Make the change as ``web:<admin>`` and say how it went (a refusal in the rule's words)."""
     lang = page_lang(request)
-    flash(
-        request, PAGE_TEXTS["user_refused"](lang, why=users.MESSAGES[exc.key](lang, **exc.fields))
-    )
+    try:
+        changed = change(
+            request.app.state.engine, name, request.app.state.clock.now(), f"web:{me.name}"
+        )
+    except users.UserError as exc:
+        why = users.MESSAGES[exc.key](lang, **exc.fields)
+        flash(request, PAGE_TEXTS["user_refused"](lang, why=why))
+    else:
+        key = done if changed is not None else "user_unchanged"
+        flash(request, PAGE_TEXTS[key](lang, name=name))
     return RedirectResponse(BACK, status_code=303)
 
 
@@ -68,18 +80,10 @@ def user_add(
     role: Annotated[str, Form(max_length=20)],
     password: Annotated[str, Form(max_length=1000)],
 ) -> RedirectResponse:
-    try:
-        users.add_user(
-            request.app.state.engine,
-            name.strip(),
-            role,
-            password,
-            request.app.state.clock.now(),
-            f"web:{me.name}",
-        )
-    except users.UserError as exc:
-        return _refused(request, exc)
-    return _done(request, "user_added", name=name.strip())
+    def add(engine: Engine, name: str, at: datetime, by: str) -> object:
+        return users.add_user(engine, name, role, password, at, by)
+
+    return _apply(request, me, name.strip(), add, "user_added")
 
 
 @router.post("/users/{user_id}/role", dependencies=[csrf])
@@ -90,19 +94,10 @@ def user_role(
     role: Annotated[str, Form(max_length=20)],
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> RedirectResponse:
-    row = _user(request, user_id)
-    try:
-        changed = users.set_role(
-            request.app.state.engine,
-            row.name,
-            role,
-            request.app.state.clock.now(),
-            f"web:{me.name}",
-            reason.strip() or None,
-        )
-    except users.UserError as exc:
-        return _refused(request, exc)
-    return _done(request, "user_changed" if changed else "user_unchanged", name=row.name)
+    def change(engine: Engine, name: str, at: datetime, by: str) -> object:
+        return users.set_role(engine, name, role, at, by, reason.strip() or None)
+
+    return _apply(request, me, _user(request, user_id).name, change)
 
 
 @router.post("/users/{user_id}/password", dependencies=[csrf])
@@ -113,19 +108,10 @@ def user_password(
     password: Annotated[str, Form(max_length=1000)],
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> RedirectResponse:
-    row = _user(request, user_id)
-    try:
-        users.set_password(
-            request.app.state.engine,
-            row.name,
-            password,
-            request.app.state.clock.now(),
-            f"web:{me.name}",
-            reason.strip() or None,
-        )
-    except users.UserError as exc:
-        return _refused(request, exc)
-    return _done(request, "user_password_changed", name=row.name)
+    def change(engine: Engine, name: str, at: datetime, by: str) -> object:
+        return users.set_password(engine, name, password, at, by, reason.strip() or None)
+
+    return _apply(request, me, _user(request, user_id).name, change, "user_password_changed")
 
 
 @router.post("/users/{user_id}/disabled", dependencies=[csrf])
@@ -136,16 +122,7 @@ def user_disabled(
     disabled: Annotated[str, Form(pattern="^(yes|no)$")],
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> RedirectResponse:
-    row = _user(request, user_id)
-    try:
-        changed = users.set_disabled(
-            request.app.state.engine,
-            row.name,
-            disabled == "yes",
-            request.app.state.clock.now(),
-            f"web:{me.name}",
-            reason.strip() or None,
-        )
-    except users.UserError as exc:
-        return _refused(request, exc)
-    return _done(request, "user_changed" if changed else "user_unchanged", name=row.name)
+    def change(engine: Engine, name: str, at: datetime, by: str) -> object:
+        return users.set_disabled(engine, name, disabled == "yes", at, by, reason.strip() or None)
+
+    return _apply(request, me, _user(request, user_id).name, change)

@@ -7,17 +7,13 @@ moves between browser steps, so every timestamp is the simulator's script.
 from __future__ import annotations
 
 import io
-import os
-import shutil
 import wave
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from sqlmodel import Session, col, select
 
 from harness import users
@@ -27,31 +23,15 @@ from harness.runner import PlaceNow
 from harness.sandbox.twilio_sim import SwitchboardScript
 from harness.web.console import byte_range
 from harness.wiring import timeline_rules
+from tests.browser import needs_chromium
 from tests.phone_rig import CALLER, START, PhoneRig, make_rig, stop_rig, week_later
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SECRET = "a-session-secret-of-at-least-32-characters"
 PASSWORDS = {"anna": "anna-losen-1234", "sara": "sara-losen-1234", "vera": "vera-losen-1234"}
 SWITCHBOARD = "+4684711000"
 TEN_O_CLOCK = START + timedelta(hours=3)  # Monday 10:00 in Stockholm, inside the call window
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and os.environ.get("CI") != "true",
-    reason="Chromium is not installed (scripts/system-deps.sh installs it)",
-)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    assert CHROMIUM is not None, "CI must have Chromium (scripts/system-deps.sh)"
-    async with async_playwright() as p:
-        launched = await p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--autoplay-policy=no-user-gesture-required"],
-        )  # fmt: skip
-        yield launched
-        await launched.close()
+pytestmark = needs_chromium
 
 
 def _add_users(rig: PhoneRig) -> None:

@@ -8,9 +8,7 @@ check; screenshots of the main pages are kept in ``test-artifacts/``.
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 from sqlmodel import Session, col, select
 
 from harness.cli import run as run_cli
@@ -32,18 +30,15 @@ from harness.sandbox.demo import Demo
 from harness.web.app import WebServer, create_app
 from harness.wiring import timing_rules
 from probes.imap_client import FetchedMessage
+from tests.browser import needs_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "data" / "demo" / "world-small.toml"
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORDS = {"anna": "anna-losen-1234", "sara": "sara-losen-1234", "vera": "vera-losen-1234"}
 SECRET = "a-session-secret-of-at-least-32-characters"
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and os.environ.get("CI") != "true",
-    reason="Chromium is not installed (scripts/system-deps.sh installs it)",
-)
+pytestmark = needs_chromium
 
 XSS_HTML = (
     "<p>Hej! Svar nedan.</p>"
@@ -125,18 +120,6 @@ def _store_hostile_reply(engine: Any, settings: Any) -> int:
     assert store.ingest("INBOX", 1, FetchedMessage(9_999, arrived, None, raw))
     assert probe.id is not None
     return probe.id
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    assert CHROMIUM is not None, "CI must have Chromium (scripts/system-deps.sh)"
-    async with async_playwright() as p:
-        launched = await p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )  # fmt: skip
-        yield launched
-        await launched.close()
 
 
 async def _login(browser: Browser, site: Site, name: str) -> Page:

@@ -4,10 +4,6 @@ what the world did, and the same seed must give the same campaign."""
 from __future__ import annotations
 
 import json
-import re
-import signal
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from harness.sandbox.demo import Demo
+from tests.demo_process import serving_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "data" / "demo" / "world-small.toml"
@@ -61,18 +58,8 @@ def test_kkik_demo_writes_its_outputs_and_exits_0_when_equal(tmp_path: Path, kki
 
 
 def test_serve_keeps_the_report_and_webhooks_up_until_ctrl_c(tmp_path: Path):
-    command = [sys.executable, "-m", "harness", "--lang", "en", "demo", "--world", str(SMALL),
-               "--out", str(tmp_path / "demo"), "--serve"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    try:
-        assert process.stdout is not None
-        url = None
-        for line in process.stdout:
-            found = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
-            if found:
-                url = found.group(1)
-                break
-        assert url is not None, "no URL printed"
+    with serving_demo(tmp_path / "demo", r"(http://127\.0\.0\.1:\d+/)", "--lang", "en") as found:
+        url = found.group(1)
         with urllib.request.urlopen(url, timeout=10) as response:
             assert response.status == 200
             assert "/login?next=" in response.url  # the dashboard asks for a login
@@ -83,11 +70,3 @@ def test_serve_keeps_the_report_and_webhooks_up_until_ctrl_c(tmp_path: Path):
             urllib.request.urlopen(request, timeout=10)
         assert refused.value.code == 403
         refused.value.close()
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()

@@ -8,33 +8,24 @@ log, open it, reclassify a receipt, assess a call, download the export. Every pa
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import signal
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 from sqlmodel import Session, col, select
 
 from harness.db import make_engine
 from harness.models import Assessment, AuditEntry, Channel, Message, Probe, Target
+from tests.browser import needs_chromium
+from tests.demo_process import serving_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "data" / "demo" / "world-small.toml"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SWEDISH_MENU = ("Översikt", "E-postlogg", "Granska", "Samtal", "Rapport och export")
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and os.environ.get("CI") != "true",
-    reason="Chromium is not installed (scripts/system-deps.sh installs it)",
-)
+pytestmark = needs_chromium
 
 
 @dataclass
@@ -48,41 +39,9 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     directory = tmp_path_factory.mktemp("first-visit") / "demo"
-    command = [sys.executable, "-m", "harness", "demo", "--world", str(SMALL),
-               "--out", str(directory), "--serve"]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KKIK_")}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
-    try:
-        assert process.stdout is not None
-        found = None
-        for line in process.stdout:
-            found = re.search(
-                r"på (http://127\.0\.0\.1:\d+)/: logga in som (\S+) med lösenordet (\S+) ", line
-            )
-            if found:
-                break
-        assert found is not None, "kkik demo --serve printed no login line in Swedish"
+    login = r"på (http://127\.0\.0\.1:\d+)/: logga in som (\S+) med lösenordet (\S+) "
+    with serving_demo(directory, login) as found:
         yield Served(found.group(1), found.group(2), found.group(3), directory)
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    assert CHROMIUM is not None, "CI must have Chromium (scripts/system-deps.sh)"
-    async with async_playwright() as p:
-        launched = await p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )  # fmt: skip
-        yield launched
-        await launched.close()
 
 
 def _json(path: Path) -> list[dict[str, object]]:

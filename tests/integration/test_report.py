@@ -7,17 +7,13 @@ assess`, e-mails with replies stored by the mail store, and an earlier campaign 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 from sqlmodel import Session, select
 
 from harness.clock import SystemClock
@@ -26,32 +22,13 @@ from harness.models import Campaign
 from harness.sandbox.twilio_sim import SwitchboardScript
 from probes.email_analysis import TimingRules
 from probes.imap_client import FetchedMessage
+from tests.browser import needs_chromium
 from tests.factories import reply_to, seed_sent_probe
 from tests.phone_rig import PhoneRig, make_rig, stop_rig, week_later
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TUESDAY_10 = datetime(2026, 10, 6, 8, 0, tzinfo=UTC)  # 10:00 in Stockholm
 TARGETS = [("2380", "063-14 30 00", "Östersund"), ("2309", "0640-161 00", "Krokom"),
            ("0180", "08-508 290 00", "Stockholm")]  # fmt: skip
-
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None and os.environ.get("CI") != "true",
-    reason="Chromium is not installed (scripts/system-deps.sh installs it)",
-)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    assert CHROMIUM is not None, "CI must have Chromium (scripts/system-deps.sh)"
-    async with async_playwright() as p:
-        launched = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--no-first-run"],
-        )  # fmt: skip
-        yield launched
-        await launched.close()
 
 
 async def _campaign(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PhoneRig:
