@@ -19,6 +19,7 @@ from harness.cli import (
     purge_cmd,
     reference_cmd,
     report_cmd,
+    resolve_cmd,
     run_cmd,
     score_cmd,
     serve_cmd,
@@ -66,6 +67,7 @@ def build_app(lang: Lang) -> click.Group:
     app.add_command(user_cmd.build(lang))
     app.add_command(serve_cmd.build(lang))
     app.add_command(purge_cmd.build(lang))
+    app.add_command(resolve_cmd.build(lang))
     for command in run_cmd.build(lang):
         app.add_command(command)
     return app

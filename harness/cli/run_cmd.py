@@ -30,6 +30,7 @@ from harness.cli.common import (
 )
 from harness.cli.mail_cmd import campaign_start
 from harness.config import SecretUnavailable, Settings
+from harness.flagged import SEND_UNKNOWN
 from harness.i18n import Lang, Text
 from harness.mailstore import MailStore
 from harness.models import AuditEntry, Campaign, Message, Probe, ProbeState, Target
@@ -117,6 +118,10 @@ T = {
     ),
     "paused": Text("Pausad: {what}.", "Paused: {what}."),
     "paused_mark": Text(" [pausad]", " [paused]"),
+    "in_doubt": Text(
+        "{n} utskick i ovisshet väntar på ditt beslut: se `kkik resolve`.",
+        "{n} sends in doubt wait for your decision: see `kkik resolve`.",
+    ),
     "target_paused": Text(" (paus)", " (paused)"),
     "resumed": Text("Återupptagen: {what}.", "Resumed: {what}."),
     "no_probe": Text("Fråga {id} finns inte.", "No probe {id}."),
@@ -373,6 +378,10 @@ def _status(cli: CliContext, engine: Engine, zone: ZoneInfo) -> None:
             f"{count[ProbeState.SENT] + count[ProbeState.COMPLETED]:>9} {answered:>10} "
             f"{pending:>7} {count[ProbeState.FAILED]:>4}  {_local(next_due, zone)}"
         )
+    doubt = sum(1 for p in probes if p.state == ProbeState.SENDING and p.outcome == SEND_UNKNOWN)
+    if doubt:
+        click.echo("")
+        click.echo(cli.t(T["in_doubt"], n=doubt))
 
 
 def _set_paused(cli: CliContext, kommunkod: str | None, paused: bool, reason: str | None) -> None:

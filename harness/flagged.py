@@ -1,0 +1,121 @@
+"""Probes whose sending is in doubt, and a person's decision about each.
+
+A probe is flagged (``state = sending``, ``outcome = send_unknown``) when the runner stopped
+while handing the question over, or the connection broke after the end of DATA, and no evidence
+shows whether the server took it. It is never sent again on its own: the municipality could get
+the question twice. A person checks (the municipality's registry, our mail server's log) and
+decides:
+
+* **sent**, with the instant the evidence gives: the probe becomes ``sent`` and is measured
+  from then on; a reply already stored for it is adopted by the mailbox watcher's next sync;
+* **not sent**: the probe becomes a harness fault, excluded from scoring and replaced by the
+  runner at the next free slot.
+
+Both decisions are written to the audit log with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from harness.clock import ensure_utc
+from harness.models import AuditEntry, Probe, ProbeState, Target
+
+SEND_UNKNOWN = "send_unknown"
+
+
+class DecisionRefused(ValueError):
+    """The decision cannot be taken: ``key`` says why (no_probe, not_flagged, before_claim,
+    future), ``fields`` fill the message."""
+
+    def __init__(self, key: str, **fields: object) -> None:
+        super().__init__(f"{key}: {fields}")
+        self.key = key
+        self.fields = fields
+
+
+def flagged_probes(engine: Engine) -> list[tuple[Probe, Target]]:
+    """Every probe waiting for a person's decision, oldest claim first."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Probe, Target)
+            .join(Target, col(Probe.target_id) == col(Target.id))
+            .where(Probe.state == ProbeState.SENDING, Probe.outcome == SEND_UNKNOWN)
+            .order_by(col(Probe.claimed_at), col(Probe.id))
+        ).all()
+    return [(p, t) for p, t in rows]
+
+
+def confirm_sent(
+    engine: Engine, probe_id: int, sent_at: datetime, reason: str, actor: str, at: datetime
+) -> Probe:
+    """The question did leave, at ``sent_at`` (from the evidence the person found)."""
+    sent_at = ensure_utc(sent_at)
+    with Session(engine) as session:
+        probe = _flagged(session, probe_id)
+        if probe.claimed_at is not None and sent_at < ensure_utc(probe.claimed_at):
+            # It cannot have left before the runner took it.
+            raise DecisionRefused("before_claim", probe=probe_id, claimed=probe.claimed_at)
+        if sent_at > at:
+            raise DecisionRefused("future", when=sent_at)
+        before = _public(probe)
+        probe.state = ProbeState.SENT
+        probe.outcome = None
+        probe.sent_at = sent_at
+        probe.send_response = f"Confirmed sent by {actor}: {reason}"[:500]
+        session.add(probe)
+        session.add(_audit(at, actor, "confirm_sent", probe, before, reason))
+        session.commit()
+        session.refresh(probe)
+        return probe
+
+
+def confirm_not_sent(engine: Engine, probe_id: int, reason: str, actor: str, at: datetime) -> Probe:
+    """The question never reached the municipality: a harness fault, to be replaced."""
+    with Session(engine) as session:
+        probe = _flagged(session, probe_id)
+        before = _public(probe)
+        probe.state = ProbeState.FAILED
+        probe.outcome = "harness_fault"
+        probe.fault_reason = f"Not sent (checked by {actor}): {reason}"[:500]
+        probe.completed_at = at
+        session.add(probe)
+        session.add(_audit(at, actor, "confirm_not_sent", probe, before, reason))
+        session.commit()
+        session.refresh(probe)
+        return probe
+
+
+def _flagged(session: Session, probe_id: int) -> Probe:
+    probe = session.get(Probe, probe_id)
+    if probe is None:
+        raise DecisionRefused("no_probe", probe=probe_id)
+    if probe.state != ProbeState.SENDING or probe.outcome != SEND_UNKNOWN:
+        raise DecisionRefused("not_flagged", probe=probe_id, state=probe.state)
+    return probe
+
+
+def _public(probe: Probe) -> dict[str, object]:
+    return {
+        "state": probe.state,
+        "outcome": probe.outcome,
+        "sent_at": probe.sent_at.isoformat() if probe.sent_at else None,
+    }
+
+
+def _audit(
+    at: datetime, actor: str, action: str, probe: Probe, before: dict[str, object], reason: str
+) -> AuditEntry:
+    return AuditEntry(
+        at=at,
+        actor=actor,
+        action=action,
+        entity="probe",
+        entity_id=str(probe.id),
+        before=before,
+        after=_public(probe),
+        reason=reason,
+    )
