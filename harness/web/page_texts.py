@@ -19,6 +19,12 @@ PAGE_TEXTS: dict[str, Text] = {
     "completed": Text("Klara", "Completed"),
     "faults": Text("Mätfel", "Harness faults"),
     "measures": Text("Måtten hittills", "The measures so far"),
+    "in_doubt": Text(
+        "{n} utskick i ovisshet: servern kan ha tagit emot frågan eller inte. De skickas aldrig "
+        "om av sig själva; kontrollera med kommunen och besluta med `kkik resolve`.",
+        "{n} sends in doubt: the server may or may not have taken the question. They are never "
+        "sent again on their own; check with the municipality and decide with `kkik resolve`.",
+    ),
     "charts": Text("Diagram (samma som i rapporten)", "Charts (as in the report)"),
     "chart_of": Text("Diagram: {what}; siffrorna finns i tabellen ovan och i rapporten.",
                      "Chart: {what}; the figures are in the table above and in the report."),

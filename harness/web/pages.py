@@ -32,6 +32,7 @@ from harness import phonestore
 from harness.cli.common import ACTOR
 from harness.config import Settings
 from harness.evidence import call_rows, email_evidence
+from harness.flagged import SEND_UNKNOWN
 from harness.i18n import Lang
 from harness.mailstore import decompress
 from harness.models import AuditEntry, Message, Probe, ProbeState, Question
@@ -108,12 +109,14 @@ def overview(request: Request) -> HTMLResponse:
         return render(request, "overview.html", {"campaign": None})
     with Session(engine) as session:
         probes = session.exec(
-            select(Probe.channel, Probe.state, Probe.claimed_at).where(
+            select(Probe.channel, Probe.state, Probe.claimed_at, Probe.outcome).where(
                 Probe.campaign_id == campaign.id
             )
         ).all()
     progress: dict[str, Counter[str]] = {"email": Counter(), "phone": Counter()}
-    for channel, probe_state, claimed in probes:
+    in_doubt = 0
+    for channel, probe_state, claimed, outcome in probes:
+        in_doubt += probe_state == ProbeState.SENDING and outcome == SEND_UNKNOWN
         c = progress[channel]
         c["planned"] += 1
         c["placed"] += claimed is not None
@@ -140,6 +143,7 @@ def overview(request: Request) -> HTMLResponse:
         {
             "campaign": campaign,
             "progress": progress,
+            "in_doubt": in_doubt,
             "scores": scores,
             "edition": data.edition,
             "charts": _charts(data, lang),

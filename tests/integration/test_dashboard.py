@@ -301,3 +301,24 @@ async def test_the_overview_shows_the_report_s_charts(site: Site, browser: Brows
     assert "Andel som får svar på e-post inom en arbetsdag" in captions
     await _shot(page, "oversikt-diagram")
     await page.context.close()
+
+
+async def test_the_overview_tells_of_sends_in_doubt(site: Site, browser: Browser):
+    with Session(site.engine) as session:
+        probe = session.exec(
+            select(Probe).where(Probe.channel == Channel.EMAIL).order_by(col(Probe.id))
+        ).first()
+        assert probe is not None
+        saved = (probe.state, probe.outcome)
+        probe.state, probe.outcome = ProbeState.SENDING, "send_unknown"
+        session.add(probe)
+        session.commit()
+        try:
+            page = await _login(browser, site, "vera")
+            notice = await page.get_by_role("status").all_inner_texts()
+            assert any(text.startswith("1 utskick i ovisshet") for text in notice)
+            await page.context.close()
+        finally:
+            probe.state, probe.outcome = saved
+            session.add(probe)
+            session.commit()
