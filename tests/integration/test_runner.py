@@ -19,11 +19,13 @@ from harness.config import Settings, SmtpSettings
 from harness.models import Campaign, Probe, ProbeState, Target
 from harness.planning import plan_scenario
 from harness.planstore import save_plan
-from harness.runner import Runner
+from harness.runner import Runner, TickResult
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.smtp import SmtpSandbox
 from harness.wiring import work_calendar
 from probes.email_send import EmailProbe, SmtpSender
+from results.calendar import WorkCalendar
+from tests.factories import seed_sent_probe
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 10, 5, 5, 0, tzinfo=UTC)  # Monday 07:00 in Stockholm, before any window
@@ -324,3 +326,48 @@ async def test_calls_wait_while_the_phone_channel_is_not_set_up(
         waiting = session.get(Probe, call.id)
     assert waiting is not None
     assert waiting.state == ProbeState.PLANNED
+
+
+@pytest.mark.parametrize(
+    ("sent", "days", "not_yet", "given_up"),
+    [
+        # Monday 08:00 in Stockholm, one office day: due at 17:00 the same day.
+        (datetime(2026, 10, 5, 6, 0, tzinfo=UTC), 1,
+         datetime(2026, 10, 5, 14, 59, tzinfo=UTC), datetime(2026, 10, 5, 15, 1, tzinfo=UTC)),
+        # Friday 16:00, two office days: Monday's 9 hours and Tuesday's first 8.
+        (datetime(2026, 10, 9, 14, 0, tzinfo=UTC), 2,
+         datetime(2026, 10, 13, 13, 59, tzinfo=UTC), datetime(2026, 10, 13, 14, 1, tzinfo=UTC)),
+    ],
+)  # fmt: skip
+def test_giving_up_reads_only_questions_old_enough_yet_misses_none(
+    sqlite_engine: Engine, sent: datetime, days: int, not_yet: datetime, given_up: datetime
+):
+    seeded = seed_sent_probe(sqlite_engine, sent_at=sent)
+    with Session(sqlite_engine) as session:
+        campaign = session.exec(select(Campaign)).one()
+        campaign.scenario = {"campaign": _spec_with_give_up(days)}
+        session.add(campaign)
+        session.commit()
+    clock = FakeClock(not_yet)
+    runner = Runner(sqlite_engine, clock, {}, WorkCalendar(), resolver=None)
+    result = TickResult()
+    runner._give_up(not_yet, result)
+    assert result.given_up == 0
+    runner._give_up(given_up, result)
+    assert result.given_up == 1
+    with Session(sqlite_engine) as session:
+        probe = session.get(Probe, seeded.probe_id)
+        assert probe is not None
+        assert (probe.state, probe.outcome) == (ProbeState.COMPLETED, "not_answered")
+        assert probe.completed_at is not None
+        assert not_yet < probe.completed_at <= given_up
+
+
+def _spec_with_give_up(days: int) -> dict[str, object]:
+    return {
+        "name": "Ge upp",
+        "year": 2026,
+        "period_start": "2026-10-05",
+        "period_end": "2026-11-13",
+        "give_up_working_days": days,
+    }
