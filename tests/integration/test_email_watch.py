@@ -186,6 +186,47 @@ async def test_it_resyncs_without_duplicates_when_uidvalidity_changes(
     assert await sync() == 0
 
 
+async def test_a_reply_that_came_before_its_question_was_recorded_as_sent_is_matched_later(
+    pymap: PymapSandbox, sqlite_engine: Engine
+):
+    # The municipality has the question from the SMTP server's 250; the probe becomes `sent`
+    # only when the runner commits it (after the Sent-folder copy, or after a crash when the
+    # copy is found). A reply in between is stored unmatched; the next sync must match it.
+    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+    with Session(sqlite_engine) as session:
+        row = session.get(Probe, probe.probe_id)
+        assert row is not None
+        row.state, row.sent_at = ProbeState.SENDING, None
+        session.add(row)
+        session.commit()
+    arrived = SENT + timedelta(minutes=1)
+    raw = reply_to(probe, written_at=arrived)
+    await pymap.deliver(USER.username, raw, when=arrived)
+    watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
+    assert await _sync_once(watcher, pymap) == 1
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(Message)).one().probe_id is None
+
+    with Session(sqlite_engine) as session:
+        row = session.get(Probe, probe.probe_id)
+        assert row is not None
+        row.state, row.sent_at = ProbeState.SENT, SENT
+        session.add(row)
+        session.commit()
+    assert await _sync_once(watcher, pymap) == 0  # nothing new in the mailbox
+
+    with Session(sqlite_engine) as session:
+        message = session.exec(select(Message)).one()
+        stored_probe = session.get(Probe, probe.probe_id)
+    assert message.probe_id == probe.probe_id
+    assert message.match_method == "in_reply_to"
+    assert message.needs_review is False
+    assert stored_probe is not None
+    assert stored_probe.state == ProbeState.COMPLETED
+    assert stored_probe.outcome == "answered"
+    assert stored_probe.completed_at == arrived
+
+
 async def test_it_stores_malformed_mail_raw_and_keeps_watching(
     pymap: PymapSandbox, sqlite_engine: Engine
 ):
