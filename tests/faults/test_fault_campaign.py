@@ -90,8 +90,7 @@ SMTP_FAULTS = Schedule(
     cut_after_bytes=(0, 6000),
 )
 IMAP_FAULTS = Schedule(
-    # Lighter than SMTP: aioimaplib notices a broken connection only at its time-out, so each
-    # IMAP fault costs a second of real time.
+    # Lighter than SMTP: the IMAP side also gets server restarts (see _chaos).
     {Fault.PASS: 0.88, Fault.DELAY: 0.04, Fault.DROP: 0.03, Fault.RESET: 0.03, Fault.REFUSE: 0.02},
     cut_after_bytes=(0, 12000),
 )
@@ -123,7 +122,24 @@ class RunCounts:
     replies_mismatched: int = 0
     answered: int = 0
     caught_up_live: int = 0  # 1 when the live watcher had every reply before the final --once
+    seconds: float = 0.0  # wall time of the run
     faults_by_kind: Counter[str] = field(default_factory=Counter)
+    phases: dict[str, float] = field(default_factory=dict)  # wall seconds per phase
+
+
+class Phases:
+    """Wall time per phase of a run, printed with the counts (where a run's time goes)."""
+
+    def __init__(self, counts: RunCounts) -> None:
+        self.counts = counts
+        self.clock = SystemClock()
+        self.start = self.last = self.clock.monotonic()
+
+    def done(self, name: str) -> None:
+        now = self.clock.monotonic()
+        self.counts.phases[name] = round(now - self.last, 1)
+        self.counts.seconds = round(now - self.start, 1)
+        self.last = now
 
 
 def _scenario(unique: str, targets: int) -> str:
@@ -329,6 +345,7 @@ async def _one_run(
 ) -> RunCounts:
     rng = random.Random(seed)
     counts = RunCounts(seed=seed)
+    phases = Phases(counts)
     shutil.copytree(ROOT / "scenarios" / "questions", tmp_path / "questions")
     scenario = tmp_path / "scenario.toml"
     scenario.write_text(_scenario(unique, max(1, PROBES // PER_TARGET)), encoding="utf-8")
@@ -352,11 +369,12 @@ async def _one_run(
                 imap_password_env="KKIK_FAULT_IMAP_PW",
                 mail_extra="save_to_sent = true",
             )
-            # Short client timeouts: a connection reset before the IMAP greeting is noticed
-            # only when aioimaplib's wait for it times out.
+            # Client timeouts shorter than production's 30 s, so that a run stays short, but
+            # not so short that a loaded machine makes every command time out: a dropped or
+            # reset connection must be noticed at once, not by the timeout.
             text = config.read_text("utf-8")
             text = text.replace("[mail.smtp]\n", "[mail.smtp]\ntimeout_seconds = 3\n")
-            text = text.replace("[mail.imap]\n", "[mail.imap]\ntimeout_seconds = 1\n")
+            text = text.replace("[mail.imap]\n", "[mail.imap]\ntimeout_seconds = 3\n")
             config.write_text(text, "utf-8")
             database = tmp_path / "kkik.db"
             engine = make_engine(f"sqlite:///{database}")
@@ -366,6 +384,7 @@ async def _one_run(
             with Session(engine) as session:
                 save_plan(session, made.scenario, made.bank, made.probes, SystemClock().now())
             counts.planned = len(made.probes)
+            phases.done("setup")
 
             children = Children(config)
             municipality = Municipality(smtp, imap, unique, seed)
@@ -383,8 +402,10 @@ async def _one_run(
                 children.close()
                 raise
             finally:
+                phases.done("campaign")
                 stop.set()
                 await asyncio.gather(*background)
+                phases.done("stop")
             # Settle: no more faults; the live watcher gets a moment to catch up.
             smtp_proxy.enabled = imap_proxy.enabled = False
             await municipality.deliver()
@@ -396,12 +417,14 @@ async def _one_run(
                     counts.caught_up_live = 1
                     break
                 await clock.sleep(0.1)
+            phases.done("catch_up")
             watcher.send_signal(signal.SIGKILL)
             await watcher.wait()
             final = await children.watcher("--once")
             async with asyncio.timeout(60):
                 code = await final.wait()
             assert code == 0, children.tail()
+            phases.done("final_sync")
             children.close()
             for kind, n in (smtp_proxy.counts + imap_proxy.counts).items():
                 if kind is not Fault.PASS:
@@ -414,6 +437,7 @@ async def _one_run(
     except AssertionError:
         print(f"seed {seed} failed with {counts}")
         raise
+    phases.done("check")
     engine.dispose()
     return counts
 
@@ -527,9 +551,9 @@ async def test_a_seeded_fault_campaign_loses_nothing_and_doubles_nothing(
         counts = await _one_run(seed, smtp_server, tls_ca, unique, tmp_path / f"run{run}")
         rows.append(counts)
         for f in fields(RunCounts):
-            if f.name not in ("seed", "faults_by_kind"):
+            if f.name not in ("seed", "faults_by_kind", "phases"):
                 setattr(total, f.name, getattr(total, f.name) + getattr(counts, f.name))
         total.faults_by_kind += counts.faults_by_kind
-        print(f"run {run} {counts}")
-    print(f"TOTAL over {RUNS} runs: {total}")
+        print(f"run {run} {counts}", flush=True)
+    print(f"TOTAL over {RUNS} runs: {total}", flush=True)
     assert all(r.planned >= PROBES for r in rows)
