@@ -55,6 +55,9 @@ class MailStore:
         self.clock = clock
         self.rules = rules
         self._refs: list[ProbeRef] | None = None
+        # Message-IDs and plus tokens of questions handed to the server but not (yet) recorded
+        # as sent: a reply naming one of them must wait for it, not match another probe.
+        self._unsent: tuple[set[str], set[str]] = (set(), set())
         # Probes whose early replies have been looked for (see adopt_early_replies).
         self._adopted_for: set[int] = set()
 
@@ -114,6 +117,20 @@ class MailStore:
                 )
             return refs
 
+    def unsent_keys(self) -> tuple[set[str], set[str]]:
+        """Message-IDs and reply tokens of e-mail probes claimed but without a send time."""
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(Probe.message_id, Probe.reply_token)
+                .where(Probe.channel == Channel.EMAIL)
+                .where(col(Probe.message_id).is_not(None))
+                .where(col(Probe.sent_at).is_(None))
+            ).all()
+        return (
+            {mid for mid, _ in rows if mid},
+            {f"+{token}@".casefold() for _, token in rows if token},
+        )
+
     def prepare(self) -> None:
         """Reload the probes before a sync: questions go out while the watcher runs."""
         self._refs = None
@@ -133,6 +150,7 @@ class MailStore:
         """
         refs = self.probe_refs()
         self._refs = refs
+        self._unsent = self.unsent_keys()
         fresh = [ref for ref in refs if ref.id not in self._adopted_for]
         if not fresh:
             return 0
@@ -203,6 +221,7 @@ class MailStore:
             return []
         if self._refs is None:
             self._refs = self.probe_refs()
+            self._unsent = self.unsent_keys()
         prepared = [self._prepare_row(folder, uidvalidity, m) for m in fresh]
         try:
             return self._store(prepared)
@@ -225,6 +244,11 @@ class MailStore:
             analysis = analyse(
                 raw, self._refs or [], self.rules, internal_date=message.internal_date
             )
+            if analysis.match.matched_by not in _BY_ID and self._names_unsent(analysis):
+                # It answers a question we have not recorded as sent yet (the runner commits
+                # after the server's 250): a weaker signal (subject, quoted text) pointing at
+                # another probe is wrong. Stored unmatched; adopted once that probe is sent.
+                analysis = analyse(raw, [], self.rules, internal_date=message.internal_date)
         except Exception as exc:  # the watcher must never die on input
             log.exception("analysis failed for %s UID %s", folder, message.uid)
             failure = f"{type(exc).__name__}: {exc}"[:250]
@@ -247,6 +271,14 @@ class MailStore:
         else:
             _fill(row, analysis)
         return message, row, analysis
+
+    def _names_unsent(self, analysis: Analysis) -> bool:
+        ids, tokens = self._unsent
+        mail = analysis.mail
+        if ids & {*mail.in_reply_to, *mail.references}:
+            return True
+        to = " ".join((*mail.to, *mail.cc)).casefold()
+        return any(token in to for token in tokens)
 
     def _store(
         self, prepared: Sequence[tuple[FetchedMessage, Message, Analysis | None]]
@@ -289,6 +321,10 @@ class MailStore:
             )
         ).all()
         return {(mid, digest) for mid, digest in found}
+
+
+# Match signals that name the probe itself: never pointing at the wrong one.
+_BY_ID = frozenset({"in_reply_to", "references", "reply_token", "bounce_original"})
 
 
 def _fill(row: Message, analysis: Analysis) -> None:

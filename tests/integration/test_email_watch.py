@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from harness.clock import SystemClock
 from harness.config import ImapSettings
 from harness.mailstore import MailStore, decompress
-from harness.models import Message, Probe, ProbeState
+from harness.models import Message, Probe, ProbeState, Question
 from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.dovecot import DovecotSandbox, dovecot_unavailable_reason
@@ -193,11 +193,19 @@ async def test_a_reply_that_came_before_its_question_was_recorded_as_sent_is_mat
     # only when the runner commits it (after the Sent-folder copy, or after a crash when the
     # copy is found). A reply in between is stored unmatched; the next sync must match it.
     probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+    # Another probe to the same municipality with the same subject, sent: the reply must not
+    # land on it by subject and domain while its own question is not recorded yet.
+    other = seed_sent_probe(sqlite_engine, sent_at=SENT - timedelta(days=1), token="bbbb2222")
     with Session(sqlite_engine) as session:
         row = session.get(Probe, probe.probe_id)
+        other_row = session.get(Probe, other.probe_id)
         assert row is not None
+        assert other_row is not None
+        other_question = session.get(Question, other_row.question_id)
+        assert other_question is not None
+        other_question.subject = probe.subject
         row.state, row.sent_at = ProbeState.SENDING, None
-        session.add(row)
+        session.add_all([row, other_question])
         session.commit()
     arrived = SENT + timedelta(minutes=1)
     raw = reply_to(probe, written_at=arrived)
