@@ -73,6 +73,8 @@ RUNS = int(os.environ.get("KKIK_FAULT_RUNS", "1"))
 PROBES = int(os.environ.get("KKIK_FAULT_PROBES", "60"))
 FIRST_SEED = int(os.environ.get("KKIK_FAULT_SEED", "9"))
 PER_TARGET = 10
+# Wall seconds one run may take: a 200-probe run takes ~1-2 min on a loaded 2-core machine.
+RUN_BUDGET = max(150, PROBES * 2)
 MAILBOX = Account("matning@kkik.test", "imap-pw")
 CODES = [
     line.split(",")[0]
@@ -140,6 +142,15 @@ class Phases:
         self.counts.phases[name] = round(now - self.last, 1)
         self.counts.seconds = round(now - self.start, 1)
         self.last = now
+        print(f"seed {self.counts.seed}: {name} done after {self.counts.seconds} s", flush=True)
+
+
+def _dump_tasks() -> None:
+    """A run that takes far too long: show where every task waits (a hang is a bug)."""
+    print("run over budget; asyncio tasks:", flush=True)
+    for task in asyncio.all_tasks():
+        task.print_stack(limit=6, file=sys.stdout)
+    sys.stdout.flush()
 
 
 def _scenario(unique: str, targets: int) -> str:
@@ -334,7 +345,7 @@ async def _kill_or_finish(
             await child.wait()
             counts.kills += 1
             return True
-    async with asyncio.timeout(180):
+    async with asyncio.timeout(RUN_BUDGET):
         code = await child.wait()
     assert code == 0, children.tail()
     return False
@@ -539,7 +550,7 @@ def _check(
     assert counts.replies_mismatched == 0
 
 
-@pytest.mark.timeout(max(120, RUNS * 150))
+@pytest.mark.timeout(RUNS * RUN_BUDGET)
 async def test_a_seeded_fault_campaign_loses_nothing_and_doubles_nothing(
     smtp_server: SmtpSandbox, tls_ca: SandboxCA, tmp_path: Path
 ) -> None:
@@ -548,7 +559,11 @@ async def test_a_seeded_fault_campaign_loses_nothing_and_doubles_nothing(
     for run in range(RUNS):
         seed = FIRST_SEED + run
         unique = f"f{seed}x{random.Random(seed).randrange(16**6):06x}"
-        counts = await _one_run(seed, smtp_server, tls_ca, unique, tmp_path / f"run{run}")
+        watchdog = asyncio.get_running_loop().call_later(RUN_BUDGET * 0.8, _dump_tasks)
+        try:
+            counts = await _one_run(seed, smtp_server, tls_ca, unique, tmp_path / f"run{run}")
+        finally:
+            watchdog.cancel()
         rows.append(counts)
         for f in fields(RunCounts):
             if f.name not in ("seed", "faults_by_kind", "phases"):
