@@ -185,13 +185,16 @@ class Children:
             "KKIK_FAULT_IMAP_PW": "imap-pw",
         }
         self.logs: list[IO[bytes]] = []
+        self.processes: list[asyncio.subprocess.Process] = []
 
     async def start(self, *args: str) -> asyncio.subprocess.Process:
         log = (self.config.parent / f"child{len(self.logs)}.log").open("wb")
         self.logs.append(log)
-        return await asyncio.create_subprocess_exec(
+        process = await asyncio.create_subprocess_exec(
             sys.executable, *args, stdout=log, stderr=log, env=self.env,
         )  # fmt: skip
+        self.processes.append(process)
+        return process
 
     def runner(self) -> asyncio.Future[asyncio.subprocess.Process]:
         return asyncio.ensure_future(
@@ -203,7 +206,15 @@ class Children:
             self.start("-m", "harness", "--config", str(self.config), "mail", "watch", *extra)
         )
 
-    def close(self) -> None:
+    async def __aenter__(self) -> Children:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        # Whatever ended the run (a failed check, a timeout), no child outlives it.
+        for process in self.processes:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
         for log in self.logs:
             log.close()
 
@@ -397,51 +408,45 @@ async def _one_run(
             counts.planned = len(made.probes)
             phases.done("setup")
 
-            children = Children(config)
-            municipality = Municipality(smtp, imap, unique, seed)
-            stop = asyncio.Event()
-            watcher = await children.watcher()
-            background = [
-                asyncio.create_task(municipality.run(stop)),
-                asyncio.create_task(_chaos(rng, imap, imap_proxy, database, counts, stop)),
-            ]
-            try:
-                await _run_campaign(children, rng, counts)
-            except BaseException:
-                watcher.kill()
+            async with Children(config) as children:
+                municipality = Municipality(smtp, imap, unique, seed)
+                stop = asyncio.Event()
+                watcher = await children.watcher()
+                background = [
+                    asyncio.create_task(municipality.run(stop)),
+                    asyncio.create_task(_chaos(rng, imap, imap_proxy, database, counts, stop)),
+                ]
+                try:
+                    await _run_campaign(children, rng, counts)
+                finally:
+                    phases.done("campaign")
+                    stop.set()
+                    await asyncio.gather(*background)
+                    phases.done("stop")
+                # Settle: no more faults; the live watcher gets a moment to catch up.
+                smtp_proxy.enabled = imap_proxy.enabled = False
+                await municipality.deliver()
+                assert not municipality.pending
+                wanted = set(municipality.delivered)
+                clock = SystemClock()
+                for _ in range(100):
+                    if _stored_ids(engine) >= wanted:
+                        counts.caught_up_live = 1
+                        break
+                    await clock.sleep(0.1)
+                phases.done("catch_up")
+                watcher.send_signal(signal.SIGKILL)
                 await watcher.wait()
-                children.close()
-                raise
-            finally:
-                phases.done("campaign")
-                stop.set()
-                await asyncio.gather(*background)
-                phases.done("stop")
-            # Settle: no more faults; the live watcher gets a moment to catch up.
-            smtp_proxy.enabled = imap_proxy.enabled = False
-            await municipality.deliver()
-            assert not municipality.pending
-            wanted = set(municipality.delivered)
-            clock = SystemClock()
-            for _ in range(100):
-                if _stored_ids(engine) >= wanted:
-                    counts.caught_up_live = 1
-                    break
-                await clock.sleep(0.1)
-            phases.done("catch_up")
-            watcher.send_signal(signal.SIGKILL)
-            await watcher.wait()
-            final = await children.watcher("--once")
-            async with asyncio.timeout(60):
-                code = await final.wait()
-            assert code == 0, children.tail()
-            phases.done("final_sync")
-            children.close()
-            for kind, n in (smtp_proxy.counts + imap_proxy.counts).items():
-                if kind is not Fault.PASS:
-                    counts.faults_by_kind[kind.value] += n
-            counts.smtp_faults = smtp_proxy.counts.total() - smtp_proxy.counts[Fault.PASS]
-            counts.imap_faults = imap_proxy.counts.total() - imap_proxy.counts[Fault.PASS]
+                final = await children.watcher("--once")
+                async with asyncio.timeout(60):
+                    code = await final.wait()
+                assert code == 0, children.tail()
+                phases.done("final_sync")
+                for kind, n in (smtp_proxy.counts + imap_proxy.counts).items():
+                    if kind is not Fault.PASS:
+                        counts.faults_by_kind[kind.value] += n
+                counts.smtp_faults = smtp_proxy.counts.total() - smtp_proxy.counts[Fault.PASS]
+                counts.imap_faults = imap_proxy.counts.total() - imap_proxy.counts[Fault.PASS]
 
     try:
         _check(engine, smtp, unique, municipality, counts, settings_runner(engine, config))
