@@ -187,6 +187,43 @@ def _message(items: bytes, raw: bytes) -> FetchedMessage:
     )
 
 
+def _unblock(client: aioimaplib.IMAP4) -> None:
+    """Cancel aioimaplib's welcome task: it holds the protocol's state lock while it waits,
+    with no timeout, for the answer to CAPABILITY; on a connection that died after the greeting
+    it never ends, and the hello waiter (which needs that lock to finish, even when cancelled)
+    could then never be cancelled either: a hang for good, not a timeout."""
+    if client.protocol is not None:
+        for task in list(client.protocol.tasks):
+            task.cancel()
+
+
+async def wait_hello(
+    client: aioimaplib.IMAP4, seconds: float, lost: asyncio.Event | None = None
+) -> None:
+    """``client.wait_hello_from_server()``, but ended within ``seconds`` (and at once when
+    ``lost`` is set), and cancellable, whatever state the connection died in."""
+    hello = asyncio.ensure_future(client.wait_hello_from_server())
+    waiters: set[asyncio.Future[Any]] = {hello}
+    gone = asyncio.ensure_future(lost.wait()) if lost is not None else None
+    if gone is not None:
+        waiters.add(gone)
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if gone is not None:
+            gone.cancel()
+        if not hello.done():
+            _unblock(client)
+            hello.cancel()
+            # Shielded: if we are being cancelled, still let the waiter finish (it can now).
+            await asyncio.shield(asyncio.wait({hello}, timeout=1.0))
+    if not hello.done() or hello.cancelled():
+        if lost is not None and lost.is_set():
+            raise ImapConnectionLost("connection lost before the greeting")
+        raise TimeoutError("no greeting from the IMAP server")
+    hello.result()
+
+
 class ImapMailbox:
     """One IMAP connection to the measurement mailbox."""
 
@@ -238,7 +275,7 @@ class ImapMailbox:
         )
         self._client = client
         try:
-            await self._guard(client.wait_hello_from_server())
+            await wait_hello(client, timeout, self._lost_event)
         except Exception as exc:
             raise ImapError(f"IMAP server unreachable ({type(exc).__name__}: {exc})") from exc
         await self._login()
@@ -258,6 +295,7 @@ class ImapMailbox:
         client = self._client
         if client is not None and client.protocol is not None:
             client.protocol.idle_queue.put_nowait([b"BYE connection lost"])
+            _unblock(client)
 
     async def _guard(self, awaitable: Awaitable[T]) -> T:
         """Await an aioimaplib call, or raise ImapConnectionLost as soon as the socket closes.
@@ -283,8 +321,10 @@ class ImapMailbox:
         if task.done():
             return task.result()
         task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
+        # Never wait for the cancelled call for good (see _unblock): a moment, then move on.
+        await asyncio.wait({task}, timeout=1.0)
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: the connection is gone either way
         raise ImapConnectionLost("connection lost")
 
     async def _login(self) -> None:

@@ -37,7 +37,7 @@ from harness.clock import Clock
 from harness.sandbox.accounts import Account, check_accounts
 from harness.sandbox.ports import LOOPBACK
 from harness.sandbox.service import AsyncService
-from probes.imap_client import encode_folder
+from probes.imap_client import encode_folder, wait_hello
 
 __all__ = ["PymapSandbox", "append_many", "serve"]
 
@@ -234,7 +234,7 @@ async def append_many(
     client = aioimaplib.IMAP4(host=host, port=port, timeout=60)
     uids: list[int] = []
     try:
-        await client.wait_hello_from_server()
+        await wait_hello(client, 60)
         if (await client.login(account.username, account.password)).result != "OK":
             raise RuntimeError(f"LOGIN refused for {account.username!r}")
         mailbox = '"' + encode_folder(folder) + '"'

@@ -45,6 +45,8 @@ class ResettingProxy:
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
         self.hold = False
+        # Server chunks to pass on before holding (1: the greeting gets through, nothing else).
+        self.hold_after: int | None = None
         self.accepted = 0
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.StreamWriter] = set()
@@ -79,10 +81,14 @@ class ResettingProxy:
         up_reader, up_writer = await asyncio.open_connection(LOOPBACK, self.upstream_port)
 
         async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, held: bool) -> None:
+            passed = 0
             while data := await src.read(16384):
+                if held and self.hold_after is not None and passed >= self.hold_after:
+                    continue
                 if not (held and self.hold):
                     dst.write(data)
                     await dst.drain()
+                    passed += 1
 
         pumps = [
             asyncio.create_task(pump(reader, up_writer, False)),
@@ -135,6 +141,44 @@ async def test_a_reset_before_the_greeting_fails_the_connect_at_once(
         await reset
         await mailbox.close()
     assert clock.monotonic() - started < PROMPT
+
+
+async def test_a_reset_after_the_greeting_fails_the_connect_at_once(
+    proxied: tuple[PymapSandbox, ResettingProxy],
+):
+    # aioimaplib asks CAPABILITY right after the greeting, holding its state lock, with no
+    # timeout: a connection that dies then used to hang connect() for good, uncancellably.
+    _, proxy = proxied
+    proxy.hold_after = 1
+    mailbox = _mailbox(proxy)
+    clock = SystemClock()
+    started = clock.monotonic()
+    reset = asyncio.create_task(_reset_soon(proxy))
+    try:
+        with pytest.raises(ImapError):
+            await mailbox.connect()
+    finally:
+        await reset
+        await mailbox.close()
+    assert clock.monotonic() - started < PROMPT
+
+
+async def test_a_server_silent_after_the_greeting_fails_the_connect_at_its_timeout(
+    proxied: tuple[PymapSandbox, ResettingProxy],
+):
+    _, proxy = proxied
+    proxy.hold_after = 1
+    settings = loopback_imap(proxy.port, USER.username, timeout_seconds=1)
+    mailbox = ImapMailbox(settings, environ=ENV)
+    clock = SystemClock()
+    started = clock.monotonic()
+    try:
+        with pytest.raises(ImapError):
+            async with asyncio.timeout(10):  # without the fix: never
+                await mailbox.connect()
+    finally:
+        await mailbox.close()
+    assert clock.monotonic() - started < 1 + PROMPT
 
 
 async def test_a_reset_in_the_middle_of_a_command_fails_it_at_once(
