@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import zlib
 from collections.abc import Sequence
 
@@ -55,9 +56,6 @@ class MailStore:
         self.clock = clock
         self.rules = rules
         self._refs: list[ProbeRef] | None = None
-        # Message-IDs and plus tokens of questions handed to the server but not (yet) recorded
-        # as sent: a reply naming one of them must wait for it, not match another probe.
-        self._unsent: tuple[set[str], set[str]] = (set(), set())
         # Probes whose early replies have been looked for (see adopt_early_replies).
         self._adopted_for: set[int] = set()
 
@@ -117,20 +115,6 @@ class MailStore:
                 )
             return refs
 
-    def unsent_keys(self) -> tuple[set[str], set[str]]:
-        """Message-IDs and reply tokens of e-mail probes claimed but without a send time."""
-        with Session(self.engine) as session:
-            rows = session.exec(
-                select(Probe.message_id, Probe.reply_token)
-                .where(Probe.channel == Channel.EMAIL)
-                .where(col(Probe.message_id).is_not(None))
-                .where(col(Probe.sent_at).is_(None))
-            ).all()
-        return (
-            {mid for mid, _ in rows if mid},
-            {f"+{token}@".casefold() for _, token in rows if token},
-        )
-
     def prepare(self) -> None:
         """Reload the probes before a sync: questions go out while the watcher runs."""
         self._refs = None
@@ -150,7 +134,6 @@ class MailStore:
         """
         refs = self.probe_refs()
         self._refs = refs
-        self._unsent = self.unsent_keys()
         fresh = [ref for ref in refs if ref.id not in self._adopted_for]
         if not fresh:
             return 0
@@ -221,7 +204,6 @@ class MailStore:
             return []
         if self._refs is None:
             self._refs = self.probe_refs()
-            self._unsent = self.unsent_keys()
         prepared = [self._prepare_row(folder, uidvalidity, m) for m in fresh]
         try:
             return self._store(prepared)
@@ -244,7 +226,8 @@ class MailStore:
             analysis = analyse(
                 raw, self._refs or [], self.rules, internal_date=message.internal_date
             )
-            if analysis.match.matched_by not in _BY_ID and self._names_unsent(analysis):
+            weak = analysis.match.probe_id is not None and analysis.match.matched_by not in _BY_ID
+            if weak and self._names_unsent(analysis):
                 # It answers a question we have not recorded as sent yet (the runner commits
                 # after the server's 250): a weaker signal (subject, quoted text) pointing at
                 # another probe is wrong. Stored unmatched; adopted once that probe is sent.
@@ -273,12 +256,26 @@ class MailStore:
         return message, row, analysis
 
     def _names_unsent(self, analysis: Analysis) -> bool:
-        ids, tokens = self._unsent
+        """Does the mail name one of our questions (Message-ID or plus token) that the matcher
+        did not know as sent? Asked of the database now, not of the snapshot taken before the
+        sync: the question may have been claimed and answered since."""
         mail = analysis.mail
-        if ids & {*mail.in_reply_to, *mail.references}:
-            return True
-        to = " ".join((*mail.to, *mail.cc)).casefold()
-        return any(token in to for token in tokens)
+        ids = {*mail.in_reply_to, *mail.references}
+        tokens = {
+            m.group(1)
+            for address in (*mail.to, *mail.cc)
+            if (m := re.search(r"\+([^@+\s]+)@", address))
+        }
+        if not ids and not tokens:
+            return False
+        with Session(self.engine) as session:
+            found = session.exec(
+                select(Probe.id)
+                .where(Probe.channel == Channel.EMAIL)
+                .where(col(Probe.message_id).in_(ids) | col(Probe.reply_token).in_(tokens))
+                .limit(1)
+            ).first()
+        return found is not None
 
     def _store(
         self, prepared: Sequence[tuple[FetchedMessage, Message, Analysis | None]]

@@ -279,7 +279,7 @@ class Municipality:
         while self.pending:
             reply_id, raw, arrival = self.pending[0]
             try:
-                # aioimaplib notices a connection the restart cut only at its time-out.
+                # append_many uses aioimaplib directly (not the watcher's adapter): bound it.
                 async with asyncio.timeout(2):
                     await append_many(self.imap.host, self.imap.port, MAILBOX, [(raw, arrival)],
                                   create_folder=False)  # fmt: skip
