@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import zlib
 from collections.abc import Sequence
 
@@ -55,6 +56,8 @@ class MailStore:
         self.clock = clock
         self.rules = rules
         self._refs: list[ProbeRef] | None = None
+        # Probes whose early replies have been looked for (see adopt_early_replies).
+        self._adopted_for: set[int] = set()
 
     # --- folder marks ------------------------------------------------------------------------
 
@@ -115,6 +118,60 @@ class MailStore:
     def prepare(self) -> None:
         """Reload the probes before a sync: questions go out while the watcher runs."""
         self._refs = None
+        self.adopt_early_replies()
+
+    def adopt_early_replies(self) -> int:
+        """Match replies stored before their question was recorded as sent; return how many.
+
+        The municipality's server has the question from the moment it accepted it, but the
+        probe becomes ``sent`` only when the runner commits that (after the Sent-folder copy,
+        or after a crash, when the copy is found). A reply that arrives in between is stored
+        with no probe, and without this would stay unmatched for good: the probe would end
+        ``not_answered`` although it was answered (found by the fault tests). So whenever
+        probes have newly become sent, stored unmatched replies that name one of them (by
+        In-Reply-To, References or the plus-address token) are analysed again. Rows a person
+        has reclassified or assigned are left alone.
+        """
+        refs = self.probe_refs()
+        self._refs = refs
+        fresh = [ref for ref in refs if ref.id not in self._adopted_for]
+        if not fresh:
+            return 0
+        self._adopted_for.update(ref.id for ref in fresh)
+        ids = {ref.message_id for ref in fresh}
+        tokens = {f"+{ref.reply_token}@".casefold() for ref in fresh if ref.reply_token}
+        adopted = 0
+        with Session(self.engine) as session:
+            orphans = session.exec(
+                select(Message.id, Message.in_reply_to, Message.references, Message.to_addresses)
+                .where(col(Message.probe_id).is_(None))
+                .where(Message.classified_by == "rule")
+            ).all()
+            for row_id, in_reply_to, references, to in orphans:
+                named = set(f"{in_reply_to or ''} {references or ''}".split())
+                if not (named & ids or any(t in (to or "").casefold() for t in tokens)):
+                    continue
+                row = session.get(Message, row_id)
+                if row is None or not row.raw_compressed:
+                    continue  # raw mail purged: nothing to analyse again
+                analysis = analyse(
+                    decompress(row.raw_compressed),
+                    refs,
+                    self.rules,
+                    internal_date=row.internal_date,
+                )
+                if analysis.match.probe_id is None:
+                    continue
+                _fill(row, analysis)
+                session.add(row)
+                session.flush()
+                if not analysis.match.needs_review:
+                    _apply_to_probe(session, row, analysis)
+                adopted += 1
+            session.commit()
+        if adopted:
+            log.info("matched %d reply(ies) stored before their question was recorded", adopted)
+        return adopted
 
     # --- ingestion -----------------------------------------------------------------------------
 
@@ -169,6 +226,12 @@ class MailStore:
             analysis = analyse(
                 raw, self._refs or [], self.rules, internal_date=message.internal_date
             )
+            weak = analysis.match.probe_id is not None and analysis.match.matched_by not in _BY_ID
+            if weak and self._names_unsent(analysis):
+                # It answers a question we have not recorded as sent yet (the runner commits
+                # after the server's 250): a weaker signal (subject, quoted text) pointing at
+                # another probe is wrong. Stored unmatched; adopted once that probe is sent.
+                analysis = analyse(raw, [], self.rules, internal_date=message.internal_date)
         except Exception as exc:  # the watcher must never die on input
             log.exception("analysis failed for %s UID %s", folder, message.uid)
             failure = f"{type(exc).__name__}: {exc}"[:250]
@@ -191,6 +254,28 @@ class MailStore:
         else:
             _fill(row, analysis)
         return message, row, analysis
+
+    def _names_unsent(self, analysis: Analysis) -> bool:
+        """Does the mail name one of our questions (Message-ID or plus token) that the matcher
+        did not know as sent? Asked of the database now, not of the snapshot taken before the
+        sync: the question may have been claimed and answered since."""
+        mail = analysis.mail
+        ids = {*mail.in_reply_to, *mail.references}
+        tokens = {
+            m.group(1)
+            for address in (*mail.to, *mail.cc)
+            if (m := re.search(r"\+([^@+\s]+)@", address))
+        }
+        if not ids and not tokens:
+            return False
+        with Session(self.engine) as session:
+            found = session.exec(
+                select(Probe.id)
+                .where(Probe.channel == Channel.EMAIL)
+                .where(col(Probe.message_id).in_(ids) | col(Probe.reply_token).in_(tokens))
+                .limit(1)
+            ).first()
+        return found is not None
 
     def _store(
         self, prepared: Sequence[tuple[FetchedMessage, Message, Analysis | None]]
@@ -233,6 +318,10 @@ class MailStore:
             )
         ).all()
         return {(mid, digest) for mid, digest in found}
+
+
+# Match signals that name the probe itself: never pointing at the wrong one.
+_BY_ID = frozenset({"in_reply_to", "references", "reply_token", "bounce_original"})
 
 
 def _fill(row: Message, analysis: Analysis) -> None:

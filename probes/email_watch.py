@@ -52,7 +52,8 @@ class MailSink(Protocol):
     def folder_mark(self, folder: str) -> FolderMark | None: ...
 
     def prepare(self) -> None:
-        """Called before each sync: reload what may have changed (questions sent since)."""
+        """Called before each sync: reload what may have changed (questions sent since), and
+        match stored replies whose question has been recorded as sent since they came."""
         ...
 
     def save_folder_mark(self, folder: str, mark: FolderMark) -> None: ...
@@ -129,8 +130,9 @@ class MailWatcher:
             uids = await mailbox.uids_after(mark.highest_uid)
             highest = mark.highest_uid
         stats = self.stats.setdefault(folder, WatchStats())
-        if uids:
-            self.sink.prepare()
+        # Always, not only when there is new mail: a question recorded as sent since the last
+        # sync may adopt a reply that arrived before that (MailSink.prepare).
+        self.sink.prepare()
         stored = 0
         for start in range(0, len(uids), FETCH_BATCH):
             batch = uids[start : start + FETCH_BATCH]

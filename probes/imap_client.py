@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import aioimaplib
 
@@ -24,6 +24,7 @@ from harness.clock import ensure_utc
 from harness.config import ImapSettings, resolve_secret
 
 TokenProvider = Callable[[], Awaitable[str]]
+T = TypeVar("T")
 
 _FETCH_HEAD = re.compile(rb"^\d+ FETCH \((?P<items>.*)$", re.DOTALL)
 _UID = re.compile(rb"UID (\d+)")
@@ -39,6 +40,10 @@ class ImapError(Exception):
 
 class ImapLoginRefused(ImapError):
     """Our credentials were refused: a harness fault, not something to retry quickly."""
+
+
+class ImapConnectionLost(ImapError):
+    """The connection closed or was reset under a command: reconnect."""
 
 
 class FolderMissing(ImapError):
@@ -182,6 +187,43 @@ def _message(items: bytes, raw: bytes) -> FetchedMessage:
     )
 
 
+def _unblock(client: aioimaplib.IMAP4) -> None:
+    """Cancel aioimaplib's welcome task: it holds the protocol's state lock while it waits,
+    with no timeout, for the answer to CAPABILITY; on a connection that died after the greeting
+    it never ends, and the hello waiter (which needs that lock to finish, even when cancelled)
+    could then never be cancelled either: a hang for good, not a timeout."""
+    if client.protocol is not None:
+        for task in list(client.protocol.tasks):
+            task.cancel()
+
+
+async def wait_hello(
+    client: aioimaplib.IMAP4, seconds: float, lost: asyncio.Event | None = None
+) -> None:
+    """``client.wait_hello_from_server()``, but ended within ``seconds`` (and at once when
+    ``lost`` is set), and cancellable, whatever state the connection died in."""
+    hello = asyncio.ensure_future(client.wait_hello_from_server())
+    waiters: set[asyncio.Future[Any]] = {hello}
+    gone = asyncio.ensure_future(lost.wait()) if lost is not None else None
+    if gone is not None:
+        waiters.add(gone)
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if gone is not None:
+            gone.cancel()
+        if not hello.done():
+            _unblock(client)
+            hello.cancel()
+            # Shielded: if we are being cancelled, still let the waiter finish (it can now).
+            await asyncio.shield(asyncio.wait({hello}, timeout=1.0))
+    if not hello.done() or hello.cancelled():
+        if lost is not None and lost.is_set():
+            raise ImapConnectionLost("connection lost before the greeting")
+        raise TimeoutError("no greeting from the IMAP server")
+    hello.result()
+
+
 class ImapMailbox:
     """One IMAP connection to the measurement mailbox."""
 
@@ -200,6 +242,9 @@ class ImapMailbox:
         self._client: aioimaplib.IMAP4 | None = None
         self.capabilities: frozenset[str] = frozenset()
         self.lost = False
+        # Set by the protocol's connection_lost: every command in flight is raced against it,
+        # since aioimaplib itself only gives up on a dead connection when its timeout fires.
+        self._lost_event = asyncio.Event()
         self._done_sent = False
 
     @property
@@ -219,6 +264,8 @@ class ImapMailbox:
         context = None
         if s.security == "tls":
             context = self.tls_context or ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+        self.lost = False
+        self._lost_event = asyncio.Event()
         client = aioimaplib.IMAP4(
             host=s.host,
             port=s.port,
@@ -228,13 +275,15 @@ class ImapMailbox:
         )
         self._client = client
         try:
-            await client.wait_hello_from_server()
+            await wait_hello(client, timeout, self._lost_event)
         except Exception as exc:
             raise ImapError(f"IMAP server unreachable ({type(exc).__name__}: {exc})") from exc
         await self._login()
         # Ask again after login: the capabilities aioimaplib parsed from the LOGIN reply carry
         # junk tokens, and servers advertise more once authenticated.
-        await asyncio.wait_for(client.protocol.capability(), self.settings.timeout_seconds)
+        await self._guard(
+            asyncio.wait_for(client.protocol.capability(), self.settings.timeout_seconds)
+        )
         caps = {str(token).upper() for token in client.protocol.capabilities}
         self.capabilities = frozenset(caps)
 
@@ -242,9 +291,41 @@ class ImapMailbox:
         # aioimaplib does not wake an IDLE wait when the connection drops (a server restart):
         # hand the waiter a BYE so it gives up at once instead of after the renewal period.
         self.lost = True
+        self._lost_event.set()
         client = self._client
         if client is not None and client.protocol is not None:
             client.protocol.idle_queue.put_nowait([b"BYE connection lost"])
+            _unblock(client)
+
+    async def _guard(self, awaitable: Awaitable[T]) -> T:
+        """Await an aioimaplib call, or raise ImapConnectionLost as soon as the socket closes.
+
+        aioimaplib keeps waiting for the reply to a command (or for the greeting) after the
+        connection has been reset or closed under it, until its timeout fires; with a
+        production timeout that is a long stall per lost connection. Racing the call against
+        the protocol's connection_lost turns it into an immediate, retryable error.
+        """
+        if self.lost:
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()  # never started; closing it keeps Python from warning
+            raise ImapConnectionLost("connection lost")
+        task = asyncio.ensure_future(awaitable)
+        lost = asyncio.ensure_future(self._lost_event.wait())
+        try:
+            await asyncio.wait({task, lost}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            task.cancel()
+            raise
+        finally:
+            lost.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        # Never wait for the cancelled call for good (see _unblock): a moment, then move on.
+        await asyncio.wait({task}, timeout=1.0)
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: the connection is gone either way
+        raise ImapConnectionLost("connection lost")
 
     async def _login(self) -> None:
         s = self.settings
@@ -258,21 +339,21 @@ class ImapMailbox:
             try:
                 # aioimaplib never answers the server's failure challenge and hangs until its
                 # timeout; the timeout is the failure signal.
-                response = await client.xoauth2(s.username, token)
+                response = await self._guard(client.xoauth2(s.username, token))
             except TimeoutError:
                 raise ImapLoginRefused("IMAP XOAUTH2 login refused (no answer)") from None
         else:
             password = resolve_secret(
                 env=s.password_env, file=s.password_file, environ=self.environ
             )
-            response = await client.login(s.username, password or "")
+            response = await self._guard(client.login(s.username, password or ""))
         if response.result != "OK":
             detail = b" ".join(bytes(x) for x in response.lines).decode("utf-8", "replace")
             raise ImapLoginRefused(f"IMAP login refused ({detail.strip()[:200]})")
 
     async def list_folders(self) -> list[tuple[str, frozenset[str]]]:
         """Every folder with its attributes (``\\Junk`` and friends from SPECIAL-USE)."""
-        response = await self.client.list('""', '"*"')
+        response = await self._guard(self.client.list('""', '"*"'))
         found = []
         for line in response.lines[:-1]:
             text = bytes(line).decode("utf-8", "replace")
@@ -302,7 +383,7 @@ class ImapMailbox:
         raise FolderMissing(f"no folder marked {folder} on the server")
 
     async def select(self, folder: str) -> FolderStatus:
-        response = await self.client.select(_quote(encode_folder(folder)))
+        response = await self._guard(self.client.select(_quote(encode_folder(folder))))
         if response.result != "OK":
             detail = b" ".join(bytes(x) for x in response.lines).decode("utf-8", "replace")
             if "NONEXISTENT" in detail.upper() or "doesn't exist" in detail.lower():
@@ -323,26 +404,32 @@ class ImapMailbox:
         return FolderStatus(uidvalidity=uidvalidity, uidnext=uidnext, exists=exists)
 
     async def search_since(self, day: date) -> list[int]:
-        response = await self.client.uid_search(f"SINCE {imap_date(day)}", charset=None)
+        response = await self._guard(
+            self.client.uid_search(f"SINCE {imap_date(day)}", charset=None)
+        )
         return _search_uids(response)
 
     async def search_message_id(self, message_id: str) -> list[int]:
         """UIDs of messages whose Message-ID header is ``message_id`` (a crash check)."""
         if not re.fullmatch(r"<[^<>\s\"\\]+>", message_id):
             raise ValueError(f"not a Message-ID: {message_id!r}")
-        response = await self.client.uid_search(f'HEADER Message-ID "{message_id}"', charset=None)
+        response = await self._guard(
+            self.client.uid_search(f'HEADER Message-ID "{message_id}"', charset=None)
+        )
         return _search_uids(response)
 
     async def uids_after(self, highest: int) -> list[int]:
         """UIDs above ``highest`` (``n:*`` always returns the last message; filter it)."""
-        response = await self.client.uid_search(f"UID {highest + 1}:*", charset=None)
+        response = await self._guard(self.client.uid_search(f"UID {highest + 1}:*", charset=None))
         return [uid for uid in _search_uids(response) if uid > highest]
 
     async def fetch(self, uids: Sequence[int]) -> list[FetchedMessage]:
         if not uids:
             return []
-        response = await self.client.uid(
-            "fetch", _uid_set(uids), "(UID INTERNALDATE RFC822.SIZE FLAGS BODY.PEEK[])"
+        response = await self._guard(
+            self.client.uid(
+                "fetch", _uid_set(uids), "(UID INTERNALDATE RFC822.SIZE FLAGS BODY.PEEK[])"
+            )
         )
         if response.result != "OK":
             raise ImapError(f"UID FETCH failed: {response.lines[-1:]!r}"[:300])
@@ -353,8 +440,8 @@ class ImapMailbox:
         """IDLE up to ``seconds``; return True if the server pushed anything (new mail)."""
         client = self.client
         if self.lost:
-            raise ImapError("connection lost")
-        idle = await client.idle_start(timeout=seconds)
+            raise ImapConnectionLost("connection lost")
+        idle = await self._guard(client.idle_start(timeout=seconds))
         self._done_sent = False
         pushed = False
         try:
@@ -380,18 +467,18 @@ class ImapMailbox:
                 client.idle_done()
                 self._done_sent = True
         if self.lost:
-            raise ImapError("connection lost during IDLE")
-        await asyncio.wait_for(idle, self.settings.timeout_seconds)
+            raise ImapConnectionLost("connection lost during IDLE")
+        await self._guard(asyncio.wait_for(idle, self.settings.timeout_seconds))
         return pushed
 
     async def noop(self) -> None:
-        await self.client.noop()
+        await self._guard(self.client.noop())
 
     async def append(
         self, folder: str, raw: bytes, when: datetime, flags: str = r"(\Seen)"
     ) -> None:
-        response = await self.client.append(
-            raw, mailbox=_quote(encode_folder(folder)), flags=flags, date=when
+        response = await self._guard(
+            self.client.append(raw, mailbox=_quote(encode_folder(folder)), flags=flags, date=when)
         )
         if response.result != "OK":
             raise ImapError(f"APPEND to {folder!r} failed: {response.lines[-1:]!r}"[:300])
@@ -403,6 +490,9 @@ class ImapMailbox:
         # A dead or interrupted connection may never answer LOGOUT: give it a moment, then
         # drop the socket. There is nothing more to do with it either way.
         with contextlib.suppress(Exception):
+            if self.lost:
+                # Nobody will answer LOGOUT on a closed socket: do not wait for it.
+                raise ImapConnectionLost("connection lost")
             # A second DONE (after a cancelled IDLE wait) is a BAD command to the server,
             # which aioimaplib turns into an Abort inside its protocol callback.
             if client.has_pending_idle() and not self._done_sent:
@@ -411,6 +501,13 @@ class ImapMailbox:
         transport = client.protocol.transport if client.protocol is not None else None
         if transport is not None and not transport.is_closing():
             transport.close()
+        if self.lost:
+            # What aioimaplib still waits on (an IDLE never answered, its renewal timer) would
+            # only end at its timeout, or be destroyed pending with the loop.
+            if client._idle_waiter is not None:
+                client._idle_waiter.cancel()
+            for task in (*client.tasks, *client.protocol.tasks):
+                task.cancel()
 
 
 def _quote(folder: str) -> str:

@@ -37,7 +37,7 @@ from harness.clock import Clock
 from harness.sandbox.accounts import Account, check_accounts
 from harness.sandbox.ports import LOOPBACK
 from harness.sandbox.service import AsyncService
-from probes.imap_client import encode_folder
+from probes.imap_client import encode_folder, wait_hello
 
 __all__ = ["PymapSandbox", "append_many", "serve"]
 
@@ -234,7 +234,7 @@ async def append_many(
     client = aioimaplib.IMAP4(host=host, port=port, timeout=60)
     uids: list[int] = []
     try:
-        await client.wait_hello_from_server()
+        await wait_hello(client, 60)
         if (await client.login(account.username, account.password)).result != "OK":
             raise RuntimeError(f"LOGIN refused for {account.username!r}")
         mailbox = '"' + encode_folder(folder) + '"'
@@ -254,8 +254,14 @@ async def append_many(
             uids.append(int(match.group(1)))
         return uids
     finally:
+        # A connection the server dropped (a restart) never answers LOGOUT, and aioimaplib
+        # would wait its whole timeout for it, even when the caller has given up and cancelled
+        # us (found by the fault tests: a 60 s stall per restart that hit an append).
         with contextlib.suppress(Exception):
-            await client.logout()
+            await asyncio.wait_for(client.logout(), 1.0)
+        transport = client.protocol.transport
+        if transport is not None and not transport.is_closing():
+            transport.close()
 
 
 async def serve(username: str, password: str) -> None:

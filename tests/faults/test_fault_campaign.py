@@ -20,9 +20,10 @@ When the campaign is over, faults stop, the live watcher gets a moment to catch 
 - every harness fault is excluded from scoring and replaced (unless the period had no slot
   left), and never reached the server.
 
-``KKIK_FAULT_RUNS`` (default 1) and ``KKIK_FAULT_PROBES`` (default 60: the CI size) size the
-campaign; ``KKIK_FAULT_SEED`` (default 9) is the first seed. Counts per run are printed
-(``-s``); the totals are in docs/performance.md.
+``KKIK_FAULT_RUNS`` (default 1) and ``KKIK_FAULT_PROBES`` (default 200) size the campaign: the
+default, one run of 200 probes, is the CI size (~1.5 min on a shared 2-core machine); the full
+version is 20 runs. ``KKIK_FAULT_SEED`` (default 9) is the first seed. Counts and the wall time
+of each phase are printed per run (``-s``); the totals are in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -70,9 +71,11 @@ from tests.faults.proxy import Fault, FaultProxy, Schedule
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = int(os.environ.get("KKIK_FAULT_RUNS", "1"))
-PROBES = int(os.environ.get("KKIK_FAULT_PROBES", "60"))
+PROBES = int(os.environ.get("KKIK_FAULT_PROBES", "200"))
 FIRST_SEED = int(os.environ.get("KKIK_FAULT_SEED", "9"))
 PER_TARGET = 10
+# Wall seconds one run may take: a 200-probe run takes ~1-2 min on a loaded 2-core machine.
+RUN_BUDGET = max(150, PROBES * 2)
 MAILBOX = Account("matning@kkik.test", "imap-pw")
 CODES = [
     line.split(",")[0]
@@ -90,8 +93,7 @@ SMTP_FAULTS = Schedule(
     cut_after_bytes=(0, 6000),
 )
 IMAP_FAULTS = Schedule(
-    # Lighter than SMTP: aioimaplib notices a broken connection only at its time-out, so each
-    # IMAP fault costs a second of real time.
+    # Lighter than SMTP: the IMAP side also gets server restarts (see _chaos).
     {Fault.PASS: 0.88, Fault.DELAY: 0.04, Fault.DROP: 0.03, Fault.RESET: 0.03, Fault.REFUSE: 0.02},
     cut_after_bytes=(0, 12000),
 )
@@ -123,7 +125,33 @@ class RunCounts:
     replies_mismatched: int = 0
     answered: int = 0
     caught_up_live: int = 0  # 1 when the live watcher had every reply before the final --once
+    seconds: float = 0.0  # wall time of the run
     faults_by_kind: Counter[str] = field(default_factory=Counter)
+    phases: dict[str, float] = field(default_factory=dict)  # wall seconds per phase
+
+
+class Phases:
+    """Wall time per phase of a run, printed with the counts (where a run's time goes)."""
+
+    def __init__(self, counts: RunCounts) -> None:
+        self.counts = counts
+        self.clock = SystemClock()
+        self.start = self.last = self.clock.monotonic()
+
+    def done(self, name: str) -> None:
+        now = self.clock.monotonic()
+        self.counts.phases[name] = round(now - self.last, 1)
+        self.counts.seconds = round(now - self.start, 1)
+        self.last = now
+        print(f"seed {self.counts.seed}: {name} done after {self.counts.seconds} s", flush=True)
+
+
+def _dump_tasks() -> None:
+    """A run that takes far too long: show where every task waits (a hang is a bug)."""
+    print("run over budget; asyncio tasks:", flush=True)
+    for task in asyncio.all_tasks():
+        task.print_stack(limit=6, file=sys.stdout)
+    sys.stdout.flush()
 
 
 def _scenario(unique: str, targets: int) -> str:
@@ -158,13 +186,16 @@ class Children:
             "KKIK_FAULT_IMAP_PW": "imap-pw",
         }
         self.logs: list[IO[bytes]] = []
+        self.processes: list[asyncio.subprocess.Process] = []
 
     async def start(self, *args: str) -> asyncio.subprocess.Process:
         log = (self.config.parent / f"child{len(self.logs)}.log").open("wb")
         self.logs.append(log)
-        return await asyncio.create_subprocess_exec(
+        process = await asyncio.create_subprocess_exec(
             sys.executable, *args, stdout=log, stderr=log, env=self.env,
         )  # fmt: skip
+        self.processes.append(process)
+        return process
 
     def runner(self) -> asyncio.Future[asyncio.subprocess.Process]:
         return asyncio.ensure_future(
@@ -176,7 +207,15 @@ class Children:
             self.start("-m", "harness", "--config", str(self.config), "mail", "watch", *extra)
         )
 
-    def close(self) -> None:
+    async def __aenter__(self) -> Children:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        # Whatever ended the run (a failed check, a timeout), no child outlives it.
+        for process in self.processes:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
         for log in self.logs:
             log.close()
 
@@ -240,7 +279,7 @@ class Municipality:
         while self.pending:
             reply_id, raw, arrival = self.pending[0]
             try:
-                # aioimaplib notices a connection the restart cut only at its time-out.
+                # append_many uses aioimaplib directly (not the watcher's adapter): bound it.
                 async with asyncio.timeout(2):
                     await append_many(self.imap.host, self.imap.port, MAILBOX, [(raw, arrival)],
                                   create_folder=False)  # fmt: skip
@@ -318,7 +357,7 @@ async def _kill_or_finish(
             await child.wait()
             counts.kills += 1
             return True
-    async with asyncio.timeout(180):
+    async with asyncio.timeout(RUN_BUDGET):
         code = await child.wait()
     assert code == 0, children.tail()
     return False
@@ -329,6 +368,7 @@ async def _one_run(
 ) -> RunCounts:
     rng = random.Random(seed)
     counts = RunCounts(seed=seed)
+    phases = Phases(counts)
     shutil.copytree(ROOT / "scenarios" / "questions", tmp_path / "questions")
     scenario = tmp_path / "scenario.toml"
     scenario.write_text(_scenario(unique, max(1, PROBES // PER_TARGET)), encoding="utf-8")
@@ -352,11 +392,12 @@ async def _one_run(
                 imap_password_env="KKIK_FAULT_IMAP_PW",
                 mail_extra="save_to_sent = true",
             )
-            # Short client timeouts: a connection reset before the IMAP greeting is noticed
-            # only when aioimaplib's wait for it times out.
+            # Client timeouts shorter than production's 30 s, so that a run stays short, but
+            # not so short that a loaded machine makes every command time out: a dropped or
+            # reset connection must be noticed at once, not by the timeout.
             text = config.read_text("utf-8")
             text = text.replace("[mail.smtp]\n", "[mail.smtp]\ntimeout_seconds = 3\n")
-            text = text.replace("[mail.imap]\n", "[mail.imap]\ntimeout_seconds = 1\n")
+            text = text.replace("[mail.imap]\n", "[mail.imap]\ntimeout_seconds = 3\n")
             config.write_text(text, "utf-8")
             database = tmp_path / "kkik.db"
             engine = make_engine(f"sqlite:///{database}")
@@ -366,54 +407,54 @@ async def _one_run(
             with Session(engine) as session:
                 save_plan(session, made.scenario, made.bank, made.probes, SystemClock().now())
             counts.planned = len(made.probes)
+            phases.done("setup")
 
-            children = Children(config)
-            municipality = Municipality(smtp, imap, unique, seed)
-            stop = asyncio.Event()
-            watcher = await children.watcher()
-            background = [
-                asyncio.create_task(municipality.run(stop)),
-                asyncio.create_task(_chaos(rng, imap, imap_proxy, database, counts, stop)),
-            ]
-            try:
-                await _run_campaign(children, rng, counts)
-            except BaseException:
-                watcher.kill()
+            async with Children(config) as children:
+                municipality = Municipality(smtp, imap, unique, seed)
+                stop = asyncio.Event()
+                watcher = await children.watcher()
+                background = [
+                    asyncio.create_task(municipality.run(stop)),
+                    asyncio.create_task(_chaos(rng, imap, imap_proxy, database, counts, stop)),
+                ]
+                try:
+                    await _run_campaign(children, rng, counts)
+                finally:
+                    phases.done("campaign")
+                    stop.set()
+                    await asyncio.gather(*background)
+                    phases.done("stop")
+                # Settle: no more faults; the live watcher gets a moment to catch up.
+                smtp_proxy.enabled = imap_proxy.enabled = False
+                await municipality.deliver()
+                assert not municipality.pending
+                wanted = set(municipality.delivered)
+                clock = SystemClock()
+                for _ in range(100):
+                    if _stored_ids(engine) >= wanted:
+                        counts.caught_up_live = 1
+                        break
+                    await clock.sleep(0.1)
+                phases.done("catch_up")
+                watcher.send_signal(signal.SIGKILL)
                 await watcher.wait()
-                children.close()
-                raise
-            finally:
-                stop.set()
-                await asyncio.gather(*background)
-            # Settle: no more faults; the live watcher gets a moment to catch up.
-            smtp_proxy.enabled = imap_proxy.enabled = False
-            await municipality.deliver()
-            assert not municipality.pending
-            wanted = set(municipality.delivered)
-            clock = SystemClock()
-            for _ in range(100):
-                if _stored_ids(engine) >= wanted:
-                    counts.caught_up_live = 1
-                    break
-                await clock.sleep(0.1)
-            watcher.send_signal(signal.SIGKILL)
-            await watcher.wait()
-            final = await children.watcher("--once")
-            async with asyncio.timeout(60):
-                code = await final.wait()
-            assert code == 0, children.tail()
-            children.close()
-            for kind, n in (smtp_proxy.counts + imap_proxy.counts).items():
-                if kind is not Fault.PASS:
-                    counts.faults_by_kind[kind.value] += n
-            counts.smtp_faults = smtp_proxy.counts.total() - smtp_proxy.counts[Fault.PASS]
-            counts.imap_faults = imap_proxy.counts.total() - imap_proxy.counts[Fault.PASS]
+                final = await children.watcher("--once")
+                async with asyncio.timeout(60):
+                    code = await final.wait()
+                assert code == 0, children.tail()
+                phases.done("final_sync")
+                for kind, n in (smtp_proxy.counts + imap_proxy.counts).items():
+                    if kind is not Fault.PASS:
+                        counts.faults_by_kind[kind.value] += n
+                counts.smtp_faults = smtp_proxy.counts.total() - smtp_proxy.counts[Fault.PASS]
+                counts.imap_faults = imap_proxy.counts.total() - imap_proxy.counts[Fault.PASS]
 
     try:
         _check(engine, smtp, unique, municipality, counts, settings_runner(engine, config))
     except AssertionError:
         print(f"seed {seed} failed with {counts}")
         raise
+    phases.done("check")
     engine.dispose()
     return counts
 
@@ -515,7 +556,7 @@ def _check(
     assert counts.replies_mismatched == 0
 
 
-@pytest.mark.timeout(max(120, RUNS * 150))
+@pytest.mark.timeout(RUNS * RUN_BUDGET)
 async def test_a_seeded_fault_campaign_loses_nothing_and_doubles_nothing(
     smtp_server: SmtpSandbox, tls_ca: SandboxCA, tmp_path: Path
 ) -> None:
@@ -524,12 +565,16 @@ async def test_a_seeded_fault_campaign_loses_nothing_and_doubles_nothing(
     for run in range(RUNS):
         seed = FIRST_SEED + run
         unique = f"f{seed}x{random.Random(seed).randrange(16**6):06x}"
-        counts = await _one_run(seed, smtp_server, tls_ca, unique, tmp_path / f"run{run}")
+        watchdog = asyncio.get_running_loop().call_later(RUN_BUDGET * 0.8, _dump_tasks)
+        try:
+            counts = await _one_run(seed, smtp_server, tls_ca, unique, tmp_path / f"run{run}")
+        finally:
+            watchdog.cancel()
         rows.append(counts)
         for f in fields(RunCounts):
-            if f.name not in ("seed", "faults_by_kind"):
+            if f.name not in ("seed", "faults_by_kind", "phases"):
                 setattr(total, f.name, getattr(total, f.name) + getattr(counts, f.name))
         total.faults_by_kind += counts.faults_by_kind
-        print(f"run {run} {counts}")
-    print(f"TOTAL over {RUNS} runs: {total}")
+        print(f"run {run} {counts}", flush=True)
+    print(f"TOTAL over {RUNS} runs: {total}", flush=True)
     assert all(r.planned >= PROBES for r in rows)

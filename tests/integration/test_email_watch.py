@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from harness.clock import SystemClock
 from harness.config import ImapSettings
 from harness.mailstore import MailStore, decompress
-from harness.models import Message, Probe, ProbeState
+from harness.models import Message, Probe, ProbeState, Question
 from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.dovecot import DovecotSandbox, dovecot_unavailable_reason
@@ -184,6 +184,55 @@ async def test_it_resyncs_without_duplicates_when_uidvalidity_changes(
     assert mark.uidvalidity != first_validity.uidvalidity
     assert _count(sqlite_engine) == 3
     assert await sync() == 0
+
+
+async def test_a_reply_that_came_before_its_question_was_recorded_as_sent_is_matched_later(
+    pymap: PymapSandbox, sqlite_engine: Engine
+):
+    # The municipality has the question from the SMTP server's 250; the probe becomes `sent`
+    # only when the runner commits it (after the Sent-folder copy, or after a crash when the
+    # copy is found). A reply in between is stored unmatched; the next sync must match it.
+    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+    # Another probe to the same municipality with the same subject, sent: the reply must not
+    # land on it by subject and domain while its own question is not recorded yet.
+    other = seed_sent_probe(sqlite_engine, sent_at=SENT - timedelta(days=1), token="bbbb2222")
+    with Session(sqlite_engine) as session:
+        row = session.get(Probe, probe.probe_id)
+        other_row = session.get(Probe, other.probe_id)
+        assert row is not None
+        assert other_row is not None
+        other_question = session.get(Question, other_row.question_id)
+        assert other_question is not None
+        other_question.subject = probe.subject
+        row.state, row.sent_at = ProbeState.SENDING, None
+        session.add_all([row, other_question])
+        session.commit()
+    arrived = SENT + timedelta(minutes=1)
+    raw = reply_to(probe, written_at=arrived)
+    await pymap.deliver(USER.username, raw, when=arrived)
+    watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
+    assert await _sync_once(watcher, pymap) == 1
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(Message)).one().probe_id is None
+
+    with Session(sqlite_engine) as session:
+        row = session.get(Probe, probe.probe_id)
+        assert row is not None
+        row.state, row.sent_at = ProbeState.SENT, SENT
+        session.add(row)
+        session.commit()
+    assert await _sync_once(watcher, pymap) == 0  # nothing new in the mailbox
+
+    with Session(sqlite_engine) as session:
+        message = session.exec(select(Message)).one()
+        stored_probe = session.get(Probe, probe.probe_id)
+    assert message.probe_id == probe.probe_id
+    assert message.match_method == "in_reply_to"
+    assert message.needs_review is False
+    assert stored_probe is not None
+    assert stored_probe.state == ProbeState.COMPLETED
+    assert stored_probe.outcome == "answered"
+    assert stored_probe.completed_at == arrived
 
 
 async def test_it_stores_malformed_mail_raw_and_keeps_watching(
