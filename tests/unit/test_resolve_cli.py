@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
 
+from harness.clock import SystemClock
 from harness.db import make_engine
-from harness.models import AuditEntry, Probe, ProbeState
-from tests.factories import seed_sent_probe
+from harness.mailstore import MailStore
+from harness.models import AuditEntry, Message, Probe, ProbeState
+from probes.email_analysis import TimingRules
+from probes.imap_client import FetchedMessage
+from results.calendar import WorkCalendar
+from tests.factories import SentProbe, reply_to, seed_sent_probe
 
 CLAIMED = datetime(2026, 10, 6, 7, 15, tzinfo=UTC)  # 09:15 in Stockholm
 
@@ -24,7 +29,7 @@ def config(kkik, tmp_path: Path) -> Path:
     return path
 
 
-def _flag(config: Path, token: str) -> int:
+def _flag(config: Path, token: str) -> SentProbe:
     """A probe left as a crash or a connection lost after DATA leaves it."""
     engine = make_engine(f"sqlite:///{config.parent / 'kkik.db'}")
     seeded = seed_sent_probe(engine, sent_at=CLAIMED, token=token)
@@ -39,7 +44,7 @@ def _flag(config: Path, token: str) -> int:
         session.add(probe)
         session.commit()
     engine.dispose()
-    return seeded.probe_id
+    return seeded
 
 
 def _probe(config: Path, probe_id: int) -> Probe:
@@ -62,7 +67,7 @@ def _en(kkik: Any, config: Path, *args: str) -> Any:
 
 def test_it_lists_the_probes_in_doubt(kkik, config: Path):
     assert _en(kkik, config).out == "No sends in doubt.\n"
-    probe = _flag(config, "aaaa1111")
+    probe = _flag(config, "aaaa1111").probe_id
     result = kkik("--config", str(config), "resolve")  # Swedish by default
     assert result.code == 0
     assert result.out.splitlines()[0].startswith("mätning  kommun")
@@ -74,7 +79,7 @@ def test_it_lists_the_probes_in_doubt(kkik, config: Path):
 
 
 def test_a_confirmed_send_is_measured_from_the_evidence(kkik, config: Path):
-    probe = _flag(config, "bbbb2222")
+    probe = _flag(config, "bbbb2222").probe_id
     result = _en(kkik, config, str(probe), "--sent-at", "2026-10-06 09:15:30",
                  "--reason", "Registrator: kom in 09:15:30")  # fmt: skip
     assert (result.code, result.err) == (0, "")
@@ -92,7 +97,7 @@ def test_a_confirmed_send_is_measured_from_the_evidence(kkik, config: Path):
 
 
 def test_a_probe_not_sent_becomes_a_fault_to_replace(kkik, config: Path):
-    probe = _flag(config, "cccc3333")
+    probe = _flag(config, "cccc3333").probe_id
     result = _en(kkik, config, str(probe), "--not-sent", "--reason", "Inget i diariet")
     assert result.code == 0
     row = _probe(config, probe)
@@ -119,7 +124,7 @@ def test_a_probe_not_sent_becomes_a_fault_to_replace(kkik, config: Path):
 def test_it_refuses_an_incomplete_or_impossible_decision(
     kkik, config: Path, args: list[str], code: int, err: str
 ):
-    probe = _flag(config, "dddd4444")
+    probe = _flag(config, "dddd4444").probe_id
     result = _en(kkik, config, str(probe), *args)
     assert (result.code, result.err) == (code, err.format(p=probe))
     assert _probe(config, probe).state == ProbeState.SENDING
@@ -129,3 +134,32 @@ def test_it_refuses_an_incomplete_or_impossible_decision(
 def test_an_unknown_probe_is_named(kkik, config: Path):
     result = _en(kkik, config, "999", "--not-sent", "--reason", "x")
     assert (result.code, result.err) == (1, "There is no probe 999.\n")
+
+
+def test_a_reply_that_came_first_is_adopted_once_the_send_is_confirmed(kkik, config: Path):
+    """The municipality answered a question whose send was in doubt: the reply is kept
+    unmatched (it may not land on another probe), and is matched once a person confirms."""
+    engine = make_engine(f"sqlite:///{config.parent / 'kkik.db'}")
+    question = _flag(config, "eeee5555")
+    probe_id = question.probe_id
+    store = MailStore(engine, SystemClock(), TimingRules(calendar=WorkCalendar()))
+    store.prepare()
+    arrived = datetime(2026, 10, 6, 8, 40, tzinfo=UTC)
+    raw = reply_to(question, written_at=arrived - timedelta(minutes=2))
+    assert store.ingest("INBOX", 1, FetchedMessage(7, arrived, None, raw))
+    with Session(engine) as session:
+        [message] = session.exec(select(Message)).all()
+    assert message.probe_id is None  # not matched to a question we do not know was sent
+
+    result = _en(kkik, config, str(probe_id), "--sent-at", "2026-10-06 09:15:30",
+                 "--reason", "Diariet: inkom 09:15:30")  # fmt: skip
+    assert result.code == 0
+    store.prepare()  # what the watcher does before its next sync
+    with Session(engine) as session:
+        [message] = session.exec(select(Message)).all()
+        probe = session.get(Probe, probe_id)
+    assert message.probe_id == probe_id
+    assert probe is not None
+    assert (probe.state, probe.outcome, probe.completed_at) == (
+        ProbeState.COMPLETED, "answered", arrived)  # fmt: skip
+    engine.dispose()
