@@ -60,6 +60,7 @@ async def run(count: int, seed: int, *, naive: bool, progress: bool) -> dict[str
         "unaccounted_examples": result.unaccounted[:5],
         "questions_received": result.questions_received,
         "mails_delivered": result.mails_delivered,
+        "slow_stores": result.slow_stores,
         "calls": result.calls,
         "scores": len(result.truth),
         "mismatches": len(result.mismatches),
