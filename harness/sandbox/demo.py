@@ -343,8 +343,8 @@ public_url = "http://127.0.0.1:{web_port}"
             folders=settings.mail.imap.folders,
             since=self.world.period_start - timedelta(days=1),
             # Renew IDLE every few real seconds (production: 25 minutes): a push the watcher
-            # misses then costs seconds, not the run. Misses do happen under load (a national
-            # run lost about one push in a few thousand); slow_stores counts the waits it cost.
+            # misses then costs seconds, not the run. Misses do happen (4 of 899 deliveries in a
+            # 30-municipality run; docs/performance.md); slow_stores counts the waits they cost.
             timing=replace(watch_timing(settings.mail.imap), idle_renew_seconds=IDLE_RENEW_SECONDS),
             on_stored=stored,
         )
@@ -428,7 +428,7 @@ public_url = "http://127.0.0.1:{web_port}"
         (as the webhooks' wake-up does); a run of mails delivered over one IMAP connection, then
         one wait for the watcher. Nothing new can enter a run before its end (only a tick plans
         calls or sends questions, and only a sent question makes mails), so batching changes no
-        instant the harness records, and it keeps a national-size world (10,000 probes) fast.
+        instant the harness records, and large worlds run 2.5 times faster (docs/performance.md).
         """
         end = datetime.combine(self.world.period_end + timedelta(days=21), datetime.min.time(), UTC)
         day: date | None = None
