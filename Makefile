@@ -38,8 +38,10 @@ format: venv
 demo: venv
 	$(BIN)/kkik demo
 
+# Every benchmark in its own process; a table of target / measured / met, and bench/results.json.
+# `make bench QUICK=1` is a smoke run with small sizes (about two minutes).
 bench: venv
-	@for b in bench/bench_*.py; do PYTHONPATH=. $(BIN)/python $$b; done
+	PYTHONPATH=. $(BIN)/python bench/run_all.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
