@@ -17,7 +17,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from harness.db import UTCDateTime
@@ -106,7 +106,12 @@ class Question(SQLModel, table=True):
 class Probe(SQLModel, table=True):
     # The plan key ("2380/email/03") ties a probe to its slot in the plan, so saving the plan
     # again updates planned probes instead of adding duplicates.
-    __table_args__ = (UniqueConstraint("campaign_id", "plan_key"),)
+    # (state, planned_at): the runner's "next planned probe" and "due now" queries read it in
+    # order; with the two columns indexed apart, SQLite walked every completed probe first.
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "plan_key"),
+        Index("ix_probe_state_planned_at", "state", "planned_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
