@@ -20,6 +20,7 @@ from harness.models import CallEvent, Channel, Probe, ProbeState, Question, Targ
 from results.phone_timeline import CallTimeline, TimelineRules
 
 FINAL = phonestore.FINAL_STATUSES
+UPCOMING = 20
 
 
 @dataclass(frozen=True)
@@ -151,3 +152,16 @@ def _recording(rows: list[CallEvent], line: CallTimeline | None) -> Recording | 
                 offset = None
         return Recording(str(sid), duration, start, offset)
     return None
+
+
+def upcoming_calls(engine: Engine, limit: int = UPCOMING) -> list[tuple[Probe, Target]]:
+    """The next planned calls, soonest first (the console's "start" candidates)."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Probe, Target)
+            .join(Target, col(Probe.target_id) == col(Target.id))
+            .where(Probe.channel == Channel.PHONE, Probe.state == ProbeState.PLANNED)
+            .order_by(col(Probe.planned_at), col(Probe.id))
+            .limit(limit)
+        ).all()
+    return [(p, t) for p, t in rows]

@@ -17,6 +17,7 @@ from harness import phonestore
 from harness.mailstore import replies_by_probe
 from harness.models import (
     Assessment,
+    CallEvent,
     Campaign,
     Channel,
     Probe,
@@ -63,12 +64,7 @@ def campaign_evidence(
             .where(Probe.campaign_id == campaign.id, Probe.channel == Channel.PHONE)
             .where(col(Probe.claimed_at).is_not(None))
         ).all()
-        call_ids = [p.id for p, _ in calls if p.id is not None]
-        events = phonestore.events_for(session, call_ids)
-        assessments = {
-            a.probe_id: a
-            for a in session.exec(select(Assessment).where(col(Assessment.probe_id).in_(call_ids)))
-        }
+        events, assessments = _call_records(session, [p.id for p, _ in calls if p.id is not None])
     evidence = []
     for probe, target in rows:
         never_sent = probe.sent_at is None and probe.state != ProbeState.FAILED
@@ -172,12 +168,7 @@ def call_rows(
         if probe_id is not None:
             query = query.where(Probe.id == probe_id)
         found = session.exec(query).all()
-        ids = [p.id for p, _ in found if p.id is not None]
-        events = phonestore.events_for(session, ids)
-        assessments = {
-            a.probe_id: a
-            for a in session.exec(select(Assessment).where(col(Assessment.probe_id).in_(ids)))
-        }
+        events, assessments = _call_records(session, [p.id for p, _ in found if p.id is not None])
     rows = []
     for probe, target in found:
         assert probe.id is not None
@@ -226,3 +217,14 @@ def _times(line: CallTimeline) -> dict[str, Any]:
         "time_to_person": secs(line.time_to_person),
         "queue_time": secs(line.queue_time),
     }
+
+
+def _call_records(
+    session: Session, ids: list[int]
+) -> tuple[dict[int, list[CallEvent]], dict[int, Assessment]]:
+    """The stored events and the assessment of each of these calls."""
+    assessments = {
+        a.probe_id: a
+        for a in session.exec(select(Assessment).where(col(Assessment.probe_id).in_(ids)))
+    }
+    return phonestore.events_for(session, ids), assessments

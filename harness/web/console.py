@@ -18,11 +18,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from harness.call_console import CallView, load_call
 from harness.cli.common import audit_entry
-from harness.models import Channel, Probe, ProbeState, Target
+from harness.models import Channel
 from harness.runner import Runner
 from harness.web.auth import UserView, flash, require_csrf, require_role
 from harness.web.page_texts import PAGE_TEXTS
@@ -36,7 +36,6 @@ router = APIRouter()
 viewer = Depends(require_role("viewer"))
 staff = Depends(require_role("staff"))
 csrf = Depends(require_csrf)
-UPCOMING = 20
 STATUSES = ("queued", "initiated", "ringing", "in-progress", "completed", "busy", "no-answer",
             "failed", "canceled")  # fmt: skip
 
@@ -51,19 +50,6 @@ def _call(request: Request, probe_id: int) -> CallView:
     if view is None:
         raise HTTPException(404)
     return view
-
-
-def upcoming_calls(request: Request) -> list[tuple[Probe, Target]]:
-    """The next planned calls, soonest first (the console's "start" candidates)."""
-    with Session(request.app.state.engine) as session:
-        rows = session.exec(
-            select(Probe, Target)
-            .join(Target, col(Probe.target_id) == col(Target.id))
-            .where(Probe.channel == Channel.PHONE, Probe.state == ProbeState.PLANNED)
-            .order_by(col(Probe.planned_at), col(Probe.id))
-            .limit(UPCOMING)
-        ).all()
-    return [(p, t) for p, t in rows]
 
 
 @router.get("/calls/{probe_id}", dependencies=[viewer])

@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from harness import phonestore
+from harness.call_console import upcoming_calls
 from harness.cli.common import ACTOR
 from harness.config import Settings
 from harness.evidence import call_rows, email_evidence
@@ -41,7 +42,7 @@ from harness.reportdata import report_data
 from harness.review import KINDS, ReviewError, correct
 from harness.web.auth import UserView, flash, require_csrf, require_role
 from harness.web.page_texts import PAGE_TEXTS
-from harness.web.render import page_lang, render
+from harness.web.render import localtime, page_lang, render
 from harness.wiring import timeline_rules, timing_rules
 from results.calendar import DeadlineRule
 from results.email_log import log_rows
@@ -89,10 +90,6 @@ def _engine(request: Request) -> Engine:
 
 def _zone(request: Request) -> ZoneInfo:
     return ZoneInfo(_settings(request).timezone)
-
-
-def _local(value: datetime | None, zone: ZoneInfo) -> str:
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "–"
 
 
 LOG_COLUMNS = ["probe_id", "kommunkod", "kommun", "area", "sent_at", "answered_at",
@@ -194,8 +191,8 @@ def email_log(
             "probe": r.probe_id,
             "kommun": f"{r.kommunkod} {r.target}",
             "area": r.area or "–",
-            "sent": _local(r.sent_at, zone),
-            "answered": _local(r.answered_at, zone),
+            "sent": localtime(r.sent_at, zone),
+            "answered": localtime(r.answered_at, zone),
             "hours": "–" if r.business_hours is None else f"{r.business_hours:.2f}",
             "within": r.within_one_working_day,
             "kind": r.reply_kind or "–",
@@ -256,8 +253,8 @@ def probe_detail(request: Request, probe_id: int) -> HTMLResponse:
             "id": m.id,
             "from": f"{m.from_name or ''} <{m.from_address or ''}>",
             "subject": m.subject or "",
-            "date_header": _local(m.date_header, zone),
-            "arrived": _local(m.arrived_at, zone),
+            "date_header": localtime(m.date_header, zone),
+            "arrived": localtime(m.arrived_at, zone),
             "source": m.arrival_source or "–",
             "classification": f"{m.classification or '–'} ({m.classification_reason or '–'})"
             + (f", {PAGE_TEXTS['k_holding_reply'](lang)}" if m.holding_reply else ""),
@@ -269,7 +266,7 @@ def probe_detail(request: Request, probe_id: int) -> HTMLResponse:
         for m in messages
     ]
     timeline = [
-        {"at": _local(e.occurred_at, zone), "event": e.event, "status": e.status or ""}
+        {"at": localtime(e.occurred_at, zone), "event": e.event, "status": e.status or ""}
         for e in sorted(events, key=lambda e: e.occurred_at)
     ]
     return render(
@@ -280,7 +277,7 @@ def probe_detail(request: Request, probe_id: int) -> HTMLResponse:
             "question": question,
             "messages": shown,
             "timeline": timeline,
-            "sent": _local(probe.sent_at, zone),
+            "sent": localtime(probe.sent_at, zone),
             "kinds": KINDS,
         },
     )
@@ -320,7 +317,7 @@ def review_queue(request: Request) -> HTMLResponse:
             "id": m.id,
             "from": m.from_address or "",
             "subject": m.subject or "",
-            "arrived": _local(m.arrived_at, zone),
+            "arrived": localtime(m.arrived_at, zone),
             "classification": m.classification or "–",
             "probe": m.probe_id,
             "note": m.review_note or "",
@@ -329,7 +326,7 @@ def review_queue(request: Request) -> HTMLResponse:
         for m in waiting
     ]
     trail = [
-        {"at": _local(a.at, zone), "who": a.actor, "what": f"{a.entity} {a.entity_id}",
+        {"at": localtime(a.at, zone), "who": a.actor, "what": f"{a.entity} {a.entity_id}",
          "before": a.before, "after": a.after, "reason": a.reason or ""}
         for a in audit
     ]  # fmt: skip
@@ -368,10 +365,10 @@ def calls(request: Request) -> HTMLResponse:
     zone = _zone(request)
     rows = call_rows(_engine(request), timeline_rules(_settings(request)))
     for r in rows:
-        r["dialled"] = _local(datetime.fromisoformat(r["dial_at"]) if r["dial_at"] else None, zone)
-    from harness.web.console import upcoming_calls
-
-    upcoming = upcoming_calls(request)
+        r["dialled"] = localtime(
+            datetime.fromisoformat(r["dial_at"]) if r["dial_at"] else None, zone
+        )
+    upcoming = upcoming_calls(_engine(request))
     return render(
         request,
         "calls.html",

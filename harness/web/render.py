@@ -22,13 +22,14 @@ from harness.web.texts import t
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
-def localtime(value: datetime | None, zone: str, seconds: bool = False) -> str:
+def localtime(value: datetime | None, zone: str | ZoneInfo, seconds: bool = False) -> str:
     """A stored UTC instant as local time in ``zone`` (the settings' timezone); "–" if none."""
     if value is None:
         return "–"
+    tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
     return (
         ensure_utc(value)
-        .astimezone(ZoneInfo(zone))
+        .astimezone(tz)
         .strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
     )
 

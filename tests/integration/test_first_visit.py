@@ -120,9 +120,12 @@ async def test_a_new_user_walks_through_the_demo_in_swedish(served: Served, brow
 
     # Assess a call in its console.
     with Session(engine) as session:
+        # A call the demo's tester rated above 1, so the new rating (1) must change the export.
         call = session.exec(
             select(Probe)
+            .join(Assessment, col(Assessment.probe_id) == col(Probe.id))
             .where(Probe.channel == Channel.PHONE, Probe.outcome == "person")
+            .where(col(Assessment.bemotande) > 1)
             .order_by(col(Probe.id))
         ).first()
         assert call is not None

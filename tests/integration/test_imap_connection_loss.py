@@ -125,31 +125,17 @@ async def _reset_soon(proxy: ResettingProxy) -> None:
     proxy.reset_all()
 
 
-async def test_a_reset_before_the_greeting_fails_the_connect_at_once(
-    proxied: tuple[PymapSandbox, ResettingProxy],
+@pytest.mark.parametrize("when", ["before the greeting", "after the greeting"])
+async def test_a_reset_during_connect_fails_it_at_once(
+    proxied: tuple[PymapSandbox, ResettingProxy], when: str
 ):
     _, proxy = proxied
-    proxy.hold = True  # the greeting never arrives
-    mailbox = _mailbox(proxy)
-    clock = SystemClock()
-    started = clock.monotonic()
-    reset = asyncio.create_task(_reset_soon(proxy))
-    try:
-        with pytest.raises(ImapError):
-            await mailbox.connect()
-    finally:
-        await reset
-        await mailbox.close()
-    assert clock.monotonic() - started < PROMPT
-
-
-async def test_a_reset_after_the_greeting_fails_the_connect_at_once(
-    proxied: tuple[PymapSandbox, ResettingProxy],
-):
-    # aioimaplib asks CAPABILITY right after the greeting, holding its state lock, with no
-    # timeout: a connection that dies then used to hang connect() for good, uncancellably.
-    _, proxy = proxied
-    proxy.hold_after = 1
+    if when == "before the greeting":
+        proxy.hold = True  # the greeting never arrives
+    else:
+        # aioimaplib asks CAPABILITY right after the greeting, holding its state lock, with no
+        # timeout: a connection that dies then used to hang connect() for good, uncancellably.
+        proxy.hold_after = 1
     mailbox = _mailbox(proxy)
     clock = SystemClock()
     started = clock.monotonic()
