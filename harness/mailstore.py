@@ -26,13 +26,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from harness.clock import Clock
-from harness.models import Channel, FolderState, Message, Probe, ProbeState, Question, Target
+from harness.models import (
+    CaseNumber,
+    Channel,
+    FolderState,
+    Message,
+    Probe,
+    ProbeState,
+    Question,
+    Target,
+)
+from probes.case_numbers import find_case_numbers
 from probes.email_analysis import Analysis, TimingRules, analyse
 from probes.email_classify import Kind
-from probes.email_match import ProbeRef
+from probes.email_match import ProbeRef, TopicIndex
 from probes.email_send import plus_address
 from probes.email_watch import FolderMark
+from probes.email_wording import new_text
 from probes.imap_client import FetchedMessage
+from results.answer_rule import LINK_ONLY
 from results.email_log import ReplyEvidence
 
 log = logging.getLogger(__name__)
@@ -56,6 +68,7 @@ class MailStore:
         self.clock = clock
         self.rules = rules
         self._refs: list[ProbeRef] | None = None
+        self._topics: TopicIndex | None = None
         # Probes whose early replies have been looked for (see adopt_early_replies).
         self._adopted_for: set[int] = set()
 
@@ -91,6 +104,11 @@ class MailStore:
                 .where(Probe.channel == Channel.EMAIL)
                 .where(Probe.sent_at.is_not(None))  # type: ignore[union-attr]
             ).all()
+            numbers: dict[int, list[str]] = {}
+            for probe_id, number in session.exec(
+                select(CaseNumber.probe_id, CaseNumber.number).order_by(col(CaseNumber.id))
+            ).all():
+                numbers.setdefault(probe_id, []).append(number)
             refs = []
             for probe, target, question in rows:
                 if probe.message_id is None or probe.sent_at is None:
@@ -111,13 +129,23 @@ class MailStore:
                         subject=question.subject if question else "",
                         body=question.body if question else "",
                         sent_at=probe.sent_at,
+                        case_numbers=tuple(numbers.get(probe.id or 0, ())),
                     )
                 )
             return refs
 
+    def topic_index(self) -> TopicIndex:
+        """Term rarity over the question bank and the questions sent (probes.email_topic)."""
+        if self._topics is None:
+            with Session(self.engine) as session:
+                bank = session.exec(select(Question.subject, Question.body)).all()
+            self._topics = TopicIndex(f"{subject}\n{body}" for subject, body in bank)
+        return self._topics
+
     def prepare(self) -> None:
         """Reload the probes before a sync: questions go out while the watcher runs."""
         self._refs = None
+        self._topics = None
         self.adopt_early_replies()
 
     def adopt_early_replies(self) -> int:
@@ -159,6 +187,7 @@ class MailStore:
                     refs,
                     self.rules,
                     internal_date=row.internal_date,
+                    topics=self.topic_index(),
                 )
                 if analysis.match.probe_id is None:
                     continue
@@ -167,6 +196,7 @@ class MailStore:
                 session.flush()
                 if not analysis.match.needs_review:
                     _apply_to_probe(session, row, analysis)
+                    _remember_case_numbers(session, row, analysis)
                 adopted += 1
             session.commit()
         if adopted:
@@ -224,7 +254,11 @@ class MailStore:
         failure = ""
         try:
             analysis = analyse(
-                raw, self._refs or [], self.rules, internal_date=message.internal_date
+                raw,
+                self._refs or [],
+                self.rules,
+                internal_date=message.internal_date,
+                topics=self.topic_index(),
             )
             weak = analysis.match.probe_id is not None and analysis.match.matched_by not in _BY_ID
             if weak and self._names_unsent(analysis):
@@ -297,6 +331,7 @@ class MailStore:
                     and not analysis.match.needs_review
                 ):
                     _apply_to_probe(session, row, analysis)
+                    _remember_case_numbers(session, row, analysis)
                 stored.append(message)
             session.commit()
         return stored
@@ -351,13 +386,19 @@ def _fill(row: Message, analysis: Analysis) -> None:
     row.probe_id = match.probe_id
     row.match_method = match.matched_by
     row.match_confidence = match.confidence
+    row.candidates = list(match.candidates)
     notes = []
-    relevant = analysis.verdict.kind is not Kind.UNRELATED
+    spam_about_ours = analysis.verdict.reason == "spam" and match.probe_id is not None
+    relevant = analysis.verdict.kind is not Kind.UNRELATED or spam_about_ours
     if match.needs_review and relevant:
         if match.candidates:
             notes.append("Ambiguous: several probes fit")
         elif match.probe_id is None:
             notes.append("No probe found")
+        elif match.matched_by in LINK_ONLY:
+            notes.append("Reads as a reply, linked only by the returned original")
+        elif spam_about_ours:
+            notes.append("Flagged as spam, yet about one of our questions")
         else:
             notes.append(f"Low confidence ({match.confidence:.2f})")
     if analysis.date_skewed:
@@ -397,6 +438,37 @@ def _apply_to_probe(session: Session, row: Message, analysis: Analysis) -> None:
             target.email_broken_reason = f"Bounced ({status})" if status else "Bounced"
             session.add(target)
         session.add(probe)
+
+
+# Kinds whose case numbers are worth keeping: the municipality wrote about our question.
+_NUMBERED = frozenset({Kind.HUMAN_REPLY, Kind.AUTO_REPLY})
+
+
+def _remember_case_numbers(session: Session, row: Message, analysis: Analysis) -> None:
+    """Store the case numbers a matched receipt or reply gives the question (see
+    probes.case_numbers), so a later mail that only cites the number is matched by it."""
+    if row.probe_id is None or analysis.verdict.kind not in _NUMBERED:
+        return
+    if analysis.match.matched_by in LINK_ONLY:
+        return  # a copy of our own message says nothing the municipality gave it
+    mail = analysis.mail
+    numbers = find_case_numbers(f"{mail.subject or ''}\n{new_text(mail.text or '')}")
+    if not numbers:
+        return
+    known = set(
+        session.exec(select(CaseNumber.number).where(CaseNumber.probe_id == row.probe_id)).all()
+    )
+    for number in numbers:
+        if number not in known:
+            session.add(
+                CaseNumber(
+                    probe_id=row.probe_id,
+                    number=number[:60],
+                    message_id=row.id,
+                    found_at=row.arrived_at or row.fetched_at,
+                )
+            )
+            known.add(number)
 
 
 def replies_by_probe(

@@ -185,6 +185,26 @@ class Message(SQLModel, table=True):
     # Unmatched, ambiguous or low-confidence: an administrator must look at it.
     needs_review: bool = Field(default=False, index=True)
     review_note: str | None = Field(default=None, sa_type=String(300))
+    # The probes an ambiguous match could belong to, for the person who decides.
+    candidates: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class CaseNumber(SQLModel, table=True):
+    """A case number (diarienummer, ärendenummer) the municipality gave one of our questions.
+
+    Found in a receipt or reply already matched to the probe; a later mail that cites it is
+    matched to the probe by it, however the case system rewrote the subject. Normalised by
+    :func:`probes.case_numbers.normalise_case_number`.
+    """
+
+    __table_args__ = (UniqueConstraint("probe_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    probe_id: int = Field(foreign_key="probe.id", index=True)
+    number: str = Field(sa_type=String(60))
+    # The stored mail it was read from.
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    found_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
 class FolderState(SQLModel, table=True):

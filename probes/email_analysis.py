@@ -11,12 +11,13 @@ sender's ``Date:`` (kept, and flagged when it is more than ``date_skew`` off the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from probes.email_classify import Kind, Verdict, classify
-from probes.email_match import Match, ProbeRef, match_reply
+from probes.email_match import Match, ProbeRef, TopicIndex, match_reply
 from probes.email_parse import ParsedMail, arrival_time, parse_mail
+from results.answer_rule import LINK_ONLY, counts_as_answer
 from results.calendar import DeadlineRule, WorkCalendar
 
 HOUR = 3600.0
@@ -47,7 +48,7 @@ class Analysis:
     match: Match
     arrival: Arrival
     date_skewed: bool
-    counts_as_answer: bool  # a human reply that answers (holding replies only if configured)
+    counts_as_answer: bool  # by results.answer_rule: a human reply linked by a reply signal
     sent_at: datetime | None
     business_hours: float | None
     within_one_working_day: bool | None
@@ -78,23 +79,41 @@ def analyse(
     *,
     internal_date: datetime | None = None,
     arrival: datetime | None = None,
+    topics: TopicIndex | None = None,
 ) -> Analysis:
+    """Parse, match, classify and time one message (see the module docstring).
+
+    ``topics``: term rarity over the question bank and open questions, for matching by topic
+    (probes.email_topic); built from ``probes`` when not given.
+    """
     mail = parse_mail(raw)
-    match = match_reply(mail, probes, review_below=rules.review_below)
-    # A confident match says the mail answers one of our questions, whatever a spam filter said.
-    verdict = classify(mail, ours=match.probe_id is not None and not match.needs_review)
+    match = match_reply(mail, probes, review_below=rules.review_below, topics=topics)
+    # A confident match says the mail answers one of our questions, whatever a spam filter
+    # said; a match by topic alone is not sure enough to overrule the filter.
+    sure = match.probe_id is not None and not match.needs_review
+    verdict = classify(mail, ours=sure and match.matched_by not in ("topic", *LINK_ONLY))
+    if match.matched_by in LINK_ONLY and verdict.kind is Kind.HUMAN_REPLY:
+        # Reads as a person's reply but is tied to the question only by the copy of our message
+        # it carries: a bounce or a complaint misread, or a forward. A person decides.
+        match = replace(match, needs_review=True)
+    elif verdict.reason == "spam" and match.probe_id is not None:
+        match = replace(match, needs_review=True)  # flagged as spam, yet about our question
     when = find_arrival(mail, internal_date, rules.receiving_hosts, arrival)
     skewed = (
         mail.date is not None and when.at is not None and abs(mail.date - when.at) > rules.date_skew
     )
-    counts = verdict.kind is Kind.HUMAN_REPLY and (
-        not verdict.holding or rules.count_holding_replies
+    counts = counts_as_answer(
+        kind=verdict.kind.value,
+        holding=verdict.holding,
+        matched_by=match.matched_by,
+        needs_review=match.needs_review,
+        count_holding_replies=rules.count_holding_replies,
     )
     probe = next((p for p in probes if p.id == match.probe_id), None)
     sent_at = probe.sent_at if probe is not None else None
     hours = within_1 = within_2 = None
-    if counts and sent_at is not None and when.at is not None:
-        calendar, rule = rules.calendar, rules.deadline_rule
+    if counts and probe is not None and sent_at is not None and when.at is not None:
+        calendar, rule = rules.calendar.with_closed_days(probe.closed_days), rules.deadline_rule
         hours = round(calendar.business_seconds(sent_at, when.at) / HOUR, 2)
         within_1 = calendar.within(sent_at, when.at, 1, rule)
         within_2 = calendar.within(sent_at, when.at, 2, rule)
@@ -126,6 +145,9 @@ def as_json(analysis: Analysis) -> dict[str, object]:
         "answered_at_source": analysis.arrival.source if timed else None,
         "business_hours": analysis.business_hours,
         "within_one_working_day": analysis.within_one_working_day,
+        "counts_as_answer": analysis.counts_as_answer,
+        "needs_review": analysis.match.needs_review,
+        "candidates": list(analysis.match.candidates),
     }
 
 

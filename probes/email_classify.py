@@ -5,22 +5,42 @@ only "the first reply written by a person" (kkik-method Part A), so every automa
 be recognised, including the many municipal case-system receipts that carry no automatic header
 at all (peers.md §5.7). Evidence is checked strongest first; the first hit decides.
 
+Output of a mail system is decided by who sent it and how it is built, not by its wording: no
+list of phrases covers every MTA, gateway and language. A mail system's message is one with a
+delivery-status part or a ``multipart/report`` (other than a read receipt or a feedback report),
+from a daemon address (MAILER-DAEMON, postmaster, post_master, mail.delivery.system, Mail Delivery
+Subsystem, MicrosoftExchange…, a list server's -owner/-request/-bounces), with an MTA's own header
+(X-Failed-Recipients, X-MS-Exchange-Message-Is-Ndr), or with the null return path ``<>`` and
+nothing that marks a mailbox's own auto-responder (RFC 3834 headers, threading, out-of-office,
+receipt or challenge wording). Such a message is a bounce unless it is a success notice; the
+wording only refines that: a delay when the text says delivery is postponed or will be retried
+(unless it also says it has given up), a success notice when it says the mail was delivered. An
+SMTP error code (``550``, ``5.1.1``) near the top is failure evidence.
+
 ===========================  ===========  ==============================================
 reason                       kind         evidence
 ===========================  ===========  ==============================================
-``dsn``                      bounce       multipart/report delivery-status, a recipient failed
+``feedback_report``          unrelated    a spam-complaint report: report-type feedback-report,
+                                          a message/feedback-report part, or Hotmail's
+                                          "complaint about message from"
+``dsn``                      bounce       delivery-status part, a recipient failed (or a
+                                          multipart/report delivery-status without fields)
 ``dsn_delayed``              bounce       the same, every recipient "delayed" (final=False)
-``dsn_success``              auto_reply   the same, only delivered/relayed/expanded
-``delay_text``               bounce       delay wording in the subject, or in the text of a
-                                          daemon's mail (final=False)
-``mailer_daemon``            bounce       failure wording in the subject or text, from
-                                          MAILER-DAEMON/postmaster/Exchange or Return-Path <>
+``dsn_success``              auto_reply   the same, only delivered/deliverable/relayed/expanded
+                                          (or only 2.x.x status codes)
+``delay_text``               bounce       a mail system's text or a subject says delayed /
+                                          postponed / will be retried (final=False)
+``delivery_success``         auto_reply   a mail system's text says the mail was delivered
+``mailer_daemon``            bounce       any other message from a mail system (see above):
+                                          a bounce by default
 ``nondelivery_text``         bounce       failure wording in the subject, any other sender
 ``mdn``                      auto_reply   multipart/report disposition-notification
 ``read_receipt_subject``     auto_reply   subject starts "Läst:"/"Read:" (no MDN part)
 ``auto_submitted``           auto_reply   RFC 3834 Auto-Submitted other than "no"
 ``x_autoreply``              auto_reply   X-Autoreply / X-Autorespond and similar
 ``precedence``               auto_reply   Precedence: auto_reply
+``challenge_response``       auto_reply   a challenge-response filter asks us to prove we are
+                                          human (Boxbe, Bluebottle, SpamArrest style)
 ``spam``                     unrelated    X-Spam-Flag: YES and not a reply
 ``bulk``                     unrelated    List-Id/List-Unsubscribe (or Precedence bulk/list/
                                           junk with nothing automatic found) and not a reply
@@ -30,7 +50,7 @@ reason                       kind         evidence
 ``case_receipt_subject``     auto_reply   receipt subject ("Ditt ärende har registrerats")
 ``case_receipt_body``        auto_reply   receipt wording at the top of the text
 ``noreply_sender``           auto_reply   noreply/do-not-reply sender, nothing personal
-``null_sender``              auto_reply   Return-Path <> without bounce wording
+``null_sender``              auto_reply   Return-Path <> from a mailbox's auto-responder
 ``personal``                 human_reply  nothing automatic found
 ===========================  ===========  ==============================================
 
@@ -54,10 +74,15 @@ from probes.email_parse import ParsedMail, strip_reply_prefixes
 from probes.email_wording import (
     AUTO_MACHINE,
     BOILERPLATE,
+    CHALLENGE,
     DELAY,
     DELAY_SUBJECT_PREFIX,
+    DELAY_SYSTEM,
+    FEEDBACK_SUBJECT,
+    FINAL,
     HOLDING,
     NONDELIVERY,
+    NONDELIVERY_SYSTEM,
     OOO_BODY,
     OOO_SUBJECT,
     OOO_SUBJECT_WEAK,
@@ -66,6 +91,8 @@ from probes.email_wording import (
     RECEIPT_SUBJECT,
     RECEIPT_WEAK,
     SIGN_OFFS,
+    SUCCESS,
+    SUCCESS_SUBJECT_PREFIX,
     new_text,
 )
 
@@ -75,9 +102,22 @@ HEAD = 600  # characters at the top of the new text where receipt/bounce wording
 SUBSTANCE_MIN = 80  # about one sentence of real answer
 SUBSTANCE_LONG = 300  # so much answer that no signature is needed
 
+# Local parts (without "-", "_" and ".") and display names (letters only) of mail systems.
 _DAEMONS = frozenset(
-    {"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster", "mail-delivery-subsystem"}
+    {"mailerdaemon", "maildaemon", "postmaster", "maildeliverysystem", "maildeliverysubsystem"}
+    | {"mdaemon", "mailadministrator", "mailsystem", "deliverystatusnotification"}
 )
+_DAEMON_NAMES = _DAEMONS | {"systemadministrator", "maildeliverysystemservice"}
+_LIST_SERVERS = frozenset({"listserv", "majordomo", "mailman", "sympa", "lyris", "ecartis"})
+_LIST_ROLE = re.compile(r"^owner-|-(?:owner|request|bounces?|admin)$")
+# Headers only an MTA writes on its own reports.
+_SYSTEM_HEADERS = ("x-failed-recipients", "x-ms-exchange-message-is-ndr")
+# An SMTP reply or enhanced status code of a permanent failure: "550 5.1.1", "554 ", "#5.1.1".
+_SMTP_FAILURE = re.compile(
+    r"(?<![\w.,])(?:5[0-5]\d[ -](?:5\.\d{1,3}\.\d{1,3}|[a-z<#(\"'])|5\.\d{1,3}\.\d{1,3}(?![\w.]))",
+    re.IGNORECASE,
+)
+_SUCCESS_ACTIONS = frozenset({"delivered", "deliverable", "relayed", "expanded"})
 _NOREPLY = re.compile(r"no[-_.]?reply|do[-_.]?not[-_.]?reply|svara[-_.]?inte|inte[-_.]?svara")
 _AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-autoreply-from", "x-mail-autoreply")
 _SIGN_OFF = re.compile(
@@ -201,8 +241,10 @@ def classify(mail: ParsedMail, *, ours: bool = False) -> Verdict:
     """
     text = _weigh(mail)
     return (
-        _bounce(mail, text)
+        _feedback(mail)
+        or _from_mail_system(mail, text)
         or _auto_by_header(mail)
+        or _challenge(mail, text)
         or _bulk(mail, hard=True, spam_filter=not ours)
         or _auto_by_wording(mail, text)
         or _bulk(mail, hard=False)
@@ -214,27 +256,170 @@ def _holding(text: _Text) -> bool:
     return text.substance < SUBSTANCE_MIN and HOLDING.find(text.fresh) is not None
 
 
-def _bounce(mail: ParsedMail, text: _Text) -> Verdict | None:
-    if mail.dsn is not None or (mail.report_type or "") == "delivery-status":
-        actions = {r.action for r in mail.dsn.recipients} if mail.dsn else set()
-        if actions and actions <= {"delivered", "relayed", "expanded"}:
-            return Verdict(Kind.AUTO_REPLY, "dsn_success", holding=False)
-        if actions == {"delayed"}:
-            return Verdict(Kind.BOUNCE, "dsn_delayed", holding=False, final=False)
-        return Verdict(Kind.BOUNCE, "dsn", holding=False)
+def _feedback(mail: ParsedMail) -> Verdict | None:
+    """A spam complaint about our mail (ARF, or Hotmail's older format): says nothing of the
+    municipality's answer, and its enclosed copy of our question must not be read as a bounce."""
+    subject = strip_reply_prefixes(mail.subject)
+    if (
+        mail.report_type == "feedback-report"
+        or "message/feedback-report" in mail.parts
+        or FEEDBACK_SUBJECT.starts(subject)
+    ):
+        return Verdict(Kind.UNRELATED, "feedback_report", holding=False)
+    return None
+
+
+def _compact(text: str | None) -> str:
+    return re.sub(r"[^a-z0-9]", "", (text or "").casefold())
+
+
+def _daemon_address(address: str | None) -> bool:
+    local = _local_part(address)
+    compact = _compact(local)
+    return (
+        compact in _DAEMONS
+        or compact.startswith("microsoftexchange")
+        or compact in _LIST_SERVERS
+        or _LIST_ROLE.search(local) is not None
+    )
+
+
+def _daemon_sender(mail: ParsedMail) -> bool:
+    return (
+        _daemon_address(mail.from_address)
+        or _daemon_address(mail.sender)
+        or _compact(mail.from_name) in _DAEMON_NAMES
+    )
+
+
+def _responder_marks(mail: ParsedMail, text: _Text) -> bool:
+    """Signs that a mailbox's own auto-responder (or a person) wrote a null-sender mail."""
+    if mail.in_reply_to or mail.references or text.personal:
+        return True
+    if mail.header("auto-submitted") or any(mail.header(h) for h in _AUTOREPLY_HEADERS):
+        return True
     subject = mail.subject or ""
-    # NDR subjects never start with "SV:"; a person's reply with such a subject is not a bounce.
-    subject = "" if _is_reply_subject(subject) else subject
-    local = _local_part(mail.from_address)
-    daemon = local in _DAEMONS or local.startswith("microsoftexchange") or mail.return_path == ""
-    # Wording in the text alone is trusted only from a daemon: spam says "kunde inte levereras" too.
-    head = text.head if daemon and not text.personal else ""
-    delay_subject = DELAY.find(subject) or DELAY_SUBJECT_PREFIX.starts(subject)
-    if delay_subject or (not NONDELIVERY.find(subject) and DELAY.find(head)):
-        return Verdict(Kind.BOUNCE, "delay_text", holding=False, final=False)
-    if NONDELIVERY.find(subject) or NONDELIVERY.find(head):
-        reason = "mailer_daemon" if daemon else "nondelivery_text"
+    wording = (OOO_SUBJECT, RECEIPT_SUBJECT, OOO_SUBJECT_WEAK)
+    return any(w.find(subject) for w in wording) or any(
+        w.find(text.head) for w in (OOO_BODY, RECEIPT_STRONG, AUTO_MACHINE, CHALLENGE)
+    )
+
+
+# Where a mail system's explanation ends and the copy of the returned message begins: a
+# separator line, or the first header line of the copy.
+_COPY_STARTS = re.compile(
+    r"^[\s>*-]*(?:(?:return-path|received|message-id|dkim-signature|mime-version|x-[\w-]+)\s*:"
+    r"|[-=_ ]*(?:original message|below this line is a copy|this is a copy of"
+    r"|original message headers|ursprungliga meddelandehuvuden|ursprungligt meddelande"
+    r"|the original message|copy of the original|--- original))",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _system_text(mail: ParsedMail, text: _Text) -> tuple[str, str]:
+    """The subject (without reply prefixes) and the explanation of a mail system's message.
+
+    The explanation is the top of the body up to the returned copy, not the fresh text: a
+    bounce's reason often sits under what reads as a quote header ("Original message headers:"
+    is a separator, but "Diagnostic information for administrators" is not). The copy is cut off
+    because it holds our own question, whose words must not decide the verdict.
+    """
+    body = (mail.text or "")[: HEAD * 4]
+    copy = _COPY_STARTS.search(body)
+    explanation = body[: copy.start()] if copy else body
+    return strip_reply_prefixes(mail.subject), explanation or text.head
+
+
+def _from_mail_system(mail: ParsedMail, text: _Text) -> Verdict | None:
+    """Bounces, delays and success notices; see the module docstring."""
+    has_dsn = mail.dsn is not None or mail.report_type == "delivery-status"
+    if mail.dsn is not None and mail.dsn.recipients:
+        by_fields = _by_dsn_fields(mail)
+        if by_fields is not None:
+            return by_fields
+    structure = has_dsn or (
+        mail.content_type == "multipart/report"
+        and mail.report_type not in ("disposition-notification", "feedback-report")
+    )
+    headers = any(mail.header(name) is not None for name in _SYSTEM_HEADERS)
+    null = mail.return_path == ""
+    subject, head = _system_text(mail, text)
+    failure = (
+        headers
+        or _SMTP_FAILURE.search(head) is not None
+        or NONDELIVERY_SYSTEM.find(subject) is not None
+        or NONDELIVERY_SYSTEM.find(head) is not None
+    )
+    returned = mail.original_message_id is not None or any(
+        t in mail.parts for t in ("message/rfc822", "message/rfc822-headers", "text/rfc822-headers")
+    )
+    system = (
+        structure
+        or headers
+        or _daemon_sender(mail)
+        or (null and (failure or returned or not _responder_marks(mail, text)))
+    )
+    if not system:
+        return _nondelivery_subject(mail)
+    reason = "dsn" if has_dsn else "mailer_daemon"
+    # Exim writes X-Failed-Recipients only when it has given up on them.
+    if FINAL.find(head) or FINAL.find(subject) or mail.header("x-failed-recipients"):
         return Verdict(Kind.BOUNCE, reason, holding=False)
+    delay_subject = DELAY_SYSTEM.find(subject) or DELAY_SUBJECT_PREFIX.starts(subject)
+    if delay_subject or DELAY_SYSTEM.find(head):
+        return Verdict(Kind.BOUNCE, "delay_text", holding=False, final=False)
+    if failure:
+        return Verdict(Kind.BOUNCE, reason, holding=False)
+    if SUCCESS_SUBJECT_PREFIX.starts(subject) or SUCCESS.find(subject) or SUCCESS.find(head):
+        return Verdict(Kind.AUTO_REPLY, "delivery_success", holding=False)
+    if not has_dsn and (_challenge(mail, text) or OOO_SUBJECT.find(subject)):
+        return None  # a daemon address's own auto-responder: the rules below decide
+    return Verdict(Kind.BOUNCE, reason, holding=False)
+
+
+def _by_dsn_fields(mail: ParsedMail) -> Verdict | None:
+    """Decide by the DSN's per-recipient Action (Status when Action is missing), or None."""
+    assert mail.dsn is not None
+    outcomes = set()
+    for recipient in mail.dsn.recipients:
+        action, status = recipient.action or "", recipient.status or ""
+        if action == "failed" or (not action and status.startswith("5")):
+            outcomes.add("failed")
+        elif action in _SUCCESS_ACTIONS or (not action and status.startswith("2")):
+            outcomes.add("success")
+        elif action == "delayed" or (not action and status.startswith("4")):
+            outcomes.add("delayed")
+        else:
+            outcomes.add("unknown")
+    if "failed" in outcomes:
+        return Verdict(Kind.BOUNCE, "dsn", holding=False)
+    if outcomes == {"success"}:
+        return Verdict(Kind.AUTO_REPLY, "dsn_success", holding=False)
+    if "delayed" in outcomes and "unknown" not in outcomes:
+        return Verdict(Kind.BOUNCE, "dsn_delayed", holding=False, final=False)
+    return None
+
+
+def _nondelivery_subject(mail: ParsedMail) -> Verdict | None:
+    """Failure or delay wording in the subject of a mail from an ordinary sender (a filtering
+    gateway's notice). NDR subjects never start with "SV:": a person's reply with such a
+    subject is not a bounce."""
+    subject = "" if _is_reply_subject(mail.subject) else (mail.subject or "")
+    if DELAY.find(subject) or DELAY_SUBJECT_PREFIX.starts(subject):
+        return Verdict(Kind.BOUNCE, "delay_text", holding=False, final=False)
+    if NONDELIVERY.find(subject):
+        return Verdict(Kind.BOUNCE, "nondelivery_text", holding=False)
+    return None
+
+
+def _challenge(mail: ParsedMail, text: _Text) -> Verdict | None:
+    """A challenge-response filter's request to prove we are human: automatic, never an answer.
+
+    A person may mention a robot or a confirmation in passing; only the top of a text without a
+    personal signature, or the subject, is read.
+    """
+    if CHALLENGE.find(mail.subject or "") or (not text.personal and CHALLENGE.find(text.head)):
+        return Verdict(Kind.AUTO_REPLY, "challenge_response", holding=False)
     return None
 
 

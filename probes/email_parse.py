@@ -135,6 +135,10 @@ class ParsedMail:
     report_type: str | None = None
     dsn: DeliveryStatus | None = None
     original_message_id: str | None = None
+    # Content types of every part walked, in order (bounded by MAX_PARTS): the structure a
+    # mail system's report has (message/delivery-status, message/feedback-report, an enclosed
+    # message/rfc822 original) whatever its top-level type says.
+    parts: tuple[str, ...] = ()
     attachments: int = 0
     size: int = 0
     defects: tuple[str, ...] = ()
@@ -180,6 +184,10 @@ class _Body:
     parts: int = 0
     dsn: DeliveryStatus | None = None
     original_ids: list[str] = field(default_factory=list)
+    # Text attachments (a bounce's "details.txt" holding the original headers): read for a
+    # returned Message-ID only when no enclosed original gave one.
+    attached_texts: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
 
 
@@ -254,12 +262,39 @@ def _delivery_status(part: Message, body: _Body) -> DeliveryStatus:
     return DeliveryStatus(reporting_mta=mta, recipients=tuple(recipients))
 
 
+ATTACHED_TEXT = 64 * 1024  # characters of a text attachment searched for returned headers
+
+
+def _enclosed_original(part: Message, body: _Body) -> None:
+    """The Message-ID of an enclosed original (message/rfc822, message/rfc822-headers).
+
+    Python parses both as a list holding one message. When the enclosed part starts with a
+    blank line (some gateways write one), the original's headers end up in that message's body,
+    so its text is searched for a Message-ID header line as well.
+    """
+    inner = part.get_payload()
+    if isinstance(inner, list):
+        for sub in inner[:1]:
+            if not isinstance(sub, Message):
+                continue
+            original = normalise_message_id(str(sub.get("Message-ID", "")))
+            if original is None:
+                payload = sub.get_payload()
+                text = payload if isinstance(payload, str) else ""
+                original = next(iter(HEADER_MESSAGE_ID.findall(text[:ATTACHED_TEXT])), None)
+            body.original_ids += [original] if original else []
+        return
+    text = _part_text(part, body)  # not parsed as a message (an odd transfer encoding)
+    body.original_ids += HEADER_MESSAGE_ID.findall(text[:ATTACHED_TEXT])[:1]
+
+
 def _walk(part: Message, body: _Body, depth: int) -> None:
     body.parts += 1
     if body.parts > MAX_PARTS or depth > MAX_DEPTH:
         body.defects.append("too_many_parts")
         return
     ctype = part.get_content_type()
+    body.types.append(ctype)
     if ctype == "message/delivery-status":
         body.dsn = _delivery_status(part, body)
         return
@@ -268,14 +303,11 @@ def _walk(part: Message, body: _Body, depth: int) -> None:
             original = normalise_message_id(block.get("original-message-id"))
             body.original_ids += [original] if original else []
         return
-    if ctype in ("message/rfc822", "message/global"):
-        body.attachments += 1
-        inner = part.get_payload()
-        if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-            original = normalise_message_id(str(inner[0].get("Message-ID", "")))
-            body.original_ids += [original] if original else []
+    if ctype in ("message/rfc822", "message/global", "message/rfc822-headers"):
+        body.attachments += ctype != "message/rfc822-headers"
+        _enclosed_original(part, body)
         return
-    if ctype in ("text/rfc822-headers", "message/rfc822-headers"):
+    if ctype in ("text/rfc822-headers", "message/global-headers"):
         body.original_ids += HEADER_MESSAGE_ID.findall(_part_text(part, body))[:1]
         return
     if part.is_multipart():
@@ -290,6 +322,8 @@ def _walk(part: Message, body: _Body, depth: int) -> None:
         ctype = "text/plain"
     elif part.get_content_disposition() == "attachment" or ctype not in ("text/plain", "text/html"):
         body.attachments += 1
+        if part.get_content_maintype() == "text" and len(body.attached_texts) < 5:
+            body.attached_texts.append(_part_text(part, body)[:ATTACHED_TEXT])
         return
     text = _part_text(part, body)
     if len(text) > MAX_TEXT:
@@ -320,7 +354,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         mail, message = ParsedMail(), None
     if message is not None:
         try:
-            mail = _with_body(mail, message, defects)
+            mail = _with_body(mail, message, defects, data[:MAX_PARSE])
         except Exception:  # one broken part must not lose the headers
             defects.append("part_error")
     unique = tuple(dict.fromkeys(defects))
@@ -387,7 +421,7 @@ def _from_headers(message: Message, defects: list[str]) -> ParsedMail:
     )
 
 
-def _with_body(mail: ParsedMail, message: Message, defects: list[str]) -> ParsedMail:
+def _with_body(mail: ParsedMail, message: Message, defects: list[str], raw: bytes) -> ParsedMail:
     body = _Body()
     _note_defects(message, body.defects)
     try:
@@ -398,14 +432,36 @@ def _with_body(mail: ParsedMail, message: Message, defects: list[str]) -> Parsed
     html = "\n".join(body.html) or None
     text = plain or (html_to_text(html) if html else "")
     own = (mail.message_id or "").casefold()
-    originals = [i for i in body.original_ids if i.casefold() != own]
-    if not originals and text:  # a bounce that quotes our headers as plain text
-        originals = [i for i in HEADER_MESSAGE_ID.findall(text) if i.casefold() != own]
+    # Only a part that was not read as text can hide returned headers from the steps below.
+    unread = bool(body.attachments or body.defects or mail.content_type == "multipart/report")
+    # Where a returned original's Message-ID may be, surest first: an enclosed original, the
+    # text quoting its headers, a text attachment holding them, and, when parsing found none of
+    # these, the raw body (a part the parser could not make sense of).
+    places = (
+        lambda: body.original_ids,
+        lambda: HEADER_MESSAGE_ID.findall(text),
+        lambda: [i for t in body.attached_texts for i in HEADER_MESSAGE_ID.findall(t)],
+        lambda: HEADER_MESSAGE_ID.findall(_raw_body(raw)) if unread else [],
+    )
+    originals: list[str] = []
+    for place in places:
+        originals = [i for i in place() if i.casefold() != own]
+        if originals:
+            break
     return replace(
         mail,
         text=text or None,
         html=html,
         dsn=body.dsn,
         original_message_id=originals[0] if originals else None,
+        parts=tuple(body.types),
         attachments=body.attachments,
     )
+
+
+def _raw_body(raw: bytes) -> str:
+    """The raw text after the header block, bounded, for a last look for returned headers."""
+    _, _, rest = raw[: MAX_TEXT * 2].partition(b"\r\n\r\n")
+    if not rest:
+        _, _, rest = raw[: MAX_TEXT * 2].partition(b"\n\n")
+    return rest.decode("latin-1")

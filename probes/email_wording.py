@@ -17,10 +17,15 @@ from collections.abc import Iterable
 __all__ = [
     "AUTO_MACHINE",
     "BOILERPLATE",
+    "CHALLENGE",
     "DELAY",
     "DELAY_SUBJECT_PREFIX",
+    "DELAY_SYSTEM",
+    "FEEDBACK_SUBJECT",
+    "FINAL",
     "HOLDING",
     "NONDELIVERY",
+    "NONDELIVERY_SYSTEM",
     "OOO_BODY",
     "OOO_SUBJECT",
     "OOO_SUBJECT_WEAK",
@@ -29,6 +34,8 @@ __all__ = [
     "RECEIPT_SUBJECT",
     "RECEIPT_WEAK",
     "SIGN_OFFS",
+    "SUCCESS",
+    "SUCCESS_SUBJECT_PREFIX",
     "PhraseSet",
     "new_text",
     "normalise",
@@ -60,52 +67,283 @@ class PhraseSet:
         return hit is not None
 
 
-# Bounce wording. Postfix delay warnings also say "could not be delivered", so the classifier
-# checks DELAY before NONDELIVERY.
+# Bounce wording. These lists only refine a decision the sender and structure already carry
+# (probes.email_classify): mail from a mail system is a bounce by default, and the wording says
+# whether it is a delay, a success notice or a final failure. The languages are those Exchange,
+# Gmail and the common MTAs write in Swedish organisations: Swedish, English, Norwegian, Danish,
+# Finnish and German, with French, Dutch and Spanish for the odd foreign relay. Postfix delay
+# warnings also say "could not be delivered", so the classifier weighs DELAY before NONDELIVERY,
+# and FINAL (the text says it has given up) before DELAY.
 NONDELIVERY = PhraseSet(
     [
+        # Swedish
         "det gick inte att leverera",
         "kunde inte levereras",
         "meddelandet kunde inte levereras",
         "leveransen misslyckades",
+        "leverans misslyckades",
         "olevererbart",
         "olevererbar",
+        "adressen hittades inte",
+        "mottagaren hittades inte",
+        # English
         "undeliverable",
         "undelivered mail returned to sender",
+        "undelivered mail",
         "delivery status notification (failure)",
         "mail delivery failed",
         "mail delivery failure",
         "delivery has failed",
         "delivery failure",
+        "delivery to the following recipients failed",
+        "delivery to the following recipient failed",
+        "failed permanently",
         "returned mail",
+        "returning message to sender",
         "failure notice",
         "message not delivered",
         "could not be delivered",
+        "couldn't be delivered",
+        "was not delivered",
+        "wasn't delivered",
+        "unable to deliver",
+        "was unable to deliver",
+        "wasn't able to deliver",
+        "did not reach the following recipient",
+        "did not reach some or all of the intended recipients",
+        "your message did not reach",
         "address not found",
-        "adressen hittades inte",
         "user unknown",
+        "recipient address rejected",
+        "host or domain name not found",
+        # Norwegian and Danish
+        "kan ikke leveres",
+        "kunne ikke leveres",
+        "ikke leveret",
+        "ikke levert",
+        "levering mislyktes",
+        "levering mislykkedes",
+        "kunne ikke afleveres",
+        # Finnish
+        "ei voitu toimittaa",
+        "toimitus epäonnistui",
+        "viestiä ei voitu toimittaa",
+        # German
+        "unzustellbar",
+        "nicht zustellbar",
+        "konnte nicht zugestellt werden",
+        "zustellung fehlgeschlagen",
+        "unzustellbare nachricht",
+        # French, Dutch, Spanish
+        "non remis",
+        "non distribuable",
+        "onbestelbaar",
+        "kan niet worden bezorgd",
+        "no se puede entregar",
+        "no se pudo entregar",
     ]
 )
 DELAY = PhraseSet(
     [
+        # English
         "delivery status notification (delay)",
         "delayed mail",
         "delivery delayed",
         "delivery has been delayed",
+        "has been delayed",
         "message delayed",
         "still being retried",
+        "will be retried",
+        "will try again",
+        "will keep trying",
+        "will continue to try",
+        "will continue trying",
+        "attempts will continue",
+        "not yet been delivered",
+        "not been delivered yet",
+        "not yet delivered",
         "this is a warning only",
+        "this is a warning message only",
+        "you do not need to resend",
+        "awaits moderator approval",
+        "awaiting moderator approval",
+        "held for moderation",
+        # Swedish
         "leveransen är försenad",
         "leveransen har fördröjts",
         "leveransen är fördröjd",
         "fördröjd leverans",
         "försenad leverans",
+        "har fördröjts",
+        "har ännu inte levererats",
+        "har inte levererats ännu",
+        "kommer att försöka igen",
+        "fortsätter att försöka",
+        "väntar på godkännande",
+        # Norwegian, Danish, Finnish, German, French, Dutch, Spanish
+        "er ikke leveret endnu",
+        "er ikke levert ennå",
+        "toimitus viivästyy",
+        "verzögerte zustellung",
+        "noch nicht zugestellt",
+        "wird erneut versucht",
+    ]
+)
+# Words too common in ordinary mail to be read in anyone's subject ("Mötet är uppskjutet",
+# "your application has been rejected"): only in the subject and text of a mail system's own
+# message, where they refine a decision already made.
+NONDELIVERY_SYSTEM = PhraseSet(
+    [
+        *NONDELIVERY.phrases,
+        "har inte levererats",
+        "kunde inte skickas",
+        "okänd mottagare",
+        "brevlådan är full",
+        "delivery failed",
+        "not delivered",
+        "unknown user",
+        "no such user",
+        "mailbox unavailable",
+        "mailbox not found",
+        "mailbox is full",
+        "recipient not found",
+        "message rejected",
+        "was rejected",
+        "has been rejected",
+    ]
+)
+DELAY_SYSTEM = PhraseSet(
+    [
+        *DELAY.phrases,
+        "delayed",
+        "postponed",
+        "deferred",
+        "forsinket",
+        "forsinkelse",
+        "viivästynyt",
+        "verzögert",
+        "retardé",
+        "vertraagd",
+        "retrasado",
+        "försöker igen",
+        "will retry",
+        "still trying",
+    ]
+)
+# The text says the system has stopped trying: final, whatever delay words it also uses
+# ("...and has stopped trying", "this is a permanent error; I've given up"). Not "will give
+# up": Exim's delay warning promises that for later.
+FINAL = PhraseSet(
+    [
+        "permanent error",
+        "permanent errors",
+        "permanent failure",
+        "permanent fatal error",
+        "permanent fatal errors",
+        "failed permanently",
+        "permanently rejected",
+        "fatal error",
+        "given up",
+        "gave up",
+        "giving up",
+        "stopped trying",
+        "no further attempts",
+        "will not be retried",
+        "will not retry",
+        "won't be retried",
+        "not going to try again",
+        "message expired",
+        "permanent fel",
+        "slutgiltigt",
+        "har slutat försöka",
+        "kommer inte att försöka igen",
+        "permanenter fehler",
+        "dauerhafter fehler",
+        "pysyvä virhe",
+    ]
+)
+# A mail system saying the message arrived: a success notice (auto_reply), never a bounce.
+SUCCESS = PhraseSet(
+    [
+        "has been delivered",
+        "have been delivered",
+        "was delivered",
+        "were delivered",
+        "successfully delivered",
+        "delivered successfully",
+        "delivery to these recipients or groups is complete",
+        "delivery to the following recipients succeeded",
+        "delivery to the following recipient succeeded",
+        "delivery succeeded",
+        "has been relayed",
+        "was relayed",
+        "delivery status notification (success)",
+        "delivery status notification (relay)",
+        "successful mail delivery report",
+        "leveransen till dessa mottagare eller grupper har slutförts",
+        "meddelandet har levererats",
+        "har levererats",
+        "levererades",
+        "leveransen lyckades",
+        "levering til disse mottakerne eller gruppene er fullført",
+        "er levert",
+        "er blevet leveret",
+        "on toimitettu",
+        "wurde zugestellt",
+        "zustellung erfolgreich",
+    ]
+)
+# Exchange puts these before the original subject of a success notice.
+SUCCESS_SUBJECT_PREFIX = PhraseSet(
+    ["delivered:", "levererat:", "levert:", "leveret:", "toimitettu:", "zugestellt:", "relayed:"]
+)
+# Spam-complaint (feedback loop) reports that do not carry the ARF structure.
+FEEDBACK_SUBJECT = PhraseSet(["complaint about message from", "abuse report", "spam report"])
+# Challenge-response spam filters (Boxbe, Bluebottle, SpamArrest and the like): an automatic
+# message asking us to prove we are a person before the mail is let through.
+CHALLENGE = PhraseSet(
+    [
+        "confirm you are human",
+        "confirm that you are human",
+        "confirm you are a human",
+        "confirm that you are a human",
+        "verify you are human",
+        "verify that you are human",
+        "verify you are a human",
+        "verify that you are a human",
+        "prove you are human",
+        "prove that you are human",
+        "prove you are a human",
+        "not a robot",
+        "challenge-response",
+        "challenge response",
+        "sender verification",
+        "please verify your email",
+        "please verify your e-mail",
+        "please confirm your email",
+        "please confirm your e-mail",
+        "awaiting your verification",
+        "awaiting your confirmation",
+        "i am protected by",
+        "i'm protected by",
+        "i use spam arrest",
+        "spamarrest",
+        "spam arrest",
+        "boxbe",
+        "bluebottle",
+        "bekräfta att du är en människa",
+        "bevisa att du är en människa",
+        "bekräfta att du inte är en robot",
+        "inte är en robot",
+        "bestätigen sie, dass sie ein mensch sind",
     ]
 )
 
 # Exchange puts "Fördröjd:" in front of the original subject; alone the word is too common
 # ("handläggningen är fördröjd") to be searched for anywhere else.
-DELAY_SUBJECT_PREFIX = PhraseSet(["fördröjd", "fördröjt", "försenad", "delayed"])
+DELAY_SUBJECT_PREFIX = PhraseSet(
+    ["fördröjd", "fördröjt", "försenad", "delayed", "forsinket", "viivästynyt", "verzögert"]
+)
 
 # Out-of-office subjects: Outlook's "Automatiskt svar:" prefix and what Gmail users type.
 OOO_SUBJECT = PhraseSet(

@@ -36,8 +36,8 @@ by wall time, which is wrong across a DST switch.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from types import MappingProxyType
@@ -138,6 +138,13 @@ class WorkCalendar:
             if isinstance(d, datetime) or not isinstance(d, date):
                 raise ValueError(f"extra_closed_days must contain dates only, got {d!r}")
         object.__setattr__(self, "extra_closed_days", closed)
+
+    def with_closed_days(self, days: Iterable[date]) -> WorkCalendar:
+        """This calendar with more closed days (a campaign's own); itself when none are new."""
+        extra = frozenset(days) - self.extra_closed_days
+        if not extra:
+            return self
+        return replace(self, extra_closed_days=self.extra_closed_days | extra)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from results.answer_rule import counts_as_answer
 from results.calendar import DeadlineRule, WorkCalendar
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
@@ -57,14 +58,19 @@ class LogRow:
 def answer(
     replies: Sequence[ReplyEvidence], *, count_holding_replies: bool
 ) -> ReplyEvidence | None:
-    """The reply that counts: the earliest-arriving human reply (holding ones if configured)."""
+    """The reply that counts: the earliest-arriving reply that counts as an answer by
+    results.answer_rule (a human reply linked by a reply signal; holding ones if configured)."""
     counting = [
         r
         for r in replies
-        if r.kind == "human_reply"
-        and r.arrived_at is not None
-        and not r.needs_review
-        and (count_holding_replies or not r.holding)
+        if r.arrived_at is not None
+        and counts_as_answer(
+            kind=r.kind,
+            holding=r.holding,
+            matched_by=r.matched_by,
+            needs_review=r.needs_review,
+            count_holding_replies=count_holding_replies,
+        )
     ]
     return min(counting, key=lambda r: r.arrived_at or _NEVER, default=None)
 

@@ -14,6 +14,7 @@ from harness.models import (
     AuditEntry,
     CallEvent,
     Campaign,
+    CaseNumber,
     Channel,
     Classification,
     FolderState,
@@ -134,6 +135,7 @@ def roundtrip_every_table(engine: Engine) -> None:
             date_skewed=True,
             needs_review=True,
             review_note="Date: 3 h före ankomst",
+            candidates=[_id(probe), 77],
         )
         call_probe = Probe(
             campaign_id=_id(campaign),
@@ -205,7 +207,15 @@ def roundtrip_every_table(engine: Engine) -> None:
             disabled=True,
             last_login_at=sent + timedelta(hours=1),
         )
-        session.add_all([event, assessment, audit, folder, reference, measure_value, user])
+        case_number = CaseNumber(
+            probe_id=_id(probe),
+            number="KS2025/193",
+            message_id=message.id,
+            found_at=sent + timedelta(hours=3),
+        )
+        session.add_all(
+            [event, assessment, audit, folder, reference, measure_value, user, case_number]
+        )
         session.flush()
         # Dump before commit: committing expires the objects' attributes.
         written = {
@@ -222,6 +232,7 @@ def roundtrip_every_table(engine: Engine) -> None:
                 reference,
                 measure_value,
                 user,
+                case_number,
             )
         }
         probe_dumps = {p.id: p.model_dump() for p in (probe, call_probe)}

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import re
+import sys
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 import click
@@ -41,8 +46,10 @@ from results.email_log import log_rows
 T = {
     "group": Text("E-postmätningen.", "The e-mail measurement."),
     "classify": Text(
-        "Klassa ett meddelande (.eml): slag, vilken fråga det svarar på och om det kom i tid.",
-        "Classify a message (.eml): kind, which question it answers and whether it was in time.",
+        "Klassa ett meddelande (.eml, eller - för standard in, högst 50 MB): slag, vilken fråga "
+        "det svarar på och om det kom i tid.",
+        "Classify a message (.eml, or - for standard input, at most 50 MB): kind, which question "
+        "it answers and whether it was in time.",
     ),
     "probes": Text(
         "JSON-lista med skickade frågor att matcha mot.", "JSON list of sent questions to match."
@@ -77,6 +84,26 @@ T = {
     ),
     "target": Text("Bara denna kommun (kommunkod).", "Only this municipality (kommunkod)."),
     "no_file": Text("{path}: filen finns inte", "{path}: file not found"),
+    "unreadable": Text(
+        "{path}: filen går inte att läsa: {reason}", "{path}: the file cannot be read: {reason}"
+    ),
+    "is_dir": Text("{path}: är en mapp, inte en fil", "{path}: is a folder, not a file"),
+    "no_access": Text("{path}: behörighet saknas", "{path}: permission denied"),
+    "empty": Text("{path}: filen är tom", "{path}: the file is empty"),
+    "binary": Text(
+        "{path}: binärdata, inte ett e-postmeddelande",
+        "{path}: binary data, not an e-mail message",
+    ),
+    "no_headers": Text(
+        "{path}: inte ett e-postmeddelande: första raden är inget huvudfält (som From: eller "
+        "Received:)",
+        "{path}: not an e-mail message: the first line is not a header field (such as From: "
+        "or Received:)",
+    ),
+    "too_large": Text(
+        "{path}: större än {limit} MB; ett e-postmeddelande läses bara upp till den gränsen",
+        "{path}: larger than {limit} MB; a message is read only up to that limit",
+    ),
     "bad_probes": Text(
         "{path}: ogiltig frågelista: {error}", "{path}: invalid probe list: {error}"
     ),
@@ -121,6 +148,57 @@ T = {
 }
 
 
+MAX_MESSAGE = 50 * 1024 * 1024  # bytes of one message read; a bigger one is refused
+MAX_PROBES_FILE = 50 * 1024 * 1024
+SNIFF = 64 * 1024  # bytes looked at first: binary data is refused before reading more
+# The first line of a message: a header field ("From:", "Received:") or an mbox "From " line.
+_FIRST_LINE = re.compile(rb"^(?:[!-9;-~]{1,76}[ \t]*:|From )")
+
+
+@contextlib.contextmanager
+def _open_input(cli: CliContext, path: str) -> Iterator[BinaryIO]:
+    """``path`` (or standard input for "-") opened for reading, or one clear line and exit 2."""
+    if path == "-":
+        yield sys.stdin.buffer
+        return
+    try:
+        stream = Path(path).open("rb")  # noqa: SIM115 - closed below, after the caller's read
+    except FileNotFoundError:
+        fail(cli.t(T["no_file"], path=path), EXIT_USAGE)
+    except IsADirectoryError:
+        fail(cli.t(T["is_dir"], path=path), EXIT_USAGE)
+    except PermissionError:
+        fail(cli.t(T["no_access"], path=path), EXIT_USAGE)
+    except OSError as exc:
+        fail(cli.t(T["unreadable"], path=path, reason=exc.strerror or exc), EXIT_USAGE)
+    with stream:
+        yield stream
+
+
+def _read_message(cli: CliContext, path: str) -> bytes:
+    """One message read from a file or a pipe, up to :data:`MAX_MESSAGE`, checked to be mail.
+
+    A file of zeros or a pipe that never ends must not hang the command: binary data is
+    refused from its first 64 KB, and nothing is read beyond the limit.
+    """
+    with _open_input(cli, path) as stream:
+        try:
+            head = stream.read(SNIFF)
+            if not head.strip():
+                fail(cli.t(T["empty"], path=path), EXIT_USAGE)
+            if b"\x00" in head:
+                fail(cli.t(T["binary"], path=path), EXIT_USAGE)
+            if _FIRST_LINE.match(head.lstrip(b"\r\n")) is None:
+                fail(cli.t(T["no_headers"], path=path), EXIT_USAGE)
+            rest = stream.read(MAX_MESSAGE + 1 - len(head)) if len(head) == SNIFF else b""
+        except OSError as exc:
+            fail(cli.t(T["unreadable"], path=path, reason=exc.strerror or exc), EXIT_USAGE)
+    raw = head + rest
+    if len(raw) > MAX_MESSAGE:
+        fail(cli.t(T["too_large"], path=path, limit=MAX_MESSAGE >> 20), EXIT_USAGE)
+    return raw
+
+
 def build(lang: Lang) -> click.Group:
     @click.group("mail", help=T["group"](lang))
     def group() -> None:
@@ -141,20 +219,22 @@ def build(lang: Lang) -> click.Group:
     ) -> None:
         cli = state(ctx)
         settings, _ = cli.settings(required=False)
-        try:
-            raw = Path(file).read_bytes()
-        except OSError:
-            fail(cli.t(T["no_file"], path=file), EXIT_USAGE)
+        raw = _read_message(cli, file)
         refs = []
         if probes_path:
             try:
-                items = json.loads(Path(probes_path).read_text(encoding="utf-8"))
+                with _open_input(cli, probes_path) as stream:
+                    data = stream.read(MAX_PROBES_FILE + 1)
+                if len(data) > MAX_PROBES_FILE:
+                    fail(
+                        cli.t(T["too_large"], path=probes_path, limit=MAX_PROBES_FILE >> 20),
+                        EXIT_USAGE,
+                    )
+                items = json.loads(data.decode("utf-8"))
                 if not isinstance(items, list):
                     raise ValueError("expected a JSON list")
                 refs = probe_refs_from_json(items)
-            except FileNotFoundError:
-                fail(cli.t(T["no_file"], path=probes_path), EXIT_USAGE)
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, RecursionError) as exc:
                 fail(cli.t(T["bad_probes"], path=probes_path, error=exc), EXIT_USAGE)
         arrived = in_zone(arrival, settings.timezone) if arrival else None
         analysis = analyse(raw, refs, timing_rules(settings), arrival=arrived)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,9 @@ KEYS = [
     "answered_at_source",
     "business_hours",
     "within_one_working_day",
+    "counts_as_answer",
+    "needs_review",
+    "candidates",
 ]
 
 
@@ -38,10 +44,19 @@ def test_it_classifies_every_corpus_message_from_the_command_line(kkik, name: st
         want["holding"],
     )
     assert (out["probe_id"], out["matched_by"]) == (want["probe_id"], want["matched_by"])
-    timed = out["business_hours"] is not None
-    assert timed == (
-        want["kind"] == "human_reply" and want["probe_id"] is not None and not want["holding"]
+    # Only a mail that counts as the answer is timed (results.answer_rule): a person's reply,
+    # not holding, linked by a reply signal and not held for review.
+    counts = (
+        want["kind"] == "human_reply"
+        and want["probe_id"] is not None
+        and not want["holding"]
+        and not want.get("needs_review", False)
+        and want["matched_by"] != "bounce_original"
     )
+    assert out["counts_as_answer"] == counts
+    assert out["needs_review"] == want.get("needs_review", out["needs_review"])
+    timed = out["business_hours"] is not None
+    assert timed == counts
     if timed:
         assert out["answered_at_source"] in {"received_header", "internaldate", "given"}
         assert isinstance(out["within_one_working_day"], bool)
@@ -155,3 +170,93 @@ def test_it_says_when_mail_is_not_configured(kkik, tmp_path: Path):
     assert result.err == (
         f"{config}: mail: the e-mail channel is not configured ([mail.smtp] and [mail.imap])\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", "the file is empty"),
+        (b"\r\n\r\n  \r\n", "the file is empty"),
+        (b"Hej! Det h\xc3\xa4r \xc3\xa4r bara text, inget huvud.\r\n", "not an e-mail message"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "not an e-mail message"),
+        (b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "binary data, not an e-mail message"),
+        (b"From: a@b.se\r\n\x00\x00\x00\x00", "binary data, not an e-mail message"),
+    ],
+    ids=["empty", "blank", "text", "pdf", "zip", "nul"],
+)
+def test_it_refuses_what_is_not_a_mail_in_one_line(
+    kkik, tmp_path: Path, content: bytes, problem: str
+):
+    path = tmp_path / "input.eml"
+    path.write_bytes(content)
+    result = kkik("--lang", "en", "mail", "classify", str(path), "--json")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith(f"{path}: {problem}")
+    assert result.err.count("\n") == 1
+
+
+def test_it_says_so_in_swedish_by_default(kkik, tmp_path: Path):
+    path = tmp_path / "tom.eml"
+    path.write_bytes(b"")
+    result = kkik("mail", "classify", str(path))
+    assert (result.code, result.err) == (2, f"{path}: filen är tom\n")
+
+
+def test_it_names_a_folder_and_an_unreadable_file(kkik, tmp_path: Path):
+    result = kkik("--lang", "en", "mail", "classify", str(tmp_path))
+    assert (result.code, result.err) == (2, f"{tmp_path}: is a folder, not a file\n")
+    result = kkik(
+        "--lang", "en", "mail", "classify", str(tmp_path / "a.eml"), "--probes", str(tmp_path)
+    )
+    assert result.code == 2
+
+
+def test_it_reads_no_more_than_the_limit(kkik, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from harness.cli import mail_cmd
+
+    monkeypatch.setattr(mail_cmd, "MAX_MESSAGE", 200_000)
+    path = tmp_path / "big.eml"
+    path.write_bytes(b"From: a@b.se\r\nSubject: x\r\n\r\n" + b"y" * 300_000)
+    result = kkik("--lang", "en", "mail", "classify", str(path))
+    assert (result.code, result.err) == (
+        2,
+        f"{path}: larger than 0 MB; a message is read only up to that limit\n",
+    )
+
+
+def test_a_stream_of_zeros_or_a_pipe_that_never_ends_does_not_hang_it(tmp_path: Path):
+    # Real processes: /dev/zero, and `yes` piped into standard input, which never ends.
+    kkik = Path(sys.executable).with_name("kkik")
+    env = {**os.environ, "KKIK_LANG": "en"}
+    env.pop("KKIK_CONFIG", None)
+    zero = subprocess.run(
+        [str(kkik), "mail", "classify", "/dev/zero"],
+        capture_output=True, timeout=60, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert (zero.returncode, zero.stderr) == (2, b"/dev/zero: binary data, not an e-mail message\n")
+    endless = subprocess.Popen(["yes", "X-Filler: y"], stdout=subprocess.PIPE)
+    try:
+        piped = subprocess.run(
+            [str(kkik), "mail", "classify", "-"],
+            stdin=endless.stdout, capture_output=True, timeout=120, env=env, cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        endless.kill()
+        endless.wait()
+        assert endless.stdout is not None
+        endless.stdout.close()
+    assert piped.returncode == 2
+    assert piped.stderr == b"-: larger than 50 MB; a message is read only up to that limit\n"
+
+
+def test_it_reads_a_message_from_standard_input(tmp_path: Path):
+    kkik = Path(sys.executable).with_name("kkik")
+    env = {**os.environ, "KKIK_LANG": "en"}
+    env.pop("KKIK_CONFIG", None)
+    raw = _reply(tmp_path, "Mon, 12 Oct 2026 16:00:00 +0200").read_bytes()
+    done = subprocess.run(
+        [str(kkik), "mail", "classify", "-", "--json"],
+        input=raw, capture_output=True, timeout=60, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["kind"] == "human_reply"
