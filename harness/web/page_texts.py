@@ -70,6 +70,7 @@ PAGE_TEXTS: dict[str, Text] = {
     ),
     "nothing_to_review": Text("Inget att granska.", "Nothing to review."),
     "assign_to": Text("Koppla till mätning (id)", "Assign to probe (id)"),
+    "candidates": Text("Kan höra till", "May belong to"),
     "kind": Text("Typ", "Kind"),
     "k_human_reply": Text("svar från en person", "a person's answer"),
     "k_holding_reply": Text("väntesvar (vi återkommer)", "holding reply"),

@@ -320,6 +320,7 @@ def review_queue(request: Request) -> HTMLResponse:
             "arrived": localtime(m.arrived_at, zone),
             "classification": m.classification or "–",
             "probe": m.probe_id,
+            "candidates": m.candidates,
             "note": m.review_note or "",
             "folder": m.folder,
         }
