@@ -27,6 +27,7 @@ from harness.models import (
     Target,
 )
 from harness.othermeasures import find_campaign
+from harness.wiring import scenario_closed_days
 from probes.email_analysis import TimingRules
 from results.email_log import ProbeEvidence, answer
 from results.measures import MEASURES
@@ -140,6 +141,15 @@ def email_evidence(
         found = session.exec(query).all()
         ids = [p.id for p, _, _ in found]
         replies = replies_by_probe(session, ids, review_below)
+        # The log may span campaigns: each probe carries its own campaign's closed days, read
+        # once per campaign rather than once per probe.
+        campaign_ids = {p.campaign_id for p, _, _ in found}
+        closed = {
+            campaign_id: scenario_closed_days(scenario or {})
+            for campaign_id, scenario in session.exec(
+                select(Campaign.id, Campaign.scenario).where(col(Campaign.id).in_(campaign_ids))
+            ).all()
+        }
         return [
             ProbeEvidence(
                 probe_id=p.id or 0,
@@ -149,6 +159,7 @@ def email_evidence(
                 sent_at=p.sent_at,
                 outcome=p.outcome,
                 replies=tuple(replies.get(p.id or 0, ())),
+                closed_days=closed.get(p.campaign_id, frozenset()),
             )
             for p, t, q in found
         ]

@@ -18,7 +18,7 @@ from harness.evidence import campaign_evidence, imported_national
 from harness.models import Campaign, Probe, Question, Target
 from harness.othermeasures import other_measure_values
 from harness.scenario import CampaignSpec
-from harness.wiring import timeline_rules, work_calendar
+from harness.wiring import campaign_calendar, timeline_rules
 from results.calendar import DeadlineRule
 from results.reference import Reference, bundled
 from results.report import EvidenceLine, OtherLine, ReportData
@@ -47,7 +47,7 @@ def report_data(
     calls = timeline_rules(settings)
     evidence, found = campaign_evidence(engine, campaign_name, holding, calls)
     edition = found.edition
-    calendar = work_calendar(settings)
+    calendar = campaign_calendar(settings, found)
     rule = DeadlineRule(settings.email.deadline_rule)
     rules = ScoringRules(edition=edition, calendar=calendar, deadline_rule=rule)
     scores = score(evidence, rules)
@@ -109,7 +109,9 @@ def report_data(
         past, past_campaign = campaign_evidence(engine, name, holding, calls)
         past_edition = past_campaign.edition
         year = campaign.year if name == campaign.name else _year(engine, name)
-        past_rules = ScoringRules(edition=past_edition, calendar=calendar, deadline_rule=rule)
+        # Each campaign of the trend by its own closed days, as `kkik score` would score it.
+        past_calendar = campaign_calendar(settings, past_campaign)
+        past_rules = ScoringRules(edition=past_edition, calendar=past_calendar, deadline_rule=rule)
         for measure_id, c in compare(score(past, past_rules)).items():
             if c.mean is not None:
                 trend.setdefault(measure_id, []).append((year, c.mean))

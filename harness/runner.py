@@ -114,6 +114,9 @@ class Runner:
         self.engine = engine
         self.clock = clock
         self.channels = channels
+        # The configuration's calendar (wiring.work_calendar), shared by every campaign the
+        # runner serves: each campaign's own closed days are added where that campaign's probes
+        # are handled (_campaign_day, _give_up), never baked in here.
         self.calendar = calendar
         self.resolver = resolver
         self.reply_tokens = reply_tokens
@@ -478,6 +481,9 @@ class Runner:
             ).all()
             for campaign_id, scenario in campaigns:
                 spec = CampaignSpec.model_validate(scenario["campaign"])
+                # The campaign's own closed days (a staff day) extend its deadlines like a
+                # holiday does; built once per campaign, as the spec is.
+                calendar = self.calendar.with_closed_days(spec.extra_closed_days)
                 # N office days (9 business hours each) end no sooner than N - 1 calendar days
                 # after the question: younger ones cannot be due, so they are not even read.
                 oldest = now - timedelta(days=spec.give_up_working_days - 1)
@@ -491,7 +497,7 @@ class Runner:
                 ).all()
                 for probe in waiting:
                     assert probe.sent_at is not None
-                    deadline = self.calendar.deadline(probe.sent_at, spec.give_up_working_days)
+                    deadline = calendar.deadline(probe.sent_at, spec.give_up_working_days)
                     if now > deadline:
                         probe.state = ProbeState.COMPLETED
                         probe.outcome = "not_answered"

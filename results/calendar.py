@@ -35,9 +35,10 @@ by wall time, which is wrong across a DST switch.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from types import MappingProxyType
@@ -140,11 +141,18 @@ class WorkCalendar:
         object.__setattr__(self, "extra_closed_days", closed)
 
     def with_closed_days(self, days: Iterable[date]) -> WorkCalendar:
-        """This calendar with more closed days (a campaign's own); itself when none are new."""
-        extra = frozenset(days) - self.extra_closed_days
-        if not extra:
+        """This calendar with ``days`` closed as well (a campaign's own closed days).
+
+        The configuration's closed days apply to every campaign, a campaign's own only to its
+        probes, so callers start from the configured calendar and add each campaign's days.
+        Nothing new to add gives back this very calendar: callers that build one per campaign
+        (or per probe's campaign) then share the same object in the common case.
+        """
+        added = frozenset(days)
+        if added <= self.extra_closed_days:
             return self
-        return replace(self, extra_closed_days=self.extra_closed_days | extra)
+        # replace() runs __post_init__ again, so the new days are validated like any others.
+        return dataclasses.replace(self, extra_closed_days=self.extra_closed_days | added)
 
     @property
     def tz(self) -> ZoneInfo:

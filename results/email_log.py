@@ -9,8 +9,8 @@ so a corrected classification or a changed rule changes the log without touching
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 from results.answer_rule import counts_as_answer
 from results.calendar import DeadlineRule, WorkCalendar
@@ -37,6 +37,9 @@ class ProbeEvidence:
     sent_at: datetime | None
     outcome: str | None
     replies: tuple[ReplyEvidence, ...]
+    # The probe's campaign's own closed days (a staff day, a klämdag), added to the calendar
+    # log_rows is given: a log can mix campaigns, and each probe is judged by its own.
+    closed_days: frozenset[date] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -82,13 +85,19 @@ def log_rows(
     *,
     count_holding_replies: bool = False,
 ) -> list[LogRow]:
+    """One row per probe; ``calendar`` is the configured one, each probe's closed days added."""
     rows = []
+    # Probes of one campaign share one set of closed days: one calendar per distinct set.
+    calendars: dict[frozenset[date], WorkCalendar] = {}
     for probe in probes:
         found = answer(probe.replies, count_holding_replies=count_holding_replies)
         hours = within = None
         if found is not None and probe.sent_at is not None and found.arrived_at is not None:
-            hours = round(calendar.business_seconds(probe.sent_at, found.arrived_at) / 3600, 2)
-            within = calendar.within(probe.sent_at, found.arrived_at, 1, rule)
+            own = calendars.get(probe.closed_days)
+            if own is None:
+                own = calendars[probe.closed_days] = calendar.with_closed_days(probe.closed_days)
+            hours = round(own.business_seconds(probe.sent_at, found.arrived_at) / 3600, 2)
+            within = own.within(probe.sent_at, found.arrived_at, 1, rule)
         elif probe.sent_at is not None and probe.outcome in ("bounced", "not_answered"):
             within = False
         first = found or min(

@@ -49,6 +49,12 @@ T = {
         "kommun  measure                                         measured truth",
     ),
     "equal": Text("Alla {n} värden stämmer med facit.", "All {n} values equal the ground truth."),
+    "closed": Text(
+        "Kampanjens egna stängda dagar ({days}): {n} e-postsvar bedöms annorlunda med dem än "
+        "utan dem.",
+        "The campaign's own closed days ({days}): {n} e-mail answers are judged differently "
+        "with them than without.",
+    ),
     "differ": Text(
         "{n} värden skiljer sig från facit:", "{n} values differ from the ground truth:"
     ),
@@ -116,6 +122,9 @@ def build(lang: Lang) -> click.Command:
             demo.cli("export", "--format", fmt, "--out", str(directory / f"export.{fmt}"))
         demo.cli("report", "--out", str(directory / "report.html"))
         click.echo(cli.t(T["outputs"], files=", ".join(OUTPUTS), dir=directory))
+        if w.extra_closed_days:
+            days = ", ".join(d.isoformat() for d in w.extra_closed_days)
+            click.echo(cli.t(T["closed"], days=days, n=len(result.closed_day_verdicts)))
         _print_verdict(cli.lang, result)
         if serve:
             asyncio.run(_serve(cli.lang, demo, directory))

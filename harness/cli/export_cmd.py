@@ -12,9 +12,9 @@ from sqlmodel import Session, col, select
 from harness.cli.common import EXIT_USAGE, fail, open_database, state
 from harness.cli.score_cmd import evidence_from_database
 from harness.i18n import Lang, Text
-from harness.models import Campaign, Message, Probe, Target
+from harness.models import Message, Probe, Target
 from harness.othermeasures import other_measure_values
-from harness.wiring import timeline_rules, work_calendar
+from harness.wiring import campaign_calendar, timeline_rules
 from results.calendar import DeadlineRule
 from results.exports import kolada_json, score_rows, to_csv, to_json, to_xlsx
 from results.measures import EDITIONS
@@ -74,7 +74,7 @@ def build(lang: Lang) -> click.Command:
             fail(cli.t(T["kolada_format"]), EXIT_USAGE)
         settings, base_dir = cli.settings(required=False)
         engine, _ = open_database(cli, settings, base_dir)
-        rows_evidence, campaign_edition = evidence_from_database(
+        rows_evidence, campaign = evidence_from_database(
             cli,
             engine,
             campaign_name,
@@ -82,19 +82,14 @@ def build(lang: Lang) -> click.Command:
             timeline_rules(settings),
         )
         with Session(engine) as session:
-            query = select(Campaign)
-            if campaign_name:
-                query = query.where(Campaign.name == campaign_name)
-            campaign = session.exec(query.order_by(col(Campaign.id).desc())).first()
-            assert campaign is not None  # evidence_from_database failed otherwise
             targets = session.exec(select(Target).where(Target.campaign_id == campaign.id)).all()
         names = {t.kommunkod: t.name for t in targets}
-        chosen = edition or campaign_edition
+        chosen = edition or campaign.edition
         scores = score(
             rows_evidence,
             ScoringRules(
                 edition=chosen,
-                calendar=work_calendar(settings),
+                calendar=campaign_calendar(settings, campaign),
                 deadline_rule=DeadlineRule(settings.email.deadline_rule),
             ),
         )

@@ -329,6 +329,7 @@ def build(lang: Lang) -> click.Group:
         engine, _ = open_database(cli, settings, base_dir)
         start = since
         rules = timing_rules(settings)
+        # The configured calendar: log_rows adds each probe's own campaign's closed days.
         rows = log_rows(
             email_evidence(engine, kommunkod, start, settings.timezone, rules.review_below),
             rules.calendar,

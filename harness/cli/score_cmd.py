@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 from harness.cli.common import EXIT_USAGE, CliContext, fail, open_database, state
 from harness.evidence import NoCampaign, campaign_evidence, imported_national
 from harness.i18n import Lang, Text
-from harness.wiring import timeline_rules, work_calendar
+from harness.models import Campaign
+from harness.wiring import campaign_calendar, timeline_rules, work_calendar
 from results.calendar import DeadlineRule
 from results.evidence_csv import EvidenceError, parse_evidence
 from results.measures import EDITIONS, MEASURES
@@ -74,6 +75,8 @@ def build(lang: Lang) -> click.Command:
         settings, base_dir = cli.settings(required=False)
         chosen = edition
         figures = bundled()
+        # An evidence file belongs to no saved campaign: the configured calendar judges it.
+        calendar = work_calendar(settings)
         if csv_path is not None:
             try:
                 text = Path(csv_path).read_text(encoding="utf-8-sig")
@@ -85,18 +88,19 @@ def build(lang: Lang) -> click.Command:
                 fail("\n".join(f"{csv_path}: {p}" for p in exc.problems), EXIT_USAGE)
         else:
             engine, _ = open_database(cli, settings, base_dir)
-            evidence, campaign_edition = evidence_from_database(
+            evidence, campaign = evidence_from_database(
                 cli,
                 engine,
                 campaign_name,
                 settings.email.count_holding_replies,
                 timeline_rules(settings),
             )
-            chosen = chosen or campaign_edition
+            chosen = chosen or campaign.edition
             figures = imported_national(engine) + figures
+            calendar = campaign_calendar(settings, campaign)
         rules = ScoringRules(
             edition=chosen or "2018",
-            calendar=work_calendar(settings),
+            calendar=calendar,
             deadline_rule=DeadlineRule(settings.email.deadline_rule),
         )
         scores = score(evidence, rules)
@@ -172,10 +176,14 @@ def evidence_from_database(
     name: str | None,
     count_holding: bool,
     call_rules: TimelineRules | None = None,
-) -> tuple[list[Evidence], str]:
-    """:func:`harness.evidence.campaign_evidence` for a command: an unknown campaign exits 2."""
+) -> tuple[list[Evidence], Campaign]:
+    """:func:`harness.evidence.campaign_evidence` for a command: an unknown campaign exits 2.
+
+    The campaign row comes back with the evidence: its edition and its own closed days
+    (:func:`harness.wiring.campaign_calendar`) decide how the evidence is scored.
+    """
     try:
         evidence, campaign = campaign_evidence(engine, name, count_holding, call_rules)
     except NoCampaign:
         fail(cli.t(T["no_campaign"], name=name or ""), EXIT_USAGE)
-    return evidence, campaign.edition
+    return evidence, campaign

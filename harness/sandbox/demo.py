@@ -61,6 +61,7 @@ from harness.sandbox.twilio_sim import SimCall, SwitchboardScript, TwilioSimulat
 from harness.web.app import WebServer, create_app
 from harness.wiring import (
     call_finisher,
+    campaign_calendar,
     email_probe,
     imap_factory,
     phone_config,
@@ -117,6 +118,10 @@ class DemoResult:
     unaccounted: list[str] = field(default_factory=list)
     states: dict[str, int] = field(default_factory=dict)
     questions_received: int = 0  # messages the municipalities' SMTP server took
+    # E-mails whose truth "within one working day" depends on the campaign's own closed days:
+    # within with them, late without (or the other way). Empty: the world's closed days were
+    # never put to the test in this run.
+    closed_day_verdicts: list[int] = field(default_factory=list)
     slow_stores: int = 0  # deliveries the watcher took over SLOW_STORE_SECONDS to store
 
     @property
@@ -168,7 +173,9 @@ class Demo:
         self.lang = lang
         self.weeks = weeks
         self.clock = FakeClock(START)
-        self.calendar = WorkCalendar()
+        # The world's calendar: when its people answer and the truth's verdicts. Rebuilt on the
+        # configured calendar once the configuration is written (run()).
+        self.calendar: WorkCalendar = self.world.calendar()
         self._by_number = {t.switchboard_e164: t for t in self.world.targets}
         self.rng_mail = random.Random(f"{seed}-mail")
         self.rng_phone = random.Random(f"{seed}-phone")
@@ -197,6 +204,9 @@ class Demo:
             f'switchboard = "{t.switchboard}"\n'
             for t in self.world.targets
         )
+        # The world's closed days are the campaign's own: the plan avoids them and the harness
+        # judges the answers around them (harness.wiring.campaign_calendar).
+        closed = ", ".join(d.isoformat() for d in self.world.extra_closed_days)
         (self.out / "scenario.toml").write_text(
             f"""# The demo's campaign, written by `kkik demo` from {self.world_source}.
 [campaign]
@@ -208,6 +218,7 @@ emails_per_target = {self.world.emails_per_target}
 calls_per_target = {self.world.calls_per_target}
 question_bank = "{QUESTIONS}"
 seed = {self.seed}
+extra_closed_days = [{closed}]
 
 [[personas]]
 name = "Anna Lindqvist"
@@ -295,7 +306,7 @@ public_url = "http://127.0.0.1:{web_port}"
             settings = load_config(self.config)
             engine = make_engine(f"sqlite:///{self.out / 'kkik.db'}")
             self.engine = engine
-            self.calendar = work_calendar(settings)
+            self.calendar = self.world.calendar(work_calendar(settings))
             migrate.upgrade(engine)
             made = plan_scenario(self.out / "scenario.toml", settings)
             with Session(engine) as session:
@@ -639,8 +650,14 @@ public_url = "http://127.0.0.1:{web_port}"
             engine, self.world.campaign, settings.email.count_holding_replies,
             timeline_rules(settings),
         )  # fmt: skip
+        # Measured as `kkik score` measures: the campaign's calendar from the configuration and
+        # the scenario saved with the campaign. The truth is scored by the world's own calendar,
+        # so a closed day the harness failed to honour would show up as a mismatch.
+        measured_rules = ScoringRules(
+            edition=campaign.edition, calendar=campaign_calendar(settings, campaign)
+        )
+        measured = score(measured_evidence, measured_rules)
         rules = ScoringRules(edition=campaign.edition, calendar=self.calendar)
-        measured = score(measured_evidence, rules)
         truth_evidence: list[Evidence] = []
         for probe_id, t in self.email_truth.items():
             truth_evidence.append(
@@ -679,9 +696,12 @@ public_url = "http://127.0.0.1:{web_port}"
             )  # fmt: skip
         truth_scores = score(truth_evidence, rules)
         mismatches = _compare(measured, truth_scores)
+        flips = _closed_day_verdicts(self.email_truth, self.calendar, work_calendar(settings))
         ground_truth = {
             "seed": self.seed,
             "campaign": self.world.campaign,
+            "extra_closed_days": [d.isoformat() for d in self.world.extra_closed_days],
+            "closed_day_verdicts": flips,
             "emails": {str(k): v for k, v in sorted(self.email_truth.items())},
             "calls": calls,
             "scores": [_score_json(s) for s in truth_scores],
@@ -695,7 +715,28 @@ public_url = "http://127.0.0.1:{web_port}"
             mails_delivered=self.delivered,
             calls=len(calls),
             ground_truth=ground_truth,
+            closed_day_verdicts=flips,
         )
+
+
+def _closed_day_verdicts(
+    email_truth: dict[int, dict[str, Any]], world: WorkCalendar, configured: WorkCalendar
+) -> list[int]:
+    """The e-mails whose truth "within one working day" differs between the world's calendar
+    (with the campaign's closed days) and the configured one (without them).
+
+    Each is an answer the harness must judge by the campaign's own calendar to agree with the
+    truth: the proof that the closed days were exercised, not merely declared.
+    """
+    flips = []
+    for probe_id, t in sorted(email_truth.items()):
+        if t["answered_at"] is None:
+            continue
+        sent = datetime.fromisoformat(t["sent_at"])
+        answered = datetime.fromisoformat(t["answered_at"])
+        if world.within(sent, answered) != configured.within(sent, answered):
+            flips.append(probe_id)
+    return flips
 
 
 def _shown(path: Path) -> str:

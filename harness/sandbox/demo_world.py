@@ -21,7 +21,8 @@ The e-mail world (:func:`email_responses`), per question, each decision drawn in
   business minutes in), else 15 minutes to 4 business hours after the question;
 * otherwise-answered questions get one answer, written by a person. Its arrival is the question's
   acceptance plus a lognormal delay in *business* hours (08–17 on Swedish working days, the
-  :class:`~results.calendar.WorkCalendar`), so it always lands inside office time. With
+  :class:`~results.calendar.WorkCalendar` of :meth:`World.calendar`, which closes the world's
+  ``extra_closed_days`` too), so it always lands inside office time. With
   ``share_officer`` it comes from the case officer's own address, else from the municipality's
   shared mailbox signed by a person; with ``share_broken_threading`` it carries no In-Reply-To or
   References and a new subject (half of those are sent to our plus-address, the other half to
@@ -41,8 +42,10 @@ answer under the default rule (``email.count_holding_replies = false``): the ans
 receipt or a holding reply; None when nobody answers. Whether it came "within one working day"
 is decided by :func:`answered_within`, which simply asks ``WorkCalendar.within`` with the
 question's acceptance and that arrival; both instants are the world's own, never read back from
-the harness. :attr:`EmailResponse.first_human_reply_at` is the truth for a campaign that counts
-holding replies.
+the harness. The caller passes the same calendar (:meth:`World.calendar`) to both, so a question
+sent the day before a declared staff day and answered the day after is within the day in the
+truth, as it must be in the harness. :attr:`EmailResponse.first_human_reply_at` is the truth
+for a campaign that counts holding replies.
 
 :class:`QuestionSent` describes the question (``from_job`` for a dispatch job, ``from_raw`` for
 the bytes our SMTP server received). :func:`add_business_time` is the "instant + N business
@@ -324,6 +327,9 @@ class World(_Model):
     period_end: date = date(2026, 11, 13)
     emails_per_target: Annotated[int, Field(ge=1)] = 18
     calls_per_target: Annotated[int, Field(ge=1)] = 18
+    # The campaign's own closed days (a staff day, a klämdag): written into the demo's scenario
+    # so the plan avoids them, and nobody in the world answers on them.
+    extra_closed_days: tuple[date, ...] = ()
     targets: tuple[WorldMunicipality, ...]
 
     @field_validator("targets")
@@ -350,6 +356,18 @@ class World(_Model):
                 start=self.period_start.isoformat(),
             )
         return self
+
+    def calendar(self, base: WorkCalendar | None = None) -> WorkCalendar:
+        """The calendar the world's people work by: ``base`` (the configured one, the default
+        Swedish calendar without it) with the world's own closed days added.
+
+        The same calendar decides when they answer (:func:`add_business_time`) and whether that
+        was in time (:func:`answered_within`), so the truth honours the closed days the harness
+        must honour too.
+        """
+        return (base if base is not None else WorkCalendar()).with_closed_days(
+            self.extra_closed_days
+        )
 
     def municipality(self, kommunkod: str) -> WorldMunicipality:
         """The municipality with this kommunkod; KeyError when the world has none."""
@@ -415,6 +433,7 @@ def generate_world(
     period_end: date = date(2026, 11, 13),
     emails_per_target: int = 18,
     calls_per_target: int = 18,
+    extra_closed_days: tuple[date, ...] = (),
 ) -> World:
     """A world of many municipalities (all 290 by default) with profiles drawn from ``seed``.
 
@@ -484,6 +503,7 @@ def generate_world(
         period_end=period_end,
         emails_per_target=emails_per_target,
         calls_per_target=calls_per_target,
+        extra_closed_days=extra_closed_days,
         targets=tuple(targets),
     )
 

@@ -163,6 +163,7 @@ def _charts(data: ReportData, lang: Lang) -> list[tuple[str, str]]:
 def _log(request: Request, kommunkod: str | None, within: str | None, sort: str) -> list[Any]:
     settings = _settings(request)
     rules = timing_rules(settings)
+    # The configured calendar: log_rows adds each probe's own campaign's closed days.
     rows = log_rows(
         email_evidence(_engine(request), kommunkod or None, None, settings.timezone,
                        rules.review_below),

@@ -6,16 +6,22 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from sqlmodel import Session, select
 
+from harness.db import make_engine
+from harness.models import Probe
 from harness.sandbox.demo import Demo
 from tests.demo_process import serving_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "data" / "demo" / "world-small.toml"
+STHLM = ZoneInfo("Europe/Stockholm")
 
 
 async def test_a_small_world_is_measured_exactly_and_reproducibly(tmp_path: Path):
@@ -39,6 +45,46 @@ async def test_a_small_world_is_measured_exactly_and_reproducibly(tmp_path: Path
             for s in second.measured] == [
         (s.kommunkod, s.measure_id, s.value, s.numerator, s.denominator) for s in first.measured
     ]  # fmt: skip
+
+
+async def test_a_worlds_closed_day_is_avoided_by_the_plan_and_honoured_by_the_scores(
+    tmp_path: Path,
+):
+    # The small world with a staff day on Wednesday 7 October. With seed 3 an answer's truth
+    # depends on it (its question sent before the day, the answer after), so the measured
+    # scores can only equal the truth if scoring uses the campaign's own calendar.
+    world = tmp_path / "world.toml"
+    text = SMALL.read_text(encoding="utf-8")
+    assert "calls_per_target = 5\n" in text
+    world.write_text(
+        text.replace(
+            "calls_per_target = 5\n", "calls_per_target = 5\nextra_closed_days = [2026-10-07]\n"
+        ),
+        encoding="utf-8",
+    )
+    result = await Demo(tmp_path / "demo", seed=3, world_path=world).run()
+    assert result.mismatches == []
+    assert result.unaccounted == []
+    assert result.closed_day_verdicts != []
+    assert result.ground_truth["extra_closed_days"] == ["2026-10-07"]
+    assert result.ground_truth["closed_day_verdicts"] == result.closed_day_verdicts
+    for probe_id in result.closed_day_verdicts:
+        truth = result.ground_truth["emails"][str(probe_id)]
+        sent = datetime.fromisoformat(truth["sent_at"]).astimezone(STHLM).date()
+        answered = datetime.fromisoformat(truth["answered_at"]).astimezone(STHLM).date()
+        assert sent < date(2026, 10, 7) < answered
+    scenario = (tmp_path / "demo" / "scenario.toml").read_text(encoding="utf-8")
+    assert "extra_closed_days = [2026-10-07]" in scenario
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo' / 'kkik.db'}")
+    try:
+        with Session(engine) as session:
+            probes = session.exec(select(Probe)).all()
+    finally:
+        engine.dispose()
+    days = {p.planned_at.astimezone(STHLM).date() for p in probes}
+    days |= {p.sent_at.astimezone(STHLM).date() for p in probes if p.sent_at is not None}
+    assert probes
+    assert date(2026, 10, 7) not in days
 
 
 def test_kkik_demo_writes_its_outputs_and_exits_0_when_equal(tmp_path: Path, kkik):

@@ -7,7 +7,7 @@ import email
 import email.policy
 import shutil
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from harness.config import Settings, SmtpSettings
 from harness.models import Campaign, Probe, ProbeState, Target
 from harness.planning import plan_scenario
 from harness.planstore import save_plan
-from harness.runner import Runner, TickResult
+from harness.runner import PlaceNow, Runner, TickResult
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.smtp import SmtpSandbox
 from harness.wiring import work_calendar
@@ -371,3 +371,78 @@ def _spec_with_give_up(days: int) -> dict[str, object]:
         "period_end": "2026-11-13",
         "give_up_working_days": days,
     }
+
+
+def test_giving_up_counts_each_campaigns_own_closed_days(sqlite_engine: Engine):
+    # Two campaigns in one database, each with a question sent Tuesday 20 October 15:00 and a
+    # give-up limit of one working day. One declares Wednesday its staff day: its deadline
+    # moves from Wednesday 15:00 to Thursday 15:00; the other's does not. The runner serves both
+    # with the configured calendar and must add each campaign's own days itself.
+    sent = datetime(2026, 10, 20, 13, 0, tzinfo=UTC)
+    staff_day = seed_sent_probe(sqlite_engine, sent_at=sent, campaign_name="Med personaldag")
+    plain = seed_sent_probe(
+        sqlite_engine, sent_at=sent, token="bbbb2222", campaign_name="Utan personaldag"
+    )
+    with Session(sqlite_engine) as session:
+        for campaign in session.exec(select(Campaign)).all():
+            spec = _spec_with_give_up(1)
+            if campaign.name == "Med personaldag":
+                spec["extra_closed_days"] = ["2026-10-21"]
+            campaign.scenario = {"campaign": spec}
+            session.add(campaign)
+        session.commit()
+    runner = Runner(sqlite_engine, FakeClock(sent), {}, work_calendar(Settings()), resolver=None)
+
+    wednesday_1600 = datetime(2026, 10, 21, 14, 0, tzinfo=UTC)
+    result = TickResult()
+    runner._give_up(wednesday_1600, result)
+    assert result.given_up == 1
+    with Session(sqlite_engine) as session:
+        given_up, waiting = (
+            session.get(Probe, plain.probe_id),
+            session.get(Probe, staff_day.probe_id),
+        )
+        assert given_up is not None
+        assert waiting is not None
+        assert (given_up.state, given_up.outcome) == (ProbeState.COMPLETED, "not_answered")
+        assert given_up.completed_at == datetime(2026, 10, 21, 13, 0, tzinfo=UTC)
+        assert waiting.state == ProbeState.SENT
+
+    thursday_1501 = datetime(2026, 10, 22, 13, 1, tzinfo=UTC)
+    runner._give_up(thursday_1501, result)
+    assert result.given_up == 2
+    with Session(sqlite_engine) as session:
+        waiting = session.get(Probe, staff_day.probe_id)
+        assert waiting is not None
+        assert (waiting.state, waiting.outcome) == (ProbeState.COMPLETED, "not_answered")
+        assert waiting.completed_at == datetime(2026, 10, 22, 13, 0, tzinfo=UTC)
+
+
+async def test_a_probe_is_not_placed_early_on_its_campaigns_closed_day(
+    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    # The call console's "Ring" (Runner.place_now) runs on the configured calendar like every
+    # runner; the campaign's own staff day (Wednesday 7 October) must still close its window.
+    shutil.copytree(ROOT / "scenarios" / "questions", tmp_path / "questions")
+    path = tmp_path / "scenario.toml"
+    text = SCENARIO.format(unique=unique, placeholder="false")
+    path.write_text(
+        text.replace(
+            "calls_per_target = 0", "calls_per_target = 0\nextra_closed_days = [2026-10-07]"
+        )
+    )
+    made = plan_scenario(path, Settings())
+    with Session(sqlite_engine) as session:
+        save_plan(session, made.scenario, made.bank, made.probes, START)
+    tz = work_calendar(Settings()).tz
+    later = next(
+        p for p in _probes(sqlite_engine) if p.planned_at.astimezone(tz).date() > date(2026, 10, 8)
+    )
+    assert later.id is not None
+    staff_day_1000 = datetime(2026, 10, 7, 8, 0, tzinfo=UTC)
+    runner = _runner(sqlite_engine, FakeClock(staff_day_1000), smtp_server, tls_ca)
+    assert (await runner.place_now(later.id)).reason == "outside_window"
+    assert not _received(smtp_server, unique)
+    thursday_1000 = datetime(2026, 10, 8, 8, 0, tzinfo=UTC)
+    assert await runner.place_now(later.id, thursday_1000) == PlaceNow(True, "placed")
+    assert sum(_received(smtp_server, unique).values()) == 1

@@ -505,3 +505,54 @@ def test_it_is_an_immutable_hashable_setting() -> None:
     assert hash(CAL) == hash(WorkCalendar())
     with pytest.raises(dataclasses.FrozenInstanceError):
         CAL.include_de_facto = False  # type: ignore[misc]
+
+
+# --- a campaign's own closed days -----------------------------------------------------------
+
+STAFF_DAY = date(2026, 10, 21)  # a Wednesday, no holiday near it
+
+
+@pytest.mark.parametrize(
+    ("base", "added", "closed"),
+    [
+        # Added to a calendar with none.
+        (CAL, {STAFF_DAY}, {STAFF_DAY}),
+        # Added to the configuration's own (the squeeze day stays closed).
+        (CAL_SQUEEZE, {STAFF_DAY}, {date(2026, 5, 15), STAFF_DAY}),
+        # A day the configuration already closes is not doubled.
+        (CAL_SQUEEZE, {date(2026, 5, 15), STAFF_DAY}, {date(2026, 5, 15), STAFF_DAY}),
+        # Nothing to add.
+        (CAL_SQUEEZE, set(), {date(2026, 5, 15)}),
+    ],
+)
+def test_a_campaigns_closed_days_are_added_to_the_calendars_own(
+    base: WorkCalendar, added: set[date], closed: set[date]
+) -> None:
+    combined = base.with_closed_days(added)
+    assert combined.extra_closed_days == closed
+    # Everything else (zone, office hours, de facto days) is the base calendar's.
+    assert dataclasses.replace(combined, extra_closed_days=base.extra_closed_days) == base
+
+
+def test_adding_no_new_closed_day_gives_back_the_same_calendar() -> None:
+    assert CAL.with_closed_days(()) is CAL
+    assert CAL_SQUEEZE.with_closed_days([date(2026, 5, 15)]) is CAL_SQUEEZE
+    assert CAL.with_closed_days([STAFF_DAY]) is not CAL
+
+
+def test_an_added_closed_day_moves_the_verdict_of_a_question_sent_before_it() -> None:
+    # Tuesday 20 Oct 15:00, answered Thursday 22 Oct 10:00. Open Wednesday: 2 + 9 + 2 = 13 h,
+    # late. Wednesday closed: 2 + 2 = 4 h, within one working day.
+    sent, answered = s(2026, 10, 20, 15), s(2026, 10, 22, 10)
+    closed = CAL.with_closed_days([STAFF_DAY])
+    assert CAL.business_seconds(sent, answered) == 13 * H
+    assert closed.business_seconds(sent, answered) == 4 * H
+    assert not CAL.within(sent, answered)
+    assert closed.within(sent, answered)
+    assert closed.within(sent, answered, rule=SAME_TIME)  # deadline Thursday 15:00
+    assert not CAL.within(sent, answered, rule=SAME_TIME)  # deadline Wednesday 15:00
+
+
+def test_an_added_day_is_validated_like_any_closed_day() -> None:
+    with pytest.raises(ValueError, match="dates only"):
+        CAL.with_closed_days([datetime(2026, 10, 21, tzinfo=UTC)])

@@ -59,6 +59,7 @@ PERSONAS = (
     Persona("Johan Persson", "johan.persson@fraga.example.se"),
 )
 TOKEN_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+STAFF_DAY = date(2026, 10, 21)  # the world file's extra_closed_days: a Wednesday
 CAMPAIGN_DAYS = [
     date(2026, 10, 5) + timedelta(days=i)
     for i in range(40)
@@ -218,6 +219,13 @@ def test_it_loads_the_seven_municipalities_of_the_county_network() -> None:
         WORLD.municipality("0180")
     assert (WORLD.period_start, WORLD.period_end) == (date(2026, 10, 5), date(2026, 11, 13))
     assert (WORLD.emails_per_target, WORLD.calls_per_target) == (18, 18)
+    # One staff day inside the period, on a weekday nothing else closes.
+    assert WORLD.extra_closed_days == (STAFF_DAY,)
+    assert STAFF_DAY.weekday() < 5
+    assert CAL.is_working_day(STAFF_DAY)
+    assert WORLD.period_start < STAFF_DAY < WORLD.period_end
+    assert not WORLD.calendar().is_working_day(STAFF_DAY)
+    assert not WORLD.calendar(CAL).is_working_day(STAFF_DAY)
 
 
 def test_it_makes_the_municipalities_differ_visibly() -> None:
@@ -276,6 +284,16 @@ def world_text(old: str, new: str) -> str:
         ("share_receipt = 0.0", "share_receipt = ", "TOML syntax"),
         ("period_end = 2026-11-13", "period_end = 2026-09-01", "is before period_start"),
         ("emails_per_target = 18", "emails_per_target = 0", "emails_per_target: Input should"),
+        (
+            "extra_closed_days = [2026-10-21]",
+            'extra_closed_days = ["den 21 oktober"]',
+            "extra_closed_days[0]: Input should be a valid date",
+        ),
+        (
+            "extra_closed_days = [2026-10-21]",
+            "extra_closed_days = 2026-10-21",
+            "extra_closed_days: Input should be a valid tuple",
+        ),
     ],
 )
 def test_it_explains_what_is_wrong_with_a_world_file(
@@ -287,6 +305,48 @@ def test_it_explains_what_is_wrong_with_a_world_file(
         load_world(path)
     assert any(problem in line for line in caught.value.problems), caught.value.problems
     assert str(path) in str(caught.value)
+
+
+def test_a_world_without_closed_days_closes_nothing_of_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "world.toml"
+    path.write_text(world_text("extra_closed_days = [2026-10-21]", ""), encoding="utf-8")
+    world = load_world(path)
+    assert world.extra_closed_days == ()
+    assert world.calendar() == CAL
+    squeeze = WorkCalendar(extra_closed_days=frozenset({date(2026, 5, 15)}))
+    assert world.calendar(squeeze) is squeeze  # the configured calendar, as it is
+
+
+def test_the_truth_honours_the_worlds_closed_day() -> None:
+    # Åre (answers within the hour, never automatic) with a fixed delay of 3 business hours,
+    # asked on Tuesday 20 October at 15:00, the day before the world's staff day. Its people do
+    # not work on Wednesday: 2 h on Tuesday, the third on Thursday, 09:00. Within one working day
+    # by the world's calendar (3 h); by a calendar that forgot the staff day the same arrival is
+    # 2 + 9 + 1 = 12 h after the question, and late. Without the staff day in the world the
+    # answer would come on Wednesday at 09:00 instead.
+    are = WORLD.municipality("2321")
+    fixed = are.model_copy(
+        update={
+            "email_profile": profile(delay_median_hours=3.0, delay_spread=0.0, share_officer=1.0)
+        }
+    )
+    question, ref = sent_question(random.Random(1), 1, are, BANK[0])
+    question = replace(question, accepted_at=s(2026, 10, 20, 15))
+    world_calendar = WORLD.calendar(CAL)
+    response = email_responses(question, fixed, random.Random(1), world_calendar, HOST)
+    assert response.answered_at == s(2026, 10, 22, 9)
+    assert answered_within(response, world_calendar, 1)
+    assert not answered_within(response, CAL, 1)
+    assert CAL.business_seconds(question.accepted_at, s(2026, 10, 22, 9)) == 12 * 3600
+    plain = email_responses(question, fixed, random.Random(1), CAL, HOST)
+    assert plain.answered_at == s(2026, 10, 21, 9)
+    # The harness's pipeline, given the campaign's calendar, agrees with the truth.
+    [answer] = [m for m in response.mails if m.kind is MailKind.ANSWER]
+    judged = analyse(answer.raw, [replace(ref, sent_at=question.accepted_at)],
+                     replace(RULES, calendar=world_calendar))  # fmt: skip
+    assert judged.counts_as_answer
+    assert judged.within_one_working_day is True
+    assert judged.business_hours == 3.0
 
 
 def test_it_reports_a_missing_world_file(tmp_path: Path) -> None:
