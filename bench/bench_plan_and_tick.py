@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from harness import migrate
+from harness.calendars import work_calendar
 from harness.clock import FakeClock, SystemClock
 from harness.config import Settings
 from harness.db import make_engine
@@ -30,7 +31,6 @@ from harness.planning import plan_scenario
 from harness.planstore import save_plan
 from harness.runner import Runner
 from harness.scenario import municipalities
-from harness.wiring import work_calendar
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK = SystemClock()

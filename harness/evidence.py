@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from harness import phonestore
+from harness.calendars import scenario_closed_days
 from harness.mailstore import replies_by_probe
 from harness.models import (
     Assessment,
@@ -27,7 +28,6 @@ from harness.models import (
     Target,
 )
 from harness.othermeasures import find_campaign
-from harness.wiring import scenario_closed_days
 from probes.email_analysis import TimingRules
 from results.email_log import ProbeEvidence, answer
 from results.measures import MEASURES

@@ -25,8 +25,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from harness.calendars import campaign_closed_days
 from harness.clock import Clock
 from harness.models import (
+    Campaign,
     CaseNumber,
     Channel,
     FolderState,
@@ -104,6 +106,16 @@ class MailStore:
                 .where(Probe.channel == Channel.EMAIL)
                 .where(Probe.sent_at.is_not(None))  # type: ignore[union-attr]
             ).all()
+            # Each campaign's own closed days, read once: the watcher times an answer by the
+            # calendar of its question's campaign (harness.calendars).
+            closed = {
+                campaign.id: campaign_closed_days(campaign)
+                for campaign in session.exec(
+                    select(Campaign).where(
+                        col(Campaign.id).in_({probe.campaign_id for probe, _, _ in rows})
+                    )
+                ).all()
+            }
             numbers: dict[int, list[str]] = {}
             for probe_id, number in session.exec(
                 select(CaseNumber.probe_id, CaseNumber.number).order_by(col(CaseNumber.id))
@@ -130,6 +142,7 @@ class MailStore:
                         body=question.body if question else "",
                         sent_at=probe.sent_at,
                         case_numbers=tuple(numbers.get(probe.id or 0, ())),
+                        closed_days=closed.get(probe.campaign_id, frozenset()),
                     )
                 )
             return refs

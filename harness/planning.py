@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from harness.calendars import work_calendar
 from harness.config import ConfigError, Problem, Settings
 from harness.questionbank import Question, load_bank
 from harness.scenario import WEEKDAYS, Scenario, load_scenario
-from harness.wiring import work_calendar
 from results.planner import PlannedProbe, PlanQuestion, PlanRules, PlanTarget, make_plan
 
 

@@ -13,12 +13,13 @@ from datetime import date, datetime
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
+from harness.calendars import campaign_calendar
 from harness.config import Settings
 from harness.evidence import campaign_evidence, imported_national
 from harness.models import Campaign, Probe, Question, Target
 from harness.othermeasures import other_measure_values
 from harness.scenario import CampaignSpec
-from harness.wiring import campaign_calendar, timeline_rules
+from harness.wiring import timeline_rules
 from results.calendar import DeadlineRule
 from results.reference import Reference, bundled
 from results.report import EvidenceLine, OtherLine, ReportData

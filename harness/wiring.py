@@ -1,7 +1,8 @@
 """Build the working parts from the settings: calendar, timing rules, mail adapters.
 
 One place turns configuration into objects, so the CLI, the runner and the web app cannot
-drift apart in how, say, the working-day calendar is set up.
+drift apart in how, say, the working-day calendar is set up. The calendars themselves are built
+in :mod:`harness.calendars` (light enough for the mail store to import) and re-exported here.
 """
 
 from __future__ import annotations
@@ -9,83 +10,26 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from harness.calendars import (
+    work_calendar,
+)
 from harness.call_finisher import CallFinisher
 from harness.clock import Clock, ensure_utc
 from harness.config import ImapSettings, SecretUnavailable, Settings, SmtpSettings, resolve_secret
-from harness.models import CallEvent, Campaign, Channel, Probe
+from harness.models import CallEvent, Channel, Probe
 from probes.email_analysis import TimingRules
 from probes.email_send import EmailProbe, SaveCopy, SmtpSender, token_provider
 from probes.email_watch import WatchTiming
 from probes.imap_client import ImapMailbox
 from probes.phone_call import PhoneConfig, PhoneProbe
-from results.calendar import DeadlineRule, WorkCalendar
+from results.calendar import DeadlineRule
 from results.phone_timeline import TimelineRules
-
-
-def work_calendar(settings: Settings, extra_closed: frozenset[date] = frozenset()) -> WorkCalendar:
-    """The configuration's calendar (``[calendar]``), plus ``extra_closed`` days if given.
-
-    This is the calendar shared by every campaign. Anything that judges one campaign's probes
-    wants :func:`campaign_calendar` instead, which adds that campaign's own closed days.
-    """
-    cal = settings.calendar
-    return WorkCalendar(
-        timezone=settings.timezone,
-        office_start=cal.office_hours_start,
-        office_end=cal.office_hours_end,
-        extra_closed_days=frozenset(cal.extra_closed_days) | extra_closed,
-        include_de_facto=cal.include_de_facto_holidays,
-    )
-
-
-def scenario_closed_days(scenario: Mapping[str, Any]) -> frozenset[date]:
-    """A saved scenario's own closed days (``campaign.extra_closed_days``).
-
-    ``scenario`` is :attr:`Campaign.scenario`, the scenario as dumped to JSON when the campaign
-    was saved, so the days are ISO strings. Rows saved before the key existed (or without a
-    scenario at all, as some tests and early databases have) simply have none. A value that is
-    there but is not a date is an error, not an empty set: silently dropping a closed day would
-    turn answers around it late.
-    """
-    spec = scenario.get("campaign")
-    raw = spec.get("extra_closed_days") if isinstance(spec, Mapping) else None
-    if raw is None:
-        return frozenset()
-    if isinstance(raw, str) or not isinstance(raw, list | tuple):
-        raise ValueError(f"campaign.extra_closed_days must be a list of dates, got {raw!r}")
-    days = set()
-    for item in raw:
-        if isinstance(item, date) and not isinstance(item, datetime):
-            days.add(item)
-            continue
-        try:
-            days.add(date.fromisoformat(item))
-        except (TypeError, ValueError):
-            raise ValueError(f"campaign.extra_closed_days: not a date: {item!r}") from None
-    return frozenset(days)
-
-
-def campaign_closed_days(campaign: Campaign) -> frozenset[date]:
-    """The campaign's own closed days, as saved with it (see :func:`scenario_closed_days`)."""
-    return scenario_closed_days(campaign.scenario or {})
-
-
-def campaign_calendar(settings: Settings, campaign: Campaign) -> WorkCalendar:
-    """The calendar one campaign's probes are planned, run and judged by.
-
-    The configuration's closed days (``[calendar] extra_closed_days``) plus the campaign's own
-    (its scenario's ``extra_closed_days``, saved with the campaign). Scoring, the give-up
-    deadline, the e-mail log, the report, the exports and the demo all build it here, so a
-    question sent the day before a declared staff day is judged the same way everywhere.
-    """
-    return work_calendar(settings).with_closed_days(campaign_closed_days(campaign))
 
 
 def timing_rules(settings: Settings) -> TimingRules:

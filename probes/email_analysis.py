@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from probes.case_numbers import normalise_case_number
 from probes.email_classify import Kind, Verdict, classify
 from probes.email_match import Match, ProbeRef, TopicIndex, match_reply
 from probes.email_parse import ParsedMail, arrival_time, parse_mail
@@ -161,6 +162,10 @@ def probe_refs_from_json(items: Sequence[dict[str, object]]) -> list[ProbeRef]:
         to = str(item.get("to") or item.get("target_address") or "")
         domains = item.get("target_domains")
         reply_to = str(item.get("reply_to") or item.get("reply_address") or "")
+        closed = item.get("closed_days") or []
+        numbers = item.get("case_numbers") or []
+        if not isinstance(closed, list) or not isinstance(numbers, list):
+            raise ValueError(f"probe {item.get('id')}: closed_days and case_numbers are lists")
         token = item.get("reply_token")
         if token is None and "+" in reply_to.partition("@")[0]:
             token = reply_to.partition("@")[0].partition("+")[2]
@@ -177,6 +182,10 @@ def probe_refs_from_json(items: Sequence[dict[str, object]]) -> list[ProbeRef]:
                 subject=str(item.get("subject") or ""),
                 body=str(item.get("body") or ""),
                 sent_at=sent,
+                case_numbers=tuple(
+                    n for n in (normalise_case_number(str(raw)) for raw in numbers) if n
+                ),
+                closed_days=frozenset(date.fromisoformat(str(d)) for d in closed),
             )
         )
     return refs

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 import click
 from sqlmodel import Session, col, select
 
+from harness.calendars import campaign_calendar
 from harness.cli.common import EXIT_USAGE, fail, open_database, state
 from harness.cli.score_cmd import evidence_from_database
 from harness.i18n import Lang, Text
 from harness.models import Message, Probe, Target
 from harness.othermeasures import other_measure_values
-from harness.wiring import campaign_calendar, timeline_rules
+from harness.wiring import timeline_rules
 from results.calendar import DeadlineRule
 from results.exports import kolada_json, score_rows, to_csv, to_json, to_xlsx
 from results.measures import EDITIONS

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from harness.alerts import Alerter, check_and_send
+from harness.calendars import work_calendar
 from harness.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -47,7 +48,6 @@ from harness.wiring import (
     smtp_sender,
     timing_rules,
     watch_timing,
-    work_calendar,
 )
 from probes.base import Probe as ChannelProbe
 from probes.email_watch import MailWatcher

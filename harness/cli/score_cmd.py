@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 from sqlalchemy import Engine
 
+from harness.calendars import campaign_calendar, work_calendar
 from harness.cli.common import EXIT_USAGE, CliContext, fail, open_database, state
 from harness.evidence import NoCampaign, campaign_evidence, imported_national
 from harness.i18n import Lang, Text
 from harness.models import Campaign
-from harness.wiring import campaign_calendar, timeline_rules, work_calendar
+from harness.wiring import timeline_rules
 from results.calendar import DeadlineRule
 from results.evidence_csv import EvidenceError, parse_evidence
 from results.measures import EDITIONS, MEASURES

@@ -34,6 +34,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from harness import migrate
+from harness.calendars import campaign_calendar, work_calendar
 from harness.call_finisher import CallFinisher
 from harness.cli import run as run_cli
 from harness.clock import FakeClock, SystemClock, WaitingClock
@@ -61,14 +62,12 @@ from harness.sandbox.twilio_sim import SimCall, SwitchboardScript, TwilioSimulat
 from harness.web.app import WebServer, create_app
 from harness.wiring import (
     call_finisher,
-    campaign_calendar,
     email_probe,
     imap_factory,
     phone_config,
     timeline_rules,
     timing_rules,
     watch_timing,
-    work_calendar,
 )
 from probes.email_watch import MailWatcher
 from probes.phone_call import PhoneProbe

@@ -18,13 +18,14 @@ from pathlib import Path
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from harness.calendars import work_calendar
 from harness.clock import FakeClock
 from harness.config import is_loopback_host, load_config
 from harness.db import database_url, make_engine
 from harness.models import Probe
 from harness.runlock import RunLock
 from harness.runner import Runner
-from harness.wiring import email_probe, sent_folder_resolver, work_calendar
+from harness.wiring import email_probe, sent_folder_resolver
 
 
 def resume_time(engine: Engine) -> datetime | None:

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlmodel import Session
 
+from harness.calendars import work_calendar
 from harness.call_console import CallView, load_call
 from harness.cli.common import audit_entry
 from harness.models import Channel
@@ -28,7 +29,7 @@ from harness.web.auth import UserView, flash, require_csrf, require_role
 from harness.web.page_texts import PAGE_TEXTS
 from harness.web.pages import CONSOLE_CSP
 from harness.web.render import page_lang, render
-from harness.wiring import timeline_rules, work_calendar
+from harness.wiring import timeline_rules
 from probes.phone_call import PhoneProbe
 
 log = logging.getLogger(__name__)

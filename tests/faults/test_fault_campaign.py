@@ -51,6 +51,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from harness import migrate
+from harness.calendars import work_calendar
 from harness.clock import SystemClock
 from harness.config import load_config
 from harness.db import make_engine
@@ -64,7 +65,6 @@ from harness.sandbox.certs import SandboxCA
 from harness.sandbox.pymap import PymapSandbox, append_many
 from harness.sandbox.smtp import SmtpSandbox
 from harness.scenario import CampaignSpec
-from harness.wiring import work_calendar
 from results.scoring import ScoringRules, score
 from tests.factories import write_mail_config
 from tests.faults.proxy import Fault, FaultProxy, Schedule

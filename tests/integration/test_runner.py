@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from harness.calendars import work_calendar
 from harness.clock import FakeClock
 from harness.config import Settings, SmtpSettings
 from harness.models import Campaign, Probe, ProbeState, Target
@@ -22,7 +23,6 @@ from harness.planstore import save_plan
 from harness.runner import PlaceNow, Runner, TickResult
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.smtp import SmtpSandbox
-from harness.wiring import work_calendar
 from probes.email_send import EmailProbe, SmtpSender
 from results.calendar import WorkCalendar
 from tests.factories import seed_sent_probe

@@ -7,16 +7,15 @@ from typing import Any
 
 import pytest
 
-from harness.config import Settings, parse_config
-from harness.models import Campaign
-from harness.wiring import (
+from harness.calendars import (
     campaign_calendar,
     campaign_closed_days,
     scenario_closed_days,
-    timing_rules,
-    watch_timing,
     work_calendar,
 )
+from harness.config import Settings, parse_config
+from harness.models import Campaign
+from harness.wiring import timing_rules, watch_timing
 from results.calendar import DeadlineRule
 
 CALENDAR: dict[str, object] = {
