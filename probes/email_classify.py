@@ -412,13 +412,26 @@ def _nondelivery_subject(mail: ParsedMail) -> Verdict | None:
     return None
 
 
+# "Confirm that you are a real sender" in any words: a verb of confirming near a word for the
+# sender or a human, in a text that gives a link to click.
+_CONFIRM_SENDER = re.compile(
+    r"\b(?:bekräfta|bekräftar|verifiera|verifierar|confirm|verify|bestätigen|bekreft|bekræft"
+    r"|vahvista)\w*\b.{0,80}?\b(?:avsändare|sender|människa|human|robot|datorprogram|absender"
+    r"|mensch|afsender|avsender|lähettäjä|real person|riktig person)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
 def _challenge(mail: ParsedMail, text: _Text) -> Verdict | None:
     """A challenge-response filter's request to prove we are human: automatic, never an answer.
 
-    A person may mention a robot or a confirmation in passing; only the top of a text without a
-    personal signature, or the subject, is read.
+    Known wording, or the shape of the request: confirm that you are a real sender, with a link
+    to click. A person may mention a robot or a confirmation in passing; only the top of a text
+    without a personal signature, or the subject, is read.
     """
-    if CHALLENGE.find(mail.subject or "") or (not text.personal and CHALLENGE.find(text.head)):
+    head = "" if text.personal else text.head
+    asks = _CONFIRM_SENDER.search(head) is not None and "http" in head.casefold()
+    if CHALLENGE.find(mail.subject or "") or CHALLENGE.find(head) or asks:
         return Verdict(Kind.AUTO_REPLY, "challenge_response", holding=False)
     return None
 

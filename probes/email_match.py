@@ -20,7 +20,9 @@ matched_by                  confidence  signal
 ``subject_contained``       0.75        our subject inside theirs ("Svar i ärende KS 2025/0193 -
                                         <our subject>")
 ``topic``                   0.75        repeats the question's distinctive terms, and it is the
-                                        only question to that municipality that fits
+                                        only question to that municipality that fits (when
+                                        none fits, those sharing a place or street name with it
+                                        are listed as candidates for review)
 ``subject_only``            0.5         same subject (or Thread-Topic) from any other domain
 ==========================  ==========  ========================================================
 
@@ -257,16 +259,16 @@ def _by_topic(
     probes: Sequence[ProbeRef],
     topics: TopicIndex | None,
 ) -> list[tuple[float, str, ProbeRef]]:
-    """Every candidate whose question the reply's own words fit (see probes.email_topic)."""
+    """Every candidate whose question the reply's own words fit (see probes.email_topic), at
+    0.75; when none fits, those that share a specific term with it (a place, a street) at 0.0:
+    not a match, but the questions a person should choose from."""
     index = topics or TopicIndex(f"{p.subject}\n{p.body}" for p in probes)
     words = terms(f"{mail.subject or ''}\n{new_text((mail.text or '')[:MAX_TOPIC])}")
     if not words:
         return []
-    return [
-        (0.75, "topic", probe)
-        for probe in candidates
-        if index.fit(f"{probe.subject}\n{probe.body}", words) >= FIT_WEIGHT
-    ]
+    weighed = [(index.fit(f"{p.subject}\n{p.body}", words), p) for p in candidates]
+    fits = [(0.75, "topic", p) for weight, p in weighed if weight >= FIT_WEIGHT]
+    return fits or [(0.0, "topic", p) for weight, p in weighed if weight > 0]
 
 
 def match_reply(
@@ -296,6 +298,6 @@ def match_reply(
     best = max(confidence for confidence, _, _ in scored)
     tied = [(signal, probe) for confidence, signal, probe in scored if confidence == best]
     signal = tied[0][0]
-    if len(tied) > 1:
+    if len(tied) > 1 or best == 0.0:  # several fit, or only touch on the topic: a person picks
         return Match(None, 0.0, signal, True, tuple(sorted(p.id for _, p in tied)))
     return Match(tied[0][1].id, best, signal, best < review_below)

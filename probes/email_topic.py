@@ -23,6 +23,8 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
+from probes.email_wording import SIGN_OFFS
+
 __all__ = ["FIT_WEIGHT", "MIN_COLLECTION", "TopicIndex", "terms"]
 
 # Rarity is computed as if the collection held at least this many questions, so that with only
@@ -105,16 +107,41 @@ def _scan(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(found), frozenset(specific)
 
 
+_GREETING = re.compile(r"^\s*(?:hej|hejsan|hallå|god\s+\w+|hello|hi|dear)\b[^\n]{0,40}$", re.I)
+_NAME_LINE = re.compile(r"^\s*[A-ZÅÄÖÉ][\w'’-]+(?:\s+[A-ZÅÄÖÉ][\w'’-]+){0,3}\s*$")
+
+
+def _content(text: str) -> str:
+    """The text without its greeting and signature: the names in "Hej Erik!" and "Vänliga
+    hälsningar, Helena Strand" are the correspondents', not what the mail is about, and the
+    same resident's name would otherwise tie a reply to every question she asked."""
+    lines = text[:MAX_TEXT].splitlines()
+    # The greeting opens the text, which may follow a subject line.
+    opening = [i for i, line in enumerate(lines) if line.strip()][:3]
+    lines = [line for i, line in enumerate(lines) if i not in opening or not _GREETING.match(line)]
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped in ("--", "-- ") or SIGN_OFFS.starts(stripped.lstrip("/- ")):
+            lines = lines[:i]
+            break
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if lines and _NAME_LINE.match(lines[-1]) and len(lines[-1]) < 40:
+        lines.pop()  # a bare name under the text: "Tack för svar!\nErik Holm"
+    return "\n".join(lines)
+
+
 def terms(text: str) -> frozenset[str]:
-    """The content terms of a text: stemmed words that are not stopwords, and a street name
-    with its number ("kyrkgatan 12") as one term. Bare numbers are too common to be terms."""
-    return _scan(text)[0]
+    """The content terms of a text (without greeting and signature): stemmed words that are not
+    stopwords, and a street name with its number ("kyrkgatan 12") as one term. Bare numbers are
+    too common to be terms."""
+    return _scan(_content(text))[0]
 
 
 @lru_cache(maxsize=4096)
 def _question_terms(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """Questions are few and read again for every reply; replies are read once."""
-    return _scan(text)
+    return _scan(_content(text))
 
 
 class TopicIndex:
