@@ -20,6 +20,7 @@ from harness.models import (
     Assessment,
     CallEvent,
     Campaign,
+    CaseNumber,
     Channel,
     Probe,
     ProbeState,
@@ -150,6 +151,13 @@ def email_evidence(
                 select(Campaign.id, Campaign.scenario).where(col(Campaign.id).in_(campaign_ids))
             ).all()
         }
+        numbers: dict[int, list[str]] = {}
+        for probe_id, number in session.exec(
+            select(CaseNumber.probe_id, CaseNumber.number)
+            .where(col(CaseNumber.probe_id).in_(ids))
+            .order_by(col(CaseNumber.id))
+        ).all():
+            numbers.setdefault(probe_id, []).append(number)
         return [
             ProbeEvidence(
                 probe_id=p.id or 0,
@@ -160,6 +168,7 @@ def email_evidence(
                 outcome=p.outcome,
                 replies=tuple(replies.get(p.id or 0, ())),
                 closed_days=closed.get(p.campaign_id, frozenset()),
+                case_numbers=tuple(numbers.get(p.id or 0, ())),
             )
             for p, t, q in found
         ]

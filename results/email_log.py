@@ -40,6 +40,8 @@ class ProbeEvidence:
     # The probe's campaign's own closed days (a staff day, a klämdag), added to the calendar
     # log_rows is given: a log can mix campaigns, and each probe is judged by its own.
     closed_days: frozenset[date] = field(default_factory=frozenset)
+    # Case numbers the municipality gave the question (from a receipt or a reply).
+    case_numbers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class LogRow:
     matched_by: str | None
     replies: int
     confidence: float | None = None  # of that reply's match to the probe
+    # The first automatic reply or receipt linked to the question: it shows the question arrived.
+    acknowledged_at: datetime | None = None
+    case_numbers: tuple[str, ...] = ()
 
 
 def answer(
@@ -105,6 +110,14 @@ def log_rows(
             key=lambda r: r.arrived_at or _NEVER,
             default=None,
         )
+        acknowledged = min(
+            (
+                r.arrived_at
+                for r in probe.replies
+                if r.kind == "auto_reply" and r.arrived_at is not None and not r.needs_review
+            ),
+            default=None,
+        )
         rows.append(
             LogRow(
                 probe_id=probe.probe_id,
@@ -119,6 +132,8 @@ def log_rows(
                 matched_by=first.matched_by if first else None,
                 replies=len(probe.replies),
                 confidence=first.confidence if first else None,
+                acknowledged_at=acknowledged,
+                case_numbers=probe.case_numbers,
             )
         )
     return rows

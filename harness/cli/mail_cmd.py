@@ -356,6 +356,8 @@ def build(lang: Lang) -> click.Group:
                     "matched_by": r.matched_by,
                     "match_confidence": r.confidence,
                     "replies": r.replies,
+                    "acknowledged_at": local(r.acknowledged_at),
+                    "case_numbers": list(r.case_numbers),
                 }
                 for r in rows
             ]

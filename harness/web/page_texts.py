@@ -46,6 +46,8 @@ PAGE_TEXTS: dict[str, Text] = {
     "reply_kind": Text("Svarstyp", "Reply kind"),
     "matched_by": Text("Matchad via", "Matched by"),
     "replies": Text("Svar", "Replies"),
+    "acknowledged": Text("Kvitterad", "Acknowledged"),
+    "case_numbers": Text("Ärendenummer", "Case numbers"),
     "download_csv": Text("Ladda ner CSV", "Download CSV"),
     "sort": Text("Sortera", "Sort"),
     "probe": Text("Mätning", "Probe"),

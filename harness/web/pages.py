@@ -94,7 +94,7 @@ def _zone(request: Request) -> ZoneInfo:
 
 LOG_COLUMNS = ["probe_id", "kommunkod", "kommun", "area", "sent_at", "answered_at",
                "business_hours", "within_one_working_day", "reply_kind", "matched_by",
-               "match_confidence"]  # fmt: skip
+               "match_confidence", "acknowledged_at", "case_numbers"]  # fmt: skip
 router = APIRouter()
 
 
@@ -200,6 +200,8 @@ def email_log(
             "matched_by": r.matched_by or "–",
             "confidence": r.confidence,
             "replies": r.replies,
+            "acknowledged": localtime(r.acknowledged_at, zone),
+            "case_numbers": ", ".join(r.case_numbers) or "–",
         }
         for r in rows
     ]
@@ -228,6 +230,8 @@ def email_csv(
             "" if r.within_one_working_day is None else str(r.within_one_working_day).lower(),
             r.reply_kind or "", r.matched_by or "",
             "" if r.confidence is None else f"{r.confidence:.2f}",
+            r.acknowledged_at.astimezone(zone).isoformat() if r.acknowledged_at else "",
+            " ".join(r.case_numbers),
         ])  # fmt: skip
     return Response(
         buffer.getvalue().encode("utf-8"),

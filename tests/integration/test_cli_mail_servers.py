@@ -100,6 +100,8 @@ async def test_it_watches_from_the_command_line_and_logs_the_answer(
         "matched_by": "in_reply_to",
         "match_confidence": 1.0,
         "replies": 1,
+        "acknowledged_at": None,
+        "case_numbers": [],
     }
     table = await asyncio.to_thread(kkik, "--config", str(config), "mail", "log")
     assert "2380 Östersund" in table.out

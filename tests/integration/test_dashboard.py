@@ -260,7 +260,9 @@ async def test_exports_and_report_download(site: Site, browser: Browser):
         assert "attachment" in response.headers["content-disposition"]
     csv_text = await (await page.request.get(f"{site.url}/email.csv")).text()
     assert csv_text.startswith("probe_id,kommunkod")
-    assert csv_text.splitlines()[0].endswith(",reply_kind,matched_by,match_confidence")
+    assert csv_text.splitlines()[0].endswith(
+        ",reply_kind,matched_by,match_confidence,acknowledged_at,case_numbers"
+    )
     report = await page.request.get(f"{site.url}/report.html")
     assert re.search(r"<h1>KKiK-mätning: KKiK-demo test</h1>", await report.text())
     await page.context.close()

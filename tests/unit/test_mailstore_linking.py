@@ -12,11 +12,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from harness.clock import SystemClock
+from harness.evidence import email_evidence
 from harness.mailstore import MailStore, replies_by_probe
 from harness.models import CaseNumber, Message, Probe, ProbeState, Question, Target
 from probes.email_analysis import TimingRules
 from probes.imap_client import FetchedMessage
-from results.email_log import answer
+from results.calendar import DeadlineRule, WorkCalendar
+from results.email_log import answer, log_rows
 from tests.factories import SentProbe, seed_sent_probe
 
 SENT = datetime(2026, 10, 6, 7, 0, tzinfo=UTC)  # Tuesday 09:00 in Stockholm
@@ -86,6 +88,17 @@ def test_a_receipts_diarienummer_links_the_later_answer(sqlite_engine: Engine) -
         (probe.probe_id, "KS2025/194", row.id)
     ]
     assert _probe(sqlite_engine, probe).state == ProbeState.SENT  # a receipt never answers
+    # The log shows that the question arrived, and the number it was given.
+    [logged] = log_rows(
+        email_evidence(sqlite_engine, None, None, "Europe/Stockholm", 0.7),
+        WorkCalendar(),
+        DeadlineRule.OFFICE_HOURS,
+    )
+    assert (logged.acknowledged_at, logged.case_numbers) == (
+        SENT + timedelta(minutes=2),
+        ("KS2025/194",),
+    )
+    assert (logged.answered_at, logged.reply_kind) == (None, "auto_reply")
 
     store.prepare()  # the next sync: the number is now part of what the matcher knows
     arrived = SENT + timedelta(hours=26)
