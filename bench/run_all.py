@@ -42,6 +42,7 @@ class Bench:
 
 BENCHES = [
     Bench("calendar", "bench_calendar.py"),
+    Bench("mail_analysis", "bench_mail_analysis.py", [], ["--messages", "150", "--rounds", "2"]),
     Bench("mail_latency", "bench_mail_latency.py", [], ["--n", "20"]),
     Bench(
         "mailbox_sync",
@@ -239,8 +240,18 @@ def _calendar(out: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _mail_analysis(out: dict[str, Any]) -> list[Row]:
+    before, after = out.get("before_msgs_per_s"), out.get("after_msgs_per_s")
+    what = f"mail analysis, {out.get('messages')} msgs, {out.get('probe_refs')} probes"
+    if before is None:
+        return [(what, ">= 0.95 x before", f"{after}/s (before skipped)", "?")]
+    measured = f"{after}/s, before {before}/s (x{out.get('ratio')}; CPU x{out.get('cpu_ratio')})"
+    return [(what, ">= 0.95 x before", measured, _met(out.get("met")))]
+
+
 SUMMARIES: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "calendar": _calendar,
+    "mail_analysis": _mail_analysis,
     "mail_latency": _latency,
     "mailbox_sync": _sync,
     "plan_and_tick": _plan,

@@ -36,4 +36,8 @@ def test_summary_rows_say_whether_the_target_was_met():
     assert run_all.summarise("national", national)[0][3] == "yes"
     assert run_all.summarise("report", {"total_s": 12.0})[0][3] == "NO"
     assert run_all.summarise("demo", {"error": "timed out"})[0][3] == "NO"
+    mail = {"before_msgs_per_s": 100.0, "after_msgs_per_s": 90.0, "ratio": 0.9, "met": False}
+    assert run_all.summarise("mail_analysis", mail)[0][3] == "NO"
+    skipped = {"before_msgs_per_s": None, "after_msgs_per_s": 90.0, "met": None}
+    assert run_all.summarise("mail_analysis", skipped)[0][3] == "?"
     assert "cpu" in run_all.machine()
