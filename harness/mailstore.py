@@ -503,6 +503,7 @@ def replies_by_probe(
                 matched_by=m.match_method,
                 needs_review=(m.match_confidence or 0.0) < review_below,
                 confidence=m.match_confidence,
+                message_id=m.id,
             )
         )
     return replies

@@ -18,8 +18,8 @@ from harness.config import Settings
 from harness.evidence import campaign_evidence, imported_national
 from harness.models import Campaign, Probe, Question, Target
 from harness.othermeasures import other_measure_values
+from harness.rules import timeline_rules
 from harness.scenario import CampaignSpec
-from harness.wiring import timeline_rules
 from results.calendar import DeadlineRule
 from results.reference import Reference, bundled
 from results.report import EvidenceLine, OtherLine, ReportData

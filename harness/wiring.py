@@ -16,31 +16,15 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from harness.calendars import (
-    work_calendar,
-)
 from harness.call_finisher import CallFinisher
 from harness.clock import Clock, ensure_utc
 from harness.config import ImapSettings, SecretUnavailable, Settings, SmtpSettings, resolve_secret
 from harness.models import CallEvent, Channel, Probe
-from probes.email_analysis import TimingRules
+from harness.rules import timeline_rules
 from probes.email_send import EmailProbe, SaveCopy, SmtpSender, token_provider
 from probes.email_watch import WatchTiming
 from probes.imap_client import ImapMailbox
 from probes.phone_call import PhoneConfig, PhoneProbe
-from results.calendar import DeadlineRule
-from results.phone_timeline import TimelineRules
-
-
-def timing_rules(settings: Settings) -> TimingRules:
-    rules = settings.email
-    return TimingRules(
-        calendar=work_calendar(settings),
-        deadline_rule=DeadlineRule(rules.deadline_rule),
-        count_holding_replies=rules.count_holding_replies,
-        date_skew=timedelta(minutes=rules.date_skew_flag_minutes),
-        receiving_hosts=settings.mail.receiving_hosts if settings.mail else (),
-    )
 
 
 def tls_context(
@@ -135,11 +119,6 @@ def sent_folder_resolver(
         return found[0].internal_date if found else None
 
     return resolve
-
-
-def timeline_rules(settings: Settings) -> TimelineRules:
-    hold = settings.phone.hold_limit_seconds if settings.phone else 300
-    return TimelineRules(hold_limit=timedelta(seconds=hold))
 
 
 def phone_config(settings: Settings, environ: Mapping[str, str] | None = None) -> PhoneConfig:

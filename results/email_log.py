@@ -26,6 +26,7 @@ class ReplyEvidence:
     matched_by: str | None
     needs_review: bool
     confidence: float | None = None  # of the match to its probe, 0-1
+    message_id: int | None = None  # the stored message it was read from
 
 
 @dataclass(frozen=True)

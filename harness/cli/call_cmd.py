@@ -9,38 +9,28 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from harness import phonestore
+from harness import messages
 from harness.cli.common import (
-    EXIT_FAILURE,
-    EXIT_USAGE,
     CliContext,
-    actor,
-    audit_entry,
-    fail,
+    fail_service,
     open_database,
+    service_context,
     state,
 )
 from harness.evidence import call_rows
 from harness.i18n import Lang, Text
-from harness.models import Assessment, Channel, Probe, ProbeState
-from harness.wiring import timeline_rules
+from harness.messages import OUTCOMES
+from harness.models import Channel, Probe
+from harness.rules import timeline_rules
+from harness.services.base import ServiceError
+from harness.services.calls import AssessCall, Mark, MarkCall, assess_call, mark_call
 
-LEVELS = {3: Text("mycket god", "very good"), 2: Text("god", "good"), 1: Text("medelgod", "fair"),
-          0: Text("dålig", "poor")}  # fmt: skip
-OUTCOMES = {
-    "busy": Text("upptaget", "busy"),
-    "no_answer": Text("inget svar", "no answer"),
-    "failed": Text("misslyckat (vårt fel)", "failed (our side)"),
-    "no_person": Text("ingen person inom spärrtiden", "no person within the hold limit"),
-    "person": Text("person nådd", "person reached"),
-}
 T = {
     "group": Text("Samtal: lista, visa, markera och bedöm.", "Calls: list, show, mark and assess."),
     "list": Text(
@@ -74,33 +64,6 @@ T = {
     ),
     "note": Text("Kommentar.", "Note."),
     "reason": Text("Varför bedömningen ändras (sparas i loggen).", "Why it changes (logged)."),
-    "no_probe": Text("Inget samtal med id {probe}.", "No call with id {probe}."),
-    "not_call": Text("Mätning {probe} är inget samtal.", "Probe {probe} is not a call."),
-    "not_placed": Text(
-        "Samtal {probe} är inte uppringt ({state}).", "Call {probe} has not been placed ({state})."
-    ),
-    "marked": Text(
-        "{what} markerat för samtal {probe} kl. {at}.", "{what} marked for call {probe} at {at}."
-    ),
-    "person": Text("Person nådd", "Person reached"),
-    "transfer": Text("Vidarekoppling", "Transfer"),
-    "automated": Text(
-        "Samtal {probe} var automatiskt: direkt svar och bemötande bedöms bara i kopplade samtal.",
-        "Call {probe} was automated: direct answer and treatment are assessed on bridged calls "
-        "only.",
-    ),
-    "no_person": Text(
-        "Samtal {probe} nådde ingen person ({outcome}); det finns inget att bedöma.",
-        "Call {probe} reached no person ({outcome}); there is nothing to assess.",
-    ),
-    "unfinished": Text(
-        "Samtal {probe} pågår eller saknar slutstatus; bedöm när det är klart.",
-        "Call {probe} is running or has no final status; assess it when it has ended.",
-    ),
-    "assessed": Text(
-        "Samtal {probe}: direkt svar {direct}, bemötande {level} ({points}).",
-        "Call {probe}: direct answer {direct}, treatment {level} ({points}).",
-    ),
     "yes": Text("ja", "yes"),
     "no": Text("nej", "no"),
     "none": Text("Inga samtal väntar på bedömning.", "No calls await assessment."),
@@ -183,24 +146,15 @@ def build(lang: Lang) -> click.Group:
     @click.argument("probe_id", type=int, metavar="PROBE")
     @click.argument("what", type=click.Choice(["person", "transfer"]))
     @click.pass_context
-    def mark_cmd(ctx: click.Context, probe_id: int, what: str) -> None:
+    def mark_cmd(ctx: click.Context, probe_id: int, what: Mark) -> None:
         cli = state(ctx)
-        settings, base_dir = cli.settings(required=False)
-        engine, _ = open_database(cli, settings, base_dir)
-        at = cli.clock.now()
-        probe = _get_call(cli, engine, probe_id)
-        if probe.state not in (ProbeState.SENDING, ProbeState.SENT, ProbeState.COMPLETED):
-            fail(cli.t(T["not_placed"], probe=probe_id, state=probe.state), EXIT_FAILURE)
-        with Session(engine) as session:
-            phonestore.add_mark(session, probe, what, at, actor())
-            session.add(
-                audit_entry(at, f"mark_{what}", "probe", probe_id, None, {"at": at.isoformat()})
-            )
-            session.commit()
-        zone = ZoneInfo(settings.timezone)
-        click.echo(
-            cli.t(T["marked"], what=cli.t(T[what]), probe=probe_id, at=_local(at, zone, True))
-        )
+        service = service_context(cli)
+        try:
+            done = mark_call(service, MarkCall(probe_id, what))
+        except ServiceError as exc:
+            fail_service(cli, exc)
+        zone = ZoneInfo(service.settings.timezone)
+        click.echo(messages.marked(cli.lang, probe_id, what, _local(done.at, zone, True)))
 
     @call.command("assess", help=T["assess"](lang))
     @click.argument("probe_id", type=int, metavar="PROBE")
@@ -231,49 +185,12 @@ def build(lang: Lang) -> click.Group:
         reason: str | None,
     ) -> None:
         cli = state(ctx)
-        settings, base_dir = cli.settings(required=False)
-        engine, _ = open_database(cli, settings, base_dir)
-        probe = _get_call(cli, engine, probe_id)
-        if probe.mode == "automated":
-            fail(cli.t(T["automated"], probe=probe_id), EXIT_USAGE)
-        row = next(r for r in call_rows(engine, timeline_rules(settings), probe_id))
-        if row["outcome"] is None:
-            fail(cli.t(T["unfinished"], probe=probe_id), EXIT_FAILURE)
-        if row["outcome"] != "person":
-            outcome = cli.t(OUTCOMES[row["outcome"]])
-            fail(cli.t(T["no_person"], probe=probe_id, outcome=outcome), EXIT_FAILURE)
-        now = cli.clock.now()
-        answer = DIRECT[direct.lower()]
-        with Session(engine) as session:
-            found = session.exec(select(Assessment).where(Assessment.probe_id == probe_id)).first()
-            before = _assessment_dict(found) if found else None
-            assessment = found or Assessment(
-                probe_id=probe_id, assessor=actor(), person_reached=True, assessed_at=now
-            )
-            assessment.direct_answer = answer
-            assessment.bemotande = bemotande
-            assessment.person_reached = True
-            assessment.transferred = row["transferred_at"] is not None
-            assessment.notes = note if note is not None else assessment.notes
-            assessment.assessor = actor()
-            assessment.assessed_at = now
-            session.add(assessment)
-            action = "assess" if before is None else "reassess"
-            session.add(
-                audit_entry(
-                    now, action, "probe", probe_id, before, _assessment_dict(assessment), reason
-                )
-            )
-            session.commit()
-        click.echo(
-            cli.t(
-                T["assessed"],
-                probe=probe_id,
-                direct=cli.t(T["yes" if answer else "no"]),
-                level=cli.t(LEVELS[bemotande]),
-                points=bemotande,
-            )
-        )
+        request = AssessCall(probe_id, DIRECT[direct.lower()], bemotande, note, reason)
+        try:
+            done = assess_call(service_context(cli), request)
+        except ServiceError as exc:
+            fail_service(cli, exc)
+        click.echo(messages.assessed(cli.lang, probe_id, done.direct_answer, done.bemotande))
 
     return call
 
@@ -282,20 +199,10 @@ def _get_call(cli: CliContext, engine: Engine, probe_id: int) -> Probe:
     with Session(engine) as session:
         probe = session.get(Probe, probe_id)
     if probe is None:
-        fail(cli.t(T["no_probe"], probe=probe_id), EXIT_USAGE)
+        fail_service(cli, ServiceError("no_call", probe=probe_id))
     if probe.channel != Channel.PHONE:
-        fail(cli.t(T["not_call"], probe=probe_id), EXIT_USAGE)
+        fail_service(cli, ServiceError("not_call", probe=probe_id))
     return probe
-
-
-def _assessment_dict(a: Assessment) -> dict[str, Any]:
-    return {
-        "direct_answer": a.direct_answer,
-        "bemotande": a.bemotande,
-        "transferred": a.transferred,
-        "notes": a.notes,
-        "assessor": a.assessor,
-    }
 
 
 def _local(value: str | datetime | None, zone: ZoneInfo, seconds: bool = False) -> str:

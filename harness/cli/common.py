@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -21,7 +20,9 @@ from harness.config import ConfigError, SecretUnavailable, Settings, load_config
 from harness.config_messages import format_problem
 from harness.db import database_url, make_engine
 from harness.i18n import Lang, Text
+from harness.messages import USAGE, describe
 from harness.models import AuditEntry
+from harness.services.base import Context, ServiceError
 
 CONFIG_ENV = "KKIK_CONFIG"
 DEFAULT_CONFIG = "config.toml"
@@ -64,14 +65,8 @@ def state(ctx: click.Context) -> CliContext:
     return obj
 
 
-# Set by the web app around a command it runs for a logged-in user ("web:anna").
-ACTOR: ContextVar[str | None] = ContextVar("kkik_actor", default=None)
-
-
 def actor() -> str:
-    """Who runs this command, for the audit log."""
-    if ACTOR.get():
-        return str(ACTOR.get())
+    """Who runs this command, for the audit log: the terminal's user."""
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
@@ -105,6 +100,20 @@ def audit_entry(
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     click.echo(message, err=True)
     raise SystemExit(code)
+
+
+def service_context(cli: CliContext) -> Context:
+    """The services' view of this command: the configured database (checked), the clock, the
+    settings, and the terminal's user as the actor."""
+    settings, base_dir = cli.settings(required=False)
+    engine, _ = open_database(cli, settings, base_dir)
+    return Context(engine=engine, clock=cli.clock, settings=settings, actor=actor())
+
+
+def fail_service(cli: CliContext, error: ServiceError) -> NoReturn:
+    """A service's refusal as one line in the user's language: exit 2 for a mistake in what
+    was asked, 1 when the state of things refuses it."""
+    fail(describe(error, cli.lang), EXIT_USAGE if error.code in USAGE else EXIT_FAILURE)
 
 
 def config_path_from_env() -> str | None:

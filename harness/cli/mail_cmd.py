@@ -34,7 +34,8 @@ from harness.evidence import email_evidence
 from harness.i18n import Lang, Text
 from harness.mailstore import MailStore
 from harness.models import Campaign
-from harness.wiring import email_probe, imap_factory, timing_rules, watch_timing
+from harness.rules import timing_rules
+from harness.wiring import email_probe, imap_factory, watch_timing
 from probes.base import DispatchJob, Persona, ProbeContext, ProbeError, Transcript
 from probes.email_analysis import analyse, as_json, probe_refs_from_json
 from probes.email_send import new_message_id, new_reply_token

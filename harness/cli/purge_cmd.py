@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import click
 
-from harness.cli.common import InstantType, actor, in_zone, open_database, state
+from harness import messages
+from harness.cli.common import InstantType, fail_service, in_zone, service_context, state
 from harness.i18n import Lang, Text
-from harness.purge import purge
+from harness.services.base import ServiceError
+from harness.services.retention import purge_personal_data
 
 T = {
     "help": Text(
@@ -21,14 +23,6 @@ T = {
         "Rensa det som kom före denna tidpunkt i stället.", "Purge what came before this instead."
     ),
     "dry": Text("Visa bara vad som skulle rensas.", "Only show what would be purged."),
-    "result": Text(
-        "{verb}: {messages} meddelanden, {assessments} bedömningsanteckningar, "
-        "{events} inspelningslänkar (före {before}).",
-        "{verb}: {messages} messages, {assessments} assessment notes, {events} recording "
-        "links (before {before}).",
-    ),
-    "would": Text("Skulle rensas", "Would be purged"),
-    "done": Text("Rensat", "Purged"),
 }
 
 
@@ -39,24 +33,12 @@ def build(lang: Lang) -> click.Command:
     @click.pass_context
     def purge_cmd(ctx: click.Context, before: datetime | None, dry_run: bool) -> None:
         cli = state(ctx)
-        settings, base_dir = cli.settings(required=False)
-        engine, _ = open_database(cli, settings, base_dir)
-        now = cli.clock.now()
-        cutoff = (
-            in_zone(before, settings.timezone)
-            if before is not None
-            else now - timedelta(days=settings.retention.personal_data_days)
-        )
-        counts = purge(engine, cutoff, actor=actor(), at=now, dry_run=dry_run)
-        click.echo(
-            cli.t(
-                T["result"],
-                verb=cli.t(T["would" if dry_run else "done"]),
-                messages=counts.messages,
-                assessments=counts.assessments,
-                events=counts.call_events,
-                before=cutoff.isoformat(timespec="minutes"),
-            )
-        )
+        service = service_context(cli)
+        cutoff = in_zone(before, service.settings.timezone) if before is not None else None
+        try:
+            done = purge_personal_data(service, cutoff, dry_run=dry_run)
+        except ServiceError as exc:
+            fail_service(cli, exc)
+        click.echo(messages.purged(cli.lang, done))
 
     return purge_cmd

@@ -13,12 +13,10 @@ from pathlib import Path
 
 import click
 
-from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, fail, open_database, state
-from harness.cli.score_cmd import T as SCORE_TEXTS
-from harness.evidence import NoCampaign
+from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, fail, fail_service, service_context, state
 from harness.i18n import Lang, Text
-from harness.reportdata import report_data
-from results.report import render
+from harness.services.base import ServiceError
+from harness.services.outputs import report_html
 
 T = {
     "help": Text(
@@ -44,7 +42,6 @@ T = {
         "Chromium kunde inte skriva PDF:en: {why}", "Chromium could not print: {why}"
     ),
 }
-NO_CAMPAIGN = SCORE_TEXTS["no_campaign"]
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -105,14 +102,12 @@ def build(lang: Lang) -> click.Command:
         chromium = find_chromium() if pdf else None
         if pdf and chromium is None:
             fail(cli.t(T["no_chromium"]), EXIT_FAILURE)
-        settings, base_dir = cli.settings(required=False)
-        engine, _ = open_database(cli, settings, base_dir)
         chosen: Lang = "en" if (report_lang or cli.lang) == "en" else "sv"
         try:
-            data = report_data(engine, settings, campaign_name, cli.clock.now())
-        except NoCampaign:
-            fail(cli.t(NO_CAMPAIGN, name=campaign_name or ""), EXIT_USAGE)
-        path.write_text(render(data, chosen), encoding="utf-8")
+            html = report_html(service_context(cli), campaign_name, chosen)
+        except ServiceError as exc:
+            fail_service(cli, exc)
+        path.write_text(html, encoding="utf-8")
         click.echo(cli.t(T["written"], path=path))
         if chromium is not None:
             target = path.with_suffix(".pdf")

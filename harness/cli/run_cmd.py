@@ -35,6 +35,7 @@ from harness.flagged import SEND_UNKNOWN
 from harness.i18n import Lang, Text
 from harness.mailstore import MailStore
 from harness.models import AuditEntry, Campaign, Message, Probe, ProbeState, Target
+from harness.rules import timing_rules
 from harness.runlock import RunLock, RunnerBusy
 from harness.runner import Runner, TickResult
 from harness.scheduler import RunnerService
@@ -46,7 +47,6 @@ from harness.wiring import (
     phone_probe,
     send_resolver,
     smtp_sender,
-    timing_rules,
     watch_timing,
 )
 from probes.base import Probe as ChannelProbe

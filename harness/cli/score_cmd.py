@@ -6,20 +6,17 @@ import json
 from pathlib import Path
 
 import click
-from sqlalchemy import Engine
 
-from harness.calendars import campaign_calendar, work_calendar
-from harness.cli.common import EXIT_USAGE, CliContext, fail, open_database, state
-from harness.evidence import NoCampaign, campaign_evidence, imported_national
+from harness.calendars import work_calendar
+from harness.cli.common import EXIT_USAGE, CliContext, fail, fail_service, service_context, state
 from harness.i18n import Lang, Text
-from harness.models import Campaign
-from harness.wiring import timeline_rules
+from harness.services.base import ServiceError
+from harness.services.outputs import campaign_scores
 from results.calendar import DeadlineRule
 from results.evidence_csv import EvidenceError, parse_evidence
 from results.measures import EDITIONS, MEASURES
-from results.phone_timeline import TimelineRules
 from results.reference import Reference, bundled, reference_for
-from results.scoring import Evidence, Score, ScoringRules, compare, score
+from results.scoring import Score, ScoringRules, compare, score
 
 T = {
     "help": Text(
@@ -36,9 +33,6 @@ T = {
     ),
     "json": Text("Skriv JSON.", "Print JSON."),
     "no_file": Text("{path}: filen finns inte", "{path}: file not found"),
-    "no_campaign": Text(
-        "Ingen kampanj {name!r} i databasen.", "No campaign {name!r} in the database."
-    ),
     "head": Text(
         "kommun  mått                                            värde      antal  95 % intervall",
         "kommun  measure                                         value      count  95% interval",
@@ -73,12 +67,12 @@ def build(lang: Lang) -> click.Command:
         as_json: bool,
     ) -> None:
         cli = state(ctx)
-        settings, base_dir = cli.settings(required=False)
+        settings, _ = cli.settings(required=False)
         chosen = edition
         figures = bundled()
-        # An evidence file belongs to no saved campaign: the configured calendar judges it.
-        calendar = work_calendar(settings)
         if csv_path is not None:
+            # An evidence file belongs to no saved campaign: the configured calendar judges it.
+            calendar = work_calendar(settings)
             try:
                 text = Path(csv_path).read_text(encoding="utf-8-sig")
             except OSError:
@@ -87,24 +81,18 @@ def build(lang: Lang) -> click.Command:
                 evidence = parse_evidence(text)
             except EvidenceError as exc:
                 fail("\n".join(f"{csv_path}: {p}" for p in exc.problems), EXIT_USAGE)
-        else:
-            engine, _ = open_database(cli, settings, base_dir)
-            evidence, campaign = evidence_from_database(
-                cli,
-                engine,
-                campaign_name,
-                settings.email.count_holding_replies,
-                timeline_rules(settings),
+            rules = ScoringRules(
+                edition=chosen or "2018",
+                calendar=calendar,
+                deadline_rule=DeadlineRule(settings.email.deadline_rule),
             )
-            chosen = chosen or campaign.edition
-            figures = imported_national(engine) + figures
-            calendar = campaign_calendar(settings, campaign)
-        rules = ScoringRules(
-            edition=chosen or "2018",
-            calendar=calendar,
-            deadline_rule=DeadlineRule(settings.email.deadline_rule),
-        )
-        scores = score(evidence, rules)
+            scores = score(evidence, rules)
+        else:
+            try:
+                scored = campaign_scores(service_context(cli), campaign_name, edition)
+            except ServiceError as exc:
+                fail_service(cli, exc)
+            evidence, scores, figures = scored.evidence, scored.scores, scored.national
         if as_json:
             click.echo(json.dumps([_row(s) for s in scores], ensure_ascii=False, indent=2))
         else:
@@ -169,22 +157,3 @@ def _print_comparison(
         national = reference_for(measure_id, year, figures)
         nat = f"{national.value} ({national.year})" if national else "–"
         click.echo(f"{title[:46]:<46} {mean:>6} {c.best!s:>5} {c.worst!s:>5} {nat:>11}  {colours}")
-
-
-def evidence_from_database(
-    cli: CliContext,
-    engine: Engine,
-    name: str | None,
-    count_holding: bool,
-    call_rules: TimelineRules | None = None,
-) -> tuple[list[Evidence], Campaign]:
-    """:func:`harness.evidence.campaign_evidence` for a command: an unknown campaign exits 2.
-
-    The campaign row comes back with the evidence: its edition and its own closed days
-    (:func:`harness.wiring.campaign_calendar`) decide how the evidence is scored.
-    """
-    try:
-        evidence, campaign = campaign_evidence(engine, name, count_holding, call_rules)
-    except NoCampaign:
-        fail(cli.t(T["no_campaign"], name=name or ""), EXIT_USAGE)
-    return evidence, campaign

@@ -45,6 +45,7 @@ from harness.mailstore import MailStore
 from harness.models import Assessment, Channel, Probe, ProbeState, Target
 from harness.planning import plan_scenario
 from harness.planstore import save_plan
+from harness.rules import timeline_rules, timing_rules
 from harness.runner import Runner
 from harness.sandbox.accounts import Account
 from harness.sandbox.demo_world import (
@@ -60,15 +61,7 @@ from harness.sandbox.pymap import PymapSandbox, append_many
 from harness.sandbox.smtp import ReceivedMessage, SmtpSandbox
 from harness.sandbox.twilio_sim import SimCall, SwitchboardScript, TwilioSimulator
 from harness.web.app import WebServer, create_app
-from harness.wiring import (
-    call_finisher,
-    email_probe,
-    imap_factory,
-    phone_config,
-    timeline_rules,
-    timing_rules,
-    watch_timing,
-)
+from harness.wiring import call_finisher, email_probe, imap_factory, phone_config, watch_timing
 from probes.email_watch import MailWatcher
 from probes.phone_call import PhoneProbe
 from results.calendar import WorkCalendar

@@ -18,18 +18,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlmodel import Session
 
 from harness.calendars import work_calendar
 from harness.call_console import CallView, load_call
-from harness.cli.common import audit_entry
 from harness.models import Channel
+from harness.rules import timeline_rules
 from harness.runner import Runner
+from harness.services import calls
+from harness.services.base import ServiceError
 from harness.web.auth import UserView, flash, require_csrf, require_role
 from harness.web.page_texts import PAGE_TEXTS
-from harness.web.pages import CONSOLE_CSP
+from harness.web.pages import CONSOLE_CSP, service_context
 from harness.web.render import page_lang, render
-from harness.wiring import timeline_rules
 from probes.phone_call import PhoneProbe
 
 log = logging.getLogger(__name__)
@@ -100,20 +100,7 @@ async def start_call(
         request.app.state.clock,
     )
     runner = Runner(engine, clock, {Channel.PHONE: phone}, work_calendar(settings))
-    result = await runner.place_now(probe_id)
-    with Session(engine) as session:
-        session.add(
-            audit_entry(
-                clock.now(),
-                "call_start",
-                "probe",
-                probe_id,
-                None,
-                {"result": result.reason},
-                by=f"web:{user.name}",
-            )
-        )
-        session.commit()
+    result = await calls.start_call(service_context(request, user), runner, probe_id)
     flash(request, PAGE_TEXTS[f"start_{result.reason}"](lang))
     return RedirectResponse(f"/calls/{probe_id}", status_code=303)
 
@@ -124,31 +111,18 @@ async def end_call(
 ) -> RedirectResponse:
     """Hang up: Twilio ends the tester's leg, and with it the switchboard's."""
     lang = page_lang(request)
-    view = _call(request, probe_id)
     phone = _phone(request)
-    if phone is None or not view.live or not view.probe.call_sid:
+    if phone is None:
         flash(request, PAGE_TEXTS["end_not_live"](lang))
         return RedirectResponse(f"/calls/{probe_id}", status_code=303)
     try:
-        await phone.hang_up(view.probe.call_sid)
-    except Exception as exc:
-        log.warning("hang-up of probe %s failed: %s", probe_id, exc)
-        flash(request, PAGE_TEXTS["end_failed"](lang))
+        await calls.end_call(service_context(request, user), phone, probe_id)
+    except ServiceError as exc:
+        if exc.code == "hangup_failed":
+            log.warning("hang-up of probe %s failed: %s", probe_id, exc.fields.get("why"))
+        key = {"hangup_failed": "end_failed", "no_call": "end_not_live"}.get(exc.code)
+        flash(request, PAGE_TEXTS[key or "end_not_live"](lang))
         return RedirectResponse(f"/calls/{probe_id}", status_code=303)
-    engine, clock = request.app.state.engine, request.app.state.clock
-    with Session(engine) as session:
-        session.add(
-            audit_entry(
-                clock.now(),
-                "call_hangup",
-                "probe",
-                probe_id,
-                None,
-                {"call_sid": view.probe.call_sid},
-                by=f"web:{user.name}",
-            )
-        )
-        session.commit()
     flash(request, PAGE_TEXTS["ended"](lang))
     return RedirectResponse(f"/calls/{probe_id}", status_code=303)
 

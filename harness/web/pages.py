@@ -11,15 +11,11 @@ a sandboxed frame without scripts, under a page-wide content security policy tha
 from __future__ import annotations
 
 import base64
-import contextlib
 import csv
 import io
-import tempfile
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from zoneinfo import ZoneInfo
 
 import nh3
@@ -28,9 +24,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from harness import phonestore
+from harness import messages, phonestore
 from harness.call_console import upcoming_calls
-from harness.cli.common import ACTOR
 from harness.config import Settings
 from harness.evidence import call_rows, email_evidence
 from harness.flagged import SEND_UNKNOWN
@@ -40,10 +35,14 @@ from harness.models import AuditEntry, Message, Probe, ProbeState, Question
 from harness.othermeasures import find_campaign
 from harness.reportdata import report_data
 from harness.review import KINDS, ReviewError, correct
+from harness.rules import timeline_rules, timing_rules
+from harness.services.base import Context, ServiceError
+from harness.services.calls import AssessCall, Mark, MarkCall, assess_call, mark_call
+from harness.services.outputs import ExportRequest, Format, export_campaign, report_html
+from harness.services.retention import purge_personal_data
 from harness.web.auth import UserView, flash, require_csrf, require_role
 from harness.web.page_texts import PAGE_TEXTS
 from harness.web.render import localtime, page_lang, render
-from harness.wiring import timeline_rules, timing_rules
 from results.calendar import DeadlineRule
 from results.email_log import log_rows
 from results.measures import MEASURES
@@ -392,14 +391,14 @@ def assess(
     note: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "/calls",
 ) -> RedirectResponse:
-    """The same rules and audit as ``kkik call assess`` (it runs that command's code)."""
-    args = ["--lang", page_lang(request), "call", "assess", str(probe_id),
-            "--direct-answer", "yes" if direct_answer == "yes" else "no",
-            "--bemotande", str(bemotande)]  # fmt: skip
-    if note.strip():
-        args += ["--note", note.strip()]
-    _, output = _run_cli(request, args, user)
-    flash(request, output)
+    """The same service, rules and audit as ``kkik call assess``."""
+    lang = page_lang(request)
+    request_ = AssessCall(probe_id, direct_answer == "yes", bemotande, note.strip() or None)
+    try:
+        done = assess_call(service_context(request, user), request_)
+        flash(request, messages.assessed(lang, probe_id, done.direct_answer, done.bemotande))
+    except ServiceError as exc:
+        flash(request, messages.describe(exc, lang))
     return RedirectResponse(_back(back, "/calls"), status_code=303)
 
 
@@ -411,9 +410,12 @@ def mark(
     what: Annotated[str, Form(pattern="^(person|transfer)$")],
     back: Annotated[str, Form()] = "/calls",
 ) -> RedirectResponse:
-    args = ["--lang", page_lang(request), "call", "mark", str(probe_id), what]
-    _, output = _run_cli(request, args, user)
-    flash(request, output)
+    lang = page_lang(request)
+    try:
+        done = mark_call(service_context(request, user), MarkCall(probe_id, cast(Mark, what)))
+        flash(request, messages.marked(lang, probe_id, what, localtime(done.at, _zone(request))))
+    except ServiceError as exc:
+        flash(request, messages.describe(exc, lang))
     return RedirectResponse(_back(back, "/calls"), status_code=303)
 
 
@@ -423,32 +425,14 @@ def _back(path: str, default: str) -> str:
     return path if ok else default
 
 
-def _run_cli(request: Request, args: list[str], user: UserView | None) -> tuple[int, str]:
-    """Run a ``kkik`` command in-process on the app's clock; return its code and what it said.
-
-    The command's audit entries name the web user (``web:<name>``), through
-    :data:`harness.cli.common.ACTOR`.
-    """
-    from harness.cli import run as run_cli
-
-    config = request.app.state.config_path
-    out, err = io.StringIO(), io.StringIO()
-    with (
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(err),
-        _acting_as(f"web:{user.name}" if user else None),
-    ):
-        code = run_cli(["--config", str(config), *args], clock=request.app.state.clock)
-    return code, (out.getvalue() + err.getvalue()).strip()
-
-
-@contextlib.contextmanager
-def _acting_as(name: str | None) -> Iterator[None]:
-    previous = ACTOR.set(name)
-    try:
-        yield
-    finally:
-        ACTOR.reset(previous)
+def service_context(request: Request, user: UserView | None) -> Context:
+    """The services' view of this request: the app's parts and the logged-in person."""
+    return Context(
+        engine=_engine(request),
+        clock=request.app.state.clock,
+        settings=_settings(request),
+        actor=f"web:{user.name}" if user else "web",
+    )
 
 
 def settings_rows(settings: Settings) -> list[tuple[str, str]]:
@@ -488,9 +472,12 @@ def settings_page(request: Request) -> HTMLResponse:
 
 @router.post("/purge", dependencies=[csrf])
 def purge_page(request: Request, user: Annotated[UserView, admin]) -> RedirectResponse:
-    """Admins purge personal data older than the retention period (``kkik purge``)."""
-    _, output = _run_cli(request, ["--lang", page_lang(request), "purge"], user)
-    flash(request, output)
+    """Admins purge personal data older than the retention period (as ``kkik purge``)."""
+    lang = page_lang(request)
+    try:
+        flash(request, messages.purged(lang, purge_personal_data(service_context(request, user))))
+    except ServiceError as exc:
+        flash(request, messages.describe(exc, lang))
     return RedirectResponse("/settings", status_code=303)
 
 
@@ -500,38 +487,33 @@ def report_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/report.html", dependencies=[viewer])
-def report_file(request: Request) -> Response:
-    return _generated(request, ["report"], "report.html", "text/html; charset=utf-8")
+def report_file(request: Request, user: Annotated[UserView, viewer]) -> Response:
+    try:
+        html = report_html(service_context(request, user), None, page_lang(request))
+    except ServiceError as exc:
+        raise HTTPException(404, detail=messages.describe(exc, page_lang(request))) from None
+    # The report has inline CSS and SVG (no script): allow inline style for it alone.
+    headers = {
+        "Content-Security-Policy": (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+        )
+    }
+    return Response(html.encode("utf-8"), media_type="text/html; charset=utf-8", headers=headers)
 
 
 @router.get("/export.{fmt}", dependencies=[viewer])
-def export_file(request: Request, fmt: str) -> Response:
+def export_file(request: Request, fmt: str, user: Annotated[UserView, viewer]) -> Response:
     if fmt not in ("csv", "xlsx", "json"):
         raise HTTPException(404)
-    media = {
-        "csv": "text/csv; charset=utf-8",
-        "json": "application/json",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }[fmt]
-    response = _generated(request, ["export", "--format", fmt], f"export.{fmt}", media)
-    response.headers["Content-Disposition"] = f'attachment; filename="kkik-export.{fmt}"'
-    return response
-
-
-def _generated(request: Request, args: list[str], name: str, media: str) -> Response:
-    """Run ``kkik report`` / ``kkik export`` into a temporary file and send it."""
-    with tempfile.TemporaryDirectory(prefix="kkik-web-") as tmp:
-        path = Path(tmp) / name
-        code, output = _run_cli(
-            request, ["--lang", page_lang(request), *args, "--out", str(path)], None
+    lang = page_lang(request)
+    try:
+        exported = export_campaign(
+            service_context(request, user), ExportRequest(format=cast(Format, fmt), lang=lang)
         )
-        if code != 0 or not path.exists():
-            raise HTTPException(500, detail=output[-300:])
-        body = path.read_bytes()
-    headers = {}
-    if name.endswith(".html"):
-        # The report has inline CSS and SVG (no script): allow inline style for it alone.
-        headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
-        )
-    return Response(body, media_type=media, headers=headers)
+    except ServiceError as exc:
+        raise HTTPException(404, detail=messages.describe(exc, lang)) from None
+    return Response(
+        exported.data,
+        media_type=exported.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
+    )

@@ -19,10 +19,10 @@ from sqlmodel import Session, col, select
 from harness import users
 from harness.evidence import call_rows, campaign_evidence
 from harness.models import Assessment, AuditEntry, Probe, ProbeState
+from harness.rules import timeline_rules
 from harness.runner import PlaceNow
 from harness.sandbox.twilio_sim import SwitchboardScript
 from harness.web.console import byte_range
-from harness.wiring import timeline_rules
 from tests.browser import needs_chromium
 from tests.phone_rig import CALLER, START, PhoneRig, make_rig, stop_rig, week_later
 

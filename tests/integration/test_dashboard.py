@@ -26,9 +26,9 @@ from harness.config import load_config
 from harness.db import make_engine
 from harness.mailstore import MailStore
 from harness.models import Assessment, Channel, Message, Probe, ProbeState
+from harness.rules import timing_rules
 from harness.sandbox.demo import Demo
 from harness.web.app import WebServer, create_app
-from harness.wiring import timing_rules
 from probes.imap_client import FetchedMessage
 from tests.browser import needs_chromium
 

@@ -30,8 +30,8 @@ from harness.clock import FakeClock
 from harness.config import Settings
 from harness.mailstore import MailStore
 from harness.models import Channel, Message, Probe, ProbeState, User
+from harness.rules import timing_rules
 from harness.web.auth import SESSION_COOKIE, hash_password
-from harness.wiring import timing_rules
 from probes.imap_client import FetchedMessage
 
 ROOT = Path(__file__).resolve().parents[2]

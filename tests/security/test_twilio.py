@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 
 from harness import phonestore
 from harness.models import CallEvent, Probe, ProbeState
-from harness.wiring import timeline_rules
+from harness.rules import timeline_rules
 from tests.security.site import TWILIO_SECRET, Site, database_snapshot, routes
 
 # Each webhook route and the concrete requests Twilio makes to it ({probe} filled in).

@@ -15,7 +15,8 @@ from harness.calendars import (
 )
 from harness.config import Settings, parse_config
 from harness.models import Campaign
-from harness.wiring import timing_rules, watch_timing
+from harness.rules import timing_rules
+from harness.wiring import watch_timing
 from results.calendar import DeadlineRule
 
 CALENDAR: dict[str, object] = {

@@ -14,13 +14,14 @@ Setting: ``retention.personal_data_days`` (default 365). Each purge writes one a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from harness.mailstore import compress
 from harness.models import Assessment, AuditEntry, CallEvent, Message
+from harness.services.base import Context, ServiceError
 
 EMPTY = compress(b"")
 RECORDING_KEYS = ("RecordingUrl", "RecordingSid")
@@ -98,3 +99,22 @@ def purge(
         )
         session.commit()
     return counts
+
+
+@dataclass(frozen=True)
+class Purged:
+    counts: PurgeCounts
+    before: datetime  # what came before this was purged (or would be, in a dry run)
+    dry_run: bool
+
+
+def purge_personal_data(
+    ctx: Context, before: datetime | None = None, *, dry_run: bool = False
+) -> Purged:
+    """Purge personal data older than ``retention.personal_data_days`` (or ``before``)."""
+    now = ctx.now()
+    cutoff = before or now - timedelta(days=ctx.settings.retention.personal_data_days)
+    if cutoff > now:
+        raise ServiceError("purge_future", before=cutoff.isoformat(timespec="minutes"))
+    counts = purge(ctx.engine, cutoff, actor=ctx.actor, at=now, dry_run=dry_run)
+    return Purged(counts, cutoff, dry_run)

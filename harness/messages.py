@@ -1,0 +1,148 @@
+"""Sentences for what the services report, in Swedish and English, shared by both faces.
+
+The services (``harness.services``) return typed results and raise
+:class:`~harness.services.base.ServiceError` with a stable ``code``; they never word anything.
+The CLI and the dashboard word it from this table, so a refusal reads the same in a terminal
+and in a browser. Each code also says whether it is the user's mistake (exit code 2 in the CLI)
+or a state of the world that refuses the action (exit code 1).
+"""
+
+from __future__ import annotations
+
+from harness.i18n import Lang, Text
+from harness.services.base import ServiceError
+from harness.services.retention import Purged
+
+__all__ = ["ERRORS", "LEVELS", "USAGE", "describe"]
+
+LEVELS = {
+    3: Text("mycket god", "very good"),
+    2: Text("god", "good"),
+    1: Text("medelgod", "fair"),
+    0: Text("dålig", "poor"),
+}
+OUTCOMES = {
+    "busy": Text("upptaget", "busy"),
+    "no_answer": Text("inget svar", "no answer"),
+    "failed": Text("misslyckat (vårt fel)", "failed (our side)"),
+    "no_person": Text("ingen person inom spärrtiden", "no person within the hold limit"),
+    "person": Text("person nådd", "person reached"),
+}
+ERRORS: dict[str, Text] = {
+    # calls
+    "no_call": Text("Inget samtal med id {probe}.", "No call with id {probe}."),
+    "not_call": Text("Mätning {probe} är inget samtal.", "Probe {probe} is not a call."),
+    "bad_mark": Text(
+        "Okänd markering {what!r}: person eller transfer.",
+        "Unknown mark {what!r}: person or transfer.",
+    ),
+    "not_placed": Text(
+        "Samtal {probe} är inte uppringt ({state}).", "Call {probe} has not been placed ({state})."
+    ),
+    "bad_bemotande": Text(
+        "Bemötande ska vara 0–3, inte {value}.", "Treatment must be 0–3, not {value}."
+    ),
+    "automated": Text(
+        "Samtal {probe} var automatiskt: direkt svar och bemötande bedöms bara i kopplade samtal.",
+        "Call {probe} was automated: direct answer and treatment are assessed on bridged calls "
+        "only.",
+    ),
+    "unfinished": Text(
+        "Samtal {probe} pågår eller saknar slutstatus; bedöm när det är klart.",
+        "Call {probe} is running or has no final status; assess it when it has ended.",
+    ),
+    "no_person": Text(
+        "Samtal {probe} nådde ingen person ({outcome}); det finns inget att bedöma.",
+        "Call {probe} reached no person ({outcome}); there is nothing to assess.",
+    ),
+    "not_live": Text("Samtal {probe} pågår inte.", "Call {probe} is not live."),
+    "hangup_failed": Text(
+        "Samtal {probe} kunde inte avslutas: {why}", "Call {probe} could not be ended: {why}"
+    ),
+    # outputs
+    "no_campaign": Text(
+        "Ingen kampanj {name!r} i databasen.", "No campaign {name!r} in the database."
+    ),
+    "no_edition": Text(
+        "Okänd KKiK-utgåva {edition!r}: 2011, 2016 eller 2018.",
+        "Unknown KKiK edition {edition!r}: 2011, 2016 or 2018.",
+    ),
+    "no_format": Text(
+        "Okänt filformat {format!r}: csv, xlsx eller json.",
+        "Unknown file format {format!r}: csv, xlsx or json.",
+    ),
+    "kolada_format": Text(
+        "--kolada skriver JSON; välj --format json", "--kolada writes JSON; use --format json"
+    ),
+    # retention
+    "purge_future": Text(
+        "Kan inte rensa det som kommer efter nu ({before}).",
+        "Cannot purge what comes after now ({before}).",
+    ),
+}
+# Codes that mean the user asked for something that does not exist or cannot be (exit 2).
+USAGE = frozenset(
+    {"no_call", "not_call", "bad_mark", "bad_bemotande", "automated"}
+    | {"no_campaign", "no_edition", "no_format", "kolada_format", "purge_future"}
+)
+
+
+def describe(error: ServiceError, lang: Lang) -> str:
+    """The sentence for ``error`` in ``lang``; an outcome code inside is worded too."""
+    fields = dict(error.fields)
+    outcome = fields.get("outcome")
+    if isinstance(outcome, str) and outcome in OUTCOMES:
+        fields["outcome"] = OUTCOMES[outcome](lang)
+    text = ERRORS.get(error.code)
+    if text is None:  # a code without a sentence is a bug; still say something useful
+        return f"{error.code}: {fields}"
+    return text(lang, **fields)
+
+
+MARKS = {
+    "person": Text("Person nådd", "Person reached"),
+    "transfer": Text("Vidarekoppling", "Transfer"),
+}
+_MARKED = Text(
+    "{what} markerat för samtal {probe} kl. {at}.", "{what} marked for call {probe} at {at}."
+)
+_ASSESSED = Text(
+    "Samtal {probe}: direkt svar {direct}, bemötande {level} ({points}).",
+    "Call {probe}: direct answer {direct}, treatment {level} ({points}).",
+)
+YES_NO = {True: Text("ja", "yes"), False: Text("nej", "no")}
+
+
+def marked(lang: Lang, probe: int, what: str, at: str) -> str:
+    """The confirmation of a mark; ``at`` already shown in the user's zone."""
+    return _MARKED(lang, what=MARKS[what](lang), probe=probe, at=at)
+
+
+def assessed(lang: Lang, probe: int, direct: bool, bemotande: int) -> str:
+    return _ASSESSED(
+        lang,
+        probe=probe,
+        direct=YES_NO[direct](lang),
+        level=LEVELS[bemotande](lang),
+        points=bemotande,
+    )
+
+
+_PURGED = Text(
+    "{verb}: {messages} meddelanden, {assessments} bedömningsanteckningar, "
+    "{events} inspelningslänkar (före {before}).",
+    "{verb}: {messages} messages, {assessments} assessment notes, {events} recording "
+    "links (before {before}).",
+)
+_PURGE_VERB = {True: Text("Skulle rensas", "Would be purged"), False: Text("Rensat", "Purged")}
+
+
+def purged(lang: Lang, done: Purged) -> str:
+    return _PURGED(
+        lang,
+        verb=_PURGE_VERB[done.dry_run](lang),
+        messages=done.counts.messages,
+        assessments=done.counts.assessments,
+        events=done.counts.call_events,
+        before=done.before.isoformat(timespec="minutes"),
+    )

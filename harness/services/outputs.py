@@ -1,0 +1,189 @@
+"""Outputs: a campaign's scores, its exports (CSV, XLSX, JSON, Kolada JSON, the evidence) and its
+report, as data and bytes. Nothing is written to a file here: the CLI writes where it was told,
+the dashboard sends the bytes as a download.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from harness.evidence import NoCampaign, campaign_evidence, imported_national
+from harness.i18n import Lang
+from harness.mailstore import replies_by_probe
+from harness.models import Campaign, Message, Probe, Target
+from harness.othermeasures import other_measure_values
+from harness.reportdata import report_data
+from harness.rules import scoring_rules, timeline_rules, timing_rules
+from harness.services.base import Context, ServiceError
+from results.email_log import answer
+from results.exports import kolada_json, score_rows, to_csv, to_json, to_xlsx
+from results.measures import EDITIONS
+from results.reference import Reference, bundled
+from results.report import render
+from results.scoring import Evidence, Score, score
+
+__all__ = [
+    "EVIDENCE_COLUMNS",
+    "PERSONAL_COLUMNS",
+    "CampaignScores",
+    "ExportRequest",
+    "Exported",
+    "campaign_scores",
+    "export_campaign",
+    "report_html",
+]
+
+Format = Literal["csv", "xlsx", "json"]
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+EVIDENCE_COLUMNS = (
+    "probe_id", "kommunkod", "kommun", "channel", "planned_at", "sent_at", "answered_at",
+    "state", "outcome", "fault_reason", "replies",
+)  # fmt: skip
+PERSONAL_COLUMNS = ("reply_from_name", "reply_from_address")
+
+
+@dataclass(frozen=True)
+class CampaignScores:
+    campaign: Campaign
+    edition: str
+    evidence: list[Evidence]
+    scores: list[Score]
+    national: tuple[Reference, ...]  # imported figures first, then the bundled ones
+
+
+def campaign_scores(ctx: Context, name: str | None, edition: str | None = None) -> CampaignScores:
+    """Score a stored campaign (the latest when ``name`` is None) by its own rules."""
+    if edition is not None and edition not in EDITIONS:
+        raise ServiceError("no_edition", edition=edition)
+    settings = ctx.settings
+    try:
+        evidence, campaign = campaign_evidence(
+            ctx.engine, name, settings.email.count_holding_replies, timeline_rules(settings)
+        )
+    except NoCampaign:
+        raise ServiceError("no_campaign", name=name or "") from None
+    rules = scoring_rules(settings, campaign, edition)
+    return CampaignScores(
+        campaign=campaign,
+        edition=rules.edition,
+        evidence=evidence,
+        scores=score(evidence, rules),
+        national=imported_national(ctx.engine) + bundled(),
+    )
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    format: Format
+    kolada: bool = False  # Kolada-shaped JSON, measures with a Kolada id only
+    evidence: bool = False  # one row per probe instead of per municipality and measure
+    include_personal_data: bool = False  # the answering sender's name and address
+    campaign: str | None = None
+    edition: str | None = None
+    lang: Lang = "sv"  # of the measure titles in the rows
+
+
+@dataclass(frozen=True)
+class Exported:
+    data: bytes
+    rows: int
+    media_type: str
+    filename: str
+
+
+def export_campaign(ctx: Context, request: ExportRequest) -> Exported:
+    """A campaign's results (or the evidence behind them) in the requested format."""
+    if request.format not in MEDIA:
+        raise ServiceError("no_format", format=request.format)
+    if request.kolada and request.format != "json":
+        raise ServiceError("kolada_format")
+    scored = campaign_scores(ctx, request.campaign, request.edition)
+    campaign = scored.campaign
+    with Session(ctx.engine) as session:
+        targets = session.exec(select(Target).where(Target.campaign_id == campaign.id)).all()
+    names = {t.kommunkod: t.name for t in targets}
+    # Opening hours from the scenario and hand-entered figures: reported, not scored.
+    others = other_measure_values(ctx.engine, campaign.id or 0)
+    columns: tuple[str, ...] | None = None
+    if request.evidence:
+        rows = _evidence_rows(ctx, campaign.id or 0, names, request.include_personal_data)
+        columns = EVIDENCE_COLUMNS + (PERSONAL_COLUMNS if request.include_personal_data else ())
+    else:
+        rows = score_rows(scored.scores, names, campaign.year, scored.edition, request.lang, others)
+    if request.kolada:
+        data = kolada_json(scored.scores, campaign.year, others)
+    elif request.format == "csv":
+        data = to_csv(rows, columns) if columns else to_csv(rows)
+    elif request.format == "xlsx":
+        data = to_xlsx(rows, columns) if columns else to_xlsx(rows)
+    else:
+        data = to_json(rows)
+    return Exported(data, len(rows), MEDIA[request.format], f"kkik-export.{request.format}")
+
+
+def _evidence_rows(
+    ctx: Context, campaign_id: int, names: dict[str, str], personal: bool
+) -> list[dict[str, Any]]:
+    """One row per probe; the answer is the reply that counts (results.answer_rule), the same
+    one the scores and the e-mail log use."""
+    zone = ZoneInfo(ctx.settings.timezone)
+    review_below = timing_rules(ctx.settings).review_below
+    count_holding = ctx.settings.email.count_holding_replies
+    with Session(ctx.engine) as session:
+        probes = session.exec(
+            select(Probe, Target)
+            .join(Target, col(Probe.target_id) == col(Target.id))
+            .where(Probe.campaign_id == campaign_id)
+            .order_by(col(Probe.planned_at))
+        ).all()
+        replies = replies_by_probe(session, [p.id for p, _ in probes], review_below)
+        counted = {
+            found.message_id
+            for evidence in replies.values()
+            if (found := answer(evidence, count_holding_replies=count_holding)) is not None
+        }
+        senders = {
+            m.id: (m.from_name, m.from_address)
+            for m in session.exec(select(Message).where(col(Message.id).in_(counted))).all()
+        }
+    rows = []
+    for probe, target in probes:
+        found = answer(replies.get(probe.id or 0, []), count_holding_replies=count_holding)
+        row: dict[str, Any] = {
+            "probe_id": probe.id,
+            "kommunkod": target.kommunkod,
+            "kommun": names.get(target.kommunkod, target.name),
+            "channel": probe.channel,
+            "planned_at": probe.planned_at.astimezone(zone).isoformat(),
+            "sent_at": probe.sent_at.astimezone(zone).isoformat() if probe.sent_at else None,
+            "answered_at": found.arrived_at.astimezone(zone).isoformat()
+            if found and found.arrived_at
+            else None,
+            "state": probe.state,
+            "outcome": probe.outcome,
+            "fault_reason": probe.fault_reason,
+            "replies": len(replies.get(probe.id or 0, [])),
+        }
+        if personal:
+            name, address = senders.get(found.message_id if found else None, (None, None))
+            row["reply_from_name"] = name
+            row["reply_from_address"] = address
+        rows.append(row)
+    return rows
+
+
+def report_html(ctx: Context, campaign: str | None, lang: Lang) -> str:
+    """The campaign's report: one self-contained HTML document (results.report)."""
+    try:
+        data = report_data(ctx.engine, ctx.settings, campaign, ctx.now())
+    except NoCampaign:
+        raise ServiceError("no_campaign", name=campaign or "") from None
+    return render(data, lang)
