@@ -47,7 +47,7 @@ from probes.email_watch import FolderMark
 from probes.email_wording import new_text
 from probes.imap_client import FetchedMessage
 from results.answer_rule import LINK_ONLY
-from results.email_log import ReplyEvidence
+from results.email_log import ReplyEvidence, answer
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ class MailStore:
                 session.add(row)
                 session.flush()
                 if not analysis.match.needs_review:
-                    _apply_to_probe(session, row, analysis)
+                    _apply_to_probe(session, row, analysis, self.rules)
                     _remember_case_numbers(session, row, analysis)
                 adopted += 1
             session.commit()
@@ -343,7 +343,7 @@ class MailStore:
                     and row.probe_id is not None
                     and not analysis.match.needs_review
                 ):
-                    _apply_to_probe(session, row, analysis)
+                    _apply_to_probe(session, row, analysis, self.rules)
                     _remember_case_numbers(session, row, analysis)
                 stored.append(message)
             session.commit()
@@ -422,27 +422,18 @@ def _fill(row: Message, analysis: Analysis) -> None:
     row.review_note = "; ".join(notes) or None
 
 
-def _apply_to_probe(session: Session, row: Message, analysis: Analysis) -> None:
+def _apply_to_probe(session: Session, row: Message, analysis: Analysis, rules: TimingRules) -> None:
     """Let the evidence move the probe: a counting answer or a final bounce completes it."""
-    probe = session.get(Probe, row.probe_id)
-    if probe is None or probe.state not in (ProbeState.SENT, ProbeState.COMPLETED):
+    if row.probe_id is None:
         return
-    arrived = row.arrived_at
-    if analysis.counts_as_answer and arrived is not None:
-        earlier = (
-            probe.completed_at is None
-            or probe.outcome != "answered"
-            or arrived < probe.completed_at
-        )
-        if earlier:
-            probe.state = ProbeState.COMPLETED
-            probe.outcome = "answered"
-            probe.completed_at = arrived
-            session.add(probe)
-    elif analysis.verdict.kind is Kind.BOUNCE and analysis.verdict.final and probe.outcome is None:
-        probe.state = ProbeState.COMPLETED
-        probe.outcome = "bounced"
-        probe.completed_at = arrived
+    bounced = settle_probe(
+        session,
+        row.probe_id,
+        count_holding=rules.count_holding_replies,
+        review_below=rules.review_below,
+    )
+    probe = session.get(Probe, row.probe_id)
+    if bounced and probe is not None and row.classification == Kind.BOUNCE:
         target = session.get(Target, probe.target_id)
         if target is not None and target.email_broken_reason is None:
             status = ""
@@ -450,7 +441,45 @@ def _apply_to_probe(session: Session, row: Message, analysis: Analysis) -> None:
                 status = analysis.mail.dsn.recipients[0].status or ""
             target.email_broken_reason = f"Bounced ({status})" if status else "Bounced"
             session.add(target)
-        session.add(probe)
+
+
+def settle_probe(
+    session: Session, probe_id: int, *, count_holding: bool, review_below: float
+) -> bool:
+    """Set an e-mail probe's outcome from all of its stored mail; True when it is bounced.
+
+    The one place a probe's answer is decided: the reply that counts by results.answer_rule
+    (the same one the log and the scores use) completes it at that reply's arrival; without one,
+    a final bounce completes it as bounced. Called when mail is stored and when a person
+    corrects a classification or an assignment, so the probe, the log and the scores move
+    together. A correction that takes the answer away makes the probe wait again (the runner
+    gives up on it at its deadline) unless a final bounce says more.
+    """
+    probe = session.get(Probe, probe_id)
+    if probe is None or probe.channel != Channel.EMAIL:
+        return False
+    if probe.state not in (ProbeState.SENT, ProbeState.COMPLETED):
+        return False
+    replies = replies_by_probe(session, [probe_id], review_below).get(probe_id, [])
+    found = answer(replies, count_holding_replies=count_holding)
+    bounce = session.exec(
+        select(Message.arrived_at)
+        .where(Message.probe_id == probe_id, Message.classification == Kind.BOUNCE)
+        .where(col(Message.bounce_final).is_(True))
+        .order_by(col(Message.arrived_at))
+    ).first()
+    if found is not None and found.arrived_at is not None:
+        probe.state, probe.outcome, probe.completed_at = (
+            ProbeState.COMPLETED,
+            "answered",
+            found.arrived_at,
+        )
+    elif probe.outcome in (None, "answered", "bounced") and bounce is not None:
+        probe.state, probe.outcome, probe.completed_at = ProbeState.COMPLETED, "bounced", bounce
+    elif probe.outcome in ("answered", "bounced"):  # its answer or bounce was corrected away
+        probe.state, probe.outcome, probe.completed_at = ProbeState.SENT, None, None
+    session.add(probe)
+    return probe.outcome == "bounced"
 
 
 # Kinds whose case numbers are worth keeping: the municipality wrote about our question.

@@ -74,6 +74,16 @@ ERRORS: dict[str, Text] = {
     "kolada_format": Text(
         "--kolada skriver JSON; välj --format json", "--kolada writes JSON; use --format json"
     ),
+    # review
+    "no_reason": Text("Ange ett skäl.", "Give a reason."),
+    "reason_too_long": Text(
+        "Skälet får vara högst {limit} tecken.", "The reason may be at most {limit} characters."
+    ),
+    "bad_kind": Text("Okänt slag {kind!r}.", "Unknown kind {kind!r}."),
+    "no_message": Text("Inget meddelande med id {message}.", "No message with id {message}."),
+    "no_email_probe": Text(
+        "Ingen e-postmätning med id {probe}.", "No e-mail probe with id {probe}."
+    ),
     # retention
     "purge_future": Text(
         "Kan inte rensa det som kommer efter nu ({before}).",
@@ -84,6 +94,7 @@ ERRORS: dict[str, Text] = {
 USAGE = frozenset(
     {"no_call", "not_call", "bad_mark", "bad_bemotande", "automated"}
     | {"no_campaign", "no_edition", "no_format", "kolada_format", "purge_future"}
+    | {"no_reason", "reason_too_long", "bad_kind", "no_message", "no_email_probe"}
 )
 
 

@@ -83,7 +83,6 @@ PAGE_TEXTS: dict[str, Text] = {
     "reason": Text("Skäl (sparas i loggen)", "Reason (kept in the log)"),
     "save": Text("Spara", "Save"),
     "saved": Text("Sparat.", "Saved."),
-    "review_error": Text("Kunde inte spara: {why}", "Could not save: {why}"),
     "audit": Text("Ändringslogg", "Audit trail"),
     "when": Text("När", "When"),
     "who": Text("Vem", "Who"),

@@ -34,12 +34,12 @@ from harness.mailstore import decompress
 from harness.models import AuditEntry, Message, Probe, ProbeState, Question
 from harness.othermeasures import find_campaign
 from harness.reportdata import report_data
-from harness.review import KINDS, ReviewError, correct
 from harness.rules import timeline_rules, timing_rules
 from harness.services.base import Context, ServiceError
 from harness.services.calls import AssessCall, Mark, MarkCall, assess_call, mark_call
 from harness.services.outputs import ExportRequest, Format, export_campaign, report_html
 from harness.services.retention import purge_personal_data
+from harness.services.review import KINDS, Correction, correct
 from harness.web.auth import UserView, flash, require_csrf, require_role
 from harness.web.page_texts import PAGE_TEXTS
 from harness.web.render import localtime, page_lang, render
@@ -349,19 +349,22 @@ def review_correct(
     back: Annotated[str, Form()] = "/review",
 ) -> RedirectResponse:
     lang = page_lang(request)
+    assign = probe_id.strip()
     try:
+        if assign and not assign.isdigit():
+            raise ServiceError("no_email_probe", probe=assign[:20])
         correct(
-            _engine(request),
-            message_id,
-            kind=kind or None,
-            probe_id=int(probe_id) if probe_id.strip() else None,
-            reason=reason,
-            actor=f"web:{user.name}",
-            at=request.app.state.clock.now(),
+            service_context(request, user),
+            Correction(
+                message_id=message_id,
+                reason=reason,
+                kind=kind or None,
+                probe_id=int(assign) if assign else None,
+            ),
         )
         flash(request, PAGE_TEXTS["saved"](lang))
-    except (ReviewError, ValueError) as exc:
-        flash(request, PAGE_TEXTS["review_error"](lang, why=str(exc)))
+    except ServiceError as exc:
+        flash(request, messages.describe(exc, lang))
     return RedirectResponse(_back(back, "/review"), status_code=303)
 
 
