@@ -9,6 +9,9 @@ or a state of the world that refuses the action (exit code 1).
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from harness.i18n import Lang, Text
 from harness.services.base import ServiceError
 from harness.services.retention import Purged
@@ -74,6 +77,30 @@ ERRORS: dict[str, Text] = {
     "kolada_format": Text(
         "--kolada skriver JSON; välj --format json", "--kolada writes JSON; use --format json"
     ),
+    # campaign operations
+    "no_campaign_saved": Text(
+        "Ingen kampanj i databasen; spara en plan med `kkik plan SCENARIO --save`.",
+        "No campaign in the database; store a plan with `kkik plan SCENARIO --save`.",
+    ),
+    "no_target": Text(
+        "Kommunkod {code} finns inte i kampanjen.", "No kommunkod {code} in the campaign."
+    ),
+    "no_probe": Text("Fråga {probe} finns inte.", "No probe {probe}."),
+    "not_planned": Text(
+        "Fråga {probe} är {state} och kan inte strykas; bara planerade frågor kan det.",
+        "Probe {probe} is {state} and cannot be withdrawn; only planned ones can.",
+    ),
+    # sends in doubt
+    "unknown_probe": Text("Det finns ingen mätning {probe}.", "There is no probe {probe}."),
+    "not_flagged": Text(
+        "Mätning {probe} väntar inte på ett beslut (läge {state}).",
+        "Probe {probe} is not waiting for a decision (state {state}).",
+    ),
+    "before_claim": Text(
+        "Mätning {probe} lämnades över {claimed}; den kan inte ha skickats före det.",
+        "Probe {probe} was handed over at {claimed}; it cannot have been sent before that.",
+    ),
+    "future": Text("{when} ligger i framtiden.", "{when} is in the future."),
     # review
     "no_reason": Text("Ange ett skäl.", "Give a reason."),
     "reason_too_long": Text(
@@ -95,15 +122,20 @@ USAGE = frozenset(
     {"no_call", "not_call", "bad_mark", "bad_bemotande", "automated"}
     | {"no_campaign", "no_edition", "no_format", "kolada_format", "purge_future"}
     | {"no_reason", "reason_too_long", "bad_kind", "no_message", "no_email_probe"}
+    | {"no_target", "no_probe"}
 )
 
 
-def describe(error: ServiceError, lang: Lang) -> str:
-    """The sentence for ``error`` in ``lang``; an outcome code inside is worded too."""
+def describe(error: ServiceError, lang: Lang, zone: str = "Europe/Stockholm") -> str:
+    """The sentence for ``error`` in ``lang``: an outcome code inside is worded too, and an
+    instant is shown on the clock of ``zone``."""
     fields = dict(error.fields)
     outcome = fields.get("outcome")
     if isinstance(outcome, str) and outcome in OUTCOMES:
         fields["outcome"] = OUTCOMES[outcome](lang)
+    for key, value in fields.items():
+        if isinstance(value, datetime):
+            fields[key] = value.astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")
     text = ERRORS.get(error.code)
     if text is None:  # a code without a sentence is a bug; still say something useful
         return f"{error.code}: {fields}"

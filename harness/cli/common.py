@@ -110,10 +110,10 @@ def service_context(cli: CliContext) -> Context:
     return Context(engine=engine, clock=cli.clock, settings=settings, actor=actor())
 
 
-def fail_service(cli: CliContext, error: ServiceError) -> NoReturn:
+def fail_service(cli: CliContext, error: ServiceError, zone: str = "Europe/Stockholm") -> NoReturn:
     """A service's refusal as one line in the user's language: exit 2 for a mistake in what
     was asked, 1 when the state of things refuses it."""
-    fail(describe(error, cli.lang), EXIT_USAGE if error.code in USAGE else EXIT_FAILURE)
+    fail(describe(error, cli.lang, zone), EXIT_USAGE if error.code in USAGE else EXIT_FAILURE)
 
 
 def config_path_from_env() -> str | None:

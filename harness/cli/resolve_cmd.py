@@ -1,7 +1,8 @@
 """``kkik resolve``: list the probes whose sending is in doubt, and record a person's decision.
 
-See :mod:`harness.flagged`: a flagged probe is never sent again on its own; after checking with
-the municipality (or our mail server's log) a person says it was sent (when) or was not.
+See :mod:`harness.services.sends`: a flagged probe is never sent again on its own; after
+checking with the municipality (or our mail server's log) a person says it was sent (when) or
+was not.
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ import click
 from sqlalchemy import Engine
 
 from harness.cli.common import (
-    EXIT_FAILURE,
     EXIT_USAGE,
     CliContext,
     InstantType,
-    actor,
     fail,
+    fail_service,
     in_zone,
     open_database,
+    service_context,
     state,
 )
-from harness.flagged import DecisionRefused, confirm_not_sent, confirm_sent, flagged_probes
 from harness.i18n import Lang, Text
+from harness.services.base import ServiceError
+from harness.services.sends import confirm_not_sent, confirm_sent, flagged_probes
 
 T = {
     "help": Text(
@@ -63,16 +65,6 @@ T = {
         "Mätning {probe} är ett mätfel och ersätts vid nästa körning.",
         "Probe {probe} is a harness fault and is replaced at the next run.",
     ),
-    "no_probe": Text("Det finns ingen mätning {probe}.", "There is no probe {probe}."),
-    "not_flagged": Text(
-        "Mätning {probe} väntar inte på ett beslut (läge {state}).",
-        "Probe {probe} is not waiting for a decision (state {state}).",
-    ),
-    "before_claim": Text(
-        "Mätning {probe} lämnades över {claimed}; den kan inte ha skickats före det.",
-        "Probe {probe} was handed over at {claimed}; it cannot have been sent before that.",
-    ),
-    "future": Text("{when} ligger i framtiden.", "{when} is in the future."),
 }
 
 
@@ -103,20 +95,18 @@ def build(lang: Lang) -> click.Command:
         if (sent_at is not None) == not_sent or not (reason or "").strip():
             fail(cli.t(T["need_one"]), EXIT_USAGE)
         assert reason is not None
-        engine, _ = open_database(cli, settings, base_dir)
-        now = cli.clock.now()
+        service = service_context(cli)
         try:
             if sent_at is not None:
                 at = in_zone(sent_at, settings.timezone)
-                confirm_sent(engine, probe_id, at, reason.strip(), actor(), now)
+                confirm_sent(service, probe_id, at, reason.strip())
                 shown = at.astimezone(zone).isoformat(timespec="seconds")
                 click.echo(cli.t(T["sent"], probe=probe_id, at=shown))
             else:
-                confirm_not_sent(engine, probe_id, reason.strip(), actor(), now)
+                confirm_not_sent(service, probe_id, reason.strip())
                 click.echo(cli.t(T["not_sent_done"], probe=probe_id))
-        except DecisionRefused as exc:
-            fields = {k: _shown(v, zone) for k, v in exc.fields.items()}
-            fail(cli.t(T[exc.key], **fields), EXIT_FAILURE)
+        except ServiceError as exc:
+            fail_service(cli, exc, settings.timezone)
 
     return resolve_cmd
 

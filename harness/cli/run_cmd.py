@@ -23,22 +23,25 @@ from harness.cli.common import (
     NO_SECRET,
     CliContext,
     InstantType,
-    actor,
     fail,
+    fail_service,
     in_zone,
     open_database,
+    service_context,
     state,
 )
 from harness.cli.mail_cmd import campaign_start
 from harness.config import SecretUnavailable, Settings
-from harness.flagged import SEND_UNKNOWN
 from harness.i18n import Lang, Text
 from harness.mailstore import MailStore
-from harness.models import AuditEntry, Campaign, Message, Probe, ProbeState, Target
+from harness.models import Campaign, Message, Probe, ProbeState, Target
 from harness.rules import timing_rules
 from harness.runlock import RunLock, RunnerBusy
 from harness.runner import Runner, TickResult
 from harness.scheduler import RunnerService
+from harness.services.base import ServiceError
+from harness.services.campaign_ops import cancel_probe, set_paused
+from harness.services.sends import SEND_UNKNOWN
 from harness.web.app import WebServer, create_app
 from harness.wiring import (
     call_finisher,
@@ -113,9 +116,6 @@ T = {
         "Ingen kampanj i databasen; spara en plan med `kkik plan SCENARIO --save`.",
         "No campaign in the database; store a plan with `kkik plan SCENARIO --save`.",
     ),
-    "no_target": Text(
-        "Kommunkod {code} finns inte i kampanjen.", "No kommunkod {code} in the campaign."
-    ),
     "paused": Text("Pausad: {what}.", "Paused: {what}."),
     "paused_mark": Text(" [pausad]", " [paused]"),
     "in_doubt": Text(
@@ -124,11 +124,6 @@ T = {
     ),
     "target_paused": Text(" (paus)", " (paused)"),
     "resumed": Text("Återupptagen: {what}.", "Resumed: {what}."),
-    "no_probe": Text("Fråga {id} finns inte.", "No probe {id}."),
-    "not_planned": Text(
-        "Fråga {id} är {state} och kan inte strykas; bara planerade frågor kan det.",
-        "Probe {id} is {state} and cannot be withdrawn; only planned ones can.",
-    ),
     "cancelled": Text("Fråga {id} struken.", "Probe {id} withdrawn."),
 }
 
@@ -209,18 +204,10 @@ def build(lang: Lang) -> list[click.Command]:
     @click.pass_context
     def cancel_cmd(ctx: click.Context, probe_id: int, reason: str | None) -> None:
         cli = state(ctx)
-        settings, base_dir = cli.settings(required=False)
-        engine, _ = open_database(cli, settings, base_dir)
-        with Session(engine) as session:
-            probe = session.get(Probe, probe_id)
-            if probe is None:
-                fail(cli.t(T["no_probe"], id=probe_id), EXIT_USAGE)
-            if probe.state != ProbeState.PLANNED:
-                fail(cli.t(T["not_planned"], id=probe_id, state=probe.state), EXIT_FAILURE)
-            probe.state = ProbeState.CANCELLED
-            session.add(probe)
-            _audit(session, cli, "cancel", "probe", str(probe_id), "planned", "cancelled", reason)
-            session.commit()
+        try:
+            cancel_probe(service_context(cli), probe_id, reason)
+        except ServiceError as exc:
+            fail_service(cli, exc)
         click.echo(cli.t(T["cancelled"], id=probe_id))
 
     return [run_cmd, status_cmd, pause_cmd, resume_cmd, cancel_cmd]
@@ -385,59 +372,11 @@ def _status(cli: CliContext, engine: Engine, zone: ZoneInfo) -> None:
 
 
 def _set_paused(cli: CliContext, kommunkod: str | None, paused: bool, reason: str | None) -> None:
-    settings, base_dir = cli.settings(required=False)
-    engine, _ = open_database(cli, settings, base_dir)
-    with Session(engine) as session:
-        campaign = session.exec(select(Campaign).order_by(col(Campaign.id).desc())).first()
-        if campaign is None:
-            fail(cli.t(T["no_campaign"]), EXIT_FAILURE)
-        if kommunkod:
-            target = session.exec(
-                select(Target).where(
-                    Target.campaign_id == campaign.id, Target.kommunkod == kommunkod
-                )
-            ).first()
-            if target is None:
-                fail(cli.t(T["no_target"], code=kommunkod), EXIT_USAGE)
-            before = target.paused
-            target.paused = paused
-            session.add(target)
-            what = f"{target.kommunkod} {target.name}"
-            _audit(session, cli, "pause" if paused else "resume", "target", str(target.id),
-                   str(before), str(paused), reason)  # fmt: skip
-        else:
-            before_status = campaign.status
-            campaign.status = "paused" if paused else "running"
-            session.add(campaign)
-            what = campaign.name
-            _audit(session, cli, "pause" if paused else "resume", "campaign", str(campaign.id),
-                   before_status, campaign.status, reason)  # fmt: skip
-        session.commit()
-    click.echo(cli.t(T["paused" if paused else "resumed"], what=what))
-
-
-def _audit(
-    session: Session,
-    cli: CliContext,
-    action: str,
-    entity: str,
-    entity_id: str,
-    before: str,
-    after: str,
-    reason: str | None,
-) -> None:
-    session.add(
-        AuditEntry(
-            at=cli.clock.now(),
-            actor=actor(),
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            before={"value": before},
-            after={"value": after},
-            reason=reason,
-        )
-    )
+    try:
+        done = set_paused(service_context(cli), paused, kommunkod, reason)
+    except ServiceError as exc:
+        fail_service(cli, exc)
+    click.echo(cli.t(T["paused" if paused else "resumed"], what=done.what))
 
 
 def _local(at: datetime | None, zone: ZoneInfo) -> str:

@@ -19,7 +19,7 @@ class ServiceError(ValueError):
     """An action that cannot be done. ``code`` is stable and has a sentence in each face's text
     table (``harness.services.texts``); ``fields`` fill it in."""
 
-    def __init__(self, code: str, **fields: object) -> None:
+    def __init__(self, code: str, /, **fields: object) -> None:
         super().__init__(f"{code}: {fields}")
         self.code = code
         self.fields = fields

@@ -28,7 +28,6 @@ from harness import messages, phonestore
 from harness.call_console import upcoming_calls
 from harness.config import Settings
 from harness.evidence import call_rows, email_evidence
-from harness.flagged import SEND_UNKNOWN
 from harness.i18n import Lang
 from harness.mailstore import decompress
 from harness.models import AuditEntry, Message, Probe, ProbeState, Question
@@ -40,6 +39,7 @@ from harness.services.calls import AssessCall, Mark, MarkCall, assess_call, mark
 from harness.services.outputs import ExportRequest, Format, export_campaign, report_html
 from harness.services.retention import purge_personal_data
 from harness.services.review import KINDS, Correction, correct
+from harness.services.sends import SEND_UNKNOWN
 from harness.web.auth import UserView, flash, require_csrf, require_role
 from harness.web.page_texts import PAGE_TEXTS
 from harness.web.render import localtime, page_lang, render

@@ -23,18 +23,18 @@ from sqlmodel import Session, col, select
 
 from harness.clock import ensure_utc
 from harness.models import AuditEntry, Probe, ProbeState, Target
+from harness.services.base import Context, ServiceError
 
 SEND_UNKNOWN = "send_unknown"
 
 
-class DecisionRefused(ValueError):
-    """The decision cannot be taken: ``key`` says why (no_probe, not_flagged, before_claim,
-    future), ``fields`` fill the message."""
+class DecisionRefused(ServiceError):
+    """The decision cannot be taken: ``code`` says why (unknown_probe, not_flagged,
+    before_claim, future), ``fields`` fill the message."""
 
-    def __init__(self, key: str, **fields: object) -> None:
-        super().__init__(f"{key}: {fields}")
-        self.key = key
-        self.fields = fields
+    @property
+    def key(self) -> str:
+        return self.code
 
 
 def flagged_probes(engine: Engine) -> list[tuple[Probe, Target]]:
@@ -49,12 +49,11 @@ def flagged_probes(engine: Engine) -> list[tuple[Probe, Target]]:
     return [(p, t) for p, t in rows]
 
 
-def confirm_sent(
-    engine: Engine, probe_id: int, sent_at: datetime, reason: str, actor: str, at: datetime
-) -> Probe:
+def confirm_sent(ctx: Context, probe_id: int, sent_at: datetime, reason: str) -> Probe:
     """The question did leave, at ``sent_at`` (from the evidence the person found)."""
     sent_at = ensure_utc(sent_at)
-    with Session(engine) as session:
+    at, actor = ctx.now(), ctx.actor
+    with Session(ctx.engine) as session:
         probe = _flagged(session, probe_id)
         if probe.claimed_at is not None and sent_at < ensure_utc(probe.claimed_at):
             # It cannot have left before the runner took it.
@@ -73,9 +72,10 @@ def confirm_sent(
         return probe
 
 
-def confirm_not_sent(engine: Engine, probe_id: int, reason: str, actor: str, at: datetime) -> Probe:
+def confirm_not_sent(ctx: Context, probe_id: int, reason: str) -> Probe:
     """The question never reached the municipality: a harness fault, to be replaced."""
-    with Session(engine) as session:
+    at, actor = ctx.now(), ctx.actor
+    with Session(ctx.engine) as session:
         probe = _flagged(session, probe_id)
         before = _public(probe)
         probe.state = ProbeState.FAILED
@@ -92,7 +92,7 @@ def confirm_not_sent(engine: Engine, probe_id: int, reason: str, actor: str, at:
 def _flagged(session: Session, probe_id: int) -> Probe:
     probe = session.get(Probe, probe_id)
     if probe is None:
-        raise DecisionRefused("no_probe", probe=probe_id)
+        raise DecisionRefused("unknown_probe", probe=probe_id)
     if probe.state != ProbeState.SENDING or probe.outcome != SEND_UNKNOWN:
         raise DecisionRefused("not_flagged", probe=probe_id, state=probe.state)
     return probe
