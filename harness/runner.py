@@ -51,6 +51,7 @@ from probes.base import (
 from probes.base import Probe as ChannelProbe
 from probes.email_send import new_message_id, new_reply_token
 from results.calendar import WorkCalendar
+from results.campaign_days import CampaignDays, grid, nearest_free
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ log = logging.getLogger(__name__)
 SendResolver = Callable[[Probe], Awaitable[datetime | None]]
 # A follow-up looks at probes awaiting evidence and returns how many it finished.
 FollowUp = Callable[[datetime], Awaitable[int]]
-STEP = timedelta(minutes=5)
+STEP_MINUTES = 5  # the planner's slot grid (PlanRules.slot_minutes)
 
 
 @dataclass
@@ -385,12 +386,17 @@ class Runner:
         ).all()
         return len(placed)
 
+    def _days(self, spec: CampaignSpec) -> CampaignDays:
+        """The campaign's days by the planner's own rule (results.campaign_days)."""
+        return CampaignDays(
+            spec.period_start,
+            spec.period_end,
+            frozenset(WEEKDAYS.index(day) for day in spec.weekdays),
+            self.calendar.with_closed_days(spec.extra_closed_days),
+        )
+
     def _campaign_day(self, spec: CampaignSpec, day: date) -> bool:
-        if not spec.period_start <= day <= spec.period_end or day.weekday() > 4:
-            return False
-        if WEEKDAYS[day.weekday()] not in spec.weekdays or day in spec.extra_closed_days:
-            return False
-        return self.calendar.is_working_day(day)
+        return self._days(spec).is_campaign_day(day)
 
     def _window(self, spec: CampaignSpec, channel: str) -> tuple[time, time]:
         window = spec.send_window if channel == Channel.EMAIL else spec.call_window
@@ -451,18 +457,26 @@ class Runner:
         spacing: timedelta,
         now: datetime,
     ) -> datetime | None:
+        """The free slot nearest ``wanted`` on the planner's grid, not before ``now``: the
+        planner's own rule (results.campaign_days.nearest_free)."""
         tz = self.calendar.tz
-        start = datetime.combine(day, start_t, tz)
-        end = datetime.combine(day, end_t, tz)
-        preferred = min(max(datetime.combine(day, wanted, tz), start), end - STEP)
-        candidates = [preferred + STEP * k for k in range(0, 200)]
-        candidates += [preferred - STEP * k for k in range(1, 200)]
-        for slot in candidates:
-            if not (start <= slot < end) or slot < now:
-                continue
-            if all(abs(slot - o.planned_at) >= spacing for o in same_day):
-                return slot.astimezone(now.tzinfo)
-        return None
+        slots = [
+            m
+            for m in grid((start_t, end_t), STEP_MINUTES)
+            if datetime.combine(day, time(m // 60, m % 60), tz) >= now
+        ]
+        if not slots:
+            return None
+        want_minute = wanted.hour * 60 + wanted.minute
+        want = min(range(len(slots)), key=lambda i: abs(slots[i] - want_minute))
+        taken = []
+        for other in same_day:
+            local = other.planned_at.astimezone(tz)
+            taken.append(local.hour * 60 + local.minute + local.second / 60)
+        found = nearest_free(slots, want, taken, spacing.total_seconds())
+        if found is None:
+            return None
+        return datetime.combine(day, time(found // 60, found % 60), tz).astimezone(now.tzinfo)
 
     # --- 4 and 5. give up, replace ------------------------------------------------------------
 

@@ -60,6 +60,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 
 from results.calendar import WorkCalendar
+from results.campaign_days import CampaignDays, grid, nearest_free
 
 __all__ = ["EMAIL", "PHONE", "PlanError", "PlanQuestion", "PlanRules", "PlanTarget"]
 __all__ += ["PlannedProbe", "check_plan", "make_plan"]
@@ -151,13 +152,6 @@ def _minutes(d: timedelta) -> str:
     return f"{d.total_seconds() / 60:g} min"
 
 
-def _slots(window: tuple[time, time], step: int) -> tuple[int, ...]:
-    """Minutes after local midnight on the grid inside [start, end)."""
-    start, end = ((t.hour * 60 + t.minute) * 60 + t.second + t.microsecond / 1e6 for t in window)
-    first = math.ceil(start / (step * 60)) * step
-    return tuple(m for m in range(first, 24 * 60, step) if m * 60 < end)
-
-
 def _validate(
     targets: Sequence[PlanTarget], questions: Sequence[PlanQuestion], personas: int, r: PlanRules
 ) -> None:
@@ -183,7 +177,7 @@ def _validate(
         office = f"{_hm(cal.office_start)}–{_hm(cal.office_end)}"
         inside = cal.office_start <= lo < hi <= cal.office_end
         checks.append((inside, f"{name} must be a non-empty part of office hours {office}"))
-        has_slot = not inside or r.slot_minutes < 1 or bool(_slots((lo, hi), r.slot_minutes))
+        has_slot = not inside or r.slot_minutes < 1 or bool(grid((lo, hi), r.slot_minutes))
         checks.append((has_slot, f"{name} holds no slot"))
         checks.append((_per_day(r, ch) >= 1, f"the per-day limit for {_NOUN[ch][1]} must be >= 1"))
     for what, keys in (
@@ -198,15 +192,8 @@ def _validate(
 
 
 def _frame(rules: PlanRules) -> _Frame:
-    days = [
-        d
-        for d in (
-            rules.period_start + timedelta(n)
-            for n in range((rules.period_end - rules.period_start).days + 1)
-        )
-        if d.weekday() in rules.weekdays and rules.calendar.is_working_day(d)
-    ]
-    slots = {ch: _slots(_window(rules, ch), rules.slot_minutes) for ch in _CHANNELS}
+    days = CampaignDays(rules.period_start, rules.period_end, rules.weekdays, rules.calendar).days()
+    slots = {ch: grid(_window(rules, ch), rules.slot_minutes) for ch in _CHANNELS}
     spacing_s = rules.min_spacing.total_seconds()
     # shapes[(e, c)]: the packing whose last probe is earliest. A later last probe never helps the
     # next one, so extending the earliest predecessor is optimal: (e, c) fits iff it is here.
@@ -392,16 +379,6 @@ def _assign_days(counts: dict[str, int], fr: _Frame, rng: random.Random) -> dict
     return chosen
 
 
-def _nearest_free(
-    slots: tuple[int, ...], want: int, taken: list[int], spacing_s: float
-) -> int | None:
-    for k in range(len(slots)):
-        for i in (want - k, want + k) if k else (want,):
-            if 0 <= i < len(slots) and all(abs(slots[i] - m) * 60 >= spacing_s for m in taken):
-                return slots[i]
-    return None
-
-
 def _assign_times(days: dict[str, list[int]], fr: _Frame, step: int, rng: random.Random) -> Shape:
     """(channel, day index × 1440 + minute) for every probe of one target."""
     wants: dict[int, list[tuple[int, str, int]]] = defaultdict(list)  # day -> (minute, ch, slot)
@@ -418,7 +395,7 @@ def _assign_times(days: dict[str, list[int]], fr: _Frame, step: int, rng: random
         taken: list[int] = []
         placed: list[tuple[str, int]] = []
         for _, ch, i in sorted(day_wants):
-            m = _nearest_free(fr.slots[ch], i, taken, fr.spacing_s)
+            m = nearest_free(fr.slots[ch], i, taken, fr.spacing_s)
             if m is None:
                 n = Counter(w[1] for w in day_wants)
                 placed = list(fr.shapes[(n[EMAIL], n[PHONE])])
