@@ -14,11 +14,14 @@ import click
 
 from harness import users
 from harness.cli.common import EXIT_FAILURE, state
+from harness.cli.export_cmd import T as EXPORT_TEXTS
+from harness.cli.report_cmd import T as REPORT_TEXTS
 from harness.clock import SystemClock
 from harness.config import load_config
 from harness.db import make_engine
 from harness.i18n import Lang, Text
 from harness.sandbox.ports import free_port
+from harness.services.outputs import ExportRequest, export_campaign, report_html
 from harness.web.app import WebServer, create_app
 from results.measures import MEASURES
 
@@ -119,8 +122,13 @@ def build(lang: Lang) -> click.Command:
             json.dumps(result.ground_truth, ensure_ascii=False, indent=2), encoding="utf-8"
         )
         for fmt in ("csv", "xlsx", "json"):
-            demo.cli("export", "--format", fmt, "--out", str(directory / f"export.{fmt}"))
-        demo.cli("report", "--out", str(directory / "report.html"))
+            exported = export_campaign(demo.tester(), ExportRequest(format=fmt, lang=cli.lang))
+            path = directory / f"export.{fmt}"
+            path.write_bytes(exported.data)
+            click.echo(cli.t(EXPORT_TEXTS["written"], rows=exported.rows, path=path))
+        report = directory / "report.html"
+        report.write_text(report_html(demo.tester(), None, cli.lang), encoding="utf-8")
+        click.echo(cli.t(REPORT_TEXTS["written"], path=report))
         click.echo(cli.t(T["outputs"], files=", ".join(OUTPUTS), dir=directory))
         if w.extra_closed_days:
             days = ", ".join(d.isoformat() for d in w.extra_closed_days)

@@ -19,9 +19,7 @@ scores computed from that truth, measure by measure and municipality by municipa
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
-import io
 import itertools
 import random
 from collections.abc import Callable
@@ -36,7 +34,6 @@ from sqlmodel import Session, col, select
 from harness import migrate
 from harness.calendars import campaign_calendar, work_calendar
 from harness.call_finisher import CallFinisher
-from harness.cli import run as run_cli
 from harness.clock import FakeClock, SystemClock, WaitingClock
 from harness.config import Settings, load_config
 from harness.db import make_engine
@@ -60,6 +57,8 @@ from harness.sandbox.ports import free_port
 from harness.sandbox.pymap import PymapSandbox, append_many
 from harness.sandbox.smtp import ReceivedMessage, SmtpSandbox
 from harness.sandbox.twilio_sim import SimCall, SwitchboardScript, TwilioSimulator
+from harness.services.base import Context
+from harness.services.calls import AssessCall, MarkCall, assess_call, mark_call
 from harness.web.app import WebServer, create_app
 from harness.wiring import call_finisher, email_probe, imap_factory, phone_config, watch_timing
 from probes.email_watch import MailWatcher
@@ -265,13 +264,10 @@ public_url = "http://127.0.0.1:{web_port}"
         )
         return config
 
-    def cli(self, *args: str, quiet: bool = False) -> int:
-        """Run a real ``kkik`` command against the demo's database, on the demo's clock."""
-        argv = ["--lang", self.lang, "--config", str(self.config), *args]
-        if not quiet:
-            return run_cli(argv, clock=self.clock)
-        with contextlib.redirect_stdout(io.StringIO()):
-            return run_cli(argv, clock=self.clock)
+    def tester(self) -> Context:
+        """The scripted tester at the services, as the dashboard's console and ``kkik call``
+        reach them: the demo's database, its clock, its configuration."""
+        return Context(self.engine, self.clock, self.settings, "demo:tester")
 
     # --- the run -------------------------------------------------------------------------------
 
@@ -296,6 +292,7 @@ public_url = "http://127.0.0.1:{web_port}"
         async with smtp, mailbox, sim:
             self.config = self._write_files(smtp.port, mailbox.port, sim.base_url, web_port)
             settings = load_config(self.config)
+            self.settings = settings
             engine = make_engine(f"sqlite:///{self.out / 'kkik.db'}")
             self.engine = engine
             self.calendar = self.world.calendar(work_calendar(settings))
@@ -599,12 +596,11 @@ public_url = "http://127.0.0.1:{web_port}"
         return script
 
     async def _person(self, call: SimCall, _at: datetime) -> None:
-        """The scripted caller hears a person and marks it, with the real command."""
+        """The scripted caller hears a person and marks it, with the real service."""
         probe_id = self._probe_for_call(call.parent_sid)
         if probe_id is None:
             raise RuntimeError(f"no probe placed call {call.parent_sid}")
-        if self.cli("call", "mark", str(probe_id), "person", quiet=True) != 0:
-            raise RuntimeError(f"kkik call mark {probe_id} person failed")
+        mark_call(self.tester(), MarkCall(probe_id, "person"))
 
     def _probe_for_call(self, call_sid: str | None) -> int | None:
         with Session(self.engine) as session:
@@ -629,11 +625,10 @@ public_url = "http://127.0.0.1:{web_port}"
             if truth is None or truth.direct_answer is None or truth.bemotande is None:
                 continue
             self.assessed.add(probe.id or 0)
-            answer = "yes" if truth.direct_answer else "no"
-            code = self.cli("call", "assess", str(probe.id), "--direct-answer", answer,
-                            "--bemotande", str(truth.bemotande), quiet=True)  # fmt: skip
-            if code != 0:
-                raise RuntimeError(f"kkik call assess {probe.id} failed")
+            assess_call(
+                self.tester(),
+                AssessCall(probe.id or 0, truth.direct_answer, truth.bemotande),
+            )
 
     # --- the verdict ---------------------------------------------------------------------------
 
