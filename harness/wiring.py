@@ -79,15 +79,17 @@ def sent_copier(
     return save
 
 
-def email_probe(settings: Settings, base_dir: Path | None) -> EmailProbe:
+def email_probe(
+    settings: Settings, base_dir: Path | None, environ: Mapping[str, str] | None = None
+) -> EmailProbe:
     """The e-mail channel as configured (``[mail]`` must be present)."""
     mail = settings.mail
     if mail is None:
         raise ValueError("the e-mail channel is not configured")
     return EmailProbe(
-        smtp_sender(mail.smtp, base_dir),
+        smtp_sender(mail.smtp, base_dir, environ),
         zone=settings.timezone,
-        save_copy=sent_copier(mail.imap, base_dir) if mail.save_to_sent else None,
+        save_copy=sent_copier(mail.imap, base_dir, environ) if mail.save_to_sent else None,
     )
 
 
@@ -171,12 +173,15 @@ async def call_placed(engine: Engine, probe: Probe) -> datetime | None:
 
 
 def send_resolver(
-    settings: Settings, base_dir: Path | None, engine: Engine
+    settings: Settings,
+    base_dir: Path | None,
+    engine: Engine,
+    environ: Mapping[str, str] | None = None,
 ) -> Callable[[Probe], Awaitable[datetime | None]]:
     """The crash resolver for every configured channel (see :class:`harness.runner.Runner`)."""
     mail = settings.mail
     email = (
-        sent_folder_resolver(mail.imap, base_dir)
+        sent_folder_resolver(mail.imap, base_dir, environ)
         if mail is not None and mail.save_to_sent
         else None
     )

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from harness import migrate
+from harness.assembly import Assembly
 from harness.clock import Clock, SystemClock
 from harness.config import ConfigError, SecretUnavailable, Settings, load_config
 from harness.config_messages import format_problem
@@ -37,6 +38,7 @@ class CliContext:
     lang: Lang
     config_path: str | None = None  # as given by --config or KKIK_CONFIG; None means default
     clock: Clock = field(default_factory=SystemClock)
+    assembled: Assembly | None = None  # made by assembly() on first use
 
     def t(self, text: Text, **fields: object) -> str:
         return text(self.lang, **fields)
@@ -102,12 +104,26 @@ def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     raise SystemExit(code)
 
 
+def assembly(cli: CliContext, *, required: bool = False) -> Assembly:
+    """This command's process, assembled once (harness.assembly): the configuration read and
+    checked, the database opened at the newest schema, on the command's clock."""
+    if cli.assembled is None:
+        settings, base_dir = cli.settings(required=required)
+        engine, _ = open_database(cli, settings, base_dir)
+        path = Path(cli.config_path or DEFAULT_CONFIG)
+        cli.assembled = Assembly(
+            settings,
+            engine,
+            cli.clock,
+            base_dir=base_dir,
+            config_path=path.resolve() if path.exists() else None,
+        )
+    return cli.assembled
+
+
 def service_context(cli: CliContext) -> Context:
-    """The services' view of this command: the configured database (checked), the clock, the
-    settings, and the terminal's user as the actor."""
-    settings, base_dir = cli.settings(required=False)
-    engine, _ = open_database(cli, settings, base_dir)
-    return Context(engine=engine, clock=cli.clock, settings=settings, actor=actor())
+    """The services' view of this command: the assembled process and the terminal's user."""
+    return assembly(cli).context(actor())
 
 
 def fail_service(cli: CliContext, error: ServiceError, zone: str = "Europe/Stockholm") -> NoReturn:

@@ -8,7 +8,6 @@ import logging
 import signal
 from collections import Counter
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -16,13 +15,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from harness.alerts import Alerter, check_and_send
-from harness.calendars import work_calendar
+from harness.assembly import Assembly
 from harness.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
     NO_SECRET,
     CliContext,
     InstantType,
+    assembly,
     fail,
     fail_service,
     in_zone,
@@ -31,28 +31,19 @@ from harness.cli.common import (
     state,
 )
 from harness.cli.mail_cmd import campaign_start
-from harness.config import SecretUnavailable, Settings
+from harness.config import SecretUnavailable
 from harness.i18n import Lang, Text
-from harness.mailstore import MailStore
 from harness.models import Campaign, Message, Probe, ProbeState, Target
-from harness.rules import timing_rules
 from harness.runlock import RunLock, RunnerBusy
 from harness.runner import Runner, TickResult
 from harness.scheduler import RunnerService
 from harness.services.base import ServiceError
 from harness.services.campaign_ops import cancel_probe, set_paused
 from harness.services.sends import SEND_UNKNOWN
-from harness.web.app import WebServer, create_app
+from harness.web.app import WebServer
 from harness.wiring import (
-    call_finisher,
-    email_probe,
-    imap_factory,
-    phone_probe,
-    send_resolver,
     smtp_sender,
-    watch_timing,
 )
-from probes.base import Probe as ChannelProbe
 from probes.email_watch import MailWatcher
 
 T = {
@@ -137,27 +128,13 @@ def build(lang: Lang) -> list[click.Command]:
     def run_cmd(ctx: click.Context, dry_run: bool, at: datetime | None, verbose: int) -> None:
         cli = state(ctx)
         logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2))
-        settings, base_dir = cli.settings(required=True)
-        engine, shown = open_database(cli, settings, base_dir)
-        channels: dict[str, ChannelProbe] = {}
-        if settings.mail is not None:
-            channels["email"] = email_probe(settings, base_dir)
-        phone = None
-        if settings.phone is not None:
-            try:
-                phone = phone_probe(settings)
-            except SecretUnavailable as exc:
-                fail(cli.t(NO_SECRET, source=exc.source, detail=exc.detail), EXIT_FAILURE)
-            channels["phone"] = phone
-        runner = Runner(
-            engine,
-            cli.clock,
-            channels,
-            work_calendar(settings),
-            resolver=send_resolver(settings, base_dir, engine),
-            reply_tokens=settings.mail is None or settings.mail.reply_token == "plus",
-            followups=[call_finisher(settings, engine, cli.clock, phone)],
-        )
+        process = assembly(cli, required=True)
+        settings, engine = process.settings, process.engine
+        shown = engine.url.render_as_string(hide_password=True)
+        try:
+            runner = process.runner()
+        except SecretUnavailable as exc:
+            fail(cli.t(NO_SECRET, source=exc.source, detail=exc.detail), EXIT_FAILURE)
         zone = ZoneInfo(settings.timezone)
         if at is not None and not dry_run:
             fail(cli.t(T["at_needs_dry"]), EXIT_USAGE)
@@ -171,7 +148,7 @@ def build(lang: Lang) -> list[click.Command]:
             fail(cli.t(T["busy"], db=shown), EXIT_FAILURE)
         try:
             click.echo(cli.t(T["started"], db=shown, next=_local(runner.next_due(), zone)))
-            asyncio.run(_serve(cli, settings, base_dir, engine, runner, zone))
+            asyncio.run(_serve(cli, process, runner, zone))
         finally:
             lock.release()
         click.echo(cli.t(T["stopped"]))
@@ -213,14 +190,8 @@ def build(lang: Lang) -> list[click.Command]:
     return [run_cmd, status_cmd, pause_cmd, resume_cmd, cancel_cmd]
 
 
-async def _serve(
-    cli: CliContext,
-    settings: Settings,
-    base_dir: Path | None,
-    engine: Engine,
-    runner: Runner,
-    zone: ZoneInfo,
-) -> None:
+async def _serve(cli: CliContext, process: Assembly, runner: Runner, zone: ZoneInfo) -> None:
+    settings, engine = process.settings, process.engine
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -241,23 +212,15 @@ async def _serve(
 
     service = RunnerService(runner, on_tick=report)
     tasks = [asyncio.create_task(service.run(stop))]
-    watcher: MailWatcher | None = None
-    if settings.mail is not None:
-        watcher = MailWatcher(
-            imap_factory(settings.mail.imap, base_dir),
-            MailStore(engine, cli.clock, timing_rules(settings)),
-            cli.clock,
-            folders=settings.mail.imap.folders,
-            since=campaign_start(engine, cli),
-            timing=watch_timing(settings.mail.imap),
-        )
+    watcher = process.watcher(campaign_start(engine, cli))
+    if watcher is not None:
         tasks.append(asyncio.create_task(watcher.run()))
     if settings.mail is not None and settings.alerts.email_to:
-        tasks.append(asyncio.create_task(_alert_loop(cli, settings, base_dir, engine, watcher)))
+        tasks.append(asyncio.create_task(_alert_loop(cli, process, watcher)))
     web: WebServer | None = None
     if settings.phone is not None:
         # Twilio's callbacks and TwiML requests are answered while the campaign runs.
-        app = create_app(settings, engine, cli.clock)
+        app = process.web_app()
         app.state.twilio.on_final = service.wake  # a call ended: settle it now, not at the sweep
         web = WebServer(app, settings.web.host, settings.web.port)
         await web.start()
@@ -271,17 +234,12 @@ async def _serve(
             await task
 
 
-async def _alert_loop(
-    cli: CliContext,
-    settings: Settings,
-    base_dir: Path | None,
-    engine: Engine,
-    watcher: MailWatcher | None,
-) -> None:
+async def _alert_loop(cli: CliContext, process: Assembly, watcher: MailWatcher | None) -> None:
     """Every minute, mail the operator about anything that needs a person."""
+    settings, engine = process.settings, process.engine
     assert settings.mail is not None
     alerter = Alerter(
-        smtp_sender(settings.mail.smtp, base_dir),
+        smtp_sender(settings.mail.smtp, process.base_dir, process.environ),
         settings.mail.smtp.username or "kkik@localhost",
         settings.alerts.email_to,
         cli.clock,

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from pathlib import Path
 
 import click
 
-from harness.cli.common import EXIT_USAGE, fail, open_database, state
+from harness.cli.common import EXIT_USAGE, assembly, fail, state
 from harness.config import SecretUnavailable, resolve_secret
 from harness.i18n import Lang, Text
-from harness.web.app import WebServer, create_app
-from harness.wiring import phone_probe
+from harness.web.app import WebServer
 
 T = {
     "help": Text(
@@ -54,7 +52,7 @@ def build(lang: Lang) -> click.Command:
         ctx: click.Context, webhooks_only: bool, host: str | None, port: int | None
     ) -> None:
         cli = state(ctx)
-        settings, base_dir = cli.settings(required=True)
+        settings, _ = cli.settings(required=True)
         secret = None
         if webhooks_only:
             if settings.phone is None:
@@ -67,17 +65,9 @@ def build(lang: Lang) -> click.Command:
                 secret = None
             if not secret or len(secret) < 32:
                 fail(cli.t(T["no_secret"], env=env), EXIT_USAGE)
-        engine, _ = open_database(cli, settings, base_dir)
-        config_path = Path(cli.config_path or "config.toml").resolve()
         # The call console places and ends calls, and plays recordings, through the API.
-        phone = phone_probe(settings) if settings.phone is not None and not webhooks_only else None
-        app = create_app(
-            settings,
-            engine,
-            cli.clock,
-            dashboard_secret=secret,
-            config_path=config_path,
-            phone=phone,
+        app = assembly(cli, required=True).web_app(
+            dashboard_secret=secret, console=settings.phone is not None and not webhooks_only
         )
         asyncio.run(_serve(cli.t(T["serving"], url="{url}"), app, host or settings.web.host,
                            settings.web.port if port is None else port))  # fmt: skip

@@ -32,17 +32,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from harness import migrate
+from harness.assembly import Assembly
 from harness.calendars import campaign_calendar, work_calendar
-from harness.call_finisher import CallFinisher
 from harness.clock import FakeClock, SystemClock, WaitingClock
 from harness.config import Settings, load_config
 from harness.db import make_engine
 from harness.evidence import campaign_evidence
-from harness.mailstore import MailStore
 from harness.models import Assessment, Channel, Probe, ProbeState, Target
 from harness.planning import plan_scenario
 from harness.planstore import save_plan
-from harness.rules import timeline_rules, timing_rules
+from harness.rules import timeline_rules
 from harness.runner import Runner
 from harness.sandbox.accounts import Account
 from harness.sandbox.demo_world import (
@@ -59,10 +58,7 @@ from harness.sandbox.smtp import ReceivedMessage, SmtpSandbox
 from harness.sandbox.twilio_sim import SimCall, SwitchboardScript, TwilioSimulator
 from harness.services.base import Context
 from harness.services.calls import AssessCall, MarkCall, assess_call, mark_call
-from harness.web.app import WebServer, create_app
-from harness.wiring import call_finisher, email_probe, imap_factory, phone_config, watch_timing
-from probes.email_watch import MailWatcher
-from probes.phone_call import PhoneProbe
+from harness.web.app import WebServer
 from results.calendar import WorkCalendar
 from results.scoring import Evidence, Score, ScoringRules, score
 
@@ -301,9 +297,13 @@ public_url = "http://127.0.0.1:{web_port}"
             with Session(engine) as session:
                 save_plan(session, made.scenario, made.bank, made.probes, START)
             self.progress(f"plan: {len(made.probes)} probes for {len(self.world.targets)} targets")
-            token = ENV["KKIK_DEMO_TWILIO_TOKEN"]
-            web = WebServer(create_app(settings, engine, self.clock, auth_token=token),
-                            port=web_port)  # fmt: skip
+            # The one assembly point, as `kkik run` and `kkik serve` use it, on the demo's clock
+            # and with the demo's secrets.
+            self.process = Assembly(
+                settings, engine, self.clock, base_dir=self.out, config_path=self.config,
+                environ=ENV,
+            )  # fmt: skip
+            web = WebServer(self.process.web_app(), port=web_port)
             await web.start()
             try:
                 result = await self._campaign(settings, engine, smtp, mailbox, sim)
@@ -322,32 +322,21 @@ public_url = "http://127.0.0.1:{web_port}"
         sim: TwilioSimulator,
     ) -> DemoResult:
         assert settings.mail is not None
-        phone = PhoneProbe(phone_config(settings, ENV))
-        finisher: CallFinisher = call_finisher(settings, engine, self.clock, phone)
-        runner = Runner(
-            engine,
-            self.clock,
-            {"email": email_probe(settings, self.out), "phone": phone},
-            work_calendar(settings),
-            followups=[finisher],
-        )
-        store = MailStore(engine, self.clock, timing_rules(settings))
+        runner = self.process.runner()
 
         def stored(_folder: str, count: int) -> None:
             self.stored += count
 
-        watcher = MailWatcher(
-            imap_factory(settings.mail.imap, self.out, ENV),
-            store,
-            WaitingClock(self.clock),
-            folders=settings.mail.imap.folders,
-            since=self.world.period_start - timedelta(days=1),
+        watcher = self.process.watcher(
+            self.world.period_start - timedelta(days=1),
+            clock=WaitingClock(self.clock),
             # Renew IDLE every few real seconds (production: 25 minutes): a push the watcher
             # misses then costs seconds, not the run. Misses do happen (4 of 899 deliveries in a
             # 30-municipality run; docs/performance.md); slow_stores counts the waits they cost.
-            timing=replace(watch_timing(settings.mail.imap), idle_renew_seconds=IDLE_RENEW_SECONDS),
+            timing=lambda chosen: replace(chosen, idle_renew_seconds=IDLE_RENEW_SECONDS),
             on_stored=stored,
         )
+        assert watcher is not None
         task = asyncio.create_task(watcher.run())
         try:
             # Both folders exist and are being watched before the first reply arrives.

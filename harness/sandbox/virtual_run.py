@@ -18,14 +18,13 @@ from pathlib import Path
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from harness.calendars import work_calendar
+from harness.assembly import Assembly
 from harness.clock import FakeClock, SystemClock
 from harness.config import is_loopback_host, load_config
 from harness.db import database_url, make_engine
 from harness.models import Probe, ProbeState
 from harness.runlock import RunLock
 from harness.runner import Runner
-from harness.wiring import email_probe, sent_folder_resolver
 
 
 def resume_time(engine: Engine) -> datetime | None:
@@ -94,16 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     with RunLock(engine):
         start = resume_time(engine) or datetime(2000, 1, 1, tzinfo=UTC)
         clock = FakeClock(start + timedelta(seconds=1))
-        resolver = (
-            sent_folder_resolver(settings.mail.imap, base) if settings.mail.save_to_sent else None
-        )
-        runner = Runner(
-            engine,
-            clock,
-            {"email": email_probe(settings, base)},
-            work_calendar(settings),
-            resolver=resolver,
-        )
+        runner = Assembly(settings, engine, clock, base_dir=base, config_path=args.config).runner()
         ticks = asyncio.run(run_virtually(runner, clock, datetime.fromisoformat(args.until)))
     sys.stdout.write(f"{ticks} ticks\n")
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,11 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import Engine
 
+from harness.calendars import work_calendar
 from harness.clock import Clock
 from harness.config import Settings, resolve_secret
+from harness.models import Channel
+from harness.runner import Runner
 from harness.web.twilio_hooks import TwilioHooks
 from probes.phone_call import PhoneProbe
 
@@ -35,6 +39,7 @@ def create_app(
     dashboard_secret: str | None = None,
     config_path: Path | None = None,
     phone: PhoneProbe | None = None,
+    console_runner: Callable[[PhoneProbe], Runner] | None = None,
 ) -> FastAPI:
     """The web app: Twilio's webhooks (when a phone channel is configured and ``webhooks``),
     and the dashboard when ``dashboard_secret`` (the session-signing secret) is given.
@@ -47,6 +52,11 @@ def create_app(
     app.state.language = settings.language
     app.state.config_path = config_path
     app.state.phone = phone
+    # How the call console gets a runner over the phone channel (harness.assembly passes the
+    # process's own; without one the console makes the plain runner below).
+    app.state.console_runner = console_runner or (
+        lambda phone: Runner(engine, clock, {Channel.PHONE: phone}, work_calendar(settings))
+    )
     app.add_exception_handler(OverflowError, _id_out_of_range)
     if dashboard_secret is not None:
         _dashboard(app, settings, engine, clock, dashboard_secret)

@@ -19,11 +19,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from harness.calendars import work_calendar
 from harness.call_console import CallView, load_call
-from harness.models import Channel
 from harness.rules import timeline_rules
-from harness.runner import Runner
 from harness.services import calls
 from harness.services.base import ServiceError
 from harness.web.auth import UserView, flash, require_csrf, require_role
@@ -94,12 +91,8 @@ async def start_call(
     if phone is None or phone.mode != "bridged":
         flash(request, PAGE_TEXTS["start_no_phone"](lang))
         return RedirectResponse(f"/calls/{probe_id}", status_code=303)
-    settings, engine, clock = (
-        request.app.state.settings,
-        request.app.state.engine,
-        request.app.state.clock,
-    )
-    runner = Runner(engine, clock, {Channel.PHONE: phone}, work_calendar(settings))
+    # The runner's rules and claim, over the phone channel only: the console places calls.
+    runner = request.app.state.console_runner(phone)
     result = await calls.start_call(service_context(request, user), runner, probe_id)
     flash(request, PAGE_TEXTS[f"start_{result.reason}"](lang))
     return RedirectResponse(f"/calls/{probe_id}", status_code=303)

@@ -1,0 +1,242 @@
+"""The one assembly point: a running kkik process built from one configuration.
+
+``kkik run``, ``kkik serve``, ``kkik demo``, the virtual run, the tests and the benchmarks build
+their parts here, so they cannot be wired differently: the configuration read and validated
+once, one database engine, one calendar per campaign (the configuration's closed days plus the
+campaign's own), the channels (e-mail, phone), the runner, the mail store and watcher, and the
+web app. Parts are made on first use and kept: a process has one runner, one engine, one phone
+client. The services get their view of it from :meth:`Assembly.context`.
+
+Secrets are read from the environment (or the mapping given, for the demo and the tests) only
+when a part that needs them is made, so a command that does not contact anyone needs none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from sqlalchemy import Engine
+
+from harness.calendars import campaign_calendar, work_calendar
+from harness.clock import Clock, SystemClock
+from harness.config import Settings, load_config
+from harness.db import database_url, make_engine
+from harness.models import Campaign, Channel
+from harness.rules import timeline_rules, timing_rules
+from harness.services.base import Context
+from probes.email_analysis import TimingRules
+from results.calendar import WorkCalendar
+from results.phone_timeline import TimelineRules
+
+if TYPE_CHECKING:  # the parts below import the network libraries: only when they are made
+    from fastapi import FastAPI
+
+    from harness.mailstore import MailStore
+    from harness.runner import Runner
+    from probes.base import Probe as ChannelProbe
+    from probes.email_watch import MailWatcher, WatchTiming
+    from probes.phone_call import PhoneProbe
+
+__all__ = ["Assembly"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class Assembly:
+    settings: Settings
+    engine: Engine
+    clock: Clock = field(default_factory=SystemClock)
+    base_dir: Path | None = None  # where relative paths in the configuration start
+    config_path: Path | None = None
+    environ: Mapping[str, str] | None = None  # secrets; None: the process environment
+    _parts: dict[str, Any] = field(default_factory=dict, repr=False)
+    _calendars: dict[int, WorkCalendar] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(
+        cls,
+        config_path: Path,
+        *,
+        clock: Clock | None = None,
+        environ: Mapping[str, str] | None = None,
+        engine: Engine | None = None,
+    ) -> Assembly:
+        """Read and validate the configuration once and open its database (ConfigError when the
+        file is bad; the database's schema is the caller's to check)."""
+        settings = load_config(config_path)
+        base = config_path.resolve().parent
+        return cls(
+            settings=settings,
+            engine=engine or make_engine(database_url(settings.database, base)),
+            clock=clock or SystemClock(),
+            base_dir=base,
+            config_path=config_path.resolve(),
+            environ=environ,
+        )
+
+    # --- rules and calendars ------------------------------------------------------------------
+
+    def calendar(self) -> WorkCalendar:
+        """The configuration's calendar, shared by every campaign."""
+        return self._part("calendar", lambda: work_calendar(self.settings))
+
+    def campaign_calendar(self, campaign: Campaign) -> WorkCalendar:
+        """One campaign's calendar (its own closed days added), made once per campaign."""
+        key = campaign.id or 0
+        if key not in self._calendars:
+            self._calendars[key] = campaign_calendar(self.settings, campaign)
+        return self._calendars[key]
+
+    def timing_rules(self) -> TimingRules:
+        return self._part("timing", lambda: timing_rules(self.settings))
+
+    def timeline_rules(self) -> TimelineRules:
+        return self._part("timeline", lambda: timeline_rules(self.settings))
+
+    def context(self, actor: str) -> Context:
+        """The services' view of this process for one person (``cli:anna``, ``web:anna``)."""
+        return Context(engine=self.engine, clock=self.clock, settings=self.settings, actor=actor)
+
+    # --- channels -----------------------------------------------------------------------------
+
+    def phone(self) -> PhoneProbe | None:
+        """The phone channel (Twilio), or None without a ``[phone]`` section. Needs the auth
+        token (SecretUnavailable otherwise)."""
+        if self.settings.phone is None:
+            return None
+
+        def make() -> PhoneProbe:
+            from harness.wiring import phone_probe
+
+            return phone_probe(self.settings, self.environ)
+
+        return self._part("phone", make)
+
+    def channels(self) -> dict[str, ChannelProbe]:
+        """Every configured channel, by name (the channel registry's names)."""
+
+        def make() -> dict[str, ChannelProbe]:
+            from harness.wiring import email_probe
+
+            made: dict[str, ChannelProbe] = {}
+            if self.settings.mail is not None:
+                made[Channel.EMAIL] = email_probe(self.settings, self.base_dir, self.environ)
+            phone = self.phone()
+            if phone is not None:
+                made[Channel.PHONE] = phone
+            return made
+
+        return self._part("channels", make)
+
+    # --- the running parts --------------------------------------------------------------------
+
+    def runner(self, *, channels: Mapping[str, ChannelProbe] | None = None) -> Runner:
+        """The runner over the configured channels (or ``channels``), with the crash resolver,
+        and the follow-up that settles finished calls."""
+        from harness.runner import Runner
+        from harness.wiring import call_finisher, send_resolver
+
+        mail = self.settings.mail
+        tokens = mail is None or mail.reply_token == "plus"
+        if channels is not None:
+            # Some channels only (the call console places calls by hand): the runner's rules and
+            # claim, without the process runner's crash resolver and follow-ups.
+            return Runner(
+                self.engine, self.clock, dict(channels), self.calendar(), reply_tokens=tokens
+            )
+
+        def make() -> Runner:
+            return Runner(
+                self.engine,
+                self.clock,
+                self.channels(),
+                self.calendar(),
+                resolver=send_resolver(self.settings, self.base_dir, self.engine, self.environ),
+                reply_tokens=tokens,
+                followups=[call_finisher(self.settings, self.engine, self.clock, self.phone())],
+            )
+
+        return self._part("runner", make)
+
+    def mail_store(self) -> MailStore:
+        from harness.mailstore import MailStore
+
+        return self._part("store", lambda: MailStore(self.engine, self.clock, self.timing_rules()))
+
+    def watcher(
+        self,
+        since: date,
+        *,
+        clock: Clock | None = None,
+        timing: Callable[[WatchTiming], WatchTiming] | None = None,
+        on_stored: Callable[[str, int], None] | None = None,
+    ) -> MailWatcher | None:
+        """The mailbox watcher (IMAP IDLE) feeding the mail store; None without ``[mail]``.
+
+        ``clock`` and ``timing`` let the demo run it on its virtual clock and renew IDLE often.
+        """
+        mail = self.settings.mail
+        if mail is None:
+            return None
+        from harness.wiring import imap_factory, watch_timing
+        from probes.email_watch import MailWatcher
+
+        chosen = watch_timing(mail.imap)
+        return MailWatcher(
+            imap_factory(mail.imap, self.base_dir, self.environ),
+            self.mail_store(),
+            clock or self.clock,
+            folders=mail.imap.folders,
+            since=since,
+            timing=timing(chosen) if timing is not None else chosen,
+            on_stored=on_stored,
+        )
+
+    def web_app(
+        self,
+        *,
+        dashboard_secret: str | None = None,
+        webhooks: bool = True,
+        auth_token: str | None = None,
+        console: bool = False,
+    ) -> FastAPI:
+        """The web app: Twilio's webhooks, and the dashboard when a session secret is given.
+
+        ``console``: the dashboard's call console may place and end calls (needs the phone
+        channel's token)."""
+        from harness.web.app import create_app
+
+        token = auth_token
+        if token is None and self.settings.phone is not None and webhooks:
+            from harness.config import resolve_secret
+
+            phone = self.settings.phone
+            token = resolve_secret(
+                env=phone.auth_token_env, file=phone.auth_token_file, environ=self.environ
+            )
+        app = create_app(
+            self.settings,
+            self.engine,
+            self.clock,
+            auth_token=token,
+            webhooks=webhooks,
+            dashboard_secret=dashboard_secret,
+            config_path=self.config_path,
+            phone=self.phone() if console else None,
+            console_runner=lambda phone: self.runner(channels={Channel.PHONE: phone}),
+        )
+        return app
+
+    def with_clock(self, clock: Clock) -> Assembly:
+        """The same configuration and engine on another clock (no parts carried over)."""
+        return replace(self, clock=clock, _parts={}, _calendars={})
+
+    def _part(self, name: str, make: Callable[[], T]) -> T:
+        if name not in self._parts:
+            self._parts[name] = make()
+        return cast(T, self._parts[name])
