@@ -325,6 +325,10 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError([Problem(shown, (), "not_utf8")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([Problem(shown, (), "toml_syntax", {"error": str(exc)})]) from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively: a few hundred levels
+        # (``a = [[[[...]]]]``) exhaust the stack. No real setting nests beyond two or three.
+        raise ConfigError([Problem(shown, (), "toml_too_deep")]) from None
 
 
 def load_config(path: str | Path) -> Settings:

@@ -24,6 +24,10 @@ MESSAGES: dict[str, Text] = {
     "file_unreadable": Text("kan inte läsas ({error})", "cannot be read ({error})"),
     "not_utf8": Text("är inte UTF-8-kodad", "is not UTF-8 encoded"),
     "toml_syntax": Text("ogiltig TOML: {error}", "invalid TOML: {error}"),
+    "toml_too_deep": Text(
+        "ogiltig TOML: listor eller tabeller i för många nivåer inuti varandra",
+        "invalid TOML: arrays or tables nested too deeply",
+    ),
     "missing": Text("måste anges", "is required"),
     "extra_forbidden": Text("okänd inställning", "unknown setting"),
     "secret_in_file": Text(

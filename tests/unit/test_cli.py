@@ -270,3 +270,29 @@ def test_it_insists_on_an_explicitly_named_config(kkik, tmp_path: Path):
     result = kkik("--lang", "en", "--config", str(missing), "calendar", "days", "2026")
     assert result.code == 2
     assert result.err == f"{missing}: file not found\n"
+
+
+DEEP = ROOT / "tests" / "data" / "config" / "bad-nested-too-deep.toml"
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [
+        ("en", "invalid TOML: arrays or tables nested too deeply"),
+        ("sv", "ogiltig TOML: listor eller tabeller i för många nivåer inuti varandra"),
+    ],
+)
+def test_it_reports_a_config_nested_too_deeply_in_one_line(kkik, lang: str, line: str):
+    # tomllib recurses once per level: 10,000 levels raised RecursionError (issue 15, L2).
+    checked = kkik("--lang", lang, "config", "check", str(DEEP))
+    assert (checked.code, checked.out) == (2, f"{DEEP}: {line}\n")
+    status = kkik("--lang", lang, "--config", str(DEEP), "status")
+    assert (status.code, status.out, status.err) == (2, "", f"{DEEP}: {line}\n")
+
+
+def test_it_reports_a_scenario_nested_too_deeply_in_one_line(kkik, tmp_path: Path):
+    scenario = tmp_path / "kampanj.toml"
+    scenario.write_text(f"[campaign]\nname = {'[' * 10_000}{']' * 10_000}\n")
+    result = kkik("--lang", "en", "plan", str(scenario))
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"{scenario}: invalid TOML: arrays or tables nested too deeply\n"
