@@ -41,6 +41,9 @@ T = {
     "kolada_format": Text(
         "--kolada skriver JSON; välj --format json", "--kolada writes JSON; use --format json"
     ),
+    "cannot_write": Text(
+        "{path}: kan inte skrivas ({error})", "{path}: cannot be written ({error})"
+    ),
 }
 EVIDENCE_COLUMNS = (
     "probe_id", "kommunkod", "kommun", "channel", "planned_at", "sent_at", "answered_at",
@@ -111,7 +114,10 @@ def build(lang: Lang) -> click.Command:
             data = to_xlsx(rows, columns) if columns else to_xlsx(rows)
         else:
             data = to_json(rows)
-        Path(out).write_bytes(data)
+        try:
+            Path(out).write_bytes(data)
+        except OSError as exc:  # a missing folder or no permission: one line, not a traceback
+            fail(cli.t(T["cannot_write"], path=out, error=exc.strerror or exc), EXIT_USAGE)
         click.echo(cli.t(T["written"], rows=len(rows), path=out))
 
     return export_cmd

@@ -257,12 +257,16 @@ def test_it_writes_nothing_when_the_config_is_bad(kkik, tmp_path: Path):
     assert list(tmp_path.iterdir()) == [config]
 
 
-def test_it_fails_with_exit_1_when_the_database_cannot_be_reached(kkik, tmp_path: Path):
+def test_it_exits_2_when_the_database_cannot_be_opened(kkik, tmp_path: Path):
+    # A configuration problem (issue 15, L2); tests/unit/test_db_unavailable.py has every case.
     config = tmp_path / "config.toml"
     config.write_text('[database]\nurl = "sqlite:///no/such/dir/kkik.db"\n')
     result = kkik("--lang", "en", "--config", str(config), "db", "upgrade")
-    assert result.code == 1
-    assert result.err.startswith(f"Cannot connect to database sqlite:///{tmp_path}/no/such/dir")
+    assert result.code == 2
+    assert result.err == (
+        f"{config}: database.url: cannot open the database: the folder {tmp_path}/no/such/dir "
+        "does not exist\n"
+    )
 
 
 def test_it_insists_on_an_explicitly_named_config(kkik, tmp_path: Path):

@@ -156,3 +156,12 @@ def test_a_formula_in_a_reply_sender_stays_text_in_the_xlsx(
     assert (probe_id.value, probe_id.data_type) == (1, "n")
     formulas = [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []
+
+
+def test_it_names_an_output_file_it_cannot_write(kkik, config: Path, tmp_path: Path):
+    out = tmp_path / "saknas" / "kkik.csv"
+    result = kkik(
+        "--lang", "en", "--config", str(config), "export", "--format", "csv", "--out", str(out)
+    )  # fmt: skip
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"{out}: cannot be written (No such file or directory)\n"
