@@ -285,6 +285,9 @@ def normalise_phone(value: str, region: str = "SE") -> str:
         raise _fail("phone_number") from None
     if not phonenumbers.is_valid_number(number):
         raise _fail("phone_number")
+    # Swedish 0900, 0939 and 0944 numbers, and their like abroad, cost the caller (issue 15, L4).
+    if phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.PREMIUM_RATE:
+        raise _fail("premium_rate_number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
