@@ -218,6 +218,12 @@ def parse_evidence(text: str) -> list[Evidence]:
     if header is None:
         raise EvidenceError(['line 1, column (header): the file is empty (got "")'])
     names = [h.strip() for h in header]
+    if not set(names) & set(COLUMNS):
+        # Another kind of file altogether: one line instead of one per missing column.
+        shown = reader.dialect.delimiter.join(header)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        problem = "names no evidence column; see docs/scoring.md"
+        raise EvidenceError([f'line 1, column (header): {problem} (got "{shown}")'])
     problems: list[str] = []
     for name in names:
         if name not in COLUMNS:

@@ -243,3 +243,9 @@ def test_it_reports_a_field_beyond_the_csv_limit_with_its_line() -> None:
     with pytest.raises(UnreadableEvidence) as info:
         parse_evidence(f"{HEADER}\n0180,email,e1,,,false,,,,,\n0180,email,{'x' * 140_000}\n")
     assert (info.value.kind, info.value.line, info.value.limit) == ("field_too_large", 3, 131072)
+
+
+def test_it_says_once_when_the_file_is_no_evidence_file_at_all() -> None:
+    assert problems("namn,adress\nAnna,Storgatan 1\n") == [
+        'line 1, column (header): names no evidence column; see docs/scoring.md (got "namn,adress")'
+    ]
