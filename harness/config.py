@@ -285,6 +285,9 @@ def normalise_phone(value: str, region: str = "SE") -> str:
         raise _fail("phone_number") from None
     if not phonenumbers.is_valid_number(number):
         raise _fail("phone_number")
+    # Swedish 0900, 0939 and 0944 numbers, and their like abroad, cost the caller (issue 15, L4).
+    if phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.PREMIUM_RATE:
+        raise _fail("premium_rate_number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -325,6 +328,10 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError([Problem(shown, (), "not_utf8")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([Problem(shown, (), "toml_syntax", {"error": str(exc)})]) from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively: a few hundred levels
+        # (``a = [[[[...]]]]``) exhaust the stack. No real setting nests beyond two or three.
+        raise ConfigError([Problem(shown, (), "toml_too_deep")]) from None
 
 
 def load_config(path: str | Path) -> Settings:

@@ -24,6 +24,10 @@ MESSAGES: dict[str, Text] = {
     "file_unreadable": Text("kan inte läsas ({error})", "cannot be read ({error})"),
     "not_utf8": Text("är inte UTF-8-kodad", "is not UTF-8 encoded"),
     "toml_syntax": Text("ogiltig TOML: {error}", "invalid TOML: {error}"),
+    "toml_too_deep": Text(
+        "ogiltig TOML: listor eller tabeller i för många nivåer inuti varandra",
+        "invalid TOML: arrays or tables nested too deeply",
+    ),
     "missing": Text("måste anges", "is required"),
     "extra_forbidden": Text("okänd inställning", "unknown setting"),
     "secret_in_file": Text(
@@ -75,6 +79,10 @@ MESSAGES: dict[str, Text] = {
         'must be a Twilio account SID ("AC" followed by 32 hex digits)',
     ),
     "phone_number": Text("är inget giltigt telefonnummer", "is not a valid phone number"),
+    "premium_rate_number": Text(
+        "är ett betalnummer (som 0900, 0939, 0944) och rings aldrig",
+        "is a premium-rate number (like 0900, 0939, 0944) and is never called",
+    ),
     "caller_number_missing": Text(
         'caller_number (testarens telefon) måste anges när mode = "bridged"',
         'caller_number (the tester\'s phone) is required when mode = "bridged"',
@@ -86,6 +94,15 @@ MESSAGES: dict[str, Text] = {
     "public_url": Text("måste vara en http(s)://-adress", "must be an http(s):// URL"),
     "invalid": Text("ogiltigt värde", "invalid value"),
     # Scenario files
+    "control_characters": Text(
+        "får inte innehålla radbrytningar eller andra styrtecken (det blir ett e-posthuvud)",
+        "must not contain line breaks or other control characters (it becomes a mail header)",
+    ),
+    "foreign_number": Text(
+        "är ett utländskt nummer ({region}); sätt campaign.allow_foreign_numbers = true för "
+        "att ringa det",
+        "is a foreign number ({region}); set campaign.allow_foreign_numbers = true to call it",
+    ),
     "email_address": Text("är ingen giltig e-postadress", "is not a valid e-mail address"),
     "kommunkod": Text(
         'okänd kommunkod; skriv de fyra siffrorna som text, t.ex. "0180"',

@@ -7,12 +7,14 @@ production code, so an existing campaign database can always be brought forward.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 
 from harness.config import DatabaseSettings, resolve_secret
@@ -93,3 +95,54 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+
+
+Unavailable = Literal[
+    "no_folder", "not_a_folder", "is_folder", "no_permission", "not_database", "sqlite", "server"
+]
+
+
+class DatabaseUnavailable(Exception):
+    """The configured database cannot be opened (issue 15, L2: one line, not a traceback).
+
+    ``reason`` says why, for a message in the user's language; ``where`` is the file, folder or
+    server URL (without password) it concerns and ``detail`` the driver's own first line.
+    """
+
+    def __init__(self, reason: Unavailable, where: str, detail: str) -> None:
+        super().__init__(f"{where}: {detail}")
+        self.reason: Unavailable = reason
+        self.where = where
+        self.detail = detail
+
+
+def unavailable(url: str, exc: SQLAlchemyError) -> DatabaseUnavailable:
+    """Why connecting to ``url`` failed with ``exc``, as exactly as the file system tells.
+
+    SQLite says "unable to open database file" whether the folder is missing, the path is a
+    folder or permission is lacking, so a file database is looked at to name the cause.
+    """
+    parsed = make_url(url)
+    error = getattr(exc, "orig", None) or exc
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    # psycopg prefixes every connection error; "FATAL:  ..." keeps its double space.
+    detail = " ".join(lines[0].split()).removeprefix("connection failed: ")
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return DatabaseUnavailable("server", parsed.render_as_string(hide_password=True), detail)
+    path = Path(str(parsed.database))
+    folder = path.parent
+    if getattr(error, "sqlite_errorname", "") == "SQLITE_NOTADB":
+        return DatabaseUnavailable("not_database", str(path), detail)
+    if path.is_dir():
+        return DatabaseUnavailable("is_folder", str(path), detail)
+    if not folder.exists():
+        return DatabaseUnavailable("no_folder", str(folder), detail)
+    if not folder.is_dir():
+        return DatabaseUnavailable("not_a_folder", str(folder), detail)
+    if path.exists():
+        allowed = os.access(path, os.R_OK | os.W_OK)
+    else:
+        allowed = os.access(folder, os.W_OK | os.X_OK)
+    if not allowed:
+        return DatabaseUnavailable("no_permission", str(path if path.exists() else folder), detail)
+    return DatabaseUnavailable("sqlite", str(path), detail)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from harness.config import ConfigError, Problem, read_toml, validation_problems
-from harness.scenario import AREAS
+from harness.scenario import AREAS, HeaderText
 
 Text = Annotated[str, Field(min_length=1)]
 
@@ -25,7 +25,7 @@ class _Model(BaseModel):
 
 class QuestionSpec(_Model):
     code: Annotated[str, Field(pattern=r"^[a-z-]+-\d{2}$")]
-    subject: Annotated[str, Field(min_length=1, max_length=120)]
+    subject: Annotated[HeaderText, Field(min_length=1, max_length=120)]  # the Subject: header
     body: Text
     spoken: Text
     answered_by: Text

@@ -21,18 +21,22 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
+import phonenumbers
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from harness.config import ConfigError, normalise_phone, read_toml, validation_problems
+from probes.email_send import header_safe
 from results.measures import FACILITIES, Facility
 from results.other_measures import DAYS, Span
 
@@ -49,6 +53,7 @@ AREAS = (
     "lss",
     "ovrigt",
 )
+FOREIGN_NUMBERS = "allow_foreign_numbers"
 _SPAN = re.compile(r"(\d{2}):(\d{2}) *[-–] *(\d{2}):(\d{2})")
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -87,6 +92,16 @@ def _clock(value: object) -> time:
         if hours < 24 and minutes < 60:
             return time(hours, minutes)
     raise _fail("clock_time")
+
+
+def header_text(value: str) -> str:
+    """Text that goes into a mail header: no line break or other control character (L4)."""
+    if not header_safe(value):
+        raise _fail("control_characters")
+    return value
+
+
+HeaderText = Annotated[str, AfterValidator(header_text)]
 
 
 def valid_email(value: str) -> str:
@@ -135,6 +150,8 @@ class CampaignSpec(_Model):
     question_bank: str = "questions"
     areas: tuple[str, ...] = AREAS
     seed: int = 2026
+    # A switchboard abroad is called only when the scenario says so (issue 15, L4).
+    allow_foreign_numbers: bool = False
 
     @field_validator("period_end")
     @classmethod
@@ -161,7 +178,7 @@ class CampaignSpec(_Model):
 
 
 class PersonaSpec(_Model):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[HeaderText, Field(min_length=1, max_length=200)]  # the From: display name
     address: str
 
     @field_validator("address")
@@ -275,8 +292,16 @@ class TargetSpec(_Model):
 
     @field_validator("switchboard")
     @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return None if value is None else normalise_phone(value)
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        number = normalise_phone(value)  # refuses premium-rate numbers too
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(number))
+        # load_scenario passes the campaign's setting; validated without it, refuse: a call
+        # abroad costs more and is rarely meant.
+        if region != "SE" and not (info.context or {}).get(FOREIGN_NUMBERS):
+            raise _fail("foreign_number", region=region)
+        return number
 
     @model_validator(mode="after")
     def _name_matches(self) -> Self:
@@ -323,7 +348,11 @@ class Scenario(_Model):
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raise ConfigError listing every problem."""
     data = read_toml(path)
+    # A target's number is judged by a campaign setting; a value that is not true (or not a
+    # boolean: reported on campaign.allow_foreign_numbers) keeps foreign numbers refused.
+    campaign = data.get("campaign")
+    allow = isinstance(campaign, dict) and campaign.get(FOREIGN_NUMBERS) is True
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context={FOREIGN_NUMBERS: allow})
     except ValidationError as exc:
         raise ConfigError(validation_problems(exc, str(path), Scenario)) from None

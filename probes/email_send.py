@@ -44,6 +44,20 @@ SaveCopy = Callable[[bytes, datetime], Awaitable[None]]
 FIRST_BACKOFF = timedelta(seconds=2)
 MAX_BACKOFF = timedelta(minutes=5)
 
+# Never in a header we write (issue 15, L4): CR and LF end a header line and could add headers
+# or recipients; the other control characters (C0, DEL, C1 such as NEL) and the Unicode line and
+# paragraph separators are taken for line breaks by some mail software along the way.
+_UNSAFE_IN_HEADER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def header_safe(value: str) -> bool:
+    """Whether ``value`` may stand in a header: no line break and no other control character.
+
+    Scenarios and the question bank are checked with it when they are read, so that a bad
+    persona name or subject is refused by ``kkik plan`` rather than at the first send.
+    """
+    return _UNSAFE_IN_HEADER.search(value) is None
+
 
 def new_message_id(domain: str, now: datetime) -> str:
     """A Message-ID that looks like a mail client's and reveals nothing about a measurement."""
@@ -66,10 +80,26 @@ def build_question(job: DispatchJob, *, date: datetime, zone: str = "Europe/Stoc
 
     ``date`` goes into the Date: header in Swedish local time, as a mail client would write it.
     With a reply token the Reply-To carries it as a plus address, so the answer finds its probe
-    even when the municipality's system breaks the threading headers.
+    even when the municipality's system breaks the threading headers. A header value with a
+    line break or another control character raises :class:`HarnessFault`: nothing is sent.
     """
     if job.message_id is None:
         raise ValueError("the Message-ID must be chosen (and stored) before the question is built")
+    # Checked when the scenario was read; checked again here because the values come from the
+    # database (a plan saved before that check) and a header with a line break is never sent.
+    headers = {
+        "From name": job.persona.name,
+        "From address": job.persona.address,
+        "To": job.recipient,
+        "Subject": job.subject,
+        "Message-ID": job.message_id,
+        "reply token": job.reply_token or "",
+    }
+    for header, value in headers.items():
+        if not header_safe(value):
+            raise HarnessFault(
+                f"Not sent: {header} holds a line break or control character ({value!r})"[:300]
+            )
     msg = EmailMessage()
     local, _, domain = job.persona.address.rpartition("@")
     msg["From"] = Address(job.persona.name, local, domain)

@@ -1,6 +1,6 @@
 """Evidence from a CSV file, the input of ``kkik score --from-csv`` (pure: parses text only).
 
-The file is UTF-8 with a header row naming exactly these columns, in any order:
+The file has a header row naming exactly these columns, in any order:
 
 =============  ==============================================================================
 kommunkod      4-digit SCB kommunkod, kept as a string ("0180"), Part A "Results"
@@ -21,19 +21,37 @@ answer across a deadline. Fields that belong to the other channel are ignored (a
 them), but every field a row's channel uses is checked. Every problem in the file is reported as
 ``line N, column NAME: problem (got "value")`` in one :class:`EvidenceError`, and nothing is scored
 from a file with errors, so a half-read file can never produce plausible-looking scores.
+
+Files saved by a spreadsheet program are read as they come (:func:`read_evidence`): UTF-8 with or
+without a byte-order mark, UTF-16 with one, else Windows-1252 (what Swedish Excel writes for
+"CSV"); commas, semicolons (Swedish Excel) or tabs between fields, told apart by the header line;
+``bemotande`` may carry a decimal comma ("2,0"). A file that is not text, or whose fields do not
+fit the CSV reader, raises :class:`UnreadableEvidence`, whose ``kind`` the command words in the
+user's language (issue 15, L2).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from datetime import datetime
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from results.scoring import Evidence, Mode, Outcome
 
-__all__ = ["COLUMNS", "EvidenceError", "parse_evidence"]
+if TYPE_CHECKING:
+    from _csv import Reader
+
+__all__ = [
+    "COLUMNS",
+    "EvidenceError",
+    "UnreadableEvidence",
+    "decode_evidence",
+    "parse_evidence",
+    "read_evidence",
+]
 
 COLUMNS = (
     "kommunkod",
@@ -50,6 +68,17 @@ COLUMNS = (
 )
 
 _KOMMUNKOD = re.compile(r"[0-9]{4}")
+# A spreadsheet may write the whole-number assessment with a decimal comma or point ("2,0").
+_BEMOTANDE = re.compile(r"([0-3])(?:[.,]0+)?")
+_DELIMITERS = (",", ";", "\t")
+# Unicode's control characters (category Cc) except tab, line feed and carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_BYTE = re.compile(b"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 _MODES = ("bridged", "automated")
 _OUTCOMES = ("busy", "no_answer", "failed", "no_person", "person")
 
@@ -60,6 +89,81 @@ class EvidenceError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+UnreadableKind = Literal["not_text", "field_too_large", "csv_error"]
+
+
+class UnreadableEvidence(ValueError):
+    """The file cannot be read as CSV text at all; nothing in it is scored.
+
+    ``kind`` is ``not_text`` (binary data or bytes no supported encoding decodes),
+    ``field_too_large`` (a field beyond the CSV reader's limit, ``limit`` characters) or
+    ``csv_error`` (``detail`` is the reader's message); ``line`` is where it was found.
+    """
+
+    def __init__(
+        self, kind: UnreadableKind, line: int, *, limit: int = 0, detail: str = ""
+    ) -> None:
+        super().__init__(f"line {line}: {kind} {detail}".strip())
+        self.kind: UnreadableKind = kind
+        self.line = line
+        self.limit = limit
+        self.detail = detail
+
+
+def decode_evidence(data: bytes) -> str:
+    """The text of an evidence file, whichever encoding a spreadsheet program saved it in.
+
+    A byte-order mark decides (UTF-8 or UTF-16); without one, UTF-8 if the bytes are valid
+    UTF-8, else Windows-1252. A file with control characters other than tab and line breaks,
+    or with bytes the chosen encoding cannot decode, is not text: :class:`UnreadableEvidence`.
+    """
+    marked = next((name for bom, name in _BYTE_ORDER_MARKS if data.startswith(bom)), None)
+    text: str | None = None
+    failed_at = 0
+    for encoding in [marked] if marked else ["utf-8", "cp1252"]:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError as exc:
+            failed_at = exc.start
+    if text is None:
+        # The first sign of binary data: a control byte before the undecodable one, if any.
+        control_byte = _CONTROL_BYTE.search(data, 0, failed_at)
+        at = control_byte.start() if control_byte else failed_at
+        raise UnreadableEvidence("not_text", data.count(b"\n", 0, at) + 1)
+    text = text.removeprefix("\ufeff")
+    # Windows-1252 decodes almost any byte, so a binary file is told by what it holds: NUL and
+    # other control characters never stand in a CSV file (UTF-16 without a byte-order mark
+    # lands here too, on its NUL bytes).
+    control = _CONTROL.search(text)
+    if control:
+        raise UnreadableEvidence("not_text", text.count("\n", 0, control.start()) + 1)
+    return text
+
+
+def read_evidence(data: bytes) -> list[Evidence]:
+    """Decode and parse a whole evidence file (see :func:`decode_evidence`)."""
+    return parse_evidence(decode_evidence(data))
+
+
+def _delimiter(text: str) -> str:
+    """The separator that makes the most known column names of the header line (comma on a tie).
+
+    Swedish Excel separates with semicolons (the comma is the decimal sign); read as commas, such
+    a header would be one unknown column and eleven missing ones.
+    """
+    first = text.split("\n", 1)[0]
+
+    def known(delimiter: str) -> int:
+        try:
+            names = next(csv.reader([first], delimiter=delimiter), [])
+        except csv.Error:  # e.g. a header beyond the field limit: reported when parsed
+            return 0
+        return len({n.strip() for n in names} & set(COLUMNS))
+
+    return max(_DELIMITERS, key=known)
 
 
 class _Row:
@@ -109,11 +213,17 @@ def parse_evidence(text: str) -> list[Evidence]:
     """Parse a whole evidence CSV; raise :class:`EvidenceError` listing every problem."""
     # Spreadsheet programs save UTF-8 with a byte-order mark; it is not part of the first name.
     text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    header = _next(reader)
     if header is None:
         raise EvidenceError(['line 1, column (header): the file is empty (got "")'])
     names = [h.strip() for h in header]
+    if not set(names) & set(COLUMNS):
+        # Another kind of file altogether: one line instead of one per missing column.
+        shown = reader.dialect.delimiter.join(header)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        problem = "names no evidence column; see docs/scoring.md"
+        raise EvidenceError([f'line 1, column (header): {problem} (got "{shown}")'])
     problems: list[str] = []
     for name in names:
         if name not in COLUMNS:
@@ -128,14 +238,14 @@ def parse_evidence(text: str) -> list[Evidence]:
 
     rows: list[Evidence] = []
     first_line: dict[str, int] = {}
-    for fields in reader:
+    while (fields := _next(reader)) is not None:
         line = reader.line_num
         if not fields or all(f.strip() == "" for f in fields):
             continue  # a blank line (often the last one) carries no evidence
         if len(fields) != len(names):
             problems.append(
                 f"line {line}, column (row): has {len(fields)} fields, the header has "
-                f'{len(names)} (got "{",".join(fields)}")'
+                f'{len(names)} (got "{reader.dialect.delimiter.join(fields)}")'
             )
             continue
         row = _Row(line, {n: f.strip() for n, f in zip(names, fields, strict=True)}, problems)
@@ -145,6 +255,19 @@ def parse_evidence(text: str) -> list[Evidence]:
     if problems:
         raise EvidenceError(problems)
     return rows
+
+
+def _next(reader: Reader) -> list[str] | None:
+    """The next row, or None at the end; the reader's own errors as :class:`UnreadableEvidence`."""
+    try:
+        return next(reader, None)
+    except csv.Error as exc:
+        # The line the reader stopped on; a field that never ends runs to the end of the file.
+        line = reader.line_num or 1
+        limit = csv.field_size_limit()
+        if "field larger than field limit" in str(exc):
+            raise UnreadableEvidence("field_too_large", line, limit=limit) from None
+        raise UnreadableEvidence("csv_error", line, detail=str(exc)) from None
 
 
 def _parse_row(row: _Row, first_line: dict[str, int]) -> Evidence | None:
@@ -181,8 +304,8 @@ def _parse_row(row: _Row, first_line: dict[str, int]) -> Evidence | None:
         direct_answer = row.boolean("direct_answer", required=False)
         raw = v["bemotande"]
         if raw != "":
-            if raw in ("0", "1", "2", "3"):
-                bemotande = int(raw)
+            if match := _BEMOTANDE.fullmatch(raw):
+                bemotande = int(match.group(1))
             else:
                 row.fail("bemotande", "must be 0, 1, 2 or 3 (or empty)")
 

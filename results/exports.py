@@ -11,7 +11,6 @@ denominator and interval empty, so they cannot be mistaken for a share of probes
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,7 @@ from openpyxl import Workbook
 from results.measures import MEASURES, OTHER_MEASURES
 from results.other_measures import OtherValue
 from results.scoring import Score
+from results.spreadsheet import csv_writer, xlsx_append
 
 COLUMNS = (
     "kommunkod",
@@ -104,12 +104,12 @@ def _number(value: float) -> int | float:
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = COLUMNS) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel opens å, ä and ö right."""
+    """UTF-8 with a byte-order mark, so Excel opens å, ä and ö right; no cell is a formula."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\r\n")
-    writer.writeheader()
+    writer = csv_writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+        writer.writerow("" if row.get(k) is None else row.get(k) for k in columns)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -124,9 +124,10 @@ def to_xlsx(
     ws = book.active
     assert ws is not None
     ws.title = sheet
-    ws.append(list(columns))
+    xlsx_append(ws, columns)
     for row in rows:
-        ws.append([row.get(k) for k in columns])
+        # A reply's sender name is the municipality's text: stored as text, never a formula.
+        xlsx_append(ws, (row.get(k) for k in columns))
     ws.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)

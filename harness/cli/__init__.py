@@ -40,7 +40,8 @@ def _lang_from_config(argv: Sequence[str]) -> Lang | None:
             path = arg.split("=", 1)[1]
     try:
         value = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("language")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        # The command itself reports the file's problem (RecursionError: nested too deeply).
         return None
     return parse_lang(value) if isinstance(value, str) else None
 

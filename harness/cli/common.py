@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from harness import migrate
 from harness.assembly import Assembly
 from harness.clock import Clock, SystemClock
 from harness.config import ConfigError, SecretUnavailable, Settings, load_config
 from harness.config_messages import format_problem
-from harness.db import database_url, make_engine
+from harness.db import DatabaseUnavailable, database_url, make_engine, unavailable
 from harness.i18n import Lang, Text
 from harness.messages import USAGE, describe
 from harness.models import AuditEntry
@@ -143,6 +144,20 @@ OLD_DB = Text(
 NO_SECRET = Text("Hemligheten saknas: {source}: {detail}", "Secret unavailable: {source}: {detail}")
 
 
+CANNOT_OPEN = Text("kan inte öppna databasen: {reason}", "cannot open the database: {reason}")
+WHY_UNAVAILABLE = {
+    "no_folder": Text("mappen {where} finns inte", "the folder {where} does not exist"),
+    "not_a_folder": Text("{where} är ingen mapp", "{where} is not a folder"),
+    "is_folder": Text(
+        "{where} är en mapp, inte en databasfil", "{where} is a folder, not a database file"
+    ),
+    "no_permission": Text("behörighet saknas till {where}", "permission denied for {where}"),
+    "not_database": Text("{where} är ingen SQLite-databas", "{where} is not an SQLite database"),
+    "sqlite": Text("{where}: {detail}", "{where}: {detail}"),
+    "server": Text("{where}: {detail}", "{where}: {detail}"),
+}
+
+
 def open_database(cli: CliContext, settings: Settings, base_dir: Path | None) -> tuple[Engine, str]:
     """The configured database, checked to be at the newest schema; and its URL to show."""
     try:
@@ -150,10 +165,33 @@ def open_database(cli: CliContext, settings: Settings, base_dir: Path | None) ->
     except SecretUnavailable as exc:
         fail(cli.t(NO_SECRET, source=exc.source, detail=exc.detail), EXIT_FAILURE)
     engine = make_engine(url)
-    current, head = migrate.current_revision(engine), migrate.head_revision()
+    current, head = connected_revision(cli, engine, url, base_dir), migrate.head_revision()
     if current != head:
         fail(cli.t(OLD_DB, current=current or "–", head=head), EXIT_FAILURE)
     return engine, make_url(url).render_as_string(hide_password=True)
+
+
+def connected_revision(
+    cli: CliContext, engine: Engine, url: str, base_dir: Path | None
+) -> str | None:
+    """Connect and return the schema version; a database that cannot be opened exits 2.
+
+    The first connection is where a wrong path, a file that is no database or an unreachable
+    server shows; every command opens the database through here (issue 15, L2).
+    """
+    try:
+        return migrate.current_revision(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        fail(cannot_open(cli, unavailable(url, exc), base_dir), EXIT_USAGE)
+
+
+def cannot_open(cli: CliContext, problem: DatabaseUnavailable, base_dir: Path | None) -> str:
+    """``config.toml: database.url: cannot open the database: ...`` in the user's language."""
+    why = cli.t(WHY_UNAVAILABLE[problem.reason], where=problem.where, detail=problem.detail)
+    # base_dir is None when no file was read: the built-in default applies.
+    source = f"{cli.config_path or DEFAULT_CONFIG}: " if base_dir is not None else ""
+    return f"{source}database.url: {cli.t(CANNOT_OPEN, reason=why)}"
 
 
 BAD_TIME = Text(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from harness import migrate
-from harness.cli.common import EXIT_FAILURE, fail, state
+from harness.cli.common import EXIT_FAILURE, connected_revision, fail, state
 from harness.config import SecretUnavailable
 from harness.db import database_url, make_engine
 from harness.i18n import Lang, Text
@@ -27,9 +29,9 @@ CURRENT = Text(
     "Database {url}: version {current} (newest: {head}).",
 )
 NONE = Text("ingen", "none")
-CANNOT_CONNECT = Text(
-    "Kan inte ansluta till databasen {url}: {error}",
-    "Cannot connect to database {url}: {error}",
+UPGRADE_FAILED = Text(
+    "Databasen {url} kunde inte uppgraderas: {error}",
+    "Could not upgrade database {url}: {error}",
 )
 SECRET = Text("Hemligheten saknas: {source}: {detail}", "Secret unavailable: {source}: {detail}")
 
@@ -43,13 +45,14 @@ def build(lang: Lang) -> click.Group:
     @click.pass_context
     def upgrade(ctx: click.Context) -> None:
         cli = state(ctx)
-        url, shown = _url(ctx)
+        url, shown, base_dir = _url(ctx)
         engine = make_engine(url)
+        connected_revision(cli, engine, url, base_dir)  # cannot be opened: one line, exit 2
         try:
             migrate.upgrade(engine)
             revision = migrate.current_revision(engine)
-        except OperationalError as exc:
-            fail(cli.t(CANNOT_CONNECT, url=shown, error=_first_line(exc)), EXIT_FAILURE)
+        except SQLAlchemyError as exc:  # opened, but a migration failed: the database's state
+            fail(cli.t(UPGRADE_FAILED, url=shown, error=_first_line(exc)), EXIT_FAILURE)
         finally:
             engine.dispose()
         click.echo(cli.t(UPGRADED, url=shown, revision=revision))
@@ -58,14 +61,10 @@ def build(lang: Lang) -> click.Group:
     @click.pass_context
     def current(ctx: click.Context) -> None:
         cli = state(ctx)
-        url, shown = _url(ctx)
+        url, shown, base_dir = _url(ctx)
         engine = make_engine(url)
-        try:
-            revision = migrate.current_revision(engine)
-        except SQLAlchemyError as exc:
-            fail(cli.t(CANNOT_CONNECT, url=shown, error=_first_line(exc)), EXIT_FAILURE)
-        finally:
-            engine.dispose()
+        revision = connected_revision(cli, engine, url, base_dir)
+        engine.dispose()
         click.echo(
             cli.t(
                 CURRENT,
@@ -78,14 +77,14 @@ def build(lang: Lang) -> click.Group:
     return group
 
 
-def _url(ctx: click.Context) -> tuple[str, str]:
+def _url(ctx: click.Context) -> tuple[str, str, Path | None]:
     cli = state(ctx)
     settings, base_dir = cli.settings(required=False)
     try:
         url = database_url(settings.database, base_dir)
     except SecretUnavailable as exc:
         fail(cli.t(SECRET, source=exc.source, detail=exc.detail), EXIT_FAILURE)
-    return url, make_url(url).render_as_string(hide_password=True)
+    return url, make_url(url).render_as_string(hide_password=True), base_dir
 
 
 def _first_line(exc: Exception) -> str:

@@ -7,7 +7,7 @@ from typing import cast
 
 import click
 
-from harness.cli.common import fail_service, service_context, state
+from harness.cli.common import EXIT_USAGE, fail, fail_service, service_context, state
 from harness.i18n import Lang, Text
 from harness.services.base import ServiceError
 from harness.services.outputs import ExportRequest, Format, export_campaign
@@ -30,6 +30,9 @@ T = {
     ),
     "edition": Text("KKiK-utgåva.", "KKiK edition."),
     "written": Text("Skrev {rows} rader till {path}.", "Wrote {rows} rows to {path}."),
+    "cannot_write": Text(
+        "{path}: kan inte skrivas ({error})", "{path}: cannot be written ({error})"
+    ),
 }
 
 
@@ -70,7 +73,10 @@ def build(lang: Lang) -> click.Command:
             exported = export_campaign(service_context(cli), request)
         except ServiceError as exc:
             fail_service(cli, exc)
-        Path(out).write_bytes(exported.data)
+        try:
+            Path(out).write_bytes(exported.data)
+        except OSError as exc:  # a missing folder or no permission: one line, not a traceback
+            fail(cli.t(T["cannot_write"], path=out, error=exc.strerror or exc), EXIT_USAGE)
         click.echo(cli.t(T["written"], rows=exported.rows, path=out))
 
     return export_cmd

@@ -13,10 +13,10 @@ from harness.i18n import Lang, Text
 from harness.services.base import ServiceError
 from harness.services.outputs import campaign_scores
 from results.calendar import DeadlineRule
-from results.evidence_csv import EvidenceError, parse_evidence
+from results.evidence_csv import EvidenceError, UnreadableEvidence, read_evidence
 from results.measures import EDITIONS, MEASURES
 from results.reference import Reference, bundled, reference_for
-from results.scoring import Score, ScoringRules, compare, score
+from results.scoring import Evidence, Score, ScoringRules, compare, score
 
 T = {
     "help": Text(
@@ -33,6 +33,20 @@ T = {
     ),
     "json": Text("Skriv JSON.", "Print JSON."),
     "no_file": Text("{path}: filen finns inte", "{path}: file not found"),
+    "unreadable": Text("{path}: kan inte läsas ({error})", "{path}: cannot be read ({error})"),
+    "not_text": Text(
+        "{path}: rad {line}: ingen text (styrtecken eller okodbara byte); spara filen som CSV "
+        "(UTF-8 eller Windows-1252)",
+        "{path}: line {line}: not text (control characters or undecodable bytes); save the file "
+        "as CSV (UTF-8 or Windows-1252)",
+    ),
+    "field_too_large": Text(
+        "{path}: rad {line}: ett fält är längre än {limit} tecken; är det en underlagsfil?",
+        "{path}: line {line}: a field is longer than {limit} characters; is this an evidence file?",
+    ),
+    "csv_error": Text(
+        "{path}: rad {line}: ogiltig CSV ({detail})", "{path}: line {line}: invalid CSV ({detail})"
+    ),
     "head": Text(
         "kommun  mått                                            värde      antal  95 % intervall",
         "kommun  measure                                         value      count  95% interval",
@@ -73,14 +87,7 @@ def build(lang: Lang) -> click.Command:
         if csv_path is not None:
             # An evidence file belongs to no saved campaign: the configured calendar judges it.
             calendar = work_calendar(settings)
-            try:
-                text = Path(csv_path).read_text(encoding="utf-8-sig")
-            except OSError:
-                fail(cli.t(T["no_file"], path=csv_path), EXIT_USAGE)
-            try:
-                evidence = parse_evidence(text)
-            except EvidenceError as exc:
-                fail("\n".join(f"{csv_path}: {p}" for p in exc.problems), EXIT_USAGE)
+            evidence = _read_csv(cli, csv_path)
             rules = ScoringRules(
                 edition=chosen or "2018",
                 calendar=calendar,
@@ -101,6 +108,25 @@ def build(lang: Lang) -> click.Command:
             _print_comparison(cli, scores, year, figures)
 
     return score_cmd
+
+
+def _read_csv(cli: CliContext, path: str) -> list[Evidence]:
+    """The evidence in ``path``, or exit 2 with what is wrong: one line per problem."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        fail(cli.t(T["no_file"], path=path), EXIT_USAGE)
+    except OSError as exc:
+        fail(
+            cli.t(T["unreadable"], path=path, error=exc.strerror or type(exc).__name__), EXIT_USAGE
+        )
+    try:
+        return read_evidence(data)
+    except UnreadableEvidence as exc:
+        fields = {"line": exc.line, "limit": exc.limit, "detail": exc.detail}
+        fail(cli.t(T[exc.kind], path=path, **fields), EXIT_USAGE)
+    except EvidenceError as exc:
+        fail("\n".join(f"{path}: {p}" for p in exc.problems), EXIT_USAGE)
 
 
 def _row(s: Score) -> dict[str, object]:

@@ -402,6 +402,8 @@ def load_world(path: str | Path) -> World:
         raise WorldError(shown, [f"cannot read the file: {exc}"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise WorldError(shown, [f"TOML syntax: {exc}"]) from None
+    except RecursionError:  # a = [[[[...]]]]: tomllib recurses once per level
+        raise WorldError(shown, ["TOML syntax: arrays or tables nested too deeply"]) from None
     try:
         return World.model_validate(data)
     except ValidationError as exc:

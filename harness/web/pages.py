@@ -11,7 +11,6 @@ a sandboxed frame without scripts, under a page-wide content security policy tha
 from __future__ import annotations
 
 import base64
-import csv
 import io
 from collections import Counter
 from datetime import datetime
@@ -47,6 +46,7 @@ from results.calendar import DeadlineRule
 from results.email_log import log_rows
 from results.measures import MEASURES
 from results.report import ReportData, figures
+from results.spreadsheet import csv_writer
 
 # Pages allow only our own stylesheet; mail HTML is shown in a frame that may not run anything.
 CSP = (
@@ -218,7 +218,7 @@ def email_csv(
     rows = _log(request, kommun, within, sort)
     zone = _zone(request)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)  # no cell a spreadsheet runs as a formula (issue 15, M4)
     writer.writerow(LOG_COLUMNS)
     for r in rows:
         writer.writerow([

@@ -183,6 +183,33 @@ async def test_it_treats_a_refused_login_as_our_fault(
         await EmailProbe(sender).dispatch(_ctx(clock), _job(unique, clock))
 
 
+@pytest.mark.parametrize(
+    ("field", "header", "value"),
+    [
+        ("persona", "From name", Persona("Anna\r\nBcc: alla@kommun.example.se", "anna@fraga.se")),
+        ("subject", "Subject", "Bygglov?\nBcc: alla@kommun.example.se"),
+        ("subject", "Subject", "Bygglov?\x85Bcc: alla@kommun.example.se"),  # NEL
+        ("persona", "From name", Persona("Anna\x00Lindqvist", "anna@fraga.se")),
+    ],
+)
+async def test_it_never_sends_a_header_with_a_line_break(
+    smtp_server: SmtpSandbox,
+    tls_ca: SandboxCA,
+    unique: str,
+    field: str,
+    header: str,
+    value: object,
+):
+    # Scenarios are checked when read; a plan stored before that check must still not go out
+    # (issue 15, L4): our fault, so the probe is replaced and never counted.
+    clock = SystemClock()
+    job = _job(unique, clock, **{field: value})
+    sender = SmtpSender(_settings(smtp_server), tls_context=tls_ca.client_context(), environ=ENV)
+    with pytest.raises(HarnessFault, match=rf"^Not sent: {header} holds a line break or control"):
+        await EmailProbe(sender).dispatch(_ctx(clock), job)
+    assert not [m for m in smtp_server.messages if job.recipient in m.rcpt_tos]
+
+
 async def test_it_gives_up_when_the_server_is_down_all_window(tls_ca: SandboxCA, unique: str):
     async with SmtpSandbox([], ca=tls_ca) as server:
         port = server.port

@@ -239,6 +239,30 @@ async def test_our_own_failure_is_a_harness_fault_and_gets_a_replacement(
     assert replacement.planned_at > first.planned_at
 
 
+async def test_a_stored_persona_name_with_a_line_break_is_our_fault_not_a_crash(
+    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    # A plan saved before scenarios were checked for header values (issue 15, L4): the runner
+    # crashed on the first send; now the probe fails as ours and nothing leaves.
+    _plan(tmp_path, sqlite_engine, unique)
+    first = _probes(sqlite_engine)[0]
+    with Session(sqlite_engine) as session:
+        probe = session.get(Probe, first.id)
+        assert probe is not None
+        probe.persona_name = "Anna Lindqvist\r\nBcc: alla@kommun.example.se"
+        session.add(probe)
+        session.commit()
+    clock = FakeClock(first.planned_at)
+    result = await _runner(sqlite_engine, clock, smtp_server, tls_ca).tick()
+    assert result.failed == 1
+    with Session(sqlite_engine) as session:
+        failed = session.get(Probe, first.id)
+    assert failed is not None
+    assert (failed.state, failed.outcome) == (ProbeState.FAILED, "harness_fault")
+    assert (failed.fault_reason or "").startswith("Not sent: From name holds a line break")
+    assert _received(smtp_server, unique) == Counter()
+
+
 async def test_a_refused_recipient_marks_the_address_broken(
     sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
 ):

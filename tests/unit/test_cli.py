@@ -257,12 +257,16 @@ def test_it_writes_nothing_when_the_config_is_bad(kkik, tmp_path: Path):
     assert list(tmp_path.iterdir()) == [config]
 
 
-def test_it_fails_with_exit_1_when_the_database_cannot_be_reached(kkik, tmp_path: Path):
+def test_it_exits_2_when_the_database_cannot_be_opened(kkik, tmp_path: Path):
+    # A configuration problem (issue 15, L2); tests/unit/test_db_unavailable.py has every case.
     config = tmp_path / "config.toml"
     config.write_text('[database]\nurl = "sqlite:///no/such/dir/kkik.db"\n')
     result = kkik("--lang", "en", "--config", str(config), "db", "upgrade")
-    assert result.code == 1
-    assert result.err.startswith(f"Cannot connect to database sqlite:///{tmp_path}/no/such/dir")
+    assert result.code == 2
+    assert result.err == (
+        f"{config}: database.url: cannot open the database: the folder {tmp_path}/no/such/dir "
+        "does not exist\n"
+    )
 
 
 def test_it_insists_on_an_explicitly_named_config(kkik, tmp_path: Path):
@@ -270,3 +274,29 @@ def test_it_insists_on_an_explicitly_named_config(kkik, tmp_path: Path):
     result = kkik("--lang", "en", "--config", str(missing), "calendar", "days", "2026")
     assert result.code == 2
     assert result.err == f"{missing}: file not found\n"
+
+
+DEEP = ROOT / "tests" / "data" / "config" / "bad-nested-too-deep.toml"
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [
+        ("en", "invalid TOML: arrays or tables nested too deeply"),
+        ("sv", "ogiltig TOML: listor eller tabeller i för många nivåer inuti varandra"),
+    ],
+)
+def test_it_reports_a_config_nested_too_deeply_in_one_line(kkik, lang: str, line: str):
+    # tomllib recurses once per level: 10,000 levels raised RecursionError (issue 15, L2).
+    checked = kkik("--lang", lang, "config", "check", str(DEEP))
+    assert (checked.code, checked.out) == (2, f"{DEEP}: {line}\n")
+    status = kkik("--lang", lang, "--config", str(DEEP), "status")
+    assert (status.code, status.out, status.err) == (2, "", f"{DEEP}: {line}\n")
+
+
+def test_it_reports_a_scenario_nested_too_deeply_in_one_line(kkik, tmp_path: Path):
+    scenario = tmp_path / "kampanj.toml"
+    scenario.write_text(f"[campaign]\nname = {'[' * 10_000}{']' * 10_000}\n")
+    result = kkik("--lang", "en", "plan", str(scenario))
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"{scenario}: invalid TOML: arrays or tables nested too deeply\n"

