@@ -29,6 +29,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy harness probes results tests bench
+	$(BIN)/lint-imports
 
 format: venv
 	$(BIN)/ruff format .
