@@ -49,6 +49,7 @@ from harness import phonestore
 from harness.clock import Clock, ensure_utc
 from harness.config import PhoneSettings, Settings
 from harness.models import CallEvent, Probe, Target
+from harness.web import twilio_params
 from harness.web.event_writer import EventWriter
 from probes.phone_call import STATUS_EVENTS, WebhookUrls
 from probes.phone_speech import is_person
@@ -80,15 +81,23 @@ class TwilioHooks:
         self.writer = EventWriter(engine)
         # Called when a call reached a final status, so the runner can settle it at once.
         self.on_final: Callable[[], None] | None = None
-        self.stats = {"stored": 0, "duplicates": 0, "unknown": 0, "forbidden": 0, "too_large": 0}
+        self.stats = {
+            "stored": 0,
+            "duplicates": 0,
+            "unknown": 0,
+            "forbidden": 0,
+            "too_large": 0,
+            "refused": 0,
+        }
         router = APIRouter(prefix="/twilio")
         router.add_api_route("/status", self.status, methods=["POST"])
         router.add_api_route("/voice/{probe_id}", self.voice, methods=["POST"])
         router.add_api_route("/recording", self.recording, methods=["POST"])
         self.router = router
 
-    async def _verified(self, request: Request) -> dict[str, str] | Response:
-        """The POST parameters if the signature is valid, else the refusal to send."""
+    async def _verified(self, request: Request, kind: str) -> dict[str, str] | Response:
+        """The POST parameters if the signature is valid and they are what Twilio sends to the
+        ``kind`` webhook (:mod:`harness.web.twilio_params`), else the refusal to send."""
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature:
             self.stats["forbidden"] += 1
@@ -99,7 +108,8 @@ class TwilioHooks:
             self.stats["too_large"] += 1
             log.warning("refused a Twilio request over %d bytes: %s", MAX_BODY, request.url.path)
             return _refused(413)
-        params = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+        pairs = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+        params = dict(pairs)
         url = self.public_url + request.url.path
         if request.url.query:
             url += "?" + request.url.query
@@ -107,6 +117,17 @@ class TwilioHooks:
             self.stats["forbidden"] += 1
             log.warning("refused a Twilio request with a bad signature: %s", request.url.path)
             return Response(status_code=403)
+        wrong = twilio_params.problems(kind, pairs)
+        if wrong:
+            # Signed, so Twilio's (a new parameter?) or a genuine request replayed regrouped.
+            self.stats["refused"] += 1
+            log.warning(
+                "refused a signed Twilio request to %s: %s (if Twilio added a parameter, add it "
+                "to harness/web/twilio_params.py)",
+                request.url.path,
+                "; ".join(wrong),
+            )
+            return Response(status_code=400)
         return params
 
     # --- status and recording callbacks ---------------------------------------------------------
@@ -114,7 +135,7 @@ class TwilioHooks:
     async def status(
         self, request: Request, probe: Annotated[int | None, Query()] = None
     ) -> Response:
-        params = await self._verified(request)
+        params = await self._verified(request, twilio_params.STATUS)
         if isinstance(params, Response):
             return params
         await self._store(probe, phonestore.STATUS, params, request.url.path)
@@ -123,7 +144,7 @@ class TwilioHooks:
     async def recording(
         self, request: Request, probe: Annotated[int | None, Query()] = None
     ) -> Response:
-        params = await self._verified(request)
+        params = await self._verified(request, twilio_params.RECORDING)
         if isinstance(params, Response):
             return params
         await self._store(probe, phonestore.RECORDING, params, request.url.path)
@@ -154,7 +175,7 @@ class TwilioHooks:
         probe_id: Annotated[int, Path()],
         step: Annotated[str, Query()] = "answer",
     ) -> Response:
-        params = await self._verified(request)
+        params = await self._verified(request, twilio_params.VOICE)
         if isinstance(params, Response):
             return params
         twiml = await run_in_threadpool(self._voice, probe_id, step, params, request.url.path)
