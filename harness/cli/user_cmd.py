@@ -125,10 +125,12 @@ def build(lang: Lang) -> click.Group:
     def add_cmd(ctx: click.Context, name: str, role: str, from_stdin: bool) -> None:
         cli = state(ctx)
         engine = _engine(cli)
+        name = users.stored_name(name)
         if not valid_user_name(name):
             fail(cli.t(T["bad_name"], name=name, max=MAX_NAME_LENGTH), EXIT_USAGE)
-        if users.find_user(engine, name) is not None:
-            fail(cli.t(T["exists"], name=name), EXIT_USAGE)
+        existing = users.find_user(engine, name)  # "ſara" or "SARA" is the user "sara"
+        if existing is not None:
+            fail(cli.t(T["exists"], name=existing.name), EXIT_USAGE)
         password = _read_password(cli, name, from_stdin)
         with _refused(cli):
             users.add_user(engine, name, role, password, cli.clock.now(), actor())

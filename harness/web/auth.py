@@ -24,6 +24,7 @@ import hashlib
 import logging
 import math
 import secrets
+import unicodedata
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -95,6 +96,17 @@ def password_needs_rehash(stored: str) -> bool:
         return _HASHER.check_needs_rehash(stored)
     except InvalidHashError:
         return False
+
+
+def user_key(name: str) -> str:
+    """The one form of a user name that lookup, creation and the login limiter compare.
+
+    NFKC, case-folded, NFKC again (folding can undo normalisation): "Sara", "SARA", "ſara"
+    (long s), "ｓａｒａ" and, for "stina", "ﬆina" and "ﬅina" are one name. Everything that
+    decides "is this that user?" must use this: when the limiter keyed on ``lower()`` while the
+    lookup folded, "ſara" was a fresh lock key that still logged in as the locked "sara".
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name.strip()).casefold())
 
 
 def valid_user_name(name: str) -> bool:
@@ -335,7 +347,8 @@ class LoginLimiter:
 
 
 def name_key(name: str) -> str:
-    return "name:" + name.strip().lower()
+    """The limiter's key for a user name: every spelling that logs in as a user shares it."""
+    return "name:" + user_key(name)
 
 
 def address_key(address: str) -> str:
@@ -502,13 +515,14 @@ def _check_login(
 
 
 def _find_user(engine: Engine, name: str) -> User | None:
-    """By exact name, else the one whose name differs only in case (names are few)."""
+    """By exact name, else the one whose :func:`user_key` is the same (names are few)."""
     with Session(engine) as db:
         exact = db.exec(select(User).where(User.name == name)).first()
         if exact is not None:
             return exact
-        folded = [u for u in db.exec(select(User)).all() if u.name.casefold() == name.casefold()]
-    return folded[0] if len(folded) == 1 else None
+        key = user_key(name)
+        same = [u for u in db.exec(select(User)).all() if user_key(u.name) == key]
+    return same[0] if len(same) == 1 else None
 
 
 _DUMMY: list[str] = []

@@ -83,7 +83,7 @@ def user_add(
     def add(engine: Engine, name: str, at: datetime, by: str) -> object:
         return users.add_user(engine, name, role, password, at, by)
 
-    return _apply(request, me, name.strip(), add, "user_added")
+    return _apply(request, me, users.stored_name(name), add, "user_added")
 
 
 @router.post("/users/{user_id}/role", dependencies=[csrf])

@@ -104,6 +104,23 @@ def test_it_refuses_a_duplicate_name_whatever_the_case(
     assert len(_audit(config)) == 1
 
 
+def test_a_name_written_with_other_letters_is_the_same_user(
+    kkik, config: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """One normalisation (NFKC, case-folded) for creating, finding and logging in (issue 15)."""
+    _stdin(monkeypatch, PASSWORD + "\n")
+    assert _en(kkik, config, "add", "ﬆina", "--role", "staff", "--password-stdin").code == 0
+    assert [u.name for u in _users(config)] == ["stina"]  # stored as it is typed
+    for name in ("stina", "ſtina", "ﬅina", "STINA", "ｓｔｉｎａ"):
+        _stdin(monkeypatch, "ett annat långt lösenord\n")
+        result = _en(kkik, config, "add", name, "--role", "admin", "--password-stdin")
+        assert result.code == 2, name
+        assert result.err.startswith("There is already a user called stina"), name
+        assert _en(kkik, config, "role", name, "viewer").out == "stina is now viewer.\n"
+        assert _en(kkik, config, "role", name, "staff").code == 0
+    assert [u.name for u in _users(config)] == ["stina"]
+
+
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
