@@ -80,8 +80,11 @@ def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, s
 
     from harness.web import console, user_admin
     from harness.web.auth import install_auth
+    from harness.web.limits import FormLimits
     from harness.web.pages import CSP, router
 
+    # Added before the sessions (so inside them): a refusal is a page in the user's language.
+    app.add_middleware(FormLimits)
     install_auth(
         app, engine, clock, secret=secret, https=settings.web.public_url.startswith("https")
     )
@@ -93,10 +96,14 @@ def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, s
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
-        # The report has its own, narrower policy; every other page gets the strict one.
+        # The report and the call console set their own policy; every other page the strict one.
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith("/static/"):
+            # Pages and downloads hold personal data (mail, names, recordings): no copy may
+            # stay in a browser's or a proxy's cache. Only our stylesheet and script may.
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
 

@@ -21,6 +21,7 @@ change nothing. Failed logins are counted per user name and per client address
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import secrets
@@ -60,6 +61,9 @@ MAX_NAME_LENGTH = 100
 NAME_MAX_FAILURES = 5
 ADDRESS_MAX_FAILURES = 20
 LIMIT_WINDOW = timedelta(minutes=15)
+# Flash messages wait in the session cookie: bounded, so the cookie is (see flash()).
+MAX_FLASH_CHARS = 300
+MAX_FLASH_BYTES = 1500
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -281,8 +285,26 @@ async def require_csrf(request: Request) -> None:
 
 
 def flash(request: Request, message: str) -> None:
-    """Show ``message`` once, on the next page rendered for this session."""
-    request.session[_FLASHES] = [*request.session.get(_FLASHES, []), message]
+    """Show ``message`` once, on the next page rendered for this session.
+
+    The session is a cookie, and a flash often repeats what was typed: unbounded, a few posts
+    without a page in between grew it past 8 KB, which browsers drop (logging the user out).
+    So a message is cut at :data:`MAX_FLASH_CHARS` and the oldest are dropped while the waiting
+    messages take more than :data:`MAX_FLASH_BYTES` as the cookie stores them (JSON, where
+    "ä" takes six bytes); the whole cookie stays under 3 KB whatever was typed.
+    """
+    if len(message) > MAX_FLASH_CHARS:
+        message = message[: MAX_FLASH_CHARS - 1] + "…"
+    kept = [*request.session.get(_FLASHES, []), message]
+    while len(kept) > 1 and _stored_size(kept) > MAX_FLASH_BYTES:
+        kept.pop(0)
+    while _stored_size(kept) > MAX_FLASH_BYTES:
+        kept[0] = kept[0][: len(kept[0]) // 2] + "…"
+    request.session[_FLASHES] = kept
+
+
+def _stored_size(messages: list[str]) -> int:
+    return len(json.dumps(messages))  # as SessionMiddleware encodes the session
 
 
 def pop_flashes(request: Request) -> list[str]:
