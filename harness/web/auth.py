@@ -14,8 +14,9 @@ logging out revokes it on the server too, so a copy of the old cookie no longer 
 revocation list lives in memory: a restart forgets it, the 8-hour limit still applies).
 
 Every form carries the session's CSRF token; POSTs without it, or with another, get 403 and
-change nothing. Failed logins are counted per user name and per client address
-(:class:`LoginLimiter`); a blocked attempt is answered 429 without even checking the password.
+change nothing, and so do POSTs whose ``Origin`` (or ``Referer``) is not this site. Failed
+logins are counted per user name and per client address (:class:`LoginLimiter`); a blocked
+attempt is answered 429 without even checking the password.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import unicodedata
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -258,19 +259,34 @@ def csrf_token(request: Request) -> str:
 
 
 class CsrfFailed(HTTPException):
-    """403: the POST lacked this session's CSRF token (or the session had expired)."""
+    """403: the POST came from another site, or lacked this session's CSRF token."""
 
-    def __init__(self) -> None:
+    def __init__(self, cross_site: bool = False) -> None:
         super().__init__(status_code=403, detail="CSRF token missing or wrong")
+        self.cross_site = cross_site
 
 
 async def require_csrf(request: Request) -> None:
-    """A dependency refusing (403) an unsafe request without this session's CSRF token.
+    """A dependency refusing (403) an unsafe request from another site or without this
+    session's CSRF token.
 
-    The token comes from the form field ``csrf_token`` or the ``X-CSRF-Token`` header.
+    The request must come from this site: its ``Origin`` (or, without one, its ``Referer``) is
+    the origin of ``web.public_url`` or of the request's own host; with neither header it is
+    refused (browsers send ``Origin`` with every POST). The token is a second, independent check
+    (a token leaked through a page or a log is not enough): it comes from the form field
+    ``csrf_token`` or the ``X-CSRF-Token`` header.
     """
     if request.method in SAFE_METHODS:
         return
+    if not same_origin(request):
+        log.warning(
+            "refused a cross-site %s %s (Origin %r, Referer %r)",
+            request.method,
+            request.url.path,
+            (request.headers.get("origin") or "")[:100],
+            (request.headers.get("referer") or "")[:100],
+        )
+        raise CsrfFailed(cross_site=True)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -282,6 +298,42 @@ async def require_csrf(request: Request) -> None:
         raise CsrfFailed
     if not secrets.compare_digest(expected.encode(), sent.encode()):
         raise CsrfFailed
+
+
+def same_origin(request: Request) -> bool:
+    """Whether ``request`` says it comes from this site (see :func:`require_csrf`)."""
+    sent = request.headers.get("origin")
+    if not sent:
+        sent = request.headers.get("referer")
+    if not sent:
+        return False
+    origin = web_origin(sent)
+    return origin is not None and origin in _own_origins(request)
+
+
+def web_origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of ``url`` (lower case, default port left out); None if it has
+    none, as for ``Origin: null``."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    default = 443 if parts.scheme == "https" else 80
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+
+
+def _own_origins(request: Request) -> set[str | None]:
+    origins = {web_origin(str(request.base_url))}
+    settings = getattr(request.app.state, "settings", None)
+    public_url = getattr(getattr(settings, "web", None), "public_url", None)
+    if isinstance(public_url, str):
+        origins.add(web_origin(public_url))
+    origins.discard(None)
+    return origins
 
 
 def flash(request: Request, message: str) -> None:
@@ -582,8 +634,8 @@ async def _on_role_too_low(request: Request, exc: Exception) -> Response:
 
 
 async def _on_csrf_failed(request: Request, exc: Exception) -> Response:
-    del exc
-    message = t("csrf_failed", _lang(request))
+    cross_site = isinstance(exc, CsrfFailed) and exc.cross_site
+    message = t("csrf_cross_site" if cross_site else "csrf_failed", _lang(request))
     if request.url.path == "/login":
         return _login_response(request, error=message, status=403)
     return _message_page(request, message)
