@@ -108,11 +108,24 @@ def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, s
 
 
 class WebServer:
-    """uvicorn in the current event loop, on loopback port 0 or the configured one."""
+    """uvicorn in the current event loop, on loopback port 0 or the configured one.
+
+    ``X-Forwarded-For`` (and ``-Proto``) is believed only from ``web.trusted_proxies`` of the
+    app's settings: uvicorn's default believes any local client, so anyone on the machine could
+    pick the address the login limiter counts against."""
 
     def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
+        settings: Settings | None = getattr(app.state, "settings", None)
+        trusted = list(settings.web.trusted_proxies) if settings is not None else []
         self.config = uvicorn.Config(
-            app, host=host, port=port, lifespan="off", log_level="warning", access_log=False
+            app,
+            host=host,
+            port=port,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            proxy_headers=bool(trusted),
+            forwarded_allow_ips=trusted or None,
         )
         self.server = uvicorn.Server(self.config)
         self._task: asyncio.Task[None] | None = None

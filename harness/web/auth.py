@@ -430,7 +430,9 @@ def address_key(address: str) -> str:
 
 
 def client_address(request: Request) -> str:
-    """The peer's address (behind a proxy, uvicorn's ``forwarded_allow_ips`` makes it right)."""
+    """The address that connected; behind one of ``web.trusted_proxies``, the one it forwarded
+    for (:class:`harness.web.app.WebServer` has uvicorn believe X-Forwarded-For from those
+    alone)."""
     return request.client.host if request.client else "unknown"
 
 

@@ -2,7 +2,8 @@
 
 Each test serves its own app (own limiter, own FakeClock) on the site's database, so the
 lock-outs here never lock the rest of the suite out. Addresses other than 127.0.0.1 come from
-``X-Forwarded-For``, which uvicorn trusts from a loopback proxy as it would from the real one.
+``X-Forwarded-For``, believed because these apps list 127.0.0.1 in ``web.trusted_proxies``, as a
+deployment lists its reverse proxy; with the default (no trusted proxy) it is ignored.
 """
 
 from __future__ import annotations
@@ -23,9 +24,13 @@ from tests.security.site import PASSWORDS, SESSION_SECRET, Client, Site
 
 
 @asynccontextmanager
-async def own_app(site: Site) -> AsyncIterator[tuple[Site, FakeClock]]:
+async def own_app(
+    site: Site, trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
+) -> AsyncIterator[tuple[Site, FakeClock]]:
     clock = FakeClock(site.clock.now())
-    app = create_app(site.settings, site.engine, clock, webhooks=False,
+    web = site.settings.web.model_copy(update={"trusted_proxies": trusted_proxies})
+    settings = site.settings.model_copy(update={"web": web})
+    app = create_app(settings, site.engine, clock, webhooks=False,
                      dashboard_secret=SESSION_SECRET, config_path=site.config)  # fmt: skip
     async with WebServer(app) as web:
         fresh = Site(web.url, app, site.engine, site.settings, site.config, site.out, clock,
@@ -153,3 +158,16 @@ async def test_no_second_user_with_the_same_name_otherwise_written(site: Site):
         names = [u.name for u in session.exec(select(User)).all()]
     same = [n for n in names if unicodedata.normalize("NFKC", n.strip()).casefold() == STINA]
     assert same == [STINA]
+
+
+async def test_x_forwarded_for_is_ignored_unless_the_proxy_is_trusted(site: Site):
+    """Issue 15, L6: X-Forwarded-For was believed from any local client, so every guess could
+    claim a new address and the per-address limit never struck."""
+    for trusted in ((), ("10.0.0.0/8", "192.0.2.1")):  # the default; proxies elsewhere
+        async with own_app(site, trusted_proxies=trusted) as (fresh, _):
+            client = await fresh.client()
+            for n in range(ADDRESS_MAX_FAILURES):
+                name, claimed = f"gissare{n}", f"10.6.{n}.1"
+                assert await _try(client, name, "fel-lösenord-123", claimed) == 400
+            # Every attempt came from 127.0.0.1, whatever the header said: it is locked.
+            assert await _try(client, "anna", PASSWORDS["anna"], "10.6.99.1") == 429, trusted
