@@ -56,6 +56,12 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# The report is one self-contained file with inline CSS and SVG charts: inline style is allowed
+# for it alone. Otherwise it is stricter than the pages: it has no form and no frame.
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 # The call console alone runs a script: our own static file (timer, live status, recording
 # jump), never inline script; it shows no mail.
 CONSOLE_CSP = CSP + "; script-src 'self'; connect-src 'self'; media-src 'self'"
@@ -545,8 +551,5 @@ def _generated(request: Request, args: list[str], name: str, media: str) -> Resp
         body = path.read_bytes()
     headers = {}
     if name.endswith(".html"):
-        # The report has inline CSS and SVG (no script): allow inline style for it alone.
-        headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
-        )
+        headers["Content-Security-Policy"] = REPORT_CSP
     return Response(body, media_type=media, headers=headers)
