@@ -30,12 +30,14 @@ T = {
         "Användare av webbgränssnittet: lägg till, byt lösenord, lista, stäng av och slå på.",
         "Dashboard users: add, change password, list, disable and enable.",
     ),
+    # The roles as harness/web/auth.py enforces them (tests/unit/test_user_cli.py checks).
     "add": Text(
-        "Lägg till en användare. Roller: viewer läser; staff ringer och bedömer samtal och "
-        "granskar meddelanden; admin hanterar också användare, klassar om, rensar och hämtar "
-        "rå e-post.",
-        "Add a user. Roles: viewer reads; staff also places and assesses calls and reviews "
-        "messages; admin also manages users, reclassifies, purges and downloads raw mail.",
+        "Lägg till en användare. Roller: viewer läser; staff ringer och bedömer också samtal "
+        "och granskar och klassar om meddelanden; admin hanterar också användare, rensar "
+        "personuppgifter och hämtar rå e-post.",
+        "Add a user. Roles: viewer reads; staff also places and assesses calls, and reviews and "
+        "reclassifies messages; admin also manages users, purges personal data and downloads "
+        "raw mail.",
     ),
     "role": Text(
         "Användarens roll: admin, staff eller viewer.", "The role: admin, staff or viewer."

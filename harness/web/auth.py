@@ -2,9 +2,10 @@
 
 Users live in the database (:class:`harness.models.User`, managed with ``kkik user``); only an
 argon2id hash of each password is stored. Roles are ordered by power, ``viewer < staff <
-admin``: viewers read; staff also place and assess calls and review messages; admins also
-manage users, reclassify, purge and download raw mail. A route states the least role it needs
-with ``Depends(require_role("staff"))`` and, when it changes anything, ``Depends(require_csrf)``.
+admin``: viewers read; staff also place and assess calls, and review and reclassify messages;
+admins also manage users, purge personal data and download raw mail. A route states the least
+role it needs with ``Depends(require_role("staff"))`` and, when it changes anything,
+``Depends(require_csrf)``.
 
 The session is a signed cookie (Starlette's ``SessionMiddleware``): ``HttpOnly``,
 ``SameSite=Lax``, ``Secure`` when served over TLS, eight hours at most. It holds the user's id,

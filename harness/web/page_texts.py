@@ -253,10 +253,11 @@ PAGE_TEXTS: dict[str, Text] = {
     "new_password": Text("Nytt lösenord", "New password"),
     "add_user": Text("Lägg till användare", "Add a user"),
     "roles_lead": Text(
-        "Läsare ser allt; handläggare ringer, bedömer samtal och granskar meddelanden; "
-        "administratörer hanterar också användare, klassar om, rensar och hämtar rå e-post.",
-        "Viewers see everything; staff also place and assess calls and review messages; "
-        "administrators also manage users, reclassify, purge and download raw mail.",
+        "Läsare ser allt; handläggare ringer och bedömer också samtal och granskar och klassar "
+        "om meddelanden; administratörer hanterar också användare, rensar personuppgifter och "
+        "hämtar rå e-post.",
+        "Viewers see everything; staff also place and assess calls, and review and reclassify "
+        "messages; administrators also manage users, purge personal data and download raw mail.",
     ),
     "user_active": Text("aktiv", "active"),
     "user_off": Text("avstängd", "disabled"),

@@ -267,3 +267,45 @@ def test_the_last_active_administrator_cannot_be_demoted_or_disabled(
         ("anna", "viewer", False),
         ("bo", "admin", False),
     ]
+
+
+def _least_role(method: str, path: str) -> str:
+    """The role a dashboard route demands, read from the route itself."""
+    from fastapi.routing import APIRoute
+
+    from harness.web.auth import RoleRequirement
+    from harness.web.pages import router
+
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.path == path and method in route.methods:
+            stack, roles = list(route.dependant.dependencies), []
+            while stack:
+                dependency = stack.pop()
+                if isinstance(dependency.call, RoleRequirement):
+                    roles.append(dependency.call.role)
+                stack.extend(dependency.dependencies)
+            return max(roles, key=["viewer", "staff", "admin"].index)
+    raise AssertionError(f"no route {method} {path}")
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_the_help_on_roles_agrees_with_the_code(kkik, lang: str):
+    """Issue 15: `kkik user add --help` said admins reclassify; staff do (POST /review)."""
+    from harness.web.page_texts import PAGE_TEXTS
+
+    help_text = " ".join(kkik("--lang", lang, "user", "add", "--help").out.split())
+    roles = help_text.split("Roller:" if lang == "sv" else "Roles:", 1)[1].split(". ", 1)[0]
+    lead = PAGE_TEXTS["roles_lead"](lang)  # the Users page says the same, with role names
+    for text in (roles, lead):
+        viewer, staff, admin = (clause.strip() for clause in text.split(";"))
+        said = {"viewer": viewer, "staff": staff, "admin": admin}
+        for (method, path), words in {
+            ("POST", "/review/{message_id}"): ("klassar om", "reclassif"),
+            ("POST", "/calls/{probe_id}/assess"): ("bedömer", "assess"),
+            ("POST", "/purge"): ("rensar", "purge"),
+            ("GET", "/message/{message_id}.eml"): ("rå e-post", "raw mail"),
+        }.items():
+            word = words[0] if lang == "sv" else words[1]
+            role = _least_role(method, path)
+            assert word in said[role], (path, role, text)
+            assert all(word not in said[other] for other in said if other != role), (path, text)
