@@ -28,8 +28,8 @@ async def own_app(
     site: Site, trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
 ) -> AsyncIterator[tuple[Site, FakeClock]]:
     clock = FakeClock(site.clock.now())
-    web = site.settings.web.model_copy(update={"trusted_proxies": trusted_proxies})
-    settings = site.settings.model_copy(update={"web": web})
+    proxies = site.settings.web.model_copy(update={"trusted_proxies": trusted_proxies})
+    settings = site.settings.model_copy(update={"web": proxies})
     app = create_app(settings, site.engine, clock, webhooks=False,
                      dashboard_secret=SESSION_SECRET, config_path=site.config)  # fmt: skip
     async with WebServer(app) as web:
