@@ -235,6 +235,9 @@ class WebSettings(_Model):
     port: Port = 8080
     public_url: str = "http://127.0.0.1:8080"
     session_secret_env: EnvName = "KKIK_SESSION_SECRET"
+    # Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed.
+    # Empty: nobody's, so the login limiter counts the address that really connected.
+    trusted_proxies: tuple[str, ...] = ()
 
     @field_validator("public_url")
     @classmethod
@@ -243,6 +246,21 @@ class WebSettings(_Model):
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise _fail("public_url")
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Each an IP address or network, written out as uvicorn compares them."""
+        written = []
+        for entry in value:
+            try:
+                if "/" in entry:
+                    written.append(str(ipaddress.ip_network(entry.strip(), strict=False)))
+                else:
+                    written.append(str(ipaddress.ip_address(entry.strip())))
+            except ValueError:
+                raise _fail("invalid") from None
+        return tuple(written)
 
 
 class AlertSettings(_Model):

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from harness.calendars import campaign_closed_days
 from harness.clock import Clock
+from harness.mailhtml import clean_mail_html
 from harness.models import (
     Campaign,
     CaseNumber,
@@ -387,6 +388,10 @@ def _fill(row: Message, analysis: Analysis) -> None:
     row.arrival_source = analysis.arrival.source
     row.text_body = mail.text[:MAX_TEXT] if mail.text else None
     row.html_body = mail.html[:MAX_TEXT] if mail.html else None
+    # Cleaned here, once: cleaning is too costly to repeat on every view (harness.mailhtml).
+    shown = clean_mail_html(row.html_body) if row.html_body else None
+    row.html_clean = shown.html if shown else None
+    row.html_refused = shown.refused if shown else None
     row.malformed = mail.malformed
     row.defects = ", ".join(mail.defects) or None
     row.classification = analysis.verdict.kind.value

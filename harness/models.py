@@ -170,6 +170,11 @@ class Message(SQLModel, table=True):
     raw_sha256: str = Field(sa_type=String(64), index=True)
     text_body: str | None = None
     html_body: str | None = None
+    # The HTML as the dashboard shows it, cleaned once when the mail was stored
+    # (harness.mailhtml); None for rows stored before that, which are cleaned on first view.
+    html_clean: str | None = None
+    # Why the HTML is not shown ("size", "tags", "depth": a cap of harness.mailhtml), else None.
+    html_refused: str | None = Field(default=None, sa_type=String(20))
     malformed: bool = False
     defects: str | None = None
     classification: str | None = Field(default=None, sa_type=String(20))

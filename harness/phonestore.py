@@ -2,7 +2,8 @@
 
 Every callback is stored as it arrived (:class:`~harness.models.CallEvent`), once: the dedupe key
 is (CallSid, SequenceNumber) for status callbacks, the recording SID for recordings, and a digest
-of the request for TwiML requests, so Twilio's retries and duplicates are idempotent. Nothing is
+of what the signature covers for TwiML requests (:func:`dedupe_key`), so Twilio's retries,
+duplicates and replays are idempotent. Nothing is
 derived at storage time; the timeline is computed from the events whenever it is needed
 (:func:`results.phone_timeline.call_timeline`), so a late or out-of-order callback simply
 changes the next computation.
@@ -73,6 +74,15 @@ def find_probe(session: Session, probe_id: int | None, params: Mapping[str, str]
 
 
 def dedupe_key(event: str, params: Mapping[str, str], path: str = "") -> str:
+    """What makes a Twilio request the same event again: a retry, a duplicate or a replay.
+
+    Only what Twilio sets counts, never the arrival: a status callback is its call's event
+    number (the webhook requires ``SequenceNumber`` and checks the SID's and number's shape, so
+    a replay with regrouped parameters cannot change them, :mod:`harness.web.twilio_params`); a
+    recording is its SID and status. A TwiML request has no number: it is keyed on the URL and
+    the text Twilio's signature covers (names and values, sorted, joined without separators),
+    which regrouping the parameters leaves unchanged, whichever event the request turned into.
+    """
     sid = params.get("CallSid", "")
     if event == STATUS:
         seq = params.get("SequenceNumber")
@@ -81,10 +91,9 @@ def dedupe_key(event: str, params: Mapping[str, str], path: str = "") -> str:
         return f"status:{sid}:{params.get('CallStatus')}:{params.get('Timestamp')}"
     if event == RECORDING:
         return f"recording:{params.get('RecordingSid')}:{params.get('RecordingStatus')}"
-    digest = hashlib.sha256(
-        (path + "\n" + "&".join(f"{k}={params[k]}" for k in sorted(params))).encode()
-    ).hexdigest()[:32]
-    return f"{event}:{sid}:{digest}"
+    signed = "".join(name + params[name] for name in sorted(params))
+    digest = hashlib.sha256((path + "\n" + signed).encode()).hexdigest()[:32]
+    return f"twiml:{sid}:{digest}"
 
 
 def event_row(

@@ -12,6 +12,7 @@ user management until someone edits the database by hand.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from harness.web.auth import (
     MIN_PASSWORD_LENGTH,
     ROLES,
     hash_password,
+    user_key,
     valid_user_name,
 )
 
@@ -74,15 +76,20 @@ def public(user: User) -> dict[str, Any]:
 
 
 def find_user(engine: Engine, name: str) -> User | None:
-    """The user called ``name``, ignoring case: "Anna" and "anna" would be one login."""
+    """The user called ``name`` as logging in reads it (:func:`harness.web.auth.user_key`):
+    "Anna", "anna" and "ａｎｎａ" are one login, so they are one user here too."""
     with Session(engine) as session:
         exact = session.exec(select(User).where(User.name == name)).first()
         if exact is not None:
             return exact
-        folded = name.casefold()
-        return next(
-            (u for u in session.exec(select(User)).all() if u.name.casefold() == folded), None
-        )
+        key = user_key(name)
+        return next((u for u in session.exec(select(User)).all() if user_key(u.name) == key), None)
+
+
+def stored_name(name: str) -> str:
+    """A new user's name as stored: stripped and NFKC-normalised (``ﬆina`` becomes ``stina``),
+    so the name shown is the one the user types."""
+    return unicodedata.normalize("NFKC", name.strip())
 
 
 def all_users(engine: Engine) -> list[User]:
@@ -98,12 +105,15 @@ def check_password(password: str) -> None:
 
 
 def add_user(engine: Engine, name: str, role: str, password: str, at: datetime, actor: str) -> User:
+    """A new user; refused when the name is invalid or is an existing user's however written."""
+    name = stored_name(name)
     if not valid_user_name(name):
         raise UserError("bad_name", name=name, max=MAX_NAME_LENGTH)
     if role not in ROLES:
         raise UserError("bad_role", role=role)
-    if find_user(engine, name) is not None:
-        raise UserError("exists", name=name)
+    existing = find_user(engine, name)
+    if existing is not None:
+        raise UserError("exists", name=existing.name)
     check_password(password)
     with Session(engine) as session:
         row = User(name=name, role=role, password_hash=hash_password(password), created_at=at)

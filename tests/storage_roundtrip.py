@@ -125,6 +125,8 @@ def roundtrip_every_table(engine: Engine) -> None:
             raw_sha256="0" * 64,
             text_body="Hej Anna! Ett uterum kräver oftast bygglov ...",
             html_body="<p>Hej Anna!</p>",
+            html_clean="<p>Hej Anna!</p>",
+            html_refused="depth",
             malformed=False,
             classification=Classification.HUMAN_REPLY,
             classification_reason="person_signature",

@@ -30,12 +30,14 @@ T = {
         "Användare av webbgränssnittet: lägg till, byt lösenord, lista, stäng av och slå på.",
         "Dashboard users: add, change password, list, disable and enable.",
     ),
+    # The roles as harness/web/auth.py enforces them (tests/unit/test_user_cli.py checks).
     "add": Text(
-        "Lägg till en användare. Roller: viewer läser; staff ringer och bedömer samtal och "
-        "granskar meddelanden; admin hanterar också användare, klassar om, rensar och hämtar "
-        "rå e-post.",
-        "Add a user. Roles: viewer reads; staff also places and assesses calls and reviews "
-        "messages; admin also manages users, reclassifies, purges and downloads raw mail.",
+        "Lägg till en användare. Roller: viewer läser; staff ringer och bedömer också samtal "
+        "och granskar och klassar om meddelanden; admin hanterar också användare, rensar "
+        "personuppgifter och hämtar rå e-post.",
+        "Add a user. Roles: viewer reads; staff also places and assesses calls, and reviews and "
+        "reclassifies messages; admin also manages users, purges personal data and downloads "
+        "raw mail.",
     ),
     "role": Text(
         "Användarens roll: admin, staff eller viewer.", "The role: admin, staff or viewer."
@@ -125,10 +127,12 @@ def build(lang: Lang) -> click.Group:
     def add_cmd(ctx: click.Context, name: str, role: str, from_stdin: bool) -> None:
         cli = state(ctx)
         engine = _engine(cli)
+        name = users.stored_name(name)
         if not valid_user_name(name):
             fail(cli.t(T["bad_name"], name=name, max=MAX_NAME_LENGTH), EXIT_USAGE)
-        if users.find_user(engine, name) is not None:
-            fail(cli.t(T["exists"], name=name), EXIT_USAGE)
+        existing = users.find_user(engine, name)  # "ſara" or "SARA" is the user "sara"
+        if existing is not None:
+            fail(cli.t(T["exists"], name=existing.name), EXIT_USAGE)
         password = _read_password(cli, name, from_stdin)
         with _refused(cli):
             users.add_user(engine, name, role, password, cli.clock.now(), actor())

@@ -69,6 +69,8 @@ def purge(
             m.raw_compressed = EMPTY  # raw_size and raw_sha256 stay: what was received
             m.text_body = None
             m.html_body = None
+            m.html_clean = None  # the cleaned copy is the same personal data
+            m.html_refused = None
             m.from_name = None
             m.subject = None
             m.to_addresses = None

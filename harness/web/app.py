@@ -90,8 +90,11 @@ def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, s
 
     from harness.web import console, user_admin
     from harness.web.auth import install_auth
+    from harness.web.limits import FormLimits
     from harness.web.pages import CSP, router
 
+    # Added before the sessions (so inside them): a refusal is a page in the user's language.
+    app.add_middleware(FormLimits)
     install_auth(
         app, engine, clock, secret=secret, https=settings.web.public_url.startswith("https")
     )
@@ -103,19 +106,36 @@ def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, s
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
-        # The report has its own, narrower policy; every other page gets the strict one.
+        # The report and the call console set their own policy; every other page the strict one.
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith("/static/"):
+            # Pages and downloads hold personal data (mail, names, recordings): no copy may
+            # stay in a browser's or a proxy's cache. Only our stylesheet and script may.
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
 
 class WebServer:
-    """uvicorn in the current event loop, on loopback port 0 or the configured one."""
+    """uvicorn in the current event loop, on loopback port 0 or the configured one.
+
+    ``X-Forwarded-For`` (and ``-Proto``) is believed only from ``web.trusted_proxies`` of the
+    app's settings: uvicorn's default believes any local client, so anyone on the machine could
+    pick the address the login limiter counts against."""
 
     def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
+        settings: Settings | None = getattr(app.state, "settings", None)
+        trusted = list(settings.web.trusted_proxies) if settings is not None else []
         self.config = uvicorn.Config(
-            app, host=host, port=port, lifespan="off", log_level="warning", access_log=False
+            app,
+            host=host,
+            port=port,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            proxy_headers=bool(trusted),
+            forwarded_allow_ips=trusted or None,
         )
         self.server = uvicorn.Server(self.config)
         self._task: asyncio.Task[None] | None = None

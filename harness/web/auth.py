@@ -2,9 +2,10 @@
 
 Users live in the database (:class:`harness.models.User`, managed with ``kkik user``); only an
 argon2id hash of each password is stored. Roles are ordered by power, ``viewer < staff <
-admin``: viewers read; staff also place and assess calls and review messages; admins also
-manage users, reclassify, purge and download raw mail. A route states the least role it needs
-with ``Depends(require_role("staff"))`` and, when it changes anything, ``Depends(require_csrf)``.
+admin``: viewers read; staff also place and assess calls, and review and reclassify messages;
+admins also manage users, purge personal data and download raw mail. A route states the least
+role it needs with ``Depends(require_role("staff"))`` and, when it changes anything,
+``Depends(require_csrf)``.
 
 The session is a signed cookie (Starlette's ``SessionMiddleware``): ``HttpOnly``,
 ``SameSite=Lax``, ``Secure`` when served over TLS, eight hours at most. It holds the user's id,
@@ -14,20 +15,23 @@ logging out revokes it on the server too, so a copy of the old cookie no longer 
 revocation list lives in memory: a restart forgets it, the 8-hour limit still applies).
 
 Every form carries the session's CSRF token; POSTs without it, or with another, get 403 and
-change nothing. Failed logins are counted per user name and per client address
-(:class:`LoginLimiter`); a blocked attempt is answered 429 without even checking the password.
+change nothing, and so do POSTs whose ``Origin`` (or ``Referer``) is not this site. Failed
+logins are counted per user name and per client address (:class:`LoginLimiter`); a blocked
+attempt is answered 429 without even checking the password.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import secrets
+import unicodedata
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -59,6 +63,9 @@ MAX_NAME_LENGTH = 100
 NAME_MAX_FAILURES = 5
 ADDRESS_MAX_FAILURES = 20
 LIMIT_WINDOW = timedelta(minutes=15)
+# Flash messages wait in the session cookie: bounded, so the cookie is (see flash()).
+MAX_FLASH_CHARS = 300
+MAX_FLASH_BYTES = 1500
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -95,6 +102,17 @@ def password_needs_rehash(stored: str) -> bool:
         return _HASHER.check_needs_rehash(stored)
     except InvalidHashError:
         return False
+
+
+def user_key(name: str) -> str:
+    """The one form of a user name that lookup, creation and the login limiter compare.
+
+    NFKC, case-folded, NFKC again (folding can undo normalisation): "Sara", "SARA", "ſara"
+    (long s), "ｓａｒａ" and, for "stina", "ﬆina" and "ﬅina" are one name. Everything that
+    decides "is this that user?" must use this: when the limiter keyed on ``lower()`` while the
+    lookup folded, "ſara" was a fresh lock key that still logged in as the locked "sara".
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name.strip()).casefold())
 
 
 def valid_user_name(name: str) -> bool:
@@ -242,19 +260,34 @@ def csrf_token(request: Request) -> str:
 
 
 class CsrfFailed(HTTPException):
-    """403: the POST lacked this session's CSRF token (or the session had expired)."""
+    """403: the POST came from another site, or lacked this session's CSRF token."""
 
-    def __init__(self) -> None:
+    def __init__(self, cross_site: bool = False) -> None:
         super().__init__(status_code=403, detail="CSRF token missing or wrong")
+        self.cross_site = cross_site
 
 
 async def require_csrf(request: Request) -> None:
-    """A dependency refusing (403) an unsafe request without this session's CSRF token.
+    """A dependency refusing (403) an unsafe request from another site or without this
+    session's CSRF token.
 
-    The token comes from the form field ``csrf_token`` or the ``X-CSRF-Token`` header.
+    The request must come from this site: its ``Origin`` (or, without one, its ``Referer``) is
+    the origin of ``web.public_url`` or of the request's own host; with neither header it is
+    refused (browsers send ``Origin`` with every POST). The token is a second, independent check
+    (a token leaked through a page or a log is not enough): it comes from the form field
+    ``csrf_token`` or the ``X-CSRF-Token`` header.
     """
     if request.method in SAFE_METHODS:
         return
+    if not same_origin(request):
+        log.warning(
+            "refused a cross-site %s %s (Origin %r, Referer %r)",
+            request.method,
+            request.url.path,
+            (request.headers.get("origin") or "")[:100],
+            (request.headers.get("referer") or "")[:100],
+        )
+        raise CsrfFailed(cross_site=True)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -268,9 +301,63 @@ async def require_csrf(request: Request) -> None:
         raise CsrfFailed
 
 
+def same_origin(request: Request) -> bool:
+    """Whether ``request`` says it comes from this site (see :func:`require_csrf`)."""
+    sent = request.headers.get("origin")
+    if not sent:
+        sent = request.headers.get("referer")
+    if not sent:
+        return False
+    origin = web_origin(sent)
+    return origin is not None and origin in _own_origins(request)
+
+
+def web_origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of ``url`` (lower case, default port left out); None if it has
+    none, as for ``Origin: null``."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    default = 443 if parts.scheme == "https" else 80
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+
+
+def _own_origins(request: Request) -> set[str | None]:
+    origins = {web_origin(str(request.base_url))}
+    settings = getattr(request.app.state, "settings", None)
+    public_url = getattr(getattr(settings, "web", None), "public_url", None)
+    if isinstance(public_url, str):
+        origins.add(web_origin(public_url))
+    origins.discard(None)
+    return origins
+
+
 def flash(request: Request, message: str) -> None:
-    """Show ``message`` once, on the next page rendered for this session."""
-    request.session[_FLASHES] = [*request.session.get(_FLASHES, []), message]
+    """Show ``message`` once, on the next page rendered for this session.
+
+    The session is a cookie, and a flash often repeats what was typed: unbounded, a few posts
+    without a page in between grew it past 8 KB, which browsers drop (logging the user out).
+    So a message is cut at :data:`MAX_FLASH_CHARS` and the oldest are dropped while the waiting
+    messages take more than :data:`MAX_FLASH_BYTES` as the cookie stores them (JSON, where
+    "ä" takes six bytes); the whole cookie stays under 3 KB whatever was typed.
+    """
+    if len(message) > MAX_FLASH_CHARS:
+        message = message[: MAX_FLASH_CHARS - 1] + "…"
+    kept = [*request.session.get(_FLASHES, []), message]
+    while len(kept) > 1 and _stored_size(kept) > MAX_FLASH_BYTES:
+        kept.pop(0)
+    while _stored_size(kept) > MAX_FLASH_BYTES:
+        kept[0] = kept[0][: len(kept[0]) // 2] + "…"
+    request.session[_FLASHES] = kept
+
+
+def _stored_size(messages: list[str]) -> int:
+    return len(json.dumps(messages))  # as SessionMiddleware encodes the session
 
 
 def pop_flashes(request: Request) -> list[str]:
@@ -335,7 +422,8 @@ class LoginLimiter:
 
 
 def name_key(name: str) -> str:
-    return "name:" + name.strip().lower()
+    """The limiter's key for a user name: every spelling that logs in as a user shares it."""
+    return "name:" + user_key(name)
 
 
 def address_key(address: str) -> str:
@@ -343,7 +431,9 @@ def address_key(address: str) -> str:
 
 
 def client_address(request: Request) -> str:
-    """The peer's address (behind a proxy, uvicorn's ``forwarded_allow_ips`` makes it right)."""
+    """The address that connected; behind one of ``web.trusted_proxies``, the one it forwarded
+    for (:class:`harness.web.app.WebServer` has uvicorn believe X-Forwarded-For from those
+    alone)."""
     return request.client.host if request.client else "unknown"
 
 
@@ -502,13 +592,14 @@ def _check_login(
 
 
 def _find_user(engine: Engine, name: str) -> User | None:
-    """By exact name, else the one whose name differs only in case (names are few)."""
+    """By exact name, else the one whose :func:`user_key` is the same (names are few)."""
     with Session(engine) as db:
         exact = db.exec(select(User).where(User.name == name)).first()
         if exact is not None:
             return exact
-        folded = [u for u in db.exec(select(User)).all() if u.name.casefold() == name.casefold()]
-    return folded[0] if len(folded) == 1 else None
+        key = user_key(name)
+        same = [u for u in db.exec(select(User)).all() if user_key(u.name) == key]
+    return same[0] if len(same) == 1 else None
 
 
 _DUMMY: list[str] = []
@@ -546,8 +637,8 @@ async def _on_role_too_low(request: Request, exc: Exception) -> Response:
 
 
 async def _on_csrf_failed(request: Request, exc: Exception) -> Response:
-    del exc
-    message = t("csrf_failed", _lang(request))
+    cross_site = isinstance(exc, CsrfFailed) and exc.cross_site
+    message = t("csrf_cross_site" if cross_site else "csrf_failed", _lang(request))
     if request.url.path == "/login":
         return _login_response(request, error=message, status=403)
     return _message_page(request, message)

@@ -64,6 +64,24 @@ PAGE_TEXTS: dict[str, Text] = {
     "html_version": Text(
         "HTML-version (rensad, utan skript)", "HTML version (sanitised, no script)"
     ),
+    "html_refused_size": Text(
+        "HTML-versionen visas inte: den är längre än {max} tecken. Texten ovan är meddelandets "
+        "textdel; en administratör kan ladda ner hela meddelandet som .eml.",
+        "The HTML version is not shown: it is longer than {max} characters. The text above is "
+        "the message's text part; an administrator can download the whole message as .eml.",
+    ),
+    "html_refused_tags": Text(
+        "HTML-versionen visas inte: den har fler än {max} taggar. Texten ovan är meddelandets "
+        "textdel; en administratör kan ladda ner hela meddelandet som .eml.",
+        "The HTML version is not shown: it has more than {max} tags. The text above is the "
+        "message's text part; an administrator can download the whole message as .eml.",
+    ),
+    "html_refused_depth": Text(
+        "HTML-versionen visas inte: den är nästlad i mer än {max} nivåer. Texten ovan är "
+        "meddelandets textdel; en administratör kan ladda ner hela meddelandet som .eml.",
+        "The HTML version is not shown: it is nested more than {max} levels deep. The text above "
+        "is the message's text part; an administrator can download the whole message as .eml.",
+    ),
     "download_eml": Text("Ladda ner .eml", "Download .eml"),
     "review": Text("Granskning", "Review"),
     "review_lead": Text(
@@ -234,10 +252,11 @@ PAGE_TEXTS: dict[str, Text] = {
     "new_password": Text("Nytt lösenord", "New password"),
     "add_user": Text("Lägg till användare", "Add a user"),
     "roles_lead": Text(
-        "Läsare ser allt; handläggare ringer, bedömer samtal och granskar meddelanden; "
-        "administratörer hanterar också användare, klassar om, rensar och hämtar rå e-post.",
-        "Viewers see everything; staff also place and assess calls and review messages; "
-        "administrators also manage users, reclassify, purge and download raw mail.",
+        "Läsare ser allt; handläggare ringer och bedömer också samtal och granskar och klassar "
+        "om meddelanden; administratörer hanterar också användare, rensar personuppgifter och "
+        "hämtar rå e-post.",
+        "Viewers see everything; staff also place and assess calls, and review and reclassify "
+        "messages; administrators also manage users, purge personal data and download raw mail.",
     ),
     "user_active": Text("aktiv", "active"),
     "user_off": Text("avstängd", "disabled"),

@@ -4,8 +4,9 @@ Server-rendered (Jinja2, autoescaped), no script except on the call console, whi
 static file (timer and live status) and shows no mail. Reading needs the viewer role; corrections,
 marks and assessments need staff; raw mail downloads need admin. Every form carries the
 session's CSRF token. Mail HTML is never rendered as it came: it is cleaned by nh3 (an allowlist
-sanitiser: no script, no event handlers, no ``javascript:`` links, no SVG, no style) and shown in
-a sandboxed frame without scripts, under a page-wide content security policy that forbids script.
+sanitiser: no script, no event handlers, no ``javascript:`` links, no SVG, no style) when the mail
+is stored, under size and depth caps (:mod:`harness.mailhtml`), and shown in a sandboxed frame
+without scripts, under a page-wide content security policy that forbids script.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from __future__ import annotations
 import base64
 import io
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, cast
 from zoneinfo import ZoneInfo
 
-import nh3
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from harness import messages, phonestore
@@ -28,6 +30,7 @@ from harness.call_console import upcoming_calls
 from harness.config import Settings
 from harness.evidence import call_rows, email_evidence
 from harness.i18n import Lang
+from harness.mailhtml import MAX_DEPTH, MAX_HTML_CHARS, MAX_TAGS, clean_mail_html
 from harness.mailstore import decompress
 from harness.models import AuditEntry, Message, Probe, ProbeState, Question
 from harness.othermeasures import find_campaign
@@ -53,28 +56,22 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# The report is one self-contained file with inline CSS and SVG charts: inline style is allowed
+# for it alone. Otherwise it is stricter than the pages: it has no form and no frame.
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 # The call console alone runs a script: our own static file (timer, live status, recording
 # jump), never inline script; it shows no mail.
 CONSOLE_CSP = CSP + "; script-src 'self'; connect-src 'self'; media-src 'self'"
-CLEAN_TAGS = {"a", "b", "blockquote", "br", "div", "em", "i", "li", "ol", "p", "pre", "span",
-              "strong", "table", "tbody", "td", "th", "thead", "tr", "u", "ul", "h1", "h2",
-              "h3", "h4", "hr"}  # fmt: skip
-
+# The cap a refused mail HTML broke, for the note shown instead of it.
+HTML_LIMITS = {"size": f"{MAX_HTML_CHARS:,}".replace(",", "\u00a0"),
+               "tags": f"{MAX_TAGS:,}".replace(",", "\u00a0"), "depth": str(MAX_DEPTH)}  # fmt: skip
 viewer = Depends(require_role("viewer"))
 staff = Depends(require_role("staff"))
 admin = Depends(require_role("admin"))
 csrf = Depends(require_csrf)
-
-
-def clean_html(html: str) -> str:
-    """Mail HTML reduced to harmless markup: the allowlist keeps text structure, nothing active."""
-    return nh3.clean(
-        html,
-        tags=CLEAN_TAGS,
-        attributes={"a": {"href"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
 
 
 def _settings(request: Request) -> Settings:
@@ -251,6 +248,7 @@ def probe_detail(request: Request, probe_id: int) -> HTMLResponse:
         messages = session.exec(
             select(Message).where(Message.probe_id == probe_id).order_by(col(Message.arrived_at))
         ).all()
+        _clean_stored_html(session, messages)
         events = phonestore.events_for(session, [probe_id])[probe_id]
     shown = [
         {
@@ -265,7 +263,9 @@ def probe_detail(request: Request, probe_id: int) -> HTMLResponse:
             "matched_by": m.match_method or "–",
             "confidence": "–" if m.match_confidence is None else f"{m.match_confidence:.2f}",
             "text": m.text_body or "",
-            "html": clean_html(m.html_body) if m.html_body else None,
+            "html": m.html_clean,
+            "html_refused": m.html_refused,
+            "html_limit": HTML_LIMITS.get(m.html_refused or "", ""),
         }
         for m in messages
     ]
@@ -285,6 +285,28 @@ def probe_detail(request: Request, probe_id: int) -> HTMLResponse:
             "kinds": KINDS,
         },
     )
+
+
+def _clean_stored_html(session: Session, messages: Sequence[Message]) -> None:
+    """Clean, once, the HTML of rows stored before mail HTML was cleaned at ingest.
+
+    Under the same caps as at ingest, so a view costs at most one bounded cleaning per row. The
+    result is saved (in a session of its own: committing this one would expire the rows being
+    shown), so the next view reads it."""
+    stale = [m for m in messages if m.html_body and m.html_clean is None and not m.html_refused]
+    if not stale:
+        return
+    with Session(session.get_bind()) as writer:
+        for m in stale:
+            shown = clean_mail_html(m.html_body or "")
+            writer.execute(
+                update(Message)
+                .where(col(Message.id) == m.id)
+                .values(html_clean=shown.html, html_refused=shown.refused)
+            )
+            set_committed_value(m, "html_clean", shown.html)
+            set_committed_value(m, "html_refused", shown.refused)
+        writer.commit()
 
 
 @router.get("/message/{message_id}.eml", dependencies=[admin])
@@ -495,12 +517,7 @@ def report_file(request: Request, user: Annotated[UserView, viewer]) -> Response
         html = report_html(service_context(request, user), None, page_lang(request))
     except ServiceError as exc:
         raise HTTPException(404, detail=messages.describe(exc, page_lang(request))) from None
-    # The report has inline CSS and SVG (no script): allow inline style for it alone.
-    headers = {
-        "Content-Security-Policy": (
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
-        )
-    }
+    headers = {"Content-Security-Policy": REPORT_CSP}
     return Response(html.encode("utf-8"), media_type="text/html; charset=utf-8", headers=headers)
 
 

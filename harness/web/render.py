@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from harness.clock import ensure_utc
 from harness.i18n import Lang, parse_lang
 from harness.web.auth import csrf_token, current_user, pop_flashes
+from harness.web.limits import FIELD_LIMITS
 from harness.web.page_texts import PAGE_TEXTS
 from harness.web.texts import t
 
@@ -63,6 +64,7 @@ def render(
         "user": current_user(request),
         "csrf_token": csrf_token(request),
         "flashes": pop_flashes(request),
+        "limits": FIELD_LIMITS,  # the forms' maxlength: what harness.web.limits accepts
         **(context or {}),
     }
     return TEMPLATES.TemplateResponse(request, template, values, status_code=status)

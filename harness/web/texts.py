@@ -26,6 +26,12 @@ TEXTS: dict[str, Text] = {
         "Formuläret hade gått ut eller saknade sin kontrollkod. Försök igen.",
         "The form had expired or lacked its check code. Try again.",
     ),
+    "csrf_cross_site": Text(
+        "Förfrågan kom inte från den här webbplatsen och avvisades. Öppna sidan här och försök "
+        "igen.",
+        "The request did not come from this site and was refused. Open the page here and try "
+        "again.",
+    ),
     "role_admin": Text("administratör", "administrator"),
     "role_staff": Text("handläggare", "staff"),
     "role_viewer": Text("läsare", "viewer"),

@@ -7,6 +7,12 @@ callback must not leave a trace. A genuine request replayed is harmless, because
 deduplicated (:mod:`harness.phonestore`); a signature replayed with other parameters or onto
 another URL does not verify.
 
+The body is read only after the signature header is seen, and only up to :data:`MAX_BODY`
+(Twilio's requests are a few kilobytes): a request without the header gets 403 before a byte of
+its body is read, one declaring or streaming more than the limit gets 413 as soon as that is
+known, and the connection is then closed rather than drained. An unsigned 100 MB POST once grew
+the server by 450 MB.
+
 Handlers do little: verify, store the raw event, answer. Callbacks are stored by one writer
 with group commit (:mod:`harness.web.event_writer`) and answered once committed. Outcomes are
 derived later by the runner from the stored events, and an unknown call (no probe claims it)
@@ -35,6 +41,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
@@ -42,6 +49,7 @@ from harness import phonestore
 from harness.clock import Clock, ensure_utc
 from harness.config import PhoneSettings, Settings
 from harness.models import CallEvent, Probe, Target
+from harness.web import twilio_params
 from harness.web.event_writer import EventWriter
 from probes.phone_call import STATUS_EVENTS, WebhookUrls
 from probes.phone_speech import is_person
@@ -55,6 +63,7 @@ TEST_CALL_MESSAGE = (
     "telefontillgänglighet. Du behöver inte göra något. Tack för att du svarade, och hej då!"
 )
 LISTEN_SECONDS = 30
+MAX_BODY = 64 * 1024
 
 
 class Forbidden(Exception):
@@ -72,25 +81,53 @@ class TwilioHooks:
         self.writer = EventWriter(engine)
         # Called when a call reached a final status, so the runner can settle it at once.
         self.on_final: Callable[[], None] | None = None
-        self.stats = {"stored": 0, "duplicates": 0, "unknown": 0, "forbidden": 0}
+        self.stats = {
+            "stored": 0,
+            "duplicates": 0,
+            "unknown": 0,
+            "forbidden": 0,
+            "too_large": 0,
+            "refused": 0,
+        }
         router = APIRouter(prefix="/twilio")
         router.add_api_route("/status", self.status, methods=["POST"])
         router.add_api_route("/voice/{probe_id}", self.voice, methods=["POST"])
         router.add_api_route("/recording", self.recording, methods=["POST"])
         self.router = router
 
-    async def _verified(self, request: Request) -> dict[str, str] | None:
-        """The POST parameters if the signature is valid, else None."""
-        body = (await request.body()).decode("utf-8", errors="replace")
-        params = dict(parse_qsl(body, keep_blank_values=True))
+    async def _verified(self, request: Request, kind: str) -> dict[str, str] | Response:
+        """The POST parameters if the signature is valid and they are what Twilio sends to the
+        ``kind`` webhook (:mod:`harness.web.twilio_params`), else the refusal to send."""
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature:
+            self.stats["forbidden"] += 1
+            log.warning("refused a Twilio request without a signature: %s", request.url.path)
+            return _refused(403)
+        body = await _body(request, MAX_BODY)
+        if body is None:
+            self.stats["too_large"] += 1
+            log.warning("refused a Twilio request over %d bytes: %s", MAX_BODY, request.url.path)
+            return _refused(413)
+        pairs = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+        params = dict(pairs)
         url = self.public_url + request.url.path
         if request.url.query:
             url += "?" + request.url.query
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not signature or not self.validator.validate(url, params, signature):
+        if not self.validator.validate(url, params, signature):
             self.stats["forbidden"] += 1
             log.warning("refused a Twilio request with a bad signature: %s", request.url.path)
-            return None
+            return Response(status_code=403)
+        wrong = twilio_params.problems(kind, pairs)
+        if wrong:
+            # Signed, so Twilio's (a new parameter?) or a genuine request replayed regrouped.
+            self.stats["refused"] += 1
+            log.warning(
+                "refused a signed Twilio request to %s: %s (if Twilio added a parameter, add it "
+                "to harness/web/twilio_params.py)",
+                request.url.path,
+                "; ".join(wrong),
+            )
+            return Response(status_code=400)
         return params
 
     # --- status and recording callbacks ---------------------------------------------------------
@@ -98,18 +135,18 @@ class TwilioHooks:
     async def status(
         self, request: Request, probe: Annotated[int | None, Query()] = None
     ) -> Response:
-        params = await self._verified(request)
-        if params is None:
-            return Response(status_code=403)
+        params = await self._verified(request, twilio_params.STATUS)
+        if isinstance(params, Response):
+            return params
         await self._store(probe, phonestore.STATUS, params, request.url.path)
         return Response(status_code=200)
 
     async def recording(
         self, request: Request, probe: Annotated[int | None, Query()] = None
     ) -> Response:
-        params = await self._verified(request)
-        if params is None:
-            return Response(status_code=403)
+        params = await self._verified(request, twilio_params.RECORDING)
+        if isinstance(params, Response):
+            return params
         await self._store(probe, phonestore.RECORDING, params, request.url.path)
         return Response(status_code=200)
 
@@ -138,9 +175,9 @@ class TwilioHooks:
         probe_id: Annotated[int, Path()],
         step: Annotated[str, Query()] = "answer",
     ) -> Response:
-        params = await self._verified(request)
-        if params is None:
-            return Response(status_code=403)
+        params = await self._verified(request, twilio_params.VOICE)
+        if isinstance(params, Response):
+            return params
         twiml = await run_in_threadpool(self._voice, probe_id, step, params, request.url.path)
         return Response(content=twiml, media_type=TWIML)
 
@@ -256,3 +293,27 @@ class TwilioHooks:
             .order_by(col(CallEvent.occurred_at))
         ).first()
         return None if row is None else ensure_utc(row)
+
+
+async def _body(request: Request, limit: int) -> bytes | None:
+    """The request body if it is at most ``limit`` bytes, else None, reading no more than that.
+
+    A declared Content-Length over the limit is refused unread; a chunked body is counted as it
+    streams in and dropped once it passes the limit."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    received = bytearray()
+    try:
+        async for chunk in request.stream():
+            received += chunk
+            if len(received) > limit:
+                return None
+    except ClientDisconnect:
+        return None
+    return bytes(received)
+
+
+def _refused(status: int) -> Response:
+    """A refusal sent before the body was read: close the connection instead of draining it."""
+    return Response(status_code=status, headers={"Connection": "close"})

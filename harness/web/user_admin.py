@@ -18,7 +18,15 @@ from sqlmodel import Session
 
 from harness import users
 from harness.models import User
-from harness.web.auth import MIN_PASSWORD_LENGTH, ROLES, UserView, flash, require_csrf, require_role
+from harness.web.auth import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    ROLES,
+    UserView,
+    flash,
+    require_csrf,
+    require_role,
+)
 from harness.web.page_texts import PAGE_TEXTS
 from harness.web.render import page_lang, render
 
@@ -78,12 +86,12 @@ def user_add(
     me: Annotated[UserView, admin],
     name: Annotated[str, Form(max_length=200)],
     role: Annotated[str, Form(max_length=20)],
-    password: Annotated[str, Form(max_length=1000)],
+    password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)],
 ) -> RedirectResponse:
     def add(engine: Engine, name: str, at: datetime, by: str) -> object:
         return users.add_user(engine, name, role, password, at, by)
 
-    return _apply(request, me, name.strip(), add, "user_added")
+    return _apply(request, me, users.stored_name(name), add, "user_added")
 
 
 @router.post("/users/{user_id}/role", dependencies=[csrf])
@@ -105,7 +113,7 @@ def user_password(
     request: Request,
     user_id: int,
     me: Annotated[UserView, admin],
-    password: Annotated[str, Form(max_length=1000)],
+    password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)],
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> RedirectResponse:
     def change(engine: Engine, name: str, at: datetime, by: str) -> object:

@@ -177,13 +177,17 @@ async def test_the_console_keeps_the_runner_s_rules_and_the_roles(tmp_path, monk
         assert not await viewer.get_by_role("button", name="Ring upp nu").count()
         token = await viewer.locator("input[name=csrf_token]").first.get_attribute("value")
         refused = await viewer.request.post(
-            f"{rig.web.url}/calls/{probe_id}/start", form={"csrf_token": token or ""}
+            f"{rig.web.url}/calls/{probe_id}/start",
+            form={"csrf_token": token or ""},
+            headers={"Origin": rig.web.url},  # from the site, so only the role can refuse it
         )
         assert refused.status == 403
         await refused.dispose()
         # Without the token even a staff member's post changes nothing.
         staff = await _login(browser, rig, "sara")
-        refused = await staff.request.post(f"{rig.web.url}/calls/{probe_id}/start", form={})
+        refused = await staff.request.post(
+            f"{rig.web.url}/calls/{probe_id}/start", form={}, headers={"Origin": rig.web.url}
+        )
         assert refused.status == 403
         await refused.dispose()
         assert rig.sim.calls == {}

@@ -194,13 +194,16 @@ async def test_roles_and_csrf(site: Site, browser: Browser):
     denied = await viewer.request.post(
         f"{site.url}/review/{message.id}",
         form={"csrf_token": token or "", "kind": "unrelated", "reason": "test"},
+        headers={"Origin": site.url},  # from the site, so only the role can refuse it
     )
     assert denied.status == 403  # a viewer reads, never changes
     await viewer.context.close()
 
     staff = await _login(browser, site, "sara")
     no_token = await staff.request.post(
-        f"{site.url}/review/{message.id}", form={"kind": "unrelated", "reason": "test"}
+        f"{site.url}/review/{message.id}",
+        form={"kind": "unrelated", "reason": "test"},
+        headers={"Origin": site.url},
     )
     assert no_token.status == 403  # no CSRF token: refused
     with Session(site.engine) as session:
@@ -277,7 +280,9 @@ async def test_settings_show_no_secret_and_only_admins_purge(site: Site, browser
     assert "demo-brevlada" not in text
     assert await staff.get_by_role("button", name="Rensa personuppgifter").count() == 0
     token = await staff.locator("input[name=csrf_token]").first.get_attribute("value")
-    denied = await staff.request.post(f"{site.url}/purge", form={"csrf_token": token or ""})
+    denied = await staff.request.post(
+        f"{site.url}/purge", form={"csrf_token": token or ""}, headers={"Origin": site.url}
+    )
     assert denied.status == 403
     await staff.context.close()
 

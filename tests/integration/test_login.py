@@ -103,8 +103,9 @@ class Browser:
     async def post(
         self, path: str, data: dict[str, str], headers: dict[str, str] | None = None
     ) -> tuple[int, str, aiohttp.ClientResponse]:
+        sent = {"Origin": self.url, **(headers or {})}  # as a browser sends with every POST
         async with self.http.post(
-            self.url + path, data=data, headers=headers, allow_redirects=False
+            self.url + path, data=data, headers=sent, allow_redirects=False
         ) as resp:
             return resp.status, await resp.text(), resp
 

@@ -187,3 +187,40 @@ async def test_a_form_never_redirects_off_the_site(site: Site):
         assert "\\" not in location, (back, location)
         assert not any(c.isspace() or not c.isprintable() for c in location), (back, location)
         assert urlsplit(urljoin(site.url + "/review", location)).netloc == urlsplit(site.url).netloc
+
+
+async def test_a_post_from_another_site_is_refused_even_with_the_token(site: Site):
+    """Issue 15, L6: a cross-site POST carrying a valid token was accepted."""
+    client = await site.login("admin")
+    token = await client.token()
+    posts = [(m, p) for m, p in routes(site.app) if m == "POST" and not is_twilio(p)]
+    own = urlsplit(site.url)
+    elsewhere = {
+        "another site": {"Origin": "https://evil.example"},
+        "an opaque origin": {"Origin": "null"},
+        "another port": {"Origin": f"http://{own.hostname}:1"},
+        "https on this host": {"Origin": f"https://{own.netloc}"},
+        "a look-alike host": {"Origin": f"http://{own.hostname}.evil.example:{own.port}"},
+        "no Origin, another site's Referer": {"Origin": "", "Referer": "https://evil.example/x"},
+        "neither Origin nor Referer": {},
+    }
+    before = database_snapshot(site.engine)
+    for _, path in posts:
+        url, form = concrete(site, path), {"csrf_token": token, **FORMS.get(path, {})}
+        for what, headers in elsewhere.items():
+            if headers:
+                status, _, _ = await client.post(url, form, headers=headers)
+            else:  # the test client adds this site's Origin; go round it
+                async with client.http.post(
+                    client.url + url, data=form, allow_redirects=False
+                ) as response:
+                    status = response.status
+            assert status == 403, (path, what, status)
+    assert database_snapshot(site.engine) == before
+    # From this site it goes through: by Origin, by Referer alone, by the public URL's origin.
+    message = site.hostile_messages[-1]
+    public = site.settings.web.public_url
+    for headers in ({}, {"Origin": "", "Referer": site.url + "/review"}, {"Origin": public}):
+        form = {"csrf_token": token, "kind": "", "reason": "från samma webbplats"}
+        status, _, _ = await client.post(f"/review/{message}", form, headers=headers)
+        assert status == 303, headers

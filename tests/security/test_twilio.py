@@ -97,6 +97,8 @@ def _requests(probe: int, sid: str) -> Iterator[tuple[str, dict[str, str]]]:
     for template, paths in WEBHOOKS.items():
         for path in paths:
             params = {"CallSid": sid, "AccountSid": "AC" + "d3" * 16, "CallStatus": "in-progress"}
+            if template != "/twilio/recording":
+                params |= {"From": "+46101380000", "To": "+4663143000"}
             if template == "/twilio/status":
                 params |= {"SequenceNumber": "7", "Timestamp": format_datetime(DIAL)}
             if "step=listen" in path:
@@ -195,13 +197,74 @@ async def test_callbacks_for_unknown_calls_are_kept_apart(site: Site):
 
     before = database_snapshot(site.engine)
     voice = "/twilio/voice/999999?step=answer"
-    signature = _sign(public + voice, stray)
+    # A TwiML request carries the call's parameters, without a status callback's numbering.
+    asked = {k: v for k, v in stray.items() if k not in ("SequenceNumber", "Timestamp")}
+    signature = _sign(public + voice, asked)
     async with (
         aiohttp.ClientSession() as http,
-        http.post(site.url + voice, data=stray, headers={"X-Twilio-Signature": signature}) as r,
+        http.post(site.url + voice, data=asked, headers={"X-Twilio-Signature": signature}) as r,
     ):
         assert r.status == 200
         assert "<Hangup" in await r.text()  # an unknown call is ended, not continued
     bad_id = "/twilio/status?probe=abc"
     assert await _post(site, bad_id, stray, _sign(public + bad_id, stray)) == 422
+    assert database_snapshot(site.engine) == before
+
+
+def _lent(params: dict[str, str]) -> dict[str, str]:
+    """The last parameter (by name) lends its name's first letter to the value sorted before it:
+    ``A=b&CD=e`` becomes ``A=bC&D=e``, which Twilio's signature cannot tell apart."""
+    names = sorted(params)
+    last, before = names[-1], names[-2]
+    out = dict(params)
+    value = out.pop(last)
+    out[before] += last[0]
+    out[last[1:]] = value
+    return out
+
+
+def _swallowed(params: dict[str, str], name: str) -> dict[str, str]:
+    """``name``'s value swallows the parameter sorted after it, name and value."""
+    names = sorted(params)
+    after = names[names.index(name) + 1]
+    out = dict(params)
+    out[name] += after + out.pop(after)
+    return out
+
+
+async def test_a_regrouped_replay_is_refused_or_stored_once(site: Site):
+    """Issue 15, L1: a captured callback replayed with its parameters regrouped verifies, and
+    was stored again as a new event stamped at replay time."""
+    probe, sid = _new_call(site)
+    public = site.settings.web.public_url
+    for path, params in _requests(probe, sid):
+        signature = _sign(public + path, params)
+        before = _events(site)
+        assert await _post(site, path, params, signature) == 200, path
+        regroupings = [_lent(params), *(_swallowed(params, n) for n in sorted(params)[:-1])]
+        for regrouped in regroupings:
+            assert _sign(public + path, regrouped) == signature  # the same signature
+            status = await _post(site, path, regrouped, signature)
+            assert status in (200, 400), (path, regrouped, status)
+            assert _events(site) == before + 1, f"{path}: stored again as {regrouped}"
+        # A name Twilio does not send (here: a letter lent from the next name) is refused.
+        assert await _post(site, path, _lent(params), signature) == 400, path
+
+
+async def test_signed_parameters_twilio_does_not_send_are_refused(site: Site):
+    probe, sid = _new_call(site)
+    public = site.settings.web.public_url
+    before = database_snapshot(site.engine)
+    for path, params in _requests(probe, sid):
+        for odd in ({"Extra": "1"}, {"SequenceNumber": "1x"}, {"CallSid": "CA1"},
+                    {"Timestamp": "igår"}):  # fmt: skip
+            sent = params | odd
+            if "SequenceNumber" in odd and "SequenceNumber" not in params:
+                continue  # not a status callback: its own test is the unknown name
+            assert await _post(site, path, sent, _sign(public + path, sent)) == 400, (path, odd)
+        if path.startswith("/twilio/status"):
+            # What a status callback is known by must be there.
+            for name in ("CallSid", "CallStatus", "SequenceNumber"):
+                sent = {k: v for k, v in params.items() if k != name}
+                assert await _post(site, path, sent, _sign(public + path, sent)) == 400, name
     assert database_snapshot(site.engine) == before

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest_asyncio
 from playwright.async_api import Browser, Page
 
-from harness.web.pages import CLEAN_TAGS
+from harness.mailhtml import CLEAN_TAGS
 from tests.browser import chromium, needs_chromium
 from tests.security.site import PASSWORDS, SUBJECT_HTML, Site, routes
 
@@ -51,11 +51,17 @@ def assert_strict_csp(path: str, header: str | None) -> None:
         assert directive not in policy, (path, header)  # falls back to default-src 'none'
     assert "unsafe-eval" not in header, (path, header)
     assert "'unsafe-inline'" not in policy.get("default-src", ""), (path, header)
-    if path != "/report.html":  # the report alone may style inline; it has no form or link
-        assert policy.get("base-uri") == "'none'", (path, header)
-        assert policy.get("frame-ancestors") == "'none'", (path, header)
-        assert policy.get("form-action") == "'self'", (path, header)
-        assert "'unsafe-inline'" not in header, (path, header)
+    # The same for every page, the report included (issue 15: it once allowed framing by the
+    # site and had no base-uri or form-action).
+    assert policy.get("base-uri") == "'none'", (path, header)
+    assert policy.get("frame-ancestors") == "'none'", (path, header)
+    assert policy.get("form-action") in ("'self'", "'none'"), (path, header)
+    inline = "'unsafe-inline'" in header
+    if path == "/report.html":  # the report alone may style inline (its CSS and SVG charts)
+        assert policy["style-src"] == "'unsafe-inline'", (path, header)
+        assert policy.get("form-action") == "'none'", (path, header)  # it has no form
+        inline = "'unsafe-inline'" in header.replace("style-src 'unsafe-inline'", "")
+    assert not inline, (path, header)
 
 
 class Markup(HTMLParser):

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from harness.db import make_engine
+from harness.i18n import Lang
 from harness.models import AuditEntry, User
 from harness.web.auth import verify_password
 
@@ -102,6 +103,23 @@ def test_it_refuses_a_duplicate_name_whatever_the_case(
     assert user.role == "staff"
     assert verify_password(user.password_hash, PASSWORD)
     assert len(_audit(config)) == 1
+
+
+def test_a_name_written_with_other_letters_is_the_same_user(
+    kkik, config: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """One normalisation (NFKC, case-folded) for creating, finding and logging in (issue 15)."""
+    _stdin(monkeypatch, PASSWORD + "\n")
+    assert _en(kkik, config, "add", "ﬆina", "--role", "staff", "--password-stdin").code == 0
+    assert [u.name for u in _users(config)] == ["stina"]  # stored as it is typed
+    for name in ("stina", "ſtina", "ﬅina", "STINA", "ｓｔｉｎａ"):
+        _stdin(monkeypatch, "ett annat långt lösenord\n")
+        result = _en(kkik, config, "add", name, "--role", "admin", "--password-stdin")
+        assert result.code == 2, name
+        assert result.err.startswith("There is already a user called stina"), name
+        assert _en(kkik, config, "role", name, "viewer").out == "stina is now viewer.\n"
+        assert _en(kkik, config, "role", name, "staff").code == 0
+    assert [u.name for u in _users(config)] == ["stina"]
 
 
 @pytest.mark.parametrize(
@@ -250,3 +268,45 @@ def test_the_last_active_administrator_cannot_be_demoted_or_disabled(
         ("anna", "viewer", False),
         ("bo", "admin", False),
     ]
+
+
+def _least_role(method: str, path: str) -> str:
+    """The role a dashboard route demands, read from the route itself."""
+    from fastapi.routing import APIRoute
+
+    from harness.web.auth import RoleRequirement
+    from harness.web.pages import router
+
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ()):
+            stack, roles = list(route.dependant.dependencies), []
+            while stack:
+                dependency = stack.pop()
+                if isinstance(dependency.call, RoleRequirement):
+                    roles.append(dependency.call.role)
+                stack.extend(dependency.dependencies)
+            return max(roles, key=["viewer", "staff", "admin"].index)
+    raise AssertionError(f"no route {method} {path}")
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_the_help_on_roles_agrees_with_the_code(kkik, lang: Lang):
+    """Issue 15: `kkik user add --help` said admins reclassify; staff do (POST /review)."""
+    from harness.web.page_texts import PAGE_TEXTS
+
+    help_text = " ".join(kkik("--lang", lang, "user", "add", "--help").out.split())
+    roles = help_text.split("Roller:" if lang == "sv" else "Roles:", 1)[1].split(". ", 1)[0]
+    lead = PAGE_TEXTS["roles_lead"](lang)  # the Users page says the same, with role names
+    for text in (roles, lead):
+        viewer, staff, admin = (clause.strip() for clause in text.split(";"))
+        said = {"viewer": viewer, "staff": staff, "admin": admin}
+        for (method, path), words in {
+            ("POST", "/review/{message_id}"): ("klassar om", "reclassif"),
+            ("POST", "/calls/{probe_id}/assess"): ("bedömer", "assess"),
+            ("POST", "/purge"): ("rensar", "purge"),
+            ("GET", "/message/{message_id}.eml"): ("rå e-post", "raw mail"),
+        }.items():
+            word = words[0] if lang == "sv" else words[1]
+            role = _least_role(method, path)
+            assert word in said[role], (path, role, text)
+            assert all(word not in said[other] for other in said if other != role), (path, text)
