@@ -19,9 +19,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from harness.i18n import Text
-from harness.models import AuditEntry, User
-from harness.web.auth import (
+from harness.accounts import (
     MAX_NAME_LENGTH,
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -30,6 +28,8 @@ from harness.web.auth import (
     user_key,
     valid_user_name,
 )
+from harness.i18n import Text
+from harness.models import AuditEntry, User
 
 MESSAGES: dict[str, Text] = {
     "bad_name": Text(
@@ -76,7 +76,7 @@ def public(user: User) -> dict[str, Any]:
 
 
 def find_user(engine: Engine, name: str) -> User | None:
-    """The user called ``name`` as logging in reads it (:func:`harness.web.auth.user_key`):
+    """The user called ``name`` as logging in reads it (:func:`harness.accounts.user_key`):
     "Anna", "anna" and "ａｎｎａ" are one login, so they are one user here too."""
     with Session(engine) as session:
         exact = session.exec(select(User).where(User.name == name)).first()

@@ -18,10 +18,10 @@ import click
 from sqlalchemy import Engine
 
 from harness import users
+from harness.accounts import MAX_NAME_LENGTH, ROLES, valid_user_name
 from harness.cli.common import EXIT_USAGE, CliContext, actor, fail, open_database, state
 from harness.i18n import Lang, Text
 from harness.models import User
-from harness.web.auth import MAX_NAME_LENGTH, ROLES, valid_user_name
 from harness.web.texts import TEXTS
 
 ROLE_NAMES = {role: TEXTS[f"role_{role}"] for role in ROLES}

@@ -89,8 +89,8 @@ def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, s
     from fastapi.staticfiles import StaticFiles
 
     from harness.web import console, user_admin
-    from harness.web.auth import install_auth
     from harness.web.limits import FormLimits
+    from harness.web.login import install_auth
     from harness.web.pages import CSP, router
 
     # Added before the sessions (so inside them): a refusal is a page in the user's language.

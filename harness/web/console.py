@@ -24,9 +24,10 @@ from harness.rules import timeline_rules
 from harness.services import calls
 from harness.services.base import ServiceError
 from harness.web.auth import UserView, flash, require_csrf, require_role
+from harness.web.lang import page_lang
 from harness.web.page_texts import PAGE_TEXTS
 from harness.web.pages import CONSOLE_CSP, service_context
-from harness.web.render import page_lang, render
+from harness.web.render import render
 from probes.phone_call import PhoneProbe
 
 log = logging.getLogger(__name__)

@@ -21,22 +21,14 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from harness.i18n import Text
-from harness.web.auth import MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, SAFE_METHODS
-
-MAX_FORM_BYTES = 32 * 1024
-MAX_KB = MAX_FORM_BYTES // 1024
-MAX_FIELDS = 30
-# Characters per field, by name; any other field: DEFAULT_FIELD_LIMIT.
-FIELD_LIMITS = {
-    "csrf_token": 100,
-    "name": MAX_NAME_LENGTH,
-    "password": MAX_PASSWORD_LENGTH,
-    "next": 2000,
-    "back": 2000,
-    "reason": 500,
-    "note": 1000,
-}
-DEFAULT_FIELD_LIMIT = 40
+from harness.web.auth import SAFE_METHODS
+from harness.web.form_limits import (
+    DEFAULT_FIELD_LIMIT,
+    FIELD_LIMITS,
+    MAX_FIELDS,
+    MAX_FORM_BYTES,
+    MAX_KB,
+)
 
 TEXTS = {
     "too_large": Text(
@@ -153,7 +145,8 @@ async def _refuse(
     close: bool = False,
 ) -> None:
     """The refusal as a page in the visitor's language; ``close`` when the body was not read."""
-    from harness.web.render import page_lang, render  # render imports auth, which is loaded
+    from harness.web.lang import page_lang
+    from harness.web.render import render  # render imports auth, which is loaded
 
     request = Request(scope, receive)
     lang = page_lang(request)

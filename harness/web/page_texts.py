@@ -100,6 +100,7 @@ PAGE_TEXTS: dict[str, Text] = {
     "keep": Text("behåll", "keep"),
     "reason": Text("Skäl (sparas i loggen)", "Reason (kept in the log)"),
     "save": Text("Spara", "Save"),
+    "review_error": Text("Kunde inte spara: {why}", "Could not save: {why}"),
     "saved": Text("Sparat.", "Saved."),
     "audit": Text("Ändringslogg", "Audit trail"),
     "when": Text("När", "When"),

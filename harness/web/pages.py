@@ -43,8 +43,9 @@ from harness.services.retention import purge_personal_data
 from harness.services.review import KINDS, Correction, correct
 from harness.services.sends import SEND_UNKNOWN
 from harness.web.auth import UserView, flash, require_csrf, require_role
+from harness.web.lang import page_lang
 from harness.web.page_texts import PAGE_TEXTS
-from harness.web.render import localtime, page_lang, render
+from harness.web.render import localtime, render
 from results.calendar import DeadlineRule
 from results.email_log import log_rows
 from results.measures import MEASURES
@@ -386,7 +387,7 @@ def review_correct(
         )
         flash(request, PAGE_TEXTS["saved"](lang))
     except ServiceError as exc:
-        flash(request, messages.describe(exc, lang))
+        flash(request, PAGE_TEXTS["review_error"](lang, why=messages.describe(exc, lang)))
     return RedirectResponse(_back(back, "/review"), status_code=303)
 
 

@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from harness.clock import ensure_utc
-from harness.i18n import Lang, parse_lang
 from harness.web.auth import csrf_token, current_user, pop_flashes
-from harness.web.limits import FIELD_LIMITS
+from harness.web.form_limits import FIELD_LIMITS
+from harness.web.lang import page_lang
 from harness.web.page_texts import PAGE_TEXTS
 from harness.web.texts import t
 
@@ -36,17 +36,6 @@ def localtime(value: datetime | None, zone: str | ZoneInfo, seconds: bool = Fals
 
 
 TEMPLATES.env.filters["localtime"] = localtime
-
-
-def page_lang(request: Request) -> Lang:
-    """``?lang=`` switches and is remembered in the session; else the configured language."""
-    asked = parse_lang(request.query_params.get("lang"))
-    if asked is not None:
-        request.session["lang"] = asked
-    chosen = parse_lang(request.session.get("lang")) or parse_lang(
-        getattr(request.app.state, "language", None)
-    )
-    return chosen or "sv"
 
 
 def render(

@@ -17,18 +17,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from harness import users
+from harness.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, ROLES
 from harness.models import User
-from harness.web.auth import (
-    MAX_PASSWORD_LENGTH,
-    MIN_PASSWORD_LENGTH,
-    ROLES,
-    UserView,
-    flash,
-    require_csrf,
-    require_role,
-)
+from harness.web.auth import UserView, flash, require_csrf, require_role
+from harness.web.lang import page_lang
 from harness.web.page_texts import PAGE_TEXTS
-from harness.web.render import page_lang, render
+from harness.web.render import render
 
 router = APIRouter()
 admin = Depends(require_role("admin"))

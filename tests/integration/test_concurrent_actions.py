@@ -20,13 +20,13 @@ import pytest_asyncio
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from harness.accounts import hash_password
 from harness.clock import FakeClock
 from harness.config import load_config
 from harness.db import make_engine
 from harness.models import AuditEntry, Channel, Message, Probe, ProbeState, User
 from harness.sandbox.demo import Demo
 from harness.web.app import WebServer, create_app
-from harness.web.auth import hash_password
 from tests.security.site import SMALL, Client
 
 USERS = [f"kvalitet{n}" for n in range(1, 9)]

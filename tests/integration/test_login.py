@@ -21,18 +21,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from yarl import URL
 
+from harness.accounts import hash_password
 from harness.clock import FakeClock
 from harness.config import Settings
 from harness.models import User
 from harness.web.app import WebServer, create_app
-from harness.web.auth import (
-    SESSION_COOKIE,
-    UserView,
-    hash_password,
-    install_auth,
-    require_csrf,
-    require_role,
-)
+from harness.web.auth import SESSION_COOKIE, UserView, require_csrf, require_role
+from harness.web.login import install_auth
 
 SECRET = "a-test-session-secret-of-more-than-32-characters"
 PASSWORDS = {

@@ -26,12 +26,13 @@ from sqlmodel import Session, SQLModel, col, select
 from starlette.routing import Mount
 from yarl import URL
 
+from harness.accounts import hash_password
 from harness.clock import FakeClock
 from harness.config import Settings
 from harness.mailstore import MailStore
 from harness.models import Channel, Message, Probe, ProbeState, User
 from harness.rules import timing_rules
-from harness.web.auth import SESSION_COOKIE, hash_password
+from harness.web.auth import SESSION_COOKIE
 from probes.imap_client import FetchedMessage
 
 ROOT = Path(__file__).resolve().parents[2]

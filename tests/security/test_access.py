@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from urllib.parse import urljoin, urlsplit
 
-from harness.web.auth import ROLES, RoleRequirement, require_csrf
+from harness.accounts import ROLES
+from harness.web.auth import RoleRequirement, require_csrf
 from tests.security.site import Client, Site, api_routes, database_snapshot, routes
 
 # Reachable without logging in: the login form, logging out, and the login page's stylesheet.

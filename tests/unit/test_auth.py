@@ -7,19 +7,16 @@ from datetime import timedelta
 import pytest
 from argon2 import PasswordHasher
 
-from harness.clock import FakeClock
-from harness.web.auth import (
+from harness.accounts import (
     ROLES,
-    LoginLimiter,
-    UserView,
-    has_role,
     hash_password,
     password_needs_rehash,
-    require_role,
-    safe_next,
     valid_user_name,
     verify_password,
 )
+from harness.clock import FakeClock
+from harness.web.auth import LoginLimiter, UserView, has_role, require_role
+from harness.web.login import safe_next
 
 MIN = timedelta(minutes=1)
 
