@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from sqlalchemy import Engine
 
 from harness.calendars import campaign_calendar, work_calendar
+from harness.channels import CHANNELS
 from harness.clock import Clock, SystemClock
 from harness.config import Settings, load_config
 from harness.db import database_url, make_engine
@@ -121,14 +122,13 @@ class Assembly:
         """Every configured channel, by name (the channel registry's names)."""
 
         def make() -> dict[str, ChannelProbe]:
-            from harness.wiring import email_probe
-
             made: dict[str, ChannelProbe] = {}
-            if self.settings.mail is not None:
-                made[Channel.EMAIL] = email_probe(self.settings, self.base_dir, self.environ)
-            phone = self.phone()
-            if phone is not None:
-                made[Channel.PHONE] = phone
+            for name, spec in CHANNELS.items():
+                if not spec.configured(self.settings):
+                    continue
+                # The phone client is shared with the call console and the call finisher.
+                phone = self.phone() if name == Channel.PHONE else None
+                made[name] = phone or spec.build(self.settings, self.base_dir, self.environ)
             return made
 
         return self._part("channels", make)
@@ -138,8 +138,9 @@ class Assembly:
     def runner(self, *, channels: Mapping[str, ChannelProbe] | None = None) -> Runner:
         """The runner over the configured channels (or ``channels``), with the crash resolver,
         and the follow-up that settles finished calls."""
+        from harness.channels import send_resolver
         from harness.runner import Runner
-        from harness.wiring import call_finisher, send_resolver
+        from harness.wiring import call_finisher
 
         mail = self.settings.mail
         tokens = mail is None or mail.reply_token == "plus"

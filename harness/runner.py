@@ -35,8 +35,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from harness.channels import CHANNELS, channel
 from harness.clock import Clock
-from harness.models import Campaign, Channel, Probe, ProbeState, Question, Target
+from harness.models import Campaign, Probe, ProbeState, Question, Target
 from harness.probestore import record_failure, record_sent
 from harness.scenario import WEEKDAYS, CampaignSpec
 from probes.base import (
@@ -59,6 +60,8 @@ log = logging.getLogger(__name__)
 SendResolver = Callable[[Probe], Awaitable[datetime | None]]
 # A follow-up looks at probes awaiting evidence and returns how many it finished.
 FollowUp = Callable[[datetime], Awaitable[int]]
+# The channels whose probes wait for a reply and are given up on after the limit.
+_WAITING = [spec.name for spec in CHANNELS.values() if spec.waits_for_reply]
 STEP_MINUTES = 5  # the planner's slot grid (PlanRules.slot_minutes)
 
 
@@ -192,9 +195,9 @@ class Runner:
             window = self._window_today(spec, probe.channel, now)
             if window is None:
                 return PlaceNow(False, "outside_window")
-            if (
-                probe.channel == Channel.PHONE
-                and self._calls_today(session, probe, now) >= spec.max_calls_per_target_per_day
+            kind = channel(probe.channel)
+            if kind.limit_by_placed and self._placed_today(session, probe, now) >= kind.per_day(
+                spec
             ):
                 return PlaceNow(False, "day_limit")
             job = self._claim(session, probe, target, window[1], now)
@@ -273,11 +276,9 @@ class Runner:
                 return
             window = self._window_today(spec, probe.channel, now)
             search_from = now
-            limited = window is not None and probe.channel == Channel.PHONE
-            if (
-                limited
-                and self._calls_today(session, probe, now) >= spec.max_calls_per_target_per_day
-            ):
+            kind = channel(probe.channel)
+            limited = window is not None and kind.limit_by_placed
+            if limited and self._placed_today(session, probe, now) >= kind.per_day(spec):
                 # This target had its calls today: move to a later day.
                 window = None
                 local = now.astimezone(self.calendar.tz).date() + timedelta(days=1)
@@ -309,10 +310,11 @@ class Runner:
         message_id = probe.message_id
         token = probe.reply_token
         mode = probe.mode
-        if probe.channel == Channel.PHONE:
+        kind = channel(probe.channel)
+        if kind.records_mode:
             # Record the mode the call is actually placed in (the channel's, from the settings).
             mode = getattr(self.channels.get(probe.channel), "mode", None) or mode
-        if probe.channel == Channel.EMAIL:
+        if kind.mints_message_id:
             domain = persona.address.rpartition("@")[2] or "localhost"
             message_id = message_id or new_message_id(domain, now)
             token = token or (new_reply_token() if self.reply_tokens else None)
@@ -331,13 +333,12 @@ class Runner:
         session.commit()
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             return None
-        recipient = target.email_address if probe.channel == Channel.EMAIL else None
         return DispatchJob(
             probe_id=probe.id or 0,
             persona=persona,
-            recipient=recipient or target.switchboard_number or "",
+            recipient=kind.address(target) or "",
             subject=question.subject if question else "",
-            body=_question_text(question, probe.channel),
+            body=kind.question_text(question) if question else "",
             send_by=send_by,
             message_id=message_id,
             reply_token=token,
@@ -371,14 +372,15 @@ class Runner:
 
     # --- windows and slots ------------------------------------------------------------------
 
-    def _calls_today(self, session: Session, probe: Probe, now: datetime) -> int:
-        """Calls already placed to this target today (local day), refused ones not counted."""
+    def _placed_today(self, session: Session, probe: Probe, now: datetime) -> int:
+        """Probes of this channel already placed to this target today (local day), refused ones
+        not counted: calls placed by hand from the console count against the day's limit."""
         day = now.astimezone(self.calendar.tz).date()
         start = datetime.combine(day, time(0), self.calendar.tz)
         placed = session.exec(
             select(Probe.claimed_at).where(
                 Probe.target_id == probe.target_id,
-                Probe.channel == Channel.PHONE,
+                Probe.channel == probe.channel,
                 col(Probe.id) != probe.id,
                 col(Probe.claimed_at) >= start,
                 col(Probe.claimed_at) < start + timedelta(days=1),
@@ -398,9 +400,8 @@ class Runner:
     def _campaign_day(self, spec: CampaignSpec, day: date) -> bool:
         return self._days(spec).is_campaign_day(day)
 
-    def _window(self, spec: CampaignSpec, channel: str) -> tuple[time, time]:
-        window = spec.send_window if channel == Channel.EMAIL else spec.call_window
-        return window.start, window.end
+    def _window(self, spec: CampaignSpec, name: str) -> tuple[time, time]:
+        return channel(name).window(spec)
 
     def _window_today(
         self, spec: CampaignSpec, channel: str, now: datetime
@@ -426,11 +427,7 @@ class Runner:
             )
         ).all()
         spacing = timedelta(minutes=spec.min_spacing_minutes)
-        limit = (
-            spec.max_emails_per_target_per_day
-            if probe.channel == Channel.EMAIL
-            else spec.max_calls_per_target_per_day
-        )
+        limit = channel(probe.channel).per_day(spec)
         start_t, end_t = self._window(spec, probe.channel)
         wanted = probe.planned_at.astimezone(self.calendar.tz).time()
         local_now = now.astimezone(self.calendar.tz)
@@ -487,7 +484,7 @@ class Runner:
             # campaign take seconds (bench/bench_national.py found it).
             waiting_in = (
                 select(Probe.campaign_id)
-                .where(Probe.state == ProbeState.SENT, Probe.channel == Channel.EMAIL)
+                .where(Probe.state == ProbeState.SENT, col(Probe.channel).in_(_WAITING))
                 .distinct()
             )
             campaigns = session.exec(
@@ -505,7 +502,7 @@ class Runner:
                     select(Probe).where(
                         Probe.campaign_id == campaign_id,
                         Probe.state == ProbeState.SENT,
-                        Probe.channel == Channel.EMAIL,
+                        col(Probe.channel).in_(_WAITING),
                         col(Probe.sent_at) <= oldest,
                     )
                 ).all()
@@ -574,20 +571,11 @@ def _due(session: Session, now: datetime) -> list[tuple[Probe, Target, Campaign]
     return [(p, t, c) for p, t, c in rows]
 
 
-def _question_text(question: Question | None, channel: str) -> str:
-    if question is None:
-        return ""
-    if channel == Channel.EMAIL:
-        return question.body
-    return question.spoken or question.body
-
-
 def _refusal(probe: Probe, target: Target) -> str | None:
     """The safety allowlist: only real, configured addresses of this campaign's targets."""
     if target.placeholder:
         return f"Refused: {target.name} is a placeholder target in the scenario"
-    if probe.channel == Channel.EMAIL and not target.email_address:
-        return f"Refused: {target.name} has no e-mail address"
-    if probe.channel == Channel.PHONE and not target.switchboard_number:
-        return f"Refused: {target.name} has no switchboard number"
+    kind = channel(probe.channel)
+    if not kind.address(target):
+        return f"Refused: {target.name} has no {kind.address_name}"
     return None

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from harness.call_finisher import CallFinisher
 from harness.clock import Clock, ensure_utc
 from harness.config import ImapSettings, SecretUnavailable, Settings, SmtpSettings, resolve_secret
-from harness.models import CallEvent, Channel, Probe
+from harness.models import CallEvent, Probe
 from harness.rules import timeline_rules
 from probes.email_send import EmailProbe, SaveCopy, SmtpSender, token_provider
 from probes.email_watch import WatchTiming
@@ -170,25 +170,3 @@ async def call_placed(engine: Engine, probe: Probe) -> datetime | None:
             .order_by(col(CallEvent.received_at))
         ).first()
     return None if first is None else ensure_utc(first)
-
-
-def send_resolver(
-    settings: Settings,
-    base_dir: Path | None,
-    engine: Engine,
-    environ: Mapping[str, str] | None = None,
-) -> Callable[[Probe], Awaitable[datetime | None]]:
-    """The crash resolver for every configured channel (see :class:`harness.runner.Runner`)."""
-    mail = settings.mail
-    email = (
-        sent_folder_resolver(mail.imap, base_dir, environ)
-        if mail is not None and mail.save_to_sent
-        else None
-    )
-
-    async def resolve(probe: Probe) -> datetime | None:
-        if probe.channel == Channel.PHONE:
-            return await call_placed(engine, probe)
-        return await email(probe) if email is not None else None
-
-    return resolve

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from harness import migrate
 from harness.calendars import work_calendar
 from harness.call_finisher import CallFinisher
+from harness.channels import send_resolver
 from harness.cli import run as run_cli
 from harness.clock import FakeClock
 from harness.config import Settings, load_config
@@ -30,7 +31,7 @@ from harness.runner import Runner
 from harness.sandbox.ports import free_port
 from harness.sandbox.twilio_sim import CallbackFaults, SwitchboardScript, TwilioSimulator
 from harness.web.app import WebServer, create_app
-from harness.wiring import call_finisher, phone_config, send_resolver
+from harness.wiring import call_finisher, phone_config
 from probes.phone_call import PhoneProbe
 
 ROOT = Path(__file__).resolve().parents[1]
