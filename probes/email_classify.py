@@ -109,7 +109,7 @@ _DAEMONS = frozenset(
 )
 _DAEMON_NAMES = _DAEMONS | {"systemadministrator", "maildeliverysystemservice"}
 _LIST_SERVERS = frozenset({"listserv", "majordomo", "mailman", "sympa", "lyris", "ecartis"})
-_LIST_ROLE = re.compile(r"^owner-|-(?:owner|request|bounces?|admin)$")
+_LIST_ROLE = re.compile(r"^owner-|-(?:owner|request|bounces?)$")
 # Headers only an MTA writes on its own reports.
 _SYSTEM_HEADERS = ("x-failed-recipients", "x-ms-exchange-message-is-ndr")
 # An SMTP reply or enhanced status code of a permanent failure: "550 5.1.1", "554 ", "#5.1.1".

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import click
@@ -23,7 +23,6 @@ from harness.config_messages import format_problem
 from harness.db import DatabaseUnavailable, database_url, make_engine, unavailable
 from harness.i18n import Lang, Text
 from harness.messages import USAGE, describe
-from harness.models import AuditEntry
 from harness.services.base import Context, ServiceError
 
 CONFIG_ENV = "KKIK_CONFIG"
@@ -74,30 +73,6 @@ def actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
-
-
-def audit_entry(
-    at: datetime,
-    action: str,
-    entity: str,
-    entity_id: object,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    reason: str | None = None,
-    *,
-    by: str | None = None,
-) -> AuditEntry:
-    """One audit-log row for a change made by ``by`` (default: this command's user)."""
-    return AuditEntry(
-        at=at,
-        actor=by or actor(),
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        before=before,
-        after=after,
-        reason=reason,
-    )
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
