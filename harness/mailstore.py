@@ -404,7 +404,7 @@ def _fill(row: Message, analysis: Analysis) -> None:
     row.probe_id = match.probe_id
     row.match_method = match.matched_by
     row.match_confidence = match.confidence
-    row.candidates = list(match.candidates)
+    row.candidates = list(match.candidates) or None
     notes = []
     spam_about_ours = analysis.verdict.reason == "spam" and match.probe_id is not None
     relevant = analysis.verdict.kind is not Kind.UNRELATED or spam_about_ours
@@ -429,16 +429,17 @@ def _fill(row: Message, analysis: Analysis) -> None:
 
 def _apply_to_probe(session: Session, row: Message, analysis: Analysis, rules: TimingRules) -> None:
     """Let the evidence move the probe: a counting answer or a final bounce completes it."""
-    if row.probe_id is None:
+    probe = session.get(Probe, row.probe_id) if row.probe_id is not None else None
+    if probe is None:
         return
-    bounced = settle_probe(
+    bounced = _settle(
         session,
-        row.probe_id,
+        probe,
         count_holding=rules.count_holding_replies,
         review_below=rules.review_below,
+        arrived=row,
     )
-    probe = session.get(Probe, row.probe_id)
-    if bounced and probe is not None and row.classification == Kind.BOUNCE:
+    if bounced and row.classification == Kind.BOUNCE:
         target = session.get(Target, probe.target_id)
         if target is not None and target.email_broken_reason is None:
             status = ""
@@ -449,22 +450,48 @@ def _apply_to_probe(session: Session, row: Message, analysis: Analysis, rules: T
 
 
 def settle_probe(
-    session: Session, probe_id: int, *, count_holding: bool, review_below: float
+    session: Session,
+    probe_id: int,
+    *,
+    count_holding: bool,
+    review_below: float,
+    arrived: Message | None = None,
 ) -> bool:
-    """Set an e-mail probe's outcome from all of its stored mail; True when it is bounced.
+    """Set an e-mail probe's outcome from its stored mail; True when it is bounced.
 
     The one place a probe's answer is decided: the reply that counts by results.answer_rule
     (the same one the log and the scores use) completes it at that reply's arrival; without one,
-    a final bounce completes it as bounced. Called when mail is stored and when a person
-    corrects a classification or an assignment, so the probe, the log and the scores move
-    together. A correction that takes the answer away makes the probe wait again (the runner
-    gives up on it at its deadline) unless a final bounce says more.
+    a final bounce completes it as bounced. Called when a person corrects a classification or an
+    assignment (then every message of the probe is weighed again, so the probe, the log and the
+    scores move together: a correction that takes the answer away makes the probe wait again,
+    and the runner gives up on it at its deadline, unless a final bounce says more), and when
+    mail is stored, with ``arrived``: then only the new message is weighed against the outcome
+    already settled, as the earlier ones were when they came (a probe in a mail loop gets
+    thousands of messages; reading them all again for each one would be quadratic).
     """
     probe = session.get(Probe, probe_id)
-    if probe is None or probe.channel != Channel.EMAIL:
+    if probe is None:
         return False
-    if probe.state not in (ProbeState.SENT, ProbeState.COMPLETED):
+    return _settle(
+        session, probe, count_holding=count_holding, review_below=review_below, arrived=arrived
+    )
+
+
+def _settle(
+    session: Session,
+    probe: Probe,
+    *,
+    count_holding: bool,
+    review_below: float,
+    arrived: Message | None = None,
+) -> bool:
+    if probe.channel != Channel.EMAIL or probe.state not in (ProbeState.SENT, ProbeState.COMPLETED):
         return False
+    probe_id = probe.id or 0
+    if arrived is not None:
+        _settle_with(probe, arrived, count_holding=count_holding, review_below=review_below)
+        session.add(probe)
+        return probe.outcome == "bounced"
     replies = replies_by_probe(session, [probe_id], review_below).get(probe_id, [])
     found = answer(replies, count_holding_replies=count_holding)
     bounce = session.exec(
@@ -485,6 +512,19 @@ def settle_probe(
         probe.state, probe.outcome, probe.completed_at = ProbeState.SENT, None, None
     session.add(probe)
     return probe.outcome == "bounced"
+
+
+def _settle_with(probe: Probe, row: Message, *, count_holding: bool, review_below: float) -> None:
+    """One new message against the settled outcome, by the same rule as the full settling."""
+    at = row.arrived_at
+    if at is None:
+        return
+    evidence = replies_from([row], review_below)[0]
+    if answer([evidence], count_holding_replies=count_holding) is not None:
+        if probe.outcome != "answered" or probe.completed_at is None or at < probe.completed_at:
+            probe.state, probe.outcome, probe.completed_at = ProbeState.COMPLETED, "answered", at
+    elif row.classification == Kind.BOUNCE and row.bounce_final and probe.outcome is None:
+        probe.state, probe.outcome, probe.completed_at = ProbeState.COMPLETED, "bounced", at
 
 
 # Kinds whose case numbers are worth keeping: the municipality wrote about our question.
@@ -528,16 +568,24 @@ def replies_by_probe(
     """
     ids = [i for i in probe_ids if i is not None]
     replies: dict[int, list[ReplyEvidence]] = {}
-    for m in session.exec(select(Message).where(col(Message.probe_id).in_(ids))).all():
-        replies.setdefault(m.probe_id or 0, []).append(
-            ReplyEvidence(
-                arrived_at=m.arrived_at,
-                kind=m.classification,
-                holding=m.holding_reply,
-                matched_by=m.match_method,
-                needs_review=(m.match_confidence or 0.0) < review_below,
-                confidence=m.match_confidence,
-                message_id=m.id,
-            )
-        )
+    rows = session.exec(select(Message).where(col(Message.probe_id).in_(ids))).all()
+    for m, evidence in zip(rows, replies_from(rows, review_below), strict=True):
+        replies.setdefault(m.probe_id or 0, []).append(evidence)
     return replies
+
+
+def replies_from(rows: Sequence[Message], review_below: float) -> list[ReplyEvidence]:
+    """Stored messages as reply evidence (results.email_log): the one reading of a message that
+    the answer rule is applied to."""
+    return [
+        ReplyEvidence(
+            arrived_at=m.arrived_at,
+            kind=m.classification,
+            holding=m.holding_reply,
+            matched_by=m.match_method,
+            needs_review=(m.match_confidence or 0.0) < review_below,
+            confidence=m.match_confidence,
+            message_id=m.id,
+        )
+        for m in rows
+    ]

@@ -342,7 +342,9 @@ def _from_mail_system(mail: ParsedMail, text: _Text) -> Verdict | None:
         and mail.report_type not in ("disposition-notification", "feedback-report")
     )
     headers = any(mail.header(name) is not None for name in _SYSTEM_HEADERS)
-    null = mail.return_path == ""
+    system = structure or headers or _daemon_sender(mail)
+    if not system and mail.return_path != "":
+        return _nondelivery_subject(mail)  # most mail: a person's or a mailbox's, not a system's
     subject, head = _system_text(mail, text)
     failure = (
         headers
@@ -350,17 +352,13 @@ def _from_mail_system(mail: ParsedMail, text: _Text) -> Verdict | None:
         or NONDELIVERY_SYSTEM.find(subject) is not None
         or NONDELIVERY_SYSTEM.find(head) is not None
     )
-    returned = mail.original_message_id is not None or any(
-        t in mail.parts for t in ("message/rfc822", "message/rfc822-headers", "text/rfc822-headers")
-    )
-    system = (
-        structure
-        or headers
-        or _daemon_sender(mail)
-        or (null and (failure or returned or not _responder_marks(mail, text)))
-    )
-    if not system:
-        return _nondelivery_subject(mail)
+    if not system:  # the null return path: a system unless an auto-responder's marks say not
+        returned = mail.original_message_id is not None or any(
+            t in mail.parts
+            for t in ("message/rfc822", "message/rfc822-headers", "text/rfc822-headers")
+        )
+        if not (failure or returned or not _responder_marks(mail, text)):
+            return _nondelivery_subject(mail)
     reason = "dsn" if has_dsn else "mailer_daemon"
     # Exim writes X-Failed-Recipients only when it has given up on them.
     if FINAL.find(head) or FINAL.find(subject) or mail.header("x-failed-recipients"):

@@ -37,11 +37,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("casenumber", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_casenumber_probe_id"), ["probe_id"], unique=False)
-    # Existing rows get an empty list: nothing was recorded about their candidates.
+    # Existing rows have none: nothing was recorded about their candidates.
     with op.batch_alter_table("message", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("candidates", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
-        )
+        batch_op.add_column(sa.Column("candidates", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
