@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from harness.clock import ensure_utc
-from harness.models import AuditEntry, Probe, ProbeState, Target
+from harness.models import Probe, ProbeState, Target
 from harness.services.base import Context, ServiceError
 
 SEND_UNKNOWN = "send_unknown"
@@ -66,7 +66,7 @@ def confirm_sent(ctx: Context, probe_id: int, sent_at: datetime, reason: str) ->
         probe.sent_at = sent_at
         probe.send_response = f"Confirmed sent by {actor}: {reason}"[:500]
         session.add(probe)
-        session.add(_audit(at, actor, "confirm_sent", probe, before, reason))
+        session.add(ctx.audit("confirm_sent", "probe", probe.id, before, _public(probe), reason))
         session.commit()
         session.refresh(probe)
         return probe
@@ -83,7 +83,9 @@ def confirm_not_sent(ctx: Context, probe_id: int, reason: str) -> Probe:
         probe.fault_reason = f"Not sent (checked by {actor}): {reason}"[:500]
         probe.completed_at = at
         session.add(probe)
-        session.add(_audit(at, actor, "confirm_not_sent", probe, before, reason))
+        session.add(
+            ctx.audit("confirm_not_sent", "probe", probe.id, before, _public(probe), reason)
+        )
         session.commit()
         session.refresh(probe)
         return probe
@@ -104,18 +106,3 @@ def _public(probe: Probe) -> dict[str, object]:
         "outcome": probe.outcome,
         "sent_at": probe.sent_at.isoformat() if probe.sent_at else None,
     }
-
-
-def _audit(
-    at: datetime, actor: str, action: str, probe: Probe, before: dict[str, object], reason: str
-) -> AuditEntry:
-    return AuditEntry(
-        at=at,
-        actor=actor,
-        action=action,
-        entity="probe",
-        entity_id=str(probe.id),
-        before=before,
-        after=_public(probe),
-        reason=reason,
-    )
