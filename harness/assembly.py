@@ -1,11 +1,12 @@
 """The one assembly point: a running kkik process built from one configuration.
 
-``kkik run``, ``kkik serve``, ``kkik demo``, the virtual run, the tests and the benchmarks build
-their parts here, so they cannot be wired differently: the configuration read and validated
-once, one database engine, one calendar per campaign (the configuration's closed days plus the
-campaign's own), the channels (e-mail, phone), the runner, the mail store and watcher, and the
-web app. Parts are made on first use and kept: a process has one runner, one engine, one phone
-client. The services get their view of it from :meth:`Assembly.context`.
+``kkik run``, ``kkik serve``, ``kkik demo``, the virtual run and the call console build their
+parts here, so they cannot be wired differently: the configuration read and validated once, one
+database engine, the configured calendar and timing rules (a campaign's own calendar and scoring
+rules come from :mod:`harness.calendars` and :mod:`harness.rules`, which everything uses), the
+channels (e-mail, phone) as the registry declares them, the runner, the mail store and watcher,
+and the web app. Parts are made on first use and kept: a process has one runner, one engine,
+one phone client. The services get their view of it from :meth:`Assembly.context`.
 
 Secrets are read from the environment (or the mapping given, for the demo and the tests) only
 when a part that needs them is made, so a command that does not contact anyone needs none.
@@ -14,24 +15,22 @@ when a part that needs them is made, so a command that does not contact anyone n
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import Engine
 
-from harness.calendars import campaign_calendar, work_calendar
+from harness.calendars import work_calendar
 from harness.channels import CHANNELS
 from harness.clock import Clock, SystemClock
-from harness.config import Settings, load_config
-from harness.db import database_url, make_engine
-from harness.models import Campaign, Channel
-from harness.rules import timeline_rules, timing_rules
+from harness.config import Settings
+from harness.models import Channel
+from harness.rules import timing_rules
 from harness.services.base import Context
 from probes.email_analysis import TimingRules
 from results.calendar import WorkCalendar
-from results.phone_timeline import TimelineRules
 
 if TYPE_CHECKING:  # the parts below import the network libraries: only when they are made
     from fastapi import FastAPI
@@ -56,29 +55,6 @@ class Assembly:
     config_path: Path | None = None
     environ: Mapping[str, str] | None = None  # secrets; None: the process environment
     _parts: dict[str, Any] = field(default_factory=dict, repr=False)
-    _calendars: dict[int, WorkCalendar] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def load(
-        cls,
-        config_path: Path,
-        *,
-        clock: Clock | None = None,
-        environ: Mapping[str, str] | None = None,
-        engine: Engine | None = None,
-    ) -> Assembly:
-        """Read and validate the configuration once and open its database (ConfigError when the
-        file is bad; the database's schema is the caller's to check)."""
-        settings = load_config(config_path)
-        base = config_path.resolve().parent
-        return cls(
-            settings=settings,
-            engine=engine or make_engine(database_url(settings.database, base)),
-            clock=clock or SystemClock(),
-            base_dir=base,
-            config_path=config_path.resolve(),
-            environ=environ,
-        )
 
     # --- rules and calendars ------------------------------------------------------------------
 
@@ -86,18 +62,8 @@ class Assembly:
         """The configuration's calendar, shared by every campaign."""
         return self._part("calendar", lambda: work_calendar(self.settings))
 
-    def campaign_calendar(self, campaign: Campaign) -> WorkCalendar:
-        """One campaign's calendar (its own closed days added), made once per campaign."""
-        key = campaign.id or 0
-        if key not in self._calendars:
-            self._calendars[key] = campaign_calendar(self.settings, campaign)
-        return self._calendars[key]
-
     def timing_rules(self) -> TimingRules:
         return self._part("timing", lambda: timing_rules(self.settings))
-
-    def timeline_rules(self) -> TimelineRules:
-        return self._part("timeline", lambda: timeline_rules(self.settings))
 
     def context(self, actor: str) -> Context:
         """The services' view of this process for one person (``cli:anna``, ``web:anna``)."""
@@ -232,10 +198,6 @@ class Assembly:
             console_runner=lambda phone: self.runner(channels={Channel.PHONE: phone}),
         )
         return app
-
-    def with_clock(self, clock: Clock) -> Assembly:
-        """The same configuration and engine on another clock (no parts carried over)."""
-        return replace(self, clock=clock, _parts={}, _calendars={})
 
     def _part(self, name: str, make: Callable[[], T]) -> T:
         if name not in self._parts:

@@ -13,17 +13,15 @@ from datetime import date, datetime
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from harness.calendars import campaign_calendar
 from harness.config import Settings
 from harness.evidence import campaign_evidence, imported_national
 from harness.models import Campaign, Probe, Question, Target
 from harness.othermeasures import other_measure_values
-from harness.rules import timeline_rules
+from harness.rules import scoring_rules, timeline_rules
 from harness.scenario import CampaignSpec
-from results.calendar import DeadlineRule
 from results.reference import Reference, bundled
 from results.report import EvidenceLine, OtherLine, ReportData
-from results.scoring import Evidence, ScoringRules, compare, score
+from results.scoring import Evidence, compare, score
 
 
 def _category(e: Evidence, within: bool | None) -> str:
@@ -47,10 +45,8 @@ def report_data(
     holding = settings.email.count_holding_replies
     calls = timeline_rules(settings)
     evidence, found = campaign_evidence(engine, campaign_name, holding, calls)
-    edition = found.edition
-    calendar = campaign_calendar(settings, found)
-    rule = DeadlineRule(settings.email.deadline_rule)
-    rules = ScoringRules(edition=edition, calendar=calendar, deadline_rule=rule)
+    rules = scoring_rules(settings, found)
+    edition, calendar, rule = rules.edition, rules.calendar, rules.deadline_rule
     scores = score(evidence, rules)
     with Session(engine) as session:
         query = select(Campaign)
@@ -108,11 +104,9 @@ def report_data(
     trend: dict[str, list[tuple[int, float]]] = {}
     for name in [*earlier, campaign.name]:
         past, past_campaign = campaign_evidence(engine, name, holding, calls)
-        past_edition = past_campaign.edition
         year = campaign.year if name == campaign.name else _year(engine, name)
-        # Each campaign of the trend by its own closed days, as `kkik score` would score it.
-        past_calendar = campaign_calendar(settings, past_campaign)
-        past_rules = ScoringRules(edition=past_edition, calendar=past_calendar, deadline_rule=rule)
+        # Each campaign of the trend by its own rules and closed days, as `kkik score` scores it.
+        past_rules = scoring_rules(settings, past_campaign)
         for measure_id, c in compare(score(past, past_rules)).items():
             if c.mean is not None:
                 trend.setdefault(measure_id, []).append((year, c.mean))

@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 
 from harness import migrate
 from harness.assembly import Assembly
-from harness.calendars import campaign_calendar, work_calendar
+from harness.calendars import work_calendar
 from harness.clock import FakeClock, SystemClock, WaitingClock
 from harness.config import Settings, load_config
 from harness.db import make_engine
@@ -41,7 +41,7 @@ from harness.evidence import campaign_evidence
 from harness.models import Assessment, Channel, Probe, ProbeState, Target
 from harness.planning import plan_scenario
 from harness.planstore import save_plan
-from harness.rules import timeline_rules
+from harness.rules import scoring_rules, timeline_rules
 from harness.runner import Runner
 from harness.sandbox.accounts import Account
 from harness.sandbox.demo_world import (
@@ -60,7 +60,7 @@ from harness.services.base import Context
 from harness.services.calls import AssessCall, MarkCall, assess_call, mark_call
 from harness.web.app import WebServer
 from results.calendar import WorkCalendar
-from results.scoring import Evidence, Score, ScoringRules, score
+from results.scoring import Evidence, Score, score
 
 ROOT = Path(__file__).resolve().parents[2]
 WORLD = ROOT / "scenarios" / "demo" / "world.toml"
@@ -629,11 +629,9 @@ public_url = "http://127.0.0.1:{web_port}"
         # Measured as `kkik score` measures: the campaign's calendar from the configuration and
         # the scenario saved with the campaign. The truth is scored by the world's own calendar,
         # so a closed day the harness failed to honour would show up as a mismatch.
-        measured_rules = ScoringRules(
-            edition=campaign.edition, calendar=campaign_calendar(settings, campaign)
-        )
+        measured_rules = scoring_rules(settings, campaign)
         measured = score(measured_evidence, measured_rules)
-        rules = ScoringRules(edition=campaign.edition, calendar=self.calendar)
+        rules = replace(measured_rules, calendar=self.calendar)
         truth_evidence: list[Evidence] = []
         for probe_id, t in self.email_truth.items():
             truth_evidence.append(
