@@ -11,7 +11,7 @@ import platform
 import random
 from datetime import UTC, datetime, timedelta
 
-from harness.clock import SystemClock
+from harness.core.clock import SystemClock
 from results.calendar import DeadlineRule, WorkCalendar
 
 N = 50_000

@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from harness.clock import SystemClock
-from harness.sandbox.demo import WORLD, Demo
+from harness.core.clock import SystemClock
+from harness.demo.run import WORLD, Demo
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests" / "data" / "demo" / "world-small.toml"

@@ -131,7 +131,7 @@ def _slug(name: str) -> str:
 def _questions() -> list[tuple[str, str]]:
     """(subject, body) of every question in the bank; the corpus probes' if it cannot be read."""
     try:
-        from harness.questionbank import load_bank
+        from harness.core.questionbank import load_bank
 
         return [(q.subject, q.body) for q in load_bank(QUESTIONS)]
     except Exception:  # a trimmed checkout: the benchmark still runs on the fixtures' texts
@@ -140,7 +140,7 @@ def _questions() -> list[tuple[str, str]]:
 
 
 def _municipalities(count: int) -> list[str]:
-    from harness.scenario import municipalities
+    from harness.core.scenario import municipalities
 
     names = [m.name for _, m in sorted(municipalities().items())]
     return (names * (count // len(names) + 1))[:count]
@@ -543,7 +543,7 @@ def _cpu_seconds() -> float:
 
 
 def child(folder: Path, root: Path, out: Path) -> None:
-    from harness.clock import SystemClock
+    from harness.core.clock import SystemClock
     from probes.email_analysis import TimingRules, analyse
     from probes.email_match import ProbeRef
 

@@ -28,15 +28,15 @@ from typing import Any
 import aioimaplib
 from sqlalchemy import Engine
 
-from harness import migrate
-from harness.clock import SystemClock
-from harness.config import ImapSettings
-from harness.db import make_engine
-from harness.mailstore import MailStore
+from harness.channels.email.store import MailStore
+from harness.core.clock import SystemClock
+from harness.core.config import ImapSettings
 from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.dovecot import DovecotSandbox, dovecot_unavailable_reason
 from harness.sandbox.pymap import PymapSandbox
+from harness.store import migrate
+from harness.store.db import make_engine
 from probes.email_analysis import TimingRules
 from probes.email_watch import MailWatcher, WatchTiming
 from probes.imap_client import FetchedMessage, ImapMailbox

@@ -29,14 +29,14 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from harness import migrate
-from harness.clock import SystemClock
-from harness.config import ImapSettings
-from harness.db import make_engine
-from harness.mailstore import MailStore
-from harness.models import Message
+from harness.channels.email.store import MailStore
+from harness.core.clock import SystemClock
+from harness.core.config import ImapSettings
 from harness.sandbox.accounts import Account
 from harness.sandbox.pymap import append_many
+from harness.store import migrate
+from harness.store.db import make_engine
+from harness.store.models import Message
 from probes.email_analysis import TimingRules
 from probes.email_watch import FETCH_BATCH, MailWatcher
 from probes.imap_client import ImapMailbox

@@ -1,7 +1,7 @@
 """National-scale run: the demo machinery against all 290 municipalities, 36 probes each.
 
-A world generated from a seed (:func:`harness.sandbox.demo_world.generate_world`) gives every
-municipality its own e-mail and phone profile; the offline demo (:class:`harness.sandbox.demo.
+A world generated from a seed (:func:`harness.demo.world.generate_world`) gives every
+municipality its own e-mail and phone profile; the offline demo (:class:`harness.demo.run.
 Demo`) then runs the whole six-week campaign through the real planner, runner, SMTP, IMAP IDLE
 watcher, Twilio SDK and simulator, webhooks and scripted callers on a virtual clock. Checked:
 every probe ended exactly once (completed, one question or one call each) and every score equals
@@ -31,12 +31,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from harness.clock import SystemClock
-from harness.models import Campaign, Channel, Probe, ProbeState
-from harness.runner import Runner, TickResult
-from harness.sandbox.demo import Demo
-from harness.sandbox.demo_world import generate_world
-from harness.scenario import CampaignSpec, municipalities
+from harness.campaign.runner import Runner, TickResult
+from harness.core.clock import SystemClock
+from harness.core.scenario import CampaignSpec, municipalities
+from harness.demo.run import Demo
+from harness.demo.world import generate_world
+from harness.store.models import Campaign, Channel, Probe, ProbeState
 
 CLOCK = SystemClock()
 

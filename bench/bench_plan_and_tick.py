@@ -21,16 +21,16 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from harness import migrate
-from harness.calendars import work_calendar
-from harness.clock import FakeClock, SystemClock
-from harness.config import Settings
-from harness.db import make_engine
-from harness.models import Probe, ProbeState
-from harness.planning import plan_scenario
-from harness.planstore import save_plan
-from harness.runner import Runner
-from harness.scenario import municipalities
+from harness.campaign.planning import plan_scenario
+from harness.campaign.runner import Runner
+from harness.core.clock import FakeClock, SystemClock
+from harness.core.config import Settings
+from harness.core.scenario import municipalities
+from harness.rules.calendars import work_calendar
+from harness.store import migrate
+from harness.store.db import make_engine
+from harness.store.models import Probe, ProbeState
+from harness.store.planstore import save_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK = SystemClock()

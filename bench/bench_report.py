@@ -16,8 +16,8 @@ import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from harness.clock import SystemClock
-from harness.scenario import municipalities
+from harness.core.clock import SystemClock
+from harness.core.scenario import municipalities
 from results.calendar import DeadlineRule, WorkCalendar
 from results.reference import bundled
 from results.report import EvidenceLine, ReportData, render

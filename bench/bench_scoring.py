@@ -12,8 +12,8 @@ import platform
 import random
 from datetime import UTC, datetime, timedelta
 
-from harness.clock import SystemClock
-from harness.scenario import municipalities
+from harness.core.clock import SystemClock
+from harness.core.scenario import municipalities
 from results.calendar import DeadlineRule, WorkCalendar
 from results.scoring import Evidence, ScoringRules, score
 

@@ -37,12 +37,12 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from twilio.request_validator import RequestValidator
 
-from harness import migrate
-from harness.clock import SystemClock
-from harness.config import Settings
-from harness.db import make_engine
-from harness.models import CallEvent, Campaign, Channel, Probe, ProbeState, Target
+from harness.core.clock import SystemClock
+from harness.core.config import Settings
 from harness.sandbox.ports import free_port
+from harness.store import migrate
+from harness.store.db import make_engine
+from harness.store.models import CallEvent, Campaign, Channel, Probe, ProbeState, Target
 from harness.web.app import WebServer, create_app
 
 ACCOUNT = "AC" + "b" * 32

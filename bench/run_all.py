@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.clock import SystemClock
+from harness.core.clock import SystemClock
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK = SystemClock()

@@ -3,7 +3,8 @@
 ``kkik run``, ``kkik serve``, ``kkik demo``, the virtual run and the call console build their
 parts here, so they cannot be wired differently: the configuration read and validated once, one
 database engine, the configured calendar and timing rules (a campaign's own calendar and scoring
-rules come from :mod:`harness.calendars` and :mod:`harness.rules`, which everything uses), the
+rules come from :mod:`harness.rules.calendars` and :mod:`harness.rules.measurement`, which
+everything uses), the
 channels (e-mail, phone) as the registry declares them, the runner, the mail store and watcher,
 and the web app. Parts are made on first use and kept: a process has one runner, one engine,
 one phone client. The services get their view of it from :meth:`Assembly.context`.
@@ -22,21 +23,21 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import Engine
 
-from harness.calendars import work_calendar
-from harness.channels import CHANNELS
-from harness.clock import Clock, SystemClock
-from harness.config import Settings
-from harness.models import Channel
-from harness.rules import timing_rules
+from harness.channels.registry import CHANNELS
+from harness.core.clock import Clock, SystemClock
+from harness.core.config import Settings
+from harness.rules.calendars import work_calendar
+from harness.rules.measurement import timing_rules
 from harness.services.base import Context
+from harness.store.models import Channel
 from probes.email_analysis import TimingRules
 from results.calendar import WorkCalendar
 
 if TYPE_CHECKING:  # the parts below import the network libraries: only when they are made
     from fastapi import FastAPI
 
-    from harness.mailstore import MailStore
-    from harness.runner import Runner
+    from harness.campaign.runner import Runner
+    from harness.channels.email.store import MailStore
     from probes.base import Probe as ChannelProbe
     from probes.email_watch import MailWatcher, WatchTiming
     from probes.phone_call import PhoneProbe
@@ -78,7 +79,7 @@ class Assembly:
             return None
 
         def make() -> PhoneProbe:
-            from harness.wiring import phone_probe
+            from harness.channels.phone.adapters import phone_probe
 
             return phone_probe(self.settings, self.environ)
 
@@ -104,9 +105,9 @@ class Assembly:
     def runner(self, *, channels: Mapping[str, ChannelProbe] | None = None) -> Runner:
         """The runner over the configured channels (or ``channels``), with the crash resolver,
         and the follow-up that settles finished calls."""
-        from harness.channels import send_resolver
-        from harness.runner import Runner
-        from harness.wiring import call_finisher
+        from harness.campaign.runner import Runner
+        from harness.channels.phone.adapters import call_finisher
+        from harness.channels.registry import send_resolver
 
         mail = self.settings.mail
         tokens = mail is None or mail.reply_token == "plus"
@@ -131,7 +132,7 @@ class Assembly:
         return self._part("runner", make)
 
     def mail_store(self) -> MailStore:
-        from harness.mailstore import MailStore
+        from harness.channels.email.store import MailStore
 
         return self._part("store", lambda: MailStore(self.engine, self.clock, self.timing_rules()))
 
@@ -150,7 +151,7 @@ class Assembly:
         mail = self.settings.mail
         if mail is None:
             return None
-        from harness.wiring import imap_factory, watch_timing
+        from harness.channels.email.adapters import imap_factory, watch_timing
         from probes.email_watch import MailWatcher
 
         chosen = watch_timing(mail.imap)
@@ -180,7 +181,7 @@ class Assembly:
 
         token = auth_token
         if token is None and self.settings.phone is not None and webhooks:
-            from harness.config import resolve_secret
+            from harness.core.config import resolve_secret
 
             phone = self.settings.phone
             token = resolve_secret(

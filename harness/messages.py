@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from harness.i18n import Lang, Text
+from harness.core.i18n import Lang, Text
 from harness.services.base import ServiceError
 from harness.services.retention import Purged
 

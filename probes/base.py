@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Protocol
 
-from harness.clock import Clock
+from harness.core.clock import Clock
 
 
 class ProbeError(Exception):

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import aiosmtplib
 
-from harness.config import ImapSettings, SmtpSettings, resolve_secret
+from harness.core.config import ImapSettings, SmtpSettings, resolve_secret
 from probes.base import (
     Dispatched,
     DispatchJob,

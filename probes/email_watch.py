@@ -26,7 +26,7 @@ from typing import Protocol
 
 import aioimaplib
 
-from harness.clock import Clock
+from harness.core.clock import Clock
 from probes.imap_client import (
     FetchedMessage,
     FolderMissing,
@@ -47,7 +47,8 @@ class FolderMark:
 
 
 class MailSink(Protocol):
-    """Where fetched mail goes; the database implementation is harness.mailstore.MailStore."""
+    """Where fetched mail goes; the database implementation is
+    harness.channels.email.store.MailStore."""
 
     def folder_mark(self, folder: str) -> FolderMark | None: ...
 

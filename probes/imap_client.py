@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 import aioimaplib
 
-from harness.clock import ensure_utc
-from harness.config import ImapSettings, resolve_secret
+from harness.core.clock import ensure_utc
+from harness.core.config import ImapSettings, resolve_secret
 
 TokenProvider = Callable[[], Awaitable[str]]
 T = TypeVar("T")

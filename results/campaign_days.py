@@ -5,7 +5,8 @@ calendar counts as a working day (Swedish holidays, the de facto days off, and t
 configuration's and the campaign's own closed days all excluded). A *free slot* is a time on the
 slot grid inside a channel's window that keeps the minimum spacing to every other probe of the
 same municipality that day. The planner (results.planner) lays the plan out with these rules;
-the runner (harness.runner) uses the same ones when it moves a probe whose slot passed, so a
+the runner (harness.campaign.runner) uses the same ones when it moves a probe whose slot passed, so
+a
 moved probe lands exactly where the planner could have put it.
 """
 

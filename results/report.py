@@ -1,6 +1,7 @@
 """The campaign report: one self-contained HTML file a quality controller can mail to the board.
 
-Pure: :class:`ReportData` in (gathered from the database by :mod:`harness.reportdata`), HTML text
+Pure: :class:`ReportData` in (gathered from the database by :mod:`harness.campaign.reportdata`),
+HTML text
 out. No external assets: the CSS is inline, the charts are inline SVG from :mod:`results.charts`,
 there is no script. Every text from the data is escaped.
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from harness.i18n import Lang, Text
+from harness.core.i18n import Lang, Text
 from results import charts
 from results.measures import MEASURES, OTHER_MEASURES
 from results.reference import Reference, reference_for

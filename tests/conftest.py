@@ -13,10 +13,10 @@ import pytest_asyncio
 from playwright.async_api import Browser
 from sqlalchemy import Engine
 
-from harness import migrate
 from harness.cli import run
-from harness.clock import FakeClock
-from harness.db import make_engine
+from harness.core.clock import FakeClock
+from harness.store import migrate
+from harness.store.db import make_engine
 from tests.browser import chromium
 
 DATA = Path(__file__).parent / "data"

@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from harness.config import ImapSettings
-from harness.models import Campaign, Channel, Probe, ProbeState, Question, Target
+from harness.core.config import ImapSettings
+from harness.store.models import Campaign, Channel, Probe, ProbeState, Question, Target
 
 PERSONA = "anna.lindqvist@fraga.example.se"
 

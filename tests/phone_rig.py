@@ -16,22 +16,22 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from harness import migrate
-from harness.calendars import work_calendar
-from harness.call_finisher import CallFinisher
-from harness.channels import send_resolver
+from harness.campaign.planning import plan_scenario
+from harness.campaign.runner import Runner
+from harness.channels.phone.adapters import call_finisher, phone_config
+from harness.channels.phone.finisher import CallFinisher
+from harness.channels.registry import send_resolver
 from harness.cli import run as run_cli
-from harness.clock import FakeClock
-from harness.config import Settings, load_config
-from harness.db import make_engine
-from harness.models import Probe
-from harness.planning import plan_scenario
-from harness.planstore import save_plan
-from harness.runner import Runner
+from harness.core.clock import FakeClock
+from harness.core.config import Settings, load_config
+from harness.rules.calendars import work_calendar
 from harness.sandbox.ports import free_port
 from harness.sandbox.twilio_sim import CallbackFaults, SwitchboardScript, TwilioSimulator
+from harness.store import migrate
+from harness.store.db import make_engine
+from harness.store.models import Probe
+from harness.store.planstore import save_plan
 from harness.web.app import WebServer, create_app
-from harness.wiring import call_finisher, phone_config
 from probes.phone_call import PhoneProbe
 
 ROOT = Path(__file__).resolve().parents[1]

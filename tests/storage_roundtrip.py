@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, select
 
-from harness.models import (
+from harness.store.models import (
     Assessment,
     AuditEntry,
     CallEvent,

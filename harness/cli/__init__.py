@@ -15,8 +15,8 @@ from pathlib import Path
 from harness.cli import click_sv
 from harness.cli.app import build_app
 from harness.cli.common import DEFAULT_CONFIG, EXIT_USAGE, CliContext, config_path_from_env
-from harness.clock import Clock, SystemClock
-from harness.i18n import DEFAULT_LANG, Lang, lang_from_env, parse_lang
+from harness.core.clock import Clock, SystemClock
+from harness.core.i18n import DEFAULT_LANG, Lang, lang_from_env, parse_lang
 
 
 def choose_lang(argv: Sequence[str]) -> Lang:

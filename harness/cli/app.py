@@ -26,7 +26,7 @@ from harness.cli import (
     user_cmd,
 )
 from harness.cli.common import CliContext, config_path_from_env
-from harness.i18n import Lang, Text
+from harness.core.i18n import Lang, Text
 
 HELP = Text(
     "kkik-harness mäter kommunens tillgänglighet via e-post och telefon enligt KKiK:s mått.",

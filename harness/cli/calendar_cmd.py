@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from harness.calendars import work_calendar
 from harness.cli.common import CliContext, DayType, InstantType, in_zone, state
-from harness.i18n import Lang, Text
+from harness.core.i18n import Lang, Text
+from harness.rules.calendars import work_calendar
 from results.calendar import DeadlineRule, WorkCalendar
 
 GROUP_HELP = Text(

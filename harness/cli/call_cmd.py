@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from harness import messages
+from harness.campaign.evidence import call_rows
 from harness.cli.common import (
     CliContext,
     fail_service,
@@ -23,13 +24,12 @@ from harness.cli.common import (
     service_context,
     state,
 )
-from harness.evidence import call_rows
-from harness.i18n import Lang, Text
+from harness.core.i18n import Lang, Text
 from harness.messages import OUTCOMES
-from harness.models import Channel, Probe
-from harness.rules import timeline_rules
+from harness.rules.measurement import timeline_rules
 from harness.services.base import ServiceError
 from harness.services.calls import AssessCall, Mark, MarkCall, assess_call, mark_call
+from harness.store.models import Channel, Probe
 
 T = {
     "group": Text("Samtal: lista, visa, markera och bedöm.", "Calls: list, show, mark and assess."),

@@ -15,15 +15,15 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from harness import migrate
 from harness.assembly import Assembly
-from harness.clock import Clock, SystemClock
-from harness.config import ConfigError, SecretUnavailable, Settings, load_config
-from harness.config_messages import format_problem
-from harness.db import DatabaseUnavailable, database_url, make_engine, unavailable
-from harness.i18n import Lang, Text
+from harness.core.clock import Clock, SystemClock
+from harness.core.config import ConfigError, SecretUnavailable, Settings, load_config
+from harness.core.config_messages import format_problem
+from harness.core.i18n import Lang, Text
 from harness.messages import USAGE, describe
 from harness.services.base import Context, ServiceError
+from harness.store import migrate
+from harness.store.db import DatabaseUnavailable, database_url, make_engine, unavailable
 
 CONFIG_ENV = "KKIK_CONFIG"
 DEFAULT_CONFIG = "config.toml"

@@ -5,15 +5,15 @@ from __future__ import annotations
 import click
 
 from harness.cli.common import DEFAULT_CONFIG, EXIT_FAILURE, EXIT_USAGE, state
-from harness.config import (
+from harness.core.config import (
     ConfigError,
     SecretUnavailable,
     load_config,
     resolve_secret,
     secret_sources,
 )
-from harness.config_messages import format_problem
-from harness.i18n import Lang, Text
+from harness.core.config_messages import format_problem
+from harness.core.i18n import Lang, Text
 
 GROUP_HELP = Text("Konfigurationen.", "The configuration.")
 CHECK_HELP = Text(

@@ -8,11 +8,11 @@ import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from harness import migrate
 from harness.cli.common import EXIT_FAILURE, connected_revision, fail, state
-from harness.config import SecretUnavailable
-from harness.db import database_url, make_engine
-from harness.i18n import Lang, Text
+from harness.core.config import SecretUnavailable
+from harness.core.i18n import Lang, Text
+from harness.store import migrate
+from harness.store.db import database_url, make_engine
 
 GROUP_HELP = Text("Databasen.", "The database.")
 UPGRADE_HELP = Text(

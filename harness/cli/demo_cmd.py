@@ -12,21 +12,21 @@ from typing import TYPE_CHECKING
 
 import click
 
-from harness import users
 from harness.cli.common import EXIT_FAILURE, state
 from harness.cli.export_cmd import T as EXPORT_TEXTS
 from harness.cli.report_cmd import T as REPORT_TEXTS
-from harness.clock import SystemClock
-from harness.config import load_config
-from harness.db import make_engine
-from harness.i18n import Lang, Text
+from harness.core.clock import SystemClock
+from harness.core.config import load_config
+from harness.core.i18n import Lang, Text
 from harness.sandbox.ports import free_port
 from harness.services.outputs import ExportRequest, export_campaign, report_html
+from harness.store import users
+from harness.store.db import make_engine
 from harness.web.app import WebServer, create_app
 from results.measures import MEASURES
 
 if TYPE_CHECKING:
-    from harness.sandbox.demo import Demo, DemoResult
+    from harness.demo.run import Demo, DemoResult
 
 T = {
     "help": Text(
@@ -94,7 +94,7 @@ def build(lang: Lang) -> click.Command:
         weeks: int | None,
     ) -> None:
         # Imported here: the demo drives the CLI itself, so it cannot load with the command tree.
-        from harness.sandbox.demo import WORLD, Demo
+        from harness.demo.run import WORLD, Demo
 
         cli = state(ctx)
         directory = Path(out).resolve()
@@ -167,7 +167,7 @@ def _print_verdict(lang: Lang, result: DemoResult) -> None:
 
 async def _serve(lang: Lang, demo: Demo, directory: Path) -> None:
     """The dashboard (with a fresh admin login) and Twilio's webhooks on a local port."""
-    from harness.sandbox.demo import ENV
+    from harness.demo.run import ENV
 
     password = secrets.token_urlsafe(12)
     settings = load_config(demo.config)

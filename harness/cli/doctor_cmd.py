@@ -6,9 +6,9 @@ import asyncio
 
 import click
 
+from harness.campaign.doctor import run_checks
 from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, fail, state
-from harness.doctor import run_checks
-from harness.i18n import Lang, Text
+from harness.core.i18n import Lang, Text
 
 T = {
     "help": Text(

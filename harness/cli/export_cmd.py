@@ -8,7 +8,7 @@ from typing import cast
 import click
 
 from harness.cli.common import EXIT_USAGE, fail, fail_service, service_context, state
-from harness.i18n import Lang, Text
+from harness.core.i18n import Lang, Text
 from harness.services.base import ServiceError
 from harness.services.outputs import ExportRequest, Format, export_campaign
 from results.measures import EDITIONS

@@ -18,6 +18,9 @@ import click
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from harness.campaign.evidence import email_evidence
+from harness.channels.email.adapters import email_probe, imap_factory, watch_timing
+from harness.channels.email.store import MailStore
 from harness.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -29,13 +32,10 @@ from harness.cli.common import (
     open_database,
     state,
 )
-from harness.config import SecretUnavailable, Settings
-from harness.evidence import email_evidence
-from harness.i18n import Lang, Text
-from harness.mailstore import MailStore
-from harness.models import Campaign
-from harness.rules import timing_rules
-from harness.wiring import email_probe, imap_factory, watch_timing
+from harness.core.config import SecretUnavailable, Settings
+from harness.core.i18n import Lang, Text
+from harness.rules.measurement import timing_rules
+from harness.store.models import Campaign
 from probes.base import DispatchJob, Persona, ProbeContext, ProbeError, Transcript
 from probes.email_analysis import analyse, as_json, probe_refs_from_json
 from probes.email_send import new_message_id, new_reply_token

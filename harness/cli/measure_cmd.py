@@ -19,10 +19,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from harness.cli.common import EXIT_USAGE, CliContext, fail, open_database, state
-from harness.i18n import Lang, Text
-from harness.models import AuditEntry, Campaign, MeasureValue, Target
-from harness.othermeasures import find_campaign, other_measure_values
-from harness.scenario import municipalities
+from harness.core.i18n import Lang, Text
+from harness.core.scenario import municipalities
+from harness.store.models import AuditEntry, Campaign, MeasureValue, Target
+from harness.store.othermeasures import find_campaign, other_measure_values
 from results.measures import MANUAL_MEASURES, OTHER_MEASURES, OtherMeasure
 from results.other_measures import OtherValue, check_value
 

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import click
 from sqlmodel import Session
 
+from harness.campaign.planning import CampaignPlan, plan_scenario
 from harness.cli.common import EXIT_USAGE, CliContext, fail, open_database, state
-from harness.config import ConfigError
-from harness.config_messages import format_problem
-from harness.i18n import Lang, Text
-from harness.planning import CampaignPlan, plan_scenario
-from harness.planstore import plan_key, save_plan
+from harness.core.config import ConfigError
+from harness.core.config_messages import format_problem
+from harness.core.i18n import Lang, Text
+from harness.store.planstore import plan_key, save_plan
 from results.planner import PlanError
 
 T = {

@@ -8,7 +8,7 @@ import click
 
 from harness import messages
 from harness.cli.common import InstantType, fail_service, in_zone, service_context, state
-from harness.i18n import Lang, Text
+from harness.core.i18n import Lang, Text
 from harness.services.base import ServiceError
 from harness.services.retention import purge_personal_data
 

@@ -1,7 +1,7 @@
 """``kkik reference``: published figures for comparison, stored as ReferenceValue rows.
 
 ``import FILE`` reads a Kolada-shaped file (JSON or CSV); ``fetch`` asks the Kolada API v3
-(:mod:`harness.kolada_client`). Both store through :func:`_store`: one row per (kpi,
+(:mod:`harness.store.kolada_client`). Both store through :func:`_store`: one row per (kpi,
 municipality, period), so loading the same values again updates them.
 """
 
@@ -17,15 +17,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, CliContext, fail, open_database, state
-from harness.i18n import Lang, Text
-from harness.kolada_client import (
+from harness.core.i18n import Lang, Text
+from harness.store.kolada_client import (
     DEFAULT_BASE_URL,
     BaseUrlError,
     KoladaApiError,
     check_base_url,
     fetch_values,
 )
-from harness.models import ReferenceValue
+from harness.store.models import ReferenceValue
 from results.kolada import KoladaFormatError, KoladaValue, parse_kolada_csv, parse_kolada_json
 from results.measures import MEASURES, OTHER_MEASURES
 

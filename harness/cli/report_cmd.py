@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, fail, fail_service, service_context, state
-from harness.i18n import Lang, Text
+from harness.core.i18n import Lang, Text
 from harness.services.base import ServiceError
 from harness.services.outputs import report_html
 

@@ -24,7 +24,7 @@ from harness.cli.common import (
     service_context,
     state,
 )
-from harness.i18n import Lang, Text
+from harness.core.i18n import Lang, Text
 from harness.services.base import ServiceError
 from harness.services.sends import confirm_not_sent, confirm_sent, flagged_probes
 

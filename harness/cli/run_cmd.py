@@ -14,8 +14,11 @@ import click
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from harness.alerts import Alerter, check_and_send
 from harness.assembly import Assembly
+from harness.campaign.alerts import Alerter, check_and_send
+from harness.campaign.runner import Runner, TickResult
+from harness.campaign.scheduler import RunnerService
+from harness.channels.email.adapters import smtp_sender
 from harness.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -31,19 +34,14 @@ from harness.cli.common import (
     state,
 )
 from harness.cli.mail_cmd import campaign_start
-from harness.config import SecretUnavailable
-from harness.i18n import Lang, Text
-from harness.models import Campaign, Message, Probe, ProbeState, Target
-from harness.runlock import RunLock, RunnerBusy
-from harness.runner import Runner, TickResult
-from harness.scheduler import RunnerService
+from harness.core.config import SecretUnavailable
+from harness.core.i18n import Lang, Text
 from harness.services.base import ServiceError
 from harness.services.campaign_ops import cancel_probe, set_paused
 from harness.services.sends import SEND_UNKNOWN
+from harness.store.models import Campaign, Message, Probe, ProbeState, Target
+from harness.store.runlock import RunLock, RunnerBusy
 from harness.web.app import WebServer
-from harness.wiring import (
-    smtp_sender,
-)
 from probes.email_watch import MailWatcher
 
 T = {

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from harness.calendars import work_calendar
 from harness.cli.common import EXIT_USAGE, CliContext, fail, fail_service, service_context, state
-from harness.i18n import Lang, Text
+from harness.core.i18n import Lang, Text
+from harness.rules.calendars import work_calendar
 from harness.services.base import ServiceError
 from harness.services.outputs import campaign_scores
 from results.calendar import DeadlineRule

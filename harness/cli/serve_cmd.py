@@ -13,8 +13,8 @@ import signal
 import click
 
 from harness.cli.common import EXIT_USAGE, assembly, fail, state
-from harness.config import SecretUnavailable, resolve_secret
-from harness.i18n import Lang, Text
+from harness.core.config import SecretUnavailable, resolve_secret
+from harness.core.i18n import Lang, Text
 from harness.web.app import WebServer
 
 T = {

@@ -2,7 +2,7 @@
 
 Passwords are typed at a hidden prompt (twice) or read as one line from standard input
 (``--password-stdin``, for scripts). The rules and the audit entries are those of
-:mod:`harness.users`, shared with the dashboard's user page.
+:mod:`harness.store.users`, shared with the dashboard's user page.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
-from harness import users
-from harness.accounts import MAX_NAME_LENGTH, ROLES, valid_user_name
 from harness.cli.common import EXIT_USAGE, CliContext, actor, fail, open_database, state
-from harness.i18n import Lang, Text
-from harness.models import User
+from harness.core.accounts import MAX_NAME_LENGTH, ROLES, valid_user_name
+from harness.core.i18n import Lang, Text
+from harness.store import users
+from harness.store.models import User
 from harness.web.texts import TEXTS
 
 ROLE_NAMES = {role: TEXTS[f"role_{role}"] for role in ROLES}
@@ -216,7 +216,8 @@ def _set_disabled(cli: CliContext, name: str, disabled: bool, reason: str | None
 
 @contextlib.contextmanager
 def _refused(cli: CliContext) -> Iterator[None]:
-    """A rule of :mod:`harness.users` said no: its message (the CLI's wording where it has one)."""
+    """A rule of :mod:`harness.store.users` said no: its message (the CLI's wording where it has
+    one)."""
     try:
         yield
     except users.UserError as exc:

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.clock import Clock, SystemClock
+from harness.core.clock import Clock, SystemClock
 from harness.sandbox.accounts import Account, check_accounts
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.ports import LOOPBACK, free_ports, wait_for_port

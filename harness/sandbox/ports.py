@@ -6,7 +6,7 @@ import contextlib
 import socket
 from collections.abc import Callable
 
-from harness.clock import Clock, SystemClock
+from harness.core.clock import Clock, SystemClock
 
 __all__ = ["LOOPBACK", "free_port", "free_ports", "wait_for_port"]
 

@@ -34,7 +34,7 @@ from pymap.imap import IMAPServer
 from pymap.user import Passwords, UserMetadata
 from pysasl.hashing import Cleartext
 
-from harness.clock import Clock
+from harness.core.clock import Clock
 from harness.sandbox.accounts import Account, check_accounts
 from harness.sandbox.ports import LOOPBACK
 from harness.sandbox.service import AsyncService

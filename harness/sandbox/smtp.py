@@ -31,7 +31,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from harness.clock import Clock, SystemClock
+from harness.core.clock import Clock, SystemClock
 from harness.sandbox.accounts import Account, check_accounts
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.ports import LOOPBACK

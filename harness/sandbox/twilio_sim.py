@@ -11,7 +11,7 @@ status callbacks signed with the account's auth token, carrying ``Timestamp``,
 ``SequenceNumber``, ``CallDuration``, ``AnsweredBy`` and ``ParentCallSid`` like the real ones.
 
 Time is discrete and follows the injected clock. Everything that will happen is an *action* on a
-queue with the instant it is due: with a :class:`~harness.clock.FakeClock`, :meth:`run_until`
+queue with the instant it is due: with a :class:`~harness.core.clock.FakeClock`, :meth:`run_until`
 sets the clock to each action's instant and performs it, so six weeks of calls take seconds and
 every timestamp is exactly the script's; with the system clock, :meth:`start` runs a pump that
 performs actions as they fall due.
@@ -52,7 +52,7 @@ from urllib.parse import parse_qsl
 from aiohttp import ClientSession, ClientTimeout, web
 from twilio.request_validator import RequestValidator
 
-from harness.clock import Clock, FakeClock
+from harness.core.clock import Clock, FakeClock
 from harness.sandbox.service import AsyncService
 
 log = logging.getLogger(__name__)

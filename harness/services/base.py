@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from harness.clock import Clock
-from harness.config import Settings
-from harness.models import AuditEntry
+from harness.core.clock import Clock
+from harness.core.config import Settings
+from harness.store.models import AuditEntry
 
 __all__ = ["Context", "ServiceError"]
 

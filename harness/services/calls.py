@@ -14,13 +14,13 @@ from typing import Any, Literal
 
 from sqlmodel import Session, select
 
-from harness import phonestore
-from harness.call_console import load_call
-from harness.evidence import call_rows
-from harness.models import Assessment, Channel, Probe, ProbeState
-from harness.rules import timeline_rules
-from harness.runner import PlaceNow, Runner
+from harness.campaign.evidence import call_rows
+from harness.campaign.runner import PlaceNow, Runner
+from harness.channels.phone import store as phonestore
+from harness.channels.phone.console import load_call
+from harness.rules.measurement import timeline_rules
 from harness.services.base import Context, ServiceError
+from harness.store.models import Assessment, Channel, Probe, ProbeState
 from probes.phone_call import PhoneProbe
 
 __all__ = [
@@ -160,7 +160,8 @@ def _public(a: Assessment) -> dict[str, Any]:
 async def start_call(ctx: Context, runner: Runner, probe_id: int) -> PlaceNow:
     """Place a planned bridged call now (the call console's "Ring upp nu").
 
-    Every rule of a runner tick applies (:meth:`harness.runner.Runner.place_now`); a refusal
+    Every rule of a runner tick applies (:meth:`harness.campaign.runner.Runner.place_now`); a
+    refusal
     comes back as the result's reason and leaves the probe planned. Audited either way.
     """
     result = await runner.place_now(probe_id)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from harness.models import Campaign, Probe, ProbeState, Target
 from harness.services.base import Context, ServiceError
+from harness.store.models import Campaign, Probe, ProbeState, Target
 
 __all__ = ["Paused", "cancel_probe", "set_paused"]
 

@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from harness.evidence import NoCampaign, campaign_evidence, imported_national
-from harness.i18n import Lang
-from harness.mailstore import replies_by_probe
-from harness.models import Campaign, Message, Probe, Target
-from harness.othermeasures import other_measure_values
-from harness.reportdata import report_data
-from harness.rules import scoring_rules, timeline_rules, timing_rules
+from harness.campaign.evidence import NoCampaign, campaign_evidence, imported_national
+from harness.campaign.reportdata import report_data
+from harness.channels.email.store import replies_by_probe
+from harness.core.i18n import Lang
+from harness.rules.measurement import scoring_rules, timeline_rules, timing_rules
 from harness.services.base import Context, ServiceError
+from harness.store.models import Campaign, Message, Probe, Target
+from harness.store.othermeasures import other_measure_values
 from results.email_log import answer
 from results.exports import kolada_json, score_rows, to_csv, to_json, to_xlsx
 from results.measures import EDITIONS

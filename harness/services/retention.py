@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from harness.mailstore import compress
-from harness.models import Assessment, AuditEntry, CallEvent, Message
+from harness.channels.email.store import compress
 from harness.services.base import Context, ServiceError
+from harness.store.models import Assessment, AuditEntry, CallEvent, Message
 
 EMPTY = compress(b"")
 RECORDING_KEYS = ("RecordingUrl", "RecordingSid")

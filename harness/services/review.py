@@ -2,7 +2,7 @@
 
 The raw message and the automatic analysis stay as they were recorded (``classification_reason``
 keeps the rule's code); a correction overwrites the classification and match with a person's,
-marks them ``manual`` and writes an :class:`~harness.models.AuditEntry` with the values before
+marks them ``manual`` and writes an :class:`~harness.store.models.AuditEntry` with the values before
 and after, who and why. The probes concerned are settled again at once, so the probe's outcome,
 the log and the scores agree: a manual assignment has confidence 1.0, so the reply is no longer
 held back for review.
@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from harness.mailstore import settle_probe
-from harness.models import Channel, Message, Probe
-from harness.rules import timing_rules
+from harness.channels.email.store import settle_probe
+from harness.rules.measurement import timing_rules
 from harness.services.base import Context, ServiceError
+from harness.store.models import Channel, Message, Probe
 
 KINDS = ("human_reply", "holding_reply", "auto_reply", "bounce", "unrelated")
 MAX_REASON = 2000  # characters of a reason kept in the audit log; longer is refused
@@ -51,7 +51,8 @@ def _state(m: Message) -> dict[str, Any]:
 def correct(ctx: Context, request: Correction) -> dict[str, Any]:
     """Reclassify and/or assign one message; return its state after the change.
 
-    The probes it leaves and joins are settled again (harness.mailstore.settle_probe), so the
+    The probes it leaves and joins are settled again (harness.channels.email.store.settle_probe),
+    so the
     probe's outcome, the e-mail log and the scores all follow the correction at once.
     """
     reason = request.reason.strip()

@@ -21,9 +21,9 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from harness.clock import ensure_utc
-from harness.models import Probe, ProbeState, Target
+from harness.core.clock import ensure_utc
 from harness.services.base import Context, ServiceError
+from harness.store.models import Probe, ProbeState, Target
 
 SEND_UNKNOWN = "send_unknown"
 

@@ -18,11 +18,11 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import Engine
 
-from harness.calendars import work_calendar
-from harness.clock import Clock
-from harness.config import Settings, resolve_secret
-from harness.models import Channel
-from harness.runner import Runner
+from harness.campaign.runner import Runner
+from harness.core.clock import Clock
+from harness.core.config import Settings, resolve_secret
+from harness.rules.calendars import work_calendar
+from harness.store.models import Channel
 from harness.web.twilio_hooks import TwilioHooks
 from probes.phone_call import PhoneProbe
 

@@ -1,6 +1,6 @@
 """Who may use the dashboard: passwords, sessions, CSRF tokens, roles and login rate limits.
 
-Users live in the database (:class:`harness.models.User`, managed with ``kkik user``); only an
+Users live in the database (:class:`harness.store.models.User`, managed with ``kkik user``); only an
 argon2id hash of each password is stored. Roles are ordered by power, ``viewer < staff <
 admin``: viewers read; staff also place and assess calls, and review and reclassify messages;
 admins also manage users, purge personal data and download raw mail. A route states the least
@@ -36,13 +36,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.middleware.sessions import SessionMiddleware
 
-from harness.accounts import (
+from harness.core.accounts import (
     ROLES,
     user_key,
 )
-from harness.clock import Clock
-from harness.i18n import Lang
-from harness.models import User
+from harness.core.clock import Clock
+from harness.core.i18n import Lang
+from harness.store.models import User
 from harness.web.lang import page_lang
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,7 @@
 """The call console: start a bridged call, follow it live, mark it, end it, assess it.
 
-Starting a call goes through :meth:`harness.runner.Runner.place_now`, so the console obeys the
+Starting a call goes through :meth:`harness.campaign.runner.Runner.place_now`, so the console obeys
+the
 same safety rules as the runner (only inside the call window, the day's call limit, pauses,
 only campaign targets) and claims the probe the same way: a runner ticking at the same moment
 cannot place it twice. Ending a call asks Twilio to hang up the tester's leg; the timeline still
@@ -19,8 +20,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from harness.call_console import CallView, load_call
-from harness.rules import timeline_rules
+from harness.channels.phone.console import CallView, load_call
+from harness.rules.measurement import timeline_rules
 from harness.services import calls
 from harness.services.base import ServiceError
 from harness.web.auth import UserView, flash, require_csrf, require_role

@@ -24,8 +24,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from harness import phonestore
-from harness.models import CallEvent
+from harness.channels.phone import store as phonestore
+from harness.store.models import CallEvent
 
 log = logging.getLogger(__name__)
 BATCH = 500

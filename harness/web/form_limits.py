@@ -3,7 +3,7 @@ enforces and the forms' ``maxlength`` shows (:mod:`harness.web.render`)."""
 
 from __future__ import annotations
 
-from harness.accounts import MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH
+from harness.core.accounts import MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH
 
 MAX_FORM_BYTES = 32 * 1024
 MAX_KB = MAX_FORM_BYTES // 1024

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from harness.i18n import Lang, parse_lang
+from harness.core.i18n import Lang, parse_lang
 
 __all__ = ["page_lang"]
 

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from harness.i18n import Text
+from harness.core.i18n import Text
 from harness.web.auth import SAFE_METHODS
 from harness.web.form_limits import (
     DEFAULT_FIELD_LIMIT,

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from harness.accounts import (
+from harness.core.accounts import (
     MAX_PASSWORD_LENGTH,
     ROLES,
     hash_password,
@@ -28,8 +28,8 @@ from harness.accounts import (
     valid_user_name,
     verify_password,
 )
-from harness.clock import Clock
-from harness.models import User
+from harness.core.clock import Clock
+from harness.store.models import User
 from harness.web.auth import (
     _AUTH_AT,
     _CSRF,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.i18n import Text
+from harness.core.i18n import Text
 
 PAGE_TEXTS: dict[str, Text] = {
     "overview": Text("Översikt", "Overview"),

@@ -5,7 +5,8 @@ static file (timer and live status) and shows no mail. Reading needs the viewer 
 marks and assessments need staff; raw mail downloads need admin. Every form carries the
 session's CSRF token. Mail HTML is never rendered as it came: it is cleaned by nh3 (an allowlist
 sanitiser: no script, no event handlers, no ``javascript:`` links, no SVG, no style) when the mail
-is stored, under size and depth caps (:mod:`harness.mailhtml`), and shown in a sandboxed frame
+is stored, under size and depth caps (:mod:`harness.channels.email.html`), and shown in a sandboxed
+frame
 without scripts, under a page-wide content security policy that forbids script.
 """
 
@@ -25,23 +26,24 @@ from sqlalchemy import Engine, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from harness import messages, phonestore
-from harness.call_console import upcoming_calls
-from harness.config import Settings
-from harness.evidence import call_rows, email_evidence
-from harness.i18n import Lang
-from harness.mailhtml import MAX_DEPTH, MAX_HTML_CHARS, MAX_TAGS, clean_mail_html
-from harness.mailstore import decompress
-from harness.models import AuditEntry, Message, Probe, ProbeState, Question
-from harness.othermeasures import find_campaign
-from harness.reportdata import report_data
-from harness.rules import timeline_rules, timing_rules
+from harness import messages
+from harness.campaign.evidence import call_rows, email_evidence
+from harness.campaign.reportdata import report_data
+from harness.channels.email.html import MAX_DEPTH, MAX_HTML_CHARS, MAX_TAGS, clean_mail_html
+from harness.channels.email.store import decompress
+from harness.channels.phone import store as phonestore
+from harness.channels.phone.console import upcoming_calls
+from harness.core.config import Settings
+from harness.core.i18n import Lang
+from harness.rules.measurement import timeline_rules, timing_rules
 from harness.services.base import Context, ServiceError
 from harness.services.calls import AssessCall, Mark, MarkCall, assess_call, mark_call
 from harness.services.outputs import ExportRequest, Format, export_campaign, report_html
 from harness.services.retention import purge_personal_data
 from harness.services.review import KINDS, Correction, correct
 from harness.services.sends import SEND_UNKNOWN
+from harness.store.models import AuditEntry, Message, Probe, ProbeState, Question
+from harness.store.othermeasures import find_campaign
 from harness.web.auth import UserView, flash, require_csrf, require_role
 from harness.web.lang import page_lang
 from harness.web.page_texts import PAGE_TEXTS

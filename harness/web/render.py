@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from harness.clock import ensure_utc
+from harness.core.clock import ensure_utc
 from harness.web.auth import csrf_token, current_user, pop_flashes
 from harness.web.form_limits import FIELD_LIMITS
 from harness.web.lang import page_lang

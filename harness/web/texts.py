@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.i18n import Lang, Text
+from harness.core.i18n import Lang, Text
 
 TEXTS: dict[str, Text] = {
     "app_name": Text("Tillgänglighetsmätning", "Accessibility measurement"),

@@ -4,7 +4,8 @@ Every request must carry a valid ``X-Twilio-Signature``, computed by Twilio over
 it called (``web.public_url`` plus path and query) and the POST parameters, keyed with the
 account's auth token. A missing or wrong signature gets 403 and nothing is stored: a forged
 callback must not leave a trace. A genuine request replayed is harmless, because events are
-deduplicated (:mod:`harness.phonestore`); a signature replayed with other parameters or onto
+deduplicated (:mod:`harness.channels.phone.store`); a signature replayed with other parameters or
+onto
 another URL does not verify.
 
 The body is read only after the signature header is seen, and only up to :data:`MAX_BODY`
@@ -45,10 +46,10 @@ from starlette.requests import ClientDisconnect
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from harness import phonestore
-from harness.clock import Clock, ensure_utc
-from harness.config import PhoneSettings, Settings
-from harness.models import CallEvent, Probe, Target
+from harness.channels.phone import store as phonestore
+from harness.core.clock import Clock, ensure_utc
+from harness.core.config import PhoneSettings, Settings
+from harness.store.models import CallEvent, Probe, Target
 from harness.web import twilio_params
 from harness.web.event_writer import EventWriter
 from probes.phone_call import STATUS_EVENTS, WebhookUrls

@@ -1,6 +1,7 @@
 """Administrators manage dashboard users in the browser: add, role, password, disable, enable.
 
-The rules and audit entries are those of ``kkik user`` (:mod:`harness.users`); a refused change
+The rules and audit entries are those of ``kkik user`` (:mod:`harness.store.users`); a refused
+change
 is shown with the same message the command would give. Only admins reach these routes, and
 every form carries the CSRF token.
 """
@@ -16,9 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from harness import users
-from harness.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, ROLES
-from harness.models import User
+from harness.core.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, ROLES
+from harness.store import users
+from harness.store.models import User
 from harness.web.auth import UserView, flash, require_csrf, require_role
 from harness.web.lang import page_lang
 from harness.web.page_texts import PAGE_TEXTS
@@ -38,7 +39,7 @@ def _user(request: Request, user_id: int) -> User:
     return row
 
 
-# A change of harness.users: (engine, name, when, by whom) -> the user, or None if unchanged.
+# A change of harness.store.users: (engine, name, when, by whom) -> the user, or None if unchanged.
 Change = Callable[[Engine, str, datetime, str], object]
 
 

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from harness.clock import SystemClock
+from harness.core.clock import SystemClock
 from harness.sandbox.ports import LOOPBACK
 
 CHUNK = 16 * 1024

@@ -1,7 +1,7 @@
 """Fault injection: whole campaigns run through misbehaving connections, crashes and restarts.
 
 One run (seeded) plans a campaign of ``KKIK_FAULT_PROBES`` e-mail probes (ten per target) and
-runs it on a virtual clock (harness.sandbox.virtual_run, the real runner) in a child process,
+runs it on a virtual clock (harness.demo.virtual_run, the real runner) in a child process,
 with the real mailbox watcher (``kkik mail watch``) in another. Between them and the servers
 (aiosmtpd with STARTTLS; pymap with IDLE and a Sent folder) sits :class:`FaultProxy`, which
 delays, drops, resets and refuses connections on a seeded schedule and sometimes answers SMTP
@@ -50,21 +50,21 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from harness import migrate
-from harness.calendars import work_calendar
-from harness.clock import SystemClock
-from harness.config import load_config
-from harness.db import make_engine
-from harness.evidence import campaign_evidence
-from harness.models import Campaign, Message, Probe, ProbeState
-from harness.planning import plan_scenario
-from harness.planstore import save_plan
-from harness.runner import Runner
+from harness.campaign.evidence import campaign_evidence
+from harness.campaign.planning import plan_scenario
+from harness.campaign.runner import Runner
+from harness.core.clock import SystemClock
+from harness.core.config import load_config
+from harness.core.scenario import CampaignSpec
+from harness.rules.calendars import work_calendar
 from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.pymap import PymapSandbox, append_many
 from harness.sandbox.smtp import SmtpSandbox
-from harness.scenario import CampaignSpec
+from harness.store import migrate
+from harness.store.db import make_engine
+from harness.store.models import Campaign, Message, Probe, ProbeState
+from harness.store.planstore import save_plan
 from results.scoring import ScoringRules, score
 from tests.factories import write_mail_config
 from tests.faults.proxy import Fault, FaultProxy, Schedule
@@ -198,9 +198,7 @@ class Children:
         return process
 
     def runner(self) -> asyncio.Future[asyncio.subprocess.Process]:
-        return asyncio.ensure_future(
-            self.start("-m", "harness.sandbox.virtual_run", str(self.config))
-        )
+        return asyncio.ensure_future(self.start("-m", "harness.demo.virtual_run", str(self.config)))
 
     def watcher(self, *extra: str) -> asyncio.Future[asyncio.subprocess.Process]:
         return asyncio.ensure_future(

@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from harness import migrate
-from harness.clock import FakeClock
-from harness.db import make_engine
-from harness.mailstore import MailStore, decompress
-from harness.models import Message
+from harness.channels.email.store import MailStore, decompress
+from harness.core.clock import FakeClock
+from harness.store import migrate
+from harness.store.db import make_engine
+from harness.store.models import Message
 from probes.email_analysis import TimingRules, analyse
 from probes.email_match import ProbeRef
 from probes.imap_client import FetchedMessage

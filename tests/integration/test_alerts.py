@@ -9,12 +9,12 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from harness.alerts import Alerter, check_and_send
-from harness.clock import FakeClock
-from harness.config import SmtpSettings
-from harness.models import Probe, ProbeState, Target
+from harness.campaign.alerts import Alerter, check_and_send
+from harness.core.clock import FakeClock
+from harness.core.config import SmtpSettings
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.smtp import SmtpSandbox
+from harness.store.models import Probe, ProbeState, Target
 from probes.email_send import SmtpSender
 from probes.email_watch import WatchStats
 from tests.factories import START_OF_CAMPAIGN, seed_sent_probe

@@ -16,12 +16,12 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, expect
 from sqlmodel import Session, col, select
 
-from harness import users
-from harness.evidence import call_rows, campaign_evidence
-from harness.models import Assessment, AuditEntry, Probe, ProbeState
-from harness.rules import timeline_rules
-from harness.runner import PlaceNow
+from harness.campaign.evidence import call_rows, campaign_evidence
+from harness.campaign.runner import PlaceNow
+from harness.rules.measurement import timeline_rules
 from harness.sandbox.twilio_sim import SwitchboardScript
+from harness.store import users
+from harness.store.models import Assessment, AuditEntry, Probe, ProbeState
 from harness.web.console import byte_range
 from tests.browser import needs_chromium
 from tests.phone_rig import CALLER, START, PhoneRig, make_rig, stop_rig, week_later

@@ -11,13 +11,13 @@ from pathlib import Path
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from harness import migrate
-from harness.db import make_engine
-from harness.models import Message
 from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.pymap import PymapSandbox
 from harness.sandbox.smtp import SmtpSandbox
+from harness.store import migrate
+from harness.store.db import make_engine
+from harness.store.models import Message
 from tests.factories import reply_to, seed_sent_probe, write_mail_config
 
 SENT = datetime(2026, 10, 9, 14, 0, tzinfo=UTC)  # Friday 16:00 in Stockholm

@@ -20,12 +20,12 @@ import pytest_asyncio
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from harness.accounts import hash_password
-from harness.clock import FakeClock
-from harness.config import load_config
-from harness.db import make_engine
-from harness.models import AuditEntry, Channel, Message, Probe, ProbeState, User
-from harness.sandbox.demo import Demo
+from harness.core.accounts import hash_password
+from harness.core.clock import FakeClock
+from harness.core.config import load_config
+from harness.demo.run import Demo
+from harness.store.db import make_engine
+from harness.store.models import AuditEntry, Channel, Message, Probe, ProbeState, User
 from harness.web.app import WebServer, create_app
 from tests.security.site import SMALL, Client
 

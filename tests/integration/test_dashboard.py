@@ -20,14 +20,14 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 from sqlmodel import Session, col, select
 
+from harness.channels.email.store import MailStore
 from harness.cli import run as run_cli
-from harness.clock import SystemClock
-from harness.config import load_config
-from harness.db import make_engine
-from harness.mailstore import MailStore
-from harness.models import Assessment, Channel, Message, Probe, ProbeState
-from harness.rules import timing_rules
-from harness.sandbox.demo import Demo
+from harness.core.clock import SystemClock
+from harness.core.config import load_config
+from harness.demo.run import Demo
+from harness.rules.measurement import timing_rules
+from harness.store.db import make_engine
+from harness.store.models import Assessment, Channel, Message, Probe, ProbeState
 from harness.web.app import WebServer, create_app
 from probes.imap_client import FetchedMessage
 from tests.browser import needs_chromium

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import Session, select
 
-from harness import migrate
-from harness.db import make_engine
-from harness.models import Campaign
+from harness.store import migrate
+from harness.store.db import make_engine
+from harness.store.models import Campaign
 from tests.storage_roundtrip import assert_schema_matches_models, roundtrip_every_table
 
 
@@ -65,7 +65,7 @@ def test_it_upgrades_postgres_through_the_cli(pg_database_url: str, kkik, tmp_pa
 
 
 def test_it_allows_one_runner_per_postgres_database(pg_database_url: str):
-    from harness.runlock import RunLock, RunnerBusy
+    from harness.store.runlock import RunLock, RunnerBusy
 
     first, second = make_engine(pg_database_url), make_engine(pg_database_url)
     try:

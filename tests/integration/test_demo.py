@@ -14,9 +14,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from harness.db import make_engine
-from harness.models import Probe
-from harness.sandbox.demo import Demo
+from harness.demo.run import Demo
+from harness.store.db import make_engine
+from harness.store.models import Probe
 from tests.demo_process import serving_demo
 
 ROOT = Path(__file__).resolve().parents[2]

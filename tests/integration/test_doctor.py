@@ -9,14 +9,14 @@ import aioimaplib
 import pytest
 from sqlmodel import Session
 
-from harness import migrate
-from harness.db import make_engine
-from harness.models import Campaign, Target
 from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.dns import DnsSandbox
 from harness.sandbox.pymap import PymapSandbox
 from harness.sandbox.smtp import SmtpSandbox
+from harness.store import migrate
+from harness.store.db import make_engine
+from harness.store.models import Campaign, Target
 from tests.factories import START_OF_CAMPAIGN, write_mail_config
 
 USER = Account("fraga@fraga.example.se", "imap-pw")

@@ -12,13 +12,13 @@ from pathlib import Path
 import aioimaplib
 import pytest
 
-from harness.clock import FakeClock, SystemClock
-from harness.config import ImapSettings, SmtpSettings
+from harness.channels.email.adapters import sent_copier
+from harness.core.clock import FakeClock, SystemClock
+from harness.core.config import ImapSettings, SmtpSettings
 from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.pymap import PymapSandbox
 from harness.sandbox.smtp import SmtpSandbox
-from harness.wiring import sent_copier
 from probes.base import (
     DispatchJob,
     HarnessFault,

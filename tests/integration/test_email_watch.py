@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from harness.clock import SystemClock
-from harness.config import ImapSettings
-from harness.mailstore import MailStore, decompress
-from harness.models import Message, Probe, ProbeState, Question
+from harness.channels.email.store import MailStore, decompress
+from harness.core.clock import SystemClock
+from harness.core.config import ImapSettings
 from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.dovecot import DovecotSandbox, dovecot_unavailable_reason
 from harness.sandbox.pymap import PymapSandbox
+from harness.store.models import Message, Probe, ProbeState, Question
 from probes.email_analysis import TimingRules
 from probes.email_watch import MailWatcher, WatchTiming
 from probes.imap_client import ImapMailbox

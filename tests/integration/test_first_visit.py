@@ -16,8 +16,8 @@ import pytest
 from playwright.async_api import Browser, Page
 from sqlmodel import Session, col, select
 
-from harness.db import make_engine
-from harness.models import Assessment, AuditEntry, Channel, Message, Probe, Target
+from harness.store.db import make_engine
+from harness.store.models import Assessment, AuditEntry, Channel, Message, Probe, Target
 from tests.browser import needs_chromium
 from tests.demo_process import serving_demo
 

@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from harness.clock import SystemClock
-from harness.mailstore import MailStore
-from harness.models import Message
+from harness.channels.email.store import MailStore
+from harness.core.clock import SystemClock
 from harness.sandbox.accounts import Account
 from harness.sandbox.ports import LOOPBACK
 from harness.sandbox.pymap import PymapSandbox
+from harness.store.models import Message
 from probes.email_analysis import TimingRules
 from probes.email_watch import MailWatcher, WatchTiming
 from probes.imap_client import ImapConnectionLost, ImapError, ImapMailbox
@@ -192,7 +192,8 @@ async def test_a_reset_in_the_middle_of_a_command_fails_it_at_once(
 async def test_a_reset_during_an_append_fails_it_at_once(
     proxied: tuple[PymapSandbox, ResettingProxy],
 ):
-    # The runner's copy to the Sent folder: bounded by 4 x the timeout in harness/wiring.py,
+    # The runner's copy to the Sent folder: bounded by 4 x the timeout in
+    # harness/channels/email/adapters.py,
     # but a reset must not cost that.
     _, proxy = proxied
     mailbox = _mailbox(proxy)

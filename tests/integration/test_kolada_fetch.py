@@ -23,9 +23,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from harness.cli import run
-from harness.clock import FakeClock, SystemClock
-from harness.kolada_client import KoladaApiError, fetch_values
-from harness.models import ReferenceValue
+from harness.core.clock import FakeClock, SystemClock
+from harness.store.kolada_client import KoladaApiError, fetch_values
+from harness.store.models import ReferenceValue
 
 NOW = datetime(2026, 10, 5, 7, 0, tzinfo=UTC)
 

@@ -21,10 +21,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from yarl import URL
 
-from harness.accounts import hash_password
-from harness.clock import FakeClock
-from harness.config import Settings
-from harness.models import User
+from harness.core.accounts import hash_password
+from harness.core.clock import FakeClock
+from harness.core.config import Settings
+from harness.store.models import User
 from harness.web.app import WebServer, create_app
 from harness.web.auth import SESSION_COOKIE, UserView, require_csrf, require_role
 from harness.web.login import install_auth

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.sandbox.demo import Demo
-from harness.sandbox.demo_world import generate_world
-from harness.scenario import municipalities
+from harness.core.scenario import municipalities
+from harness.demo.run import Demo
+from harness.demo.world import generate_world
 
 # The first five by kommunkod include 0114 Upplands Väsby, whose seed-2026 profile reaches a
 # person just under 60 s after a dial that started mid-second (the truth's rounding bug).

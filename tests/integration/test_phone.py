@@ -21,8 +21,8 @@ import pytest
 from sqlmodel import Session, col, select
 from twilio.request_validator import RequestValidator
 
-from harness.models import Assessment, AuditEntry, CallEvent, Probe, ProbeState, Target
 from harness.sandbox.twilio_sim import CallbackFaults, SwitchboardScript, _say_seconds
+from harness.store.models import Assessment, AuditEntry, CallEvent, Probe, ProbeState, Target
 from tests.phone_rig import CALLER, TOKEN, PhoneRig, PlacedCall, make_rig, stop_rig, week_later
 
 S = timedelta(seconds=1)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import pytest_asyncio
 
-from harness.clock import FakeClock
+from harness.core.clock import FakeClock
 from harness.sandbox.ports import free_port
 from harness.sandbox.twilio_sim import SwitchboardScript, TwilioSimulator
 from probes.base import (

@@ -16,10 +16,10 @@ import pytest
 from playwright.async_api import Browser
 from sqlmodel import Session, select
 
-from harness.clock import SystemClock
-from harness.mailstore import MailStore
-from harness.models import Campaign
+from harness.channels.email.store import MailStore
+from harness.core.clock import SystemClock
 from harness.sandbox.twilio_sim import SwitchboardScript
+from harness.store.models import Campaign
 from probes.email_analysis import TimingRules
 from probes.imap_client import FetchedMessage
 from tests.browser import needs_chromium

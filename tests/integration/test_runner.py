@@ -14,15 +14,15 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from harness.calendars import work_calendar
-from harness.clock import FakeClock
-from harness.config import Settings, SmtpSettings
-from harness.models import Campaign, Probe, ProbeState, Target
-from harness.planning import plan_scenario
-from harness.planstore import save_plan
-from harness.runner import PlaceNow, Runner, TickResult
+from harness.campaign.planning import plan_scenario
+from harness.campaign.runner import PlaceNow, Runner, TickResult
+from harness.core.clock import FakeClock
+from harness.core.config import Settings, SmtpSettings
+from harness.rules.calendars import work_calendar
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.smtp import SmtpSandbox
+from harness.store.models import Campaign, Probe, ProbeState, Target
+from harness.store.planstore import save_plan
 from probes.email_send import EmailProbe, SmtpSender
 from results.calendar import WorkCalendar
 from tests.factories import seed_sent_probe

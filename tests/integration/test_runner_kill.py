@@ -1,6 +1,6 @@
 """Kill the runner (and the watcher) with SIGKILL at random moments; nothing lost or doubled.
 
-The runner runs in a child process on a virtual clock (harness.sandbox.virtual_run) against the
+The runner runs in a child process on a virtual clock (harness.demo.virtual_run) against the
 real SMTP server of this test process, saving copies to a Sent folder on a real IMAP server.
 Afterwards: nobody got a question twice, every probe is in a definite state, and every question
 the server accepted is accounted for by exactly one probe.
@@ -24,17 +24,17 @@ import aioimaplib
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from harness import migrate
-from harness.clock import SystemClock
-from harness.config import load_config
-from harness.db import make_engine
-from harness.models import Message, Probe, ProbeState
-from harness.planning import plan_scenario
-from harness.planstore import save_plan
+from harness.campaign.planning import plan_scenario
+from harness.core.clock import SystemClock
+from harness.core.config import load_config
 from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.pymap import PymapSandbox, append_many
 from harness.sandbox.smtp import SmtpSandbox
+from harness.store import migrate
+from harness.store.db import make_engine
+from harness.store.models import Message, Probe, ProbeState
+from harness.store.planstore import save_plan
 from tests.factories import START_OF_CAMPAIGN, reply_to, seed_sent_probe, write_mail_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +84,7 @@ async def _child(config: Path) -> asyncio.subprocess.Process:
         "KKIK_KILL_IMAP_PW": MAILBOX.password,
     }
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "harness.sandbox.virtual_run", str(config),
+        sys.executable, "-m", "harness.demo.virtual_run", str(config),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
 

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from harness.clock import FakeClock
-from harness.config import load_config
-from harness.db import make_engine
-from harness.sandbox import demo as demo_module
-from harness.sandbox.demo import Demo
+from harness.core.clock import FakeClock
+from harness.core.config import load_config
+from harness.demo import run as demo_module
+from harness.demo.run import Demo
+from harness.store.db import make_engine
 from harness.web.app import WebServer, create_app
 from tests.security.site import (
     IMAP_SECRET,

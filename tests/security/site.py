@@ -26,12 +26,12 @@ from sqlmodel import Session, SQLModel, col, select
 from starlette.routing import Mount
 from yarl import URL
 
-from harness.accounts import hash_password
-from harness.clock import FakeClock
-from harness.config import Settings
-from harness.mailstore import MailStore
-from harness.models import Channel, Message, Probe, ProbeState, User
-from harness.rules import timing_rules
+from harness.channels.email.store import MailStore
+from harness.core.accounts import hash_password
+from harness.core.clock import FakeClock
+from harness.core.config import Settings
+from harness.rules.measurement import timing_rules
+from harness.store.models import Channel, Message, Probe, ProbeState, User
 from harness.web.auth import SESSION_COOKIE
 from probes.imap_client import FetchedMessage
 

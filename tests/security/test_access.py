@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urljoin, urlsplit
 
-from harness.accounts import ROLES
+from harness.core.accounts import ROLES
 from harness.web.auth import RoleRequirement, require_csrf
 from tests.security.site import Client, Site, api_routes, database_snapshot, routes
 

@@ -15,11 +15,11 @@ from datetime import timedelta
 import aiohttp
 from sqlmodel import Session, select
 
-from harness.clock import FakeClock, SystemClock
-from harness.mailhtml import MAX_DEPTH, MAX_TAGS
-from harness.mailstore import MailStore, compress
-from harness.models import Message, Probe, ProbeState
-from harness.rules import timing_rules
+from harness.channels.email.html import MAX_DEPTH, MAX_TAGS
+from harness.channels.email.store import MailStore, compress
+from harness.core.clock import FakeClock, SystemClock
+from harness.rules.measurement import timing_rules
+from harness.store.models import Message, Probe, ProbeState
 from probes.imap_client import FetchedMessage
 from tests.security.site import Client, Site
 

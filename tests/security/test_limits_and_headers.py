@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from harness.models import AuditEntry
+from harness.store.models import AuditEntry
 from harness.web.form_limits import DEFAULT_FIELD_LIMIT, FIELD_LIMITS, MAX_FIELDS, MAX_FORM_BYTES
 from tests.security.site import Site, database_snapshot, routes
 from tests.security.test_access import concrete, is_twilio

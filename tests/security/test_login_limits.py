@@ -15,9 +15,9 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from harness import users
-from harness.clock import FakeClock
-from harness.models import User
+from harness.core.clock import FakeClock
+from harness.store import users
+from harness.store.models import User
 from harness.web.app import WebServer, create_app
 from harness.web.auth import ADDRESS_MAX_FAILURES, LIMIT_WINDOW, NAME_MAX_FAILURES
 from tests.security.site import PASSWORDS, SESSION_SECRET, Client, Site

@@ -18,9 +18,9 @@ import aiohttp
 from sqlmodel import Session, col, func, select
 from twilio.request_validator import RequestValidator
 
-from harness import phonestore
-from harness.models import CallEvent, Probe, ProbeState
-from harness.rules import timeline_rules
+from harness.channels.phone import store as phonestore
+from harness.rules.measurement import timeline_rules
+from harness.store.models import CallEvent, Probe, ProbeState
 from tests.security.site import TWILIO_SECRET, Site, database_snapshot, routes
 
 # Each webhook route and the concrete requests Twilio makes to it ({probe} filled in).

@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 from sqlmodel import Session, func, select
 from twilio.request_validator import RequestValidator
 
-from harness.models import CallEvent
+from harness.store.models import CallEvent
 from harness.web.twilio_hooks import MAX_BODY
 from tests.security.site import TWILIO_SECRET, Site
 

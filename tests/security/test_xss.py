@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest_asyncio
 from playwright.async_api import Browser, Page
 
-from harness.mailhtml import CLEAN_TAGS
+from harness.channels.email.html import CLEAN_TAGS
 from tests.browser import chromium, needs_chromium
 from tests.security.site import PASSWORDS, SUBJECT_HTML, Site, routes
 

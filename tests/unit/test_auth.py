@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 from argon2 import PasswordHasher
 
-from harness.accounts import (
+from harness.core.accounts import (
     ROLES,
     hash_password,
     password_needs_rehash,
     valid_user_name,
     verify_password,
 )
-from harness.clock import FakeClock
+from harness.core.clock import FakeClock
 from harness.web.auth import LoginLimiter, UserView, has_role, require_role
 from harness.web.login import safe_next
 

@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from harness.clock import SystemClock
-from harness.config import Settings
-from harness.mailstore import MailStore
-from harness.models import Campaign
-from harness.reportdata import report_data
+from harness.campaign.reportdata import report_data
+from harness.channels.email.store import MailStore
+from harness.core.clock import SystemClock
+from harness.core.config import Settings
+from harness.store.models import Campaign
 from probes.email_analysis import TimingRules
 from probes.imap_client import FetchedMessage
 from tests.factories import SentProbe, reply_to, seed_sent_probe

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, time
 from pathlib import Path
 
-from harness.channels import CHANNELS, channel
-from harness.models import Channel, Question, Target
-from harness.scenario import CampaignSpec
+from harness.channels.registry import CHANNELS, channel
+from harness.core.scenario import CampaignSpec
+from harness.store.models import Channel, Question, Target
 from results.measures import MEASURES
 
 ROOT = Path(__file__).resolve().parents[2]

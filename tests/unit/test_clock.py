@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.clock import Clock, FakeClock, OffsetClock, SystemClock, ensure_utc
+from harness.core.clock import Clock, FakeClock, OffsetClock, SystemClock, ensure_utc
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from harness.config import (
+from harness.core.config import (
     ConfigError,
     SecretUnavailable,
     Settings,
@@ -18,7 +18,7 @@ from harness.config import (
     resolve_secret,
     secret_sources,
 )
-from harness.config_messages import format_problem
+from harness.core.config_messages import format_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"

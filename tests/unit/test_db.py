@@ -13,10 +13,10 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, select
 
-from harness import migrate
-from harness.config import DatabaseSettings
-from harness.db import database_url, make_engine
-from harness.models import Campaign
+from harness.core.config import DatabaseSettings
+from harness.store import migrate
+from harness.store.db import database_url, make_engine
+from harness.store.models import Campaign
 from tests.storage_roundtrip import assert_schema_matches_models, roundtrip_every_table
 
 CET = timezone(timedelta(hours=1))
@@ -52,7 +52,7 @@ def test_it_turns_on_wal_and_foreign_keys(sqlite_engine: Engine):
 
 
 def test_it_enforces_foreign_keys(sqlite_engine: Engine):
-    from harness.models import Target
+    from harness.store.models import Target
 
     with Session(sqlite_engine) as session:
         session.add(Target(campaign_id=999, kommunkod="2380", name="Östersund"))

@@ -1,4 +1,4 @@
-"""The demo's simulated mail world (harness.sandbox.demo_world), judged by the real pipeline.
+"""The demo's simulated mail world (harness.demo.world), judged by the real pipeline.
 
 Every mail the world writes is run through :func:`probes.email_analysis.analyse`, the function
 the mailbox watcher runs, with the question built by the real ``build_question``: it must match
@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from harness.questionbank import Question, load_bank
-from harness.sandbox.demo_world import (
+from harness.core.questionbank import Question, load_bank
+from harness.demo.world import (
     HOLD_LIMIT_SECONDS,
     EmailProfile,
     EmailResponse,

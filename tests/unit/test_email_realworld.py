@@ -48,7 +48,9 @@ def test_each_realworld_mail_is_read_as_a_careful_reader_would(name: str) -> Non
         assert result.match.needs_review == want["needs_review"]
     if "original_message_id" in want:
         assert result.mail.original_message_id == want["original_message_id"]
-    if "case_numbers" in want:  # what the mail store keeps with the probe (harness.mailstore)
+    if (
+        "case_numbers" in want
+    ):  # what the mail store keeps with the probe (harness.channels.email.store)
         mail = result.mail
         found = find_case_numbers(f"{mail.subject or ''}\n{new_text(mail.text or '')}")
         assert found == want["case_numbers"]

@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 from sqlalchemy import Engine
 
-from harness.clock import SystemClock
-from harness.mailstore import MailStore
+from harness.channels.email.store import MailStore
+from harness.core.clock import SystemClock
 from probes.email_analysis import TimingRules
 from probes.imap_client import FetchedMessage
 from tests.factories import reply_to, seed_sent_probe

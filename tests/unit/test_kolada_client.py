@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.kolada_client import (
+from harness.store.kolada_client import (
     BaseUrlError,
     KoladaApiError,
     _next_url,

@@ -1,4 +1,5 @@
-"""Mail HTML cleaned under caps (harness.mailhtml): hostile shapes are refused fast, mail is not.
+"""Mail HTML cleaned under caps (harness.channels.email.html): hostile shapes are refused fast,
+mail is not.
 
 The sanitiser underneath (nh3) is quadratic in nesting depth; these documents took seconds to
 minutes of CPU each when handed to it directly (issue 15, M1).
@@ -15,8 +16,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from harness.clock import FakeClock
-from harness.mailhtml import (
+from harness.channels.email.html import (
     MAX_DEPTH,
     MAX_HTML_CHARS,
     MAX_TAGS,
@@ -25,9 +25,10 @@ from harness.mailhtml import (
     normalise,
     sanitise,
 )
-from harness.mailstore import MailStore
-from harness.models import Message
+from harness.channels.email.store import MailStore
+from harness.core.clock import FakeClock
 from harness.services.retention import purge
+from harness.store.models import Message
 from probes.email_analysis import TimingRules
 from probes.email_parse import parse_mail
 from probes.imap_client import FetchedMessage

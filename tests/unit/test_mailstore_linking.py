@@ -11,10 +11,10 @@ from email.utils import format_datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from harness.clock import SystemClock
-from harness.evidence import email_evidence
-from harness.mailstore import MailStore, replies_by_probe
-from harness.models import CaseNumber, Message, Probe, ProbeState, Question, Target
+from harness.campaign.evidence import email_evidence
+from harness.channels.email.store import MailStore, replies_by_probe
+from harness.core.clock import SystemClock
+from harness.store.models import CaseNumber, Message, Probe, ProbeState, Question, Target
 from probes.email_analysis import TimingRules
 from probes.imap_client import FetchedMessage
 from results.calendar import DeadlineRule, WorkCalendar

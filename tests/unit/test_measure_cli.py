@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from harness.db import make_engine
-from harness.models import AuditEntry, Campaign, MeasureValue
-from harness.othermeasures import find_campaign, other_measure_values, scenario_values
+from harness.store.db import make_engine
+from harness.store.models import AuditEntry, Campaign, MeasureValue
+from harness.store.othermeasures import find_campaign, other_measure_values, scenario_values
 from results.exports import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]

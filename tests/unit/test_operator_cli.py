@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from harness import migrate
-from harness.db import make_engine
-from harness.models import AuditEntry, Campaign, Probe, ProbeState, Target
-from harness.runlock import RunLock, RunnerBusy
+from harness.store import migrate
+from harness.store.db import make_engine
+from harness.store.models import AuditEntry, Campaign, Probe, ProbeState, Target
+from harness.store.runlock import RunLock, RunnerBusy
 
 ROOT = Path(__file__).resolve().parents[2]
 

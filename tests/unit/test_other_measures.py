@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.scenario import OpeningHours, load_scenario
+from harness.core.scenario import OpeningHours, load_scenario
 from results.measures import (
     EDITIONS,
     FACILITIES,

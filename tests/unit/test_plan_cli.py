@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from harness import migrate
-from harness.db import make_engine
-from harness.models import Campaign, Probe, ProbeState, Question, Target
+from harness.store import migrate
+from harness.store.db import make_engine
+from harness.store.models import Campaign, Probe, ProbeState, Question, Target
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "scenarios" / "kkik-hosten-2026.toml"

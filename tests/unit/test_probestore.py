@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from harness.models import Probe, ProbeState, Target
-from harness.probestore import record_failure, record_sent
+from harness.store.models import Probe, ProbeState, Target
+from harness.store.probestore import record_failure, record_sent
 from probes.base import Dispatched, HarnessFault, TargetRejected, TransientFailure
 from tests.factories import seed_sent_probe
 

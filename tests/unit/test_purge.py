@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from harness.clock import FakeClock
-from harness.mailstore import MailStore, decompress
-from harness.models import AuditEntry, Message
+from harness.channels.email.store import MailStore, decompress
+from harness.core.clock import FakeClock
+from harness.store.models import AuditEntry, Message
 from probes.email_analysis import TimingRules
 from probes.imap_client import FetchedMessage
 from tests.factories import reply_to, seed_sent_probe

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from harness.models import ReferenceValue
+from harness.store.models import ReferenceValue
 from results.kolada import KoladaFormatError, parse_kolada_csv, parse_kolada_json
 from tests.factories import seed_sent_probe
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from harness.clock import SystemClock
-from harness.db import make_engine
-from harness.mailstore import MailStore
-from harness.models import AuditEntry, Message, Probe, ProbeState
+from harness.channels.email.store import MailStore
+from harness.core.clock import SystemClock
+from harness.store.db import make_engine
+from harness.store.models import AuditEntry, Message, Probe, ProbeState
 from probes.email_analysis import TimingRules
 from probes.imap_client import FetchedMessage
 from results.calendar import WorkCalendar

@@ -1,6 +1,7 @@
 """A correction in the review queue changes the probe, the e-mail log and the score together.
 
-What counts as a probe's answer is decided in one place (harness.mailstore.settle_probe with
+What counts as a probe's answer is decided in one place (harness.channels.email.store.settle_probe
+with
 results.answer_rule); the mail store uses it when mail arrives and the review service when a
 person corrects a classification or an assignment.
 """
@@ -12,15 +13,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from harness.clock import FakeClock
-from harness.config import Settings
-from harness.evidence import email_evidence
-from harness.mailstore import MailStore
-from harness.models import AuditEntry, Message, Probe, ProbeState
-from harness.rules import timing_rules
+from harness.campaign.evidence import email_evidence
+from harness.channels.email.store import MailStore
+from harness.core.clock import FakeClock
+from harness.core.config import Settings
+from harness.rules.measurement import timing_rules
 from harness.services.base import Context
 from harness.services.outputs import campaign_scores
 from harness.services.review import Correction, correct
+from harness.store.models import AuditEntry, Message, Probe, ProbeState
 from probes.imap_client import FetchedMessage
 from results.calendar import DeadlineRule
 from results.email_log import log_rows

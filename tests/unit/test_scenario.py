@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import ConfigError
-from harness.config_messages import format_problem
-from harness.questionbank import load_bank
-from harness.scenario import AREAS, load_scenario, municipalities
+from harness.core.config import ConfigError
+from harness.core.config_messages import format_problem
+from harness.core.questionbank import load_bank
+from harness.core.scenario import AREAS, load_scenario, municipalities
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "scenarios"

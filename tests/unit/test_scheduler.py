@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from harness.clock import SystemClock
-from harness.runner import TickResult
-from harness.scheduler import RunnerService
+from harness.campaign.runner import TickResult
+from harness.campaign.scheduler import RunnerService
+from harness.core.clock import SystemClock
 
 
 class _Runner:

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from harness.clock import SystemClock
-from harness.mailstore import MailStore
-from harness.models import Probe, ProbeState
+from harness.channels.email.store import MailStore
+from harness.core.clock import SystemClock
+from harness.store.models import Probe, ProbeState
 from probes.email_analysis import TimingRules
 from probes.imap_client import FetchedMessage
 from tests.factories import reply_to, seed_sent_probe

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from sqlalchemy import Engine
 
-from harness.config import Settings
+from harness.core.config import Settings
 from harness.web.pages import email_csv
 from results.exports import to_csv, to_xlsx
 from results.spreadsheet import csv_writer

@@ -11,10 +11,10 @@ import click
 import pytest
 from sqlmodel import Session, col, select
 
-from harness.accounts import verify_password
-from harness.db import make_engine
-from harness.i18n import Lang
-from harness.models import AuditEntry, User
+from harness.core.accounts import verify_password
+from harness.core.i18n import Lang
+from harness.store.db import make_engine
+from harness.store.models import AuditEntry, User
 
 PASSWORD = "ett långt lösenord"
 

@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 
-from harness.calendars import (
+from harness.channels.email.adapters import watch_timing
+from harness.core.config import Settings, parse_config
+from harness.rules.calendars import (
     campaign_calendar,
     campaign_closed_days,
     scenario_closed_days,
     work_calendar,
 )
-from harness.config import Settings, parse_config
-from harness.models import Campaign
-from harness.rules import timing_rules
-from harness.wiring import watch_timing
+from harness.rules.measurement import timing_rules
+from harness.store.models import Campaign
 from results.calendar import DeadlineRule
 
 CALENDAR: dict[str, object] = {

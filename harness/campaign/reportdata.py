@@ -1,0 +1,178 @@
+"""Gather a campaign's report data from the database (the I/O half of ``kkik report``).
+
+Scores come from the same evidence rows as ``kkik score`` (:func:`campaign_evidence`), so
+the report cannot disagree with the score command. Earlier campaigns in the same database give
+the trend: their network means per measure, by campaign year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from harness.campaign.evidence import campaign_evidence, imported_national
+from harness.core.config import Settings
+from harness.core.scenario import CampaignSpec
+from harness.rules.measurement import scoring_rules, timeline_rules
+from harness.store.models import Campaign, Probe, Question, Target
+from harness.store.othermeasures import other_measure_values
+from results.reference import Reference, bundled
+from results.report import EvidenceLine, OtherLine, ReportData
+from results.scoring import Evidence, compare, score
+
+
+def _category(e: Evidence, within: bool | None) -> str:
+    if e.channel == "email":
+        if e.harness_fault:
+            return "fault"
+        if e.answered_at is None:
+            return "none"
+        return "within" if within else "later"
+    if e.harness_fault or e.outcome == "failed":
+        return "failed"
+    return e.outcome or "pending"
+
+
+def report_data(
+    engine: Engine,
+    settings: Settings,
+    campaign_name: str | None,
+    now: datetime,
+) -> ReportData:
+    holding = settings.email.count_holding_replies
+    calls = timeline_rules(settings)
+    evidence, found = campaign_evidence(engine, campaign_name, holding, calls)
+    rules = scoring_rules(settings, found)
+    edition, calendar, rule = rules.edition, rules.calendar, rules.deadline_rule
+    scores = score(evidence, rules)
+    with Session(engine) as session:
+        query = select(Campaign)
+        query = (
+            query.where(Campaign.name == campaign_name)
+            if campaign_name
+            else query.order_by(col(Campaign.id).desc())
+        )
+        campaign = session.exec(query).first()
+        assert campaign is not None  # evidence_from_database exits otherwise
+        targets = {
+            t.kommunkod: t.name
+            for t in session.exec(select(Target).where(Target.campaign_id == campaign.id))
+        }
+        areas = dict(
+            session.exec(
+                select(Probe.id, Question.area)
+                .join(Question, col(Probe.question_id) == col(Question.id))
+                .where(Probe.campaign_id == campaign.id)
+            ).all()
+        )
+        counts = session.exec(
+            select(Probe.channel, func.count(), func.count(col(Probe.claimed_at)))
+            .where(Probe.campaign_id == campaign.id)
+            .group_by(Probe.channel)
+        ).all()
+        earlier = session.exec(
+            select(Campaign.name).where(Campaign.year < campaign.year).order_by(col(Campaign.year))
+        ).all()
+    lines = []
+    for e in evidence:
+        within = None
+        hours = None
+        seconds = None
+        if e.channel == "email" and e.answered_at is not None and not e.harness_fault:
+            within = calendar.within(e.sent_at, e.answered_at, 1, rule)
+            hours = calendar.business_seconds(e.sent_at, e.answered_at) / 3600
+        if e.channel == "phone" and e.person_at is not None:
+            seconds = (e.person_at - e.sent_at).total_seconds()
+        lines.append(
+            EvidenceLine(
+                probe_id=int(e.probe_id),
+                kommunkod=e.kommunkod,
+                channel=e.channel,
+                area=areas.get(int(e.probe_id)),
+                sent_at=e.sent_at,
+                answered_at=e.answered_at if e.channel == "email" else e.person_at,
+                category=_category(e, within),
+                business_hours=hours,
+                seconds_to_person=seconds,
+                direct_answer=e.direct_answer,
+                bemotande=e.bemotande,
+            )
+        )
+    trend: dict[str, list[tuple[int, float]]] = {}
+    for name in [*earlier, campaign.name]:
+        past, past_campaign = campaign_evidence(engine, name, holding, calls)
+        year = campaign.year if name == campaign.name else _year(engine, name)
+        # Each campaign of the trend by its own rules and closed days, as `kkik score` scores it.
+        past_rules = scoring_rules(settings, past_campaign)
+        for measure_id, c in compare(score(past, past_rules)).items():
+            if c.mean is not None:
+                trend.setdefault(measure_id, []).append((year, c.mean))
+    spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
+    other = [
+        OtherLine(v.kommunkod, v.measure_id, v.value, v.source)
+        for v in other_measure_values(engine, campaign.id or 0)
+    ]
+    national: tuple[Reference, ...] = imported_national(engine) + bundled()
+    return ReportData(
+        campaign=campaign.name,
+        year=campaign.year,
+        edition=edition,
+        period_start=campaign.period_start,
+        period_end=campaign.period_end,
+        generated_at=now,
+        timezone=settings.timezone,
+        targets=targets,
+        scores=scores,
+        national=national,
+        evidence=lines,
+        settings=_settings(settings, spec, edition),
+        samples={channel: (planned, placed) for channel, planned, placed in counts},
+        trend=trend,
+        other=other,
+    )
+
+
+def _year(engine: Engine, name: str) -> int:
+    with Session(engine) as session:
+        year = session.exec(select(Campaign.year).where(Campaign.name == name)).one()
+    return int(year)
+
+
+def _settings(settings: Settings, spec: CampaignSpec, edition: str) -> list[tuple[str, str]]:
+    """Every rule the numbers depend on, as shown in the method section."""
+    cal = settings.calendar
+    email = settings.email
+    phone = settings.phone
+    rows = [
+        ("edition", edition),
+        ("timezone", settings.timezone),
+        ("calendar.office_hours", f"{cal.office_hours_start:%H:%M}–{cal.office_hours_end:%H:%M}"),
+        ("calendar.include_de_facto_holidays", str(cal.include_de_facto_holidays).lower()),
+        ("calendar.extra_closed_days", _days(cal.extra_closed_days)),
+        ("campaign.extra_closed_days", _days(spec.extra_closed_days)),
+        ("email.deadline_rule", email.deadline_rule),
+        ("email.count_holding_replies", str(email.count_holding_replies).lower()),
+        ("email.date_skew_flag_minutes", str(email.date_skew_flag_minutes)),
+        ("campaign.give_up_working_days", str(spec.give_up_working_days)),
+        ("campaign.send_window", f"{spec.send_window.start:%H:%M}–{spec.send_window.end:%H:%M}"),
+        ("campaign.call_window", f"{spec.call_window.start:%H:%M}–{spec.call_window.end:%H:%M}"),
+        ("campaign.weekdays", ", ".join(spec.weekdays)),
+        ("campaign.max_calls_per_target_per_day", str(spec.max_calls_per_target_per_day)),
+        ("campaign.min_spacing_minutes", str(spec.min_spacing_minutes)),
+        ("campaign.seed", str(spec.seed)),
+    ]
+    if phone is not None:
+        rows += [
+            ("phone.mode", phone.mode),
+            ("phone.ring_timeout_seconds", str(phone.ring_timeout_seconds)),
+            ("phone.hold_limit_seconds", str(phone.hold_limit_seconds)),
+            ("phone.call_time_limit_seconds", str(phone.call_time_limit_seconds)),
+        ]
+    return rows
+
+
+def _days(days: Sequence[date]) -> str:
+    return ", ".join(d.isoformat() for d in days) or "–"
