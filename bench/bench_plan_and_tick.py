@@ -21,12 +21,12 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from harness.assembly import Assembly
 from harness.campaign.planning import plan_scenario
 from harness.campaign.runner import Runner
 from harness.core.clock import FakeClock, SystemClock
 from harness.core.config import Settings
 from harness.core.scenario import municipalities
-from harness.rules.calendars import work_calendar
 from harness.store import migrate
 from harness.store.db import make_engine
 from harness.store.models import Probe, ProbeState
@@ -74,9 +74,8 @@ def main() -> None:
                 assert probe is not None
                 session.delete(probe)
             session.commit()
-        runner = Runner(
-            engine, FakeClock(datetime(2026, 10, 4, tzinfo=UTC)), {}, work_calendar(Settings())
-        )
+        clock = FakeClock(datetime(2026, 10, 4, tzinfo=UTC))
+        runner = Assembly(Settings(), engine, clock).runner(channels={})
         idle = _time_tick(runner, datetime(2026, 10, 4, tzinfo=UTC), repeat=20)
 
         naive_began = CLOCK.monotonic()

@@ -37,13 +37,14 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from twilio.request_validator import RequestValidator
 
+from harness.assembly import Assembly
 from harness.core.clock import SystemClock
 from harness.core.config import Settings
 from harness.sandbox.ports import free_port
 from harness.store import migrate
 from harness.store.db import make_engine
 from harness.store.models import CallEvent, Campaign, Channel, Probe, ProbeState, Target
-from harness.web.app import WebServer, create_app
+from harness.web.app import WebServer
 
 ACCOUNT = "AC" + "b" * 32
 TOKEN = "bench-token"
@@ -204,7 +205,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 "web": {"public_url": public},
             }
         )
-        app = create_app(settings, engine, CLOCK, auth_token=TOKEN)
+        app = Assembly(settings, engine, CLOCK).web_app(auth_token=TOKEN)
         base = f"http://127.0.0.1:{port}"
         phases: dict[str, Any] = {}
         async with WebServer(app, port=port):

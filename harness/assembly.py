@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the parts below import the network libraries: only when the
 
     from harness.campaign.runner import Runner
     from harness.channels.email.store import MailStore
+    from harness.channels.phone.finisher import CallFinisher
     from probes.base import Probe as ChannelProbe
     from probes.email_watch import MailWatcher, WatchTiming
     from probes.phone_call import PhoneProbe
@@ -106,7 +107,6 @@ class Assembly:
         """The runner over the configured channels (or ``channels``), with the crash resolver,
         and the follow-up that settles finished calls."""
         from harness.campaign.runner import Runner
-        from harness.channels.phone.adapters import call_finisher
         from harness.channels.registry import send_resolver
 
         mail = self.settings.mail
@@ -126,10 +126,18 @@ class Assembly:
                 self.calendar(),
                 resolver=send_resolver(self.settings, self.base_dir, self.engine, self.environ),
                 reply_tokens=tokens,
-                followups=[call_finisher(self.settings, self.engine, self.clock, self.phone())],
+                followups=[self.call_finisher()],
             )
 
         return self._part("runner", make)
+
+    def call_finisher(self) -> CallFinisher:
+        """The follow-up that completes and reconciles finished calls (over the phone client)."""
+        from harness.channels.phone.adapters import call_finisher
+
+        return self._part(
+            "finisher", lambda: call_finisher(self.settings, self.engine, self.clock, self.phone())
+        )
 
     def mail_store(self) -> MailStore:
         from harness.channels.email.store import MailStore

@@ -16,23 +16,20 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from harness.assembly import Assembly
 from harness.campaign.planning import plan_scenario
 from harness.campaign.runner import Runner
-from harness.channels.phone.adapters import call_finisher, phone_config
 from harness.channels.phone.finisher import CallFinisher
-from harness.channels.registry import send_resolver
 from harness.cli import run as run_cli
 from harness.core.clock import FakeClock
 from harness.core.config import Settings, load_config
-from harness.rules.calendars import work_calendar
 from harness.sandbox.ports import free_port
 from harness.sandbox.twilio_sim import CallbackFaults, SwitchboardScript, TwilioSimulator
 from harness.store import migrate
 from harness.store.db import make_engine
 from harness.store.models import Probe
 from harness.store.planstore import save_plan
-from harness.web.app import WebServer, create_app
-from probes.phone_call import PhoneProbe
+from harness.web.app import WebServer
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT = "AC" + "5" * 32
@@ -193,26 +190,13 @@ public_url = "http://127.0.0.1:{port}"
     made = plan_scenario(tmp / "scenario.toml", settings)
     with Session(engine) as session:
         save_plan(session, made.scenario, made.bank, made.probes, START)
-    phone = PhoneProbe(phone_config(settings))
-    app = create_app(
-        settings,
-        engine,
-        clock,
-        dashboard_secret=dashboard_secret,
-        config_path=config_path,
-        phone=phone if dashboard_secret else None,
-    )
+    # The one assembly point, as `kkik run` and `kkik serve` build theirs.
+    assembly = Assembly(settings, engine, clock, base_dir=tmp, config_path=config_path)
+    app = assembly.web_app(dashboard_secret=dashboard_secret, console=bool(dashboard_secret))
     web = WebServer(app, port=port)
     await web.start()
-    finisher = call_finisher(settings, engine, clock, phone)
-    runner = Runner(
-        engine,
-        clock,
-        {"phone": phone},
-        work_calendar(settings),
-        resolver=send_resolver(settings, None, engine),
-        followups=[finisher],
-    )
+    finisher = assembly.call_finisher()
+    runner = assembly.runner()
     rig = PhoneRig(tmp, clock, sim, config_path, settings, engine, web, runner, finisher)
     if mark_person:
         # The tester hears the person and runs `kkik call mark` at that very moment.

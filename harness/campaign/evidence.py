@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from harness.channels.email.store import replies_by_probe
+from harness.channels.email.settle import replies_by_probe
 from harness.channels.phone import store as phonestore
 from harness.rules.calendars import scenario_closed_days
 from harness.store.models import (

@@ -13,9 +13,9 @@ State lives in the database, so a tick can be interrupted anywhere and the next 
    one row, committed *before* the question is handed to the server, with the Message-ID already
    stored. The outcome is then recorded (:mod:`harness.store.probestore`).
 4. **Give up.** An e-mail probe unanswered after the campaign's give-up limit (working days) is
-   completed as ``not_answered``.
+   completed as ``not_answered`` (:mod:`harness.campaign.upkeep`).
 5. **Replace.** A harness fault gets a replacement probe at the next free slot, so the sample
-   size holds.
+   size holds (:mod:`harness.campaign.upkeep`; slots by :mod:`harness.campaign.slots`).
 6. **Follow-ups.** Channels whose evidence arrives by callback get a look at their open probes
    (a finished call is turned into its outcome, :mod:`harness.channels.phone.finisher`).
 
@@ -30,14 +30,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from harness.channels.registry import CHANNELS, channel
+from harness.campaign.slots import Slots
+from harness.campaign.upkeep import give_up, replace_faults
+from harness.channels.registry import channel
 from harness.core.clock import Clock
-from harness.core.scenario import WEEKDAYS, CampaignSpec
+from harness.core.scenario import CampaignSpec
 from harness.store.models import Campaign, Probe, ProbeState, Question, Target
 from harness.store.probestore import record_failure, record_sent
 from probes.base import (
@@ -52,7 +54,6 @@ from probes.base import (
 from probes.base import Probe as ChannelProbe
 from probes.email_send import new_message_id, new_reply_token
 from results.calendar import WorkCalendar
-from results.campaign_days import CampaignDays, grid, nearest_free
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,6 @@ log = logging.getLogger(__name__)
 SendResolver = Callable[[Probe], Awaitable[datetime | None]]
 # A follow-up looks at probes awaiting evidence and returns how many it finished.
 FollowUp = Callable[[datetime], Awaitable[int]]
-# The channels whose probes wait for a reply and are given up on after the limit.
-_WAITING = [spec.name for spec in CHANNELS.values() if spec.waits_for_reply]
-STEP_MINUTES = 5  # the planner's slot grid (PlanRules.slot_minutes)
 
 
 @dataclass
@@ -118,10 +116,11 @@ class Runner:
         self.engine = engine
         self.clock = clock
         self.channels = channels
-        # The configuration's calendar (wiring.work_calendar), shared by every campaign the
-        # runner serves: each campaign's own closed days are added where that campaign's probes
-        # are handled (_campaign_day, _give_up), never baked in here.
+        # The configuration's calendar (harness.rules.calendars.work_calendar), shared by every
+        # campaign the runner serves: each campaign's own closed days are added where that
+        # campaign's probes are handled (Slots.days, upkeep.give_up), never baked in here.
         self.calendar = calendar
+        self.slots = Slots(calendar)
         self.resolver = resolver
         self.reply_tokens = reply_tokens
         self.followups = tuple(followups)
@@ -152,7 +151,7 @@ class Runner:
                 if campaign.status == "paused" or target.paused or _refusal(probe, target):
                     continue
                 spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
-                inside = self._window_today(spec, probe.channel, now) is not None
+                inside = self.slots.window_today(spec, probe.channel, now) is not None
                 (send if inside else move).append(probe)
         return send, move
 
@@ -192,13 +191,13 @@ class Runner:
             if _refusal(probe, target) is not None:
                 return PlaceNow(False, "refused")
             spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
-            window = self._window_today(spec, probe.channel, now)
+            window = self.slots.window_today(spec, probe.channel, now)
             if window is None:
                 return PlaceNow(False, "outside_window")
             kind = channel(probe.channel)
-            if kind.limit_by_placed and self._placed_today(session, probe, now) >= kind.per_day(
-                spec
-            ):
+            if kind.limit_by_placed and self.slots.placed_today(
+                session, probe, now
+            ) >= kind.per_day(spec):
                 return PlaceNow(False, "day_limit")
             job = self._claim(session, probe, target, window[1], now)
         if job is None:
@@ -274,17 +273,16 @@ class Runner:
                 session.add(probe)
                 session.commit()
                 return
-            window = self._window_today(spec, probe.channel, now)
+            window = self.slots.window_today(spec, probe.channel, now)
             search_from = now
             kind = channel(probe.channel)
             limited = window is not None and kind.limit_by_placed
-            if limited and self._placed_today(session, probe, now) >= kind.per_day(spec):
+            if limited and self.slots.placed_today(session, probe, now) >= kind.per_day(spec):
                 # This target had its calls today: move to a later day.
                 window = None
-                local = now.astimezone(self.calendar.tz).date() + timedelta(days=1)
-                search_from = datetime.combine(local, time(0), self.calendar.tz)
+                search_from = self.slots.tomorrow(now)
             if window is None:
-                moved = self._next_free_slot(session, probe, spec, search_from)
+                moved = self.slots.next_free(session, probe, spec, search_from)
                 if moved is None:
                     record_failure(
                         session, probe_id, HarnessFault("No free slot left in the period"), now
@@ -370,193 +368,13 @@ class Runner:
             session.commit()
         result.sent += 1
 
-    # --- windows and slots ------------------------------------------------------------------
-
-    def _placed_today(self, session: Session, probe: Probe, now: datetime) -> int:
-        """Probes of this channel already placed to this target today (local day), refused ones
-        not counted: calls placed by hand from the console count against the day's limit."""
-        day = now.astimezone(self.calendar.tz).date()
-        start = datetime.combine(day, time(0), self.calendar.tz)
-        placed = session.exec(
-            select(Probe.claimed_at).where(
-                Probe.target_id == probe.target_id,
-                Probe.channel == probe.channel,
-                col(Probe.id) != probe.id,
-                col(Probe.claimed_at) >= start,
-                col(Probe.claimed_at) < start + timedelta(days=1),
-            )
-        ).all()
-        return len(placed)
-
-    def _days(self, spec: CampaignSpec) -> CampaignDays:
-        """The campaign's days by the planner's own rule (results.campaign_days)."""
-        return CampaignDays(
-            spec.period_start,
-            spec.period_end,
-            frozenset(WEEKDAYS.index(day) for day in spec.weekdays),
-            self.calendar.with_closed_days(spec.extra_closed_days),
-        )
-
-    def _campaign_day(self, spec: CampaignSpec, day: date) -> bool:
-        return self._days(spec).is_campaign_day(day)
-
-    def _window(self, spec: CampaignSpec, name: str) -> tuple[time, time]:
-        return channel(name).window(spec)
-
-    def _window_today(
-        self, spec: CampaignSpec, channel: str, now: datetime
-    ) -> tuple[datetime, datetime] | None:
-        """Today's window as instants, if ``now`` is inside it on a campaign day."""
-        local = now.astimezone(self.calendar.tz)
-        if not self._campaign_day(spec, local.date()):
-            return None
-        start_t, end_t = self._window(spec, channel)
-        start = datetime.combine(local.date(), start_t, self.calendar.tz)
-        end = datetime.combine(local.date(), end_t, self.calendar.tz)
-        return (start, end) if start <= local < end else None
-
-    def _next_free_slot(
-        self, session: Session, probe: Probe, spec: CampaignSpec, now: datetime
-    ) -> datetime | None:
-        """The first slot from ``now`` on that keeps the target's spacing and per-day limits."""
-        others = session.exec(
-            select(Probe).where(
-                Probe.target_id == probe.target_id,
-                col(Probe.id) != probe.id,
-                col(Probe.state).not_in([ProbeState.CANCELLED, ProbeState.FAILED]),
-            )
-        ).all()
-        spacing = timedelta(minutes=spec.min_spacing_minutes)
-        limit = channel(probe.channel).per_day(spec)
-        start_t, end_t = self._window(spec, probe.channel)
-        wanted = probe.planned_at.astimezone(self.calendar.tz).time()
-        local_now = now.astimezone(self.calendar.tz)
-        day = local_now.date()
-        while day <= spec.period_end:
-            if self._campaign_day(spec, day):
-                same_day = [
-                    o for o in others if o.planned_at.astimezone(self.calendar.tz).date() == day
-                ]
-                if sum(o.channel == probe.channel for o in same_day) < limit:
-                    slot = self._free_time(day, start_t, end_t, wanted, same_day, spacing, now)
-                    if slot is not None:
-                        return slot
-            day += timedelta(days=1)
-        return None
-
-    def _free_time(
-        self,
-        day: date,
-        start_t: time,
-        end_t: time,
-        wanted: time,
-        same_day: list[Probe],
-        spacing: timedelta,
-        now: datetime,
-    ) -> datetime | None:
-        """The free slot nearest ``wanted`` on the planner's grid, not before ``now``: the
-        planner's own rule (results.campaign_days.nearest_free)."""
-        tz = self.calendar.tz
-        slots = [
-            m
-            for m in grid((start_t, end_t), STEP_MINUTES)
-            if datetime.combine(day, time(m // 60, m % 60), tz) >= now
-        ]
-        if not slots:
-            return None
-        want_minute = wanted.hour * 60 + wanted.minute
-        want = min(range(len(slots)), key=lambda i: abs(slots[i] - want_minute))
-        taken = []
-        for other in same_day:
-            local = other.planned_at.astimezone(tz)
-            taken.append(local.hour * 60 + local.minute + local.second / 60)
-        found = nearest_free(slots, want, taken, spacing.total_seconds())
-        if found is None:
-            return None
-        return datetime.combine(day, time(found // 60, found % 60), tz).astimezone(now.tzinfo)
-
-    # --- 4 and 5. give up, replace ------------------------------------------------------------
+    # --- 4 and 5. give up, replace (harness.campaign.upkeep) ---------------------------------
 
     def _give_up(self, now: datetime, result: TickResult) -> None:
-        with Session(self.engine) as session:
-            # One campaign's settings per campaign, not per waiting probe: decoding the stored
-            # scenario for each of ten thousand waiting probes made every tick of a national
-            # campaign take seconds (bench/bench_national.py found it).
-            waiting_in = (
-                select(Probe.campaign_id)
-                .where(Probe.state == ProbeState.SENT, col(Probe.channel).in_(_WAITING))
-                .distinct()
-            )
-            campaigns = session.exec(
-                select(Campaign.id, Campaign.scenario).where(col(Campaign.id).in_(waiting_in))
-            ).all()
-            for campaign_id, scenario in campaigns:
-                spec = CampaignSpec.model_validate(scenario["campaign"])
-                # The campaign's own closed days (a staff day) extend its deadlines like a
-                # holiday does; built once per campaign, as the spec is.
-                calendar = self.calendar.with_closed_days(spec.extra_closed_days)
-                # N office days (9 business hours each) end no sooner than N - 1 calendar days
-                # after the question: younger ones cannot be due, so they are not even read.
-                oldest = now - timedelta(days=spec.give_up_working_days - 1)
-                waiting = session.exec(
-                    select(Probe).where(
-                        Probe.campaign_id == campaign_id,
-                        Probe.state == ProbeState.SENT,
-                        col(Probe.channel).in_(_WAITING),
-                        col(Probe.sent_at) <= oldest,
-                    )
-                ).all()
-                for probe in waiting:
-                    assert probe.sent_at is not None
-                    deadline = calendar.deadline(probe.sent_at, spec.give_up_working_days)
-                    if now > deadline:
-                        probe.state = ProbeState.COMPLETED
-                        probe.outcome = "not_answered"
-                        probe.completed_at = deadline
-                        session.add(probe)
-                        result.given_up += 1
-            session.commit()
+        result.given_up += give_up(self.engine, self.calendar, now)
 
     def _replace_faults(self, now: datetime, result: TickResult) -> None:
-        with Session(self.engine) as session:
-            replaced = {
-                p.replaces_probe_id
-                for p in session.exec(
-                    select(Probe).where(col(Probe.replaces_probe_id).is_not(None))
-                ).all()
-            }
-            failed = session.exec(
-                select(Probe, Campaign)
-                .join(Campaign, col(Probe.campaign_id) == col(Campaign.id))
-                .where(Probe.state == ProbeState.FAILED)
-            ).all()
-            for probe, campaign in failed:
-                if probe.id in replaced or probe.outcome == "refused":
-                    continue
-                spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
-                # Not at once: whatever failed on our side is unlikely to be fixed a second later.
-                later = now + timedelta(minutes=max(spec.min_spacing_minutes, 60))
-                slot = self._next_free_slot(session, probe, spec, later)
-                if slot is None:
-                    continue  # the period is over: the fault stays visible, unreplaced
-                generation = (probe.plan_key or f"probe{probe.id}").count("/r") + 1
-                session.add(
-                    Probe(
-                        campaign_id=probe.campaign_id,
-                        target_id=probe.target_id,
-                        question_id=probe.question_id,
-                        channel=probe.channel,
-                        mode=probe.mode,
-                        planned_at=slot,
-                        persona_name=probe.persona_name,
-                        persona_address=probe.persona_address,
-                        persona_index=probe.persona_index,
-                        replaces_probe_id=probe.id,
-                        plan_key=f"{probe.plan_key}/r{generation}" if probe.plan_key else None,
-                    )
-                )
-                result.replaced += 1
-            session.commit()
+        result.replaced += replace_faults(self.engine, self.slots, now)
 
 
 def _due(session: Session, now: datetime) -> list[tuple[Probe, Target, Campaign]]:

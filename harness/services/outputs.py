@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from harness.campaign.evidence import NoCampaign, campaign_evidence, imported_national
 from harness.campaign.reportdata import report_data
-from harness.channels.email.store import replies_by_probe
+from harness.channels.email.settle import replies_by_probe
 from harness.core.i18n import Lang
 from harness.rules.measurement import scoring_rules, timeline_rules, timing_rules
 from harness.services.base import Context, ServiceError

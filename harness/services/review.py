@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from harness.channels.email.store import settle_probe
+from harness.channels.email.settle import settle_probe
 from harness.rules.measurement import timing_rules
 from harness.services.base import Context, ServiceError
 from harness.store.models import Channel, Message, Probe
@@ -51,7 +51,7 @@ def _state(m: Message) -> dict[str, Any]:
 def correct(ctx: Context, request: Correction) -> dict[str, Any]:
     """Reclassify and/or assign one message; return its state after the change.
 
-    The probes it leaves and joins are settled again (harness.channels.email.store.settle_probe),
+    The probes it leaves and joins are settled again (harness.channels.email.settle.settle_probe),
     so the
     probe's outcome, the e-mail log and the scores all follow the correction at once.
     """

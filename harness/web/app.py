@@ -88,17 +88,19 @@ async def _id_out_of_range(request: Request, exc: Exception) -> Response:
 def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, secret: str) -> None:
     from fastapi.staticfiles import StaticFiles
 
-    from harness.web import console, user_admin
+    from harness.web import call_pages, console, mail_pages, pages, user_admin
     from harness.web.limits import FormLimits
     from harness.web.login import install_auth
-    from harness.web.pages import CSP, router
+    from harness.web.page_base import CSP
 
     # Added before the sessions (so inside them): a refusal is a page in the user's language.
     app.add_middleware(FormLimits)
     install_auth(
         app, engine, clock, secret=secret, https=settings.web.public_url.startswith("https")
     )
-    app.include_router(router)
+    app.include_router(pages.router)
+    app.include_router(mail_pages.router)
+    app.include_router(call_pages.router)
     app.include_router(console.router)
     app.include_router(user_admin.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

@@ -26,8 +26,8 @@ from harness.services import calls
 from harness.services.base import ServiceError
 from harness.web.auth import UserView, flash, require_csrf, require_role
 from harness.web.lang import page_lang
+from harness.web.page_base import CONSOLE_CSP, service_context
 from harness.web.page_texts import PAGE_TEXTS
-from harness.web.pages import CONSOLE_CSP, service_context
 from harness.web.render import render
 from probes.phone_call import PhoneProbe
 

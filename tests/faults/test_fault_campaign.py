@@ -50,13 +50,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from harness.assembly import Assembly
 from harness.campaign.evidence import campaign_evidence
 from harness.campaign.planning import plan_scenario
 from harness.campaign.runner import Runner
 from harness.core.clock import SystemClock
 from harness.core.config import load_config
 from harness.core.scenario import CampaignSpec
-from harness.rules.calendars import work_calendar
 from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.pymap import PymapSandbox, append_many
@@ -459,7 +459,7 @@ async def _one_run(
 
 def settings_runner(engine: Engine, config: Path) -> Runner:
     """A runner over the run's database, only to ask it where a replacement would go."""
-    return Runner(engine, SystemClock(), {}, work_calendar(load_config(config)))
+    return Assembly(load_config(config), engine, SystemClock()).runner(channels={})
 
 
 def _stored_ids(engine: Engine) -> set[str]:
@@ -527,7 +527,7 @@ def _check(
         assert probe.completed_at is not None
         with Session(engine) as session:
             later = probe.completed_at + timedelta(minutes=max(spec.min_spacing_minutes, 60))
-            assert runner._next_free_slot(session, probe, spec, later) is None, probe
+            assert runner.slots.next_free(session, probe, spec, later) is None, probe
     evidence, _ = campaign_evidence(engine, campaign.name, count_holding=False)
     assert {int(e.probe_id) for e in evidence if e.harness_fault} == {p.id for p in failed}
     scores = score(evidence, ScoringRules(calendar=runner.calendar))

@@ -20,13 +20,14 @@ import pytest_asyncio
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from harness.assembly import Assembly
 from harness.core.accounts import hash_password
 from harness.core.clock import FakeClock
 from harness.core.config import load_config
 from harness.demo.run import Demo
 from harness.store.db import make_engine
 from harness.store.models import AuditEntry, Channel, Message, Probe, ProbeState, User
-from harness.web.app import WebServer, create_app
+from harness.web.app import WebServer
 from tests.security.site import SMALL, Client
 
 USERS = [f"kvalitet{n}" for n in range(1, 9)]
@@ -52,9 +53,9 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
             session.add(User(name=name, role="staff", password_hash=hash_password(PASSWORD),
                              created_at=clock.now()))  # fmt: skip
         session.commit()
-    app = create_app(settings, engine, clock, auth_token="token",
-                     dashboard_secret="concurrent-session-secret-0123456789",
-                     config_path=demo.config)  # fmt: skip
+    app = Assembly(settings, engine, clock, config_path=demo.config).web_app(
+        auth_token="token", dashboard_secret="concurrent-session-secret-0123456789"
+    )
     try:
         async with WebServer(app) as web:
             yield Site(web.url, engine)

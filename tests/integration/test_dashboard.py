@@ -20,6 +20,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 from sqlmodel import Session, col, select
 
+from harness.assembly import Assembly
 from harness.channels.email.store import MailStore
 from harness.cli import run as run_cli
 from harness.core.clock import SystemClock
@@ -28,7 +29,7 @@ from harness.demo.run import Demo
 from harness.rules.measurement import timing_rules
 from harness.store.db import make_engine
 from harness.store.models import Assessment, Channel, Message, Probe, ProbeState
-from harness.web.app import WebServer, create_app
+from harness.web.app import WebServer
 from probes.imap_client import FetchedMessage
 from tests.browser import needs_chromium
 
@@ -72,10 +73,8 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
     settings = load_config(config)
     engine = make_engine(settings.database.url)
     xss_probe = _store_hostile_reply(engine, settings)
-    app = create_app(
-        settings, engine, SystemClock(), dashboard_secret=SECRET, config_path=config,
-        auth_token="demo-twilio-token",
-    )  # fmt: skip
+    assembly = Assembly(settings, engine, SystemClock(), config_path=config)
+    app = assembly.web_app(dashboard_secret=SECRET, auth_token="demo-twilio-token")
     async with WebServer(app) as web:
         yield Site(web.url, config, engine, xss_probe)
     engine.dispose()

@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from harness.assembly import Assembly
 from harness.core.clock import FakeClock
 from harness.core.config import load_config
 from harness.demo import run as demo_module
 from harness.demo.run import Demo
 from harness.store.db import make_engine
-from harness.web.app import WebServer, create_app
+from harness.web.app import WebServer
 from tests.security.site import (
     IMAP_SECRET,
     SESSION_SECRET,
@@ -84,8 +85,8 @@ async def site(
         canary = Canary()
         await canary.start()
         matched, hostile = store_hostile(engine, settings, canary.origin)
-        app = create_app(settings, engine, clock, auth_token=TWILIO_SECRET,
-                         dashboard_secret=SESSION_SECRET, config_path=demo.config)  # fmt: skip
+        assembly = Assembly(settings, engine, clock, config_path=demo.config)
+        app = assembly.web_app(auth_token=TWILIO_SECRET, dashboard_secret=SESSION_SECRET)
         site = Site("", app, engine, settings, demo.config, out, clock, log_keeper, canary,
                     matched, hostile, first_phone_probe(engine))  # fmt: skip
         try:

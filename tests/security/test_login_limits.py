@@ -15,10 +15,11 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from harness.assembly import Assembly
 from harness.core.clock import FakeClock
 from harness.store import users
 from harness.store.models import User
-from harness.web.app import WebServer, create_app
+from harness.web.app import WebServer
 from harness.web.auth import ADDRESS_MAX_FAILURES, LIMIT_WINDOW, NAME_MAX_FAILURES
 from tests.security.site import PASSWORDS, SESSION_SECRET, Client, Site
 
@@ -30,8 +31,8 @@ async def own_app(
     clock = FakeClock(site.clock.now())
     proxies = site.settings.web.model_copy(update={"trusted_proxies": trusted_proxies})
     settings = site.settings.model_copy(update={"web": proxies})
-    app = create_app(settings, site.engine, clock, webhooks=False,
-                     dashboard_secret=SESSION_SECRET, config_path=site.config)  # fmt: skip
+    assembly = Assembly(settings, site.engine, clock, config_path=site.config)
+    app = assembly.web_app(webhooks=False, dashboard_secret=SESSION_SECRET)
     async with WebServer(app) as web:
         fresh = Site(web.url, app, site.engine, site.settings, site.config, site.out, clock,
                      site.logs, site.canary, site.matched_probe, site.hostile_messages,

@@ -51,6 +51,7 @@ def test_a_channel_says_where_and_when_it_asks() -> None:
 
 
 def test_the_runner_asks_the_registry_instead_of_branching_on_the_channel() -> None:
-    source = (ROOT / "harness" / "runner.py").read_text(encoding="utf-8")
-    assert "Channel.EMAIL" not in source
-    assert "Channel.PHONE" not in source
+    for name in ("runner.py", "slots.py", "upkeep.py"):
+        source = (ROOT / "harness" / "campaign" / name).read_text(encoding="utf-8")
+        assert "Channel.EMAIL" not in source, name
+        assert "Channel.PHONE" not in source, name

@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from harness.campaign.evidence import email_evidence
-from harness.channels.email.store import MailStore, replies_by_probe
+from harness.channels.email.settle import replies_by_probe
+from harness.channels.email.store import MailStore
 from harness.core.clock import SystemClock
 from harness.store.models import CaseNumber, Message, Probe, ProbeState, Question, Target
 from probes.email_analysis import TimingRules

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from harness.core.config import Settings
-from harness.web.pages import email_csv
+from harness.web.mail_pages import email_csv
 from results.exports import to_csv, to_xlsx
 from results.spreadsheet import csv_writer
 from tests.factories import seed_sent_probe

@@ -274,10 +274,11 @@ def _least_role(method: str, path: str) -> str:
     """The role a dashboard route demands, read from the route itself."""
     from fastapi.routing import APIRoute
 
+    from harness.web import call_pages, mail_pages, pages
     from harness.web.auth import RoleRequirement
-    from harness.web.pages import router
 
-    for route in router.routes:
+    routes = [r for m in (pages, mail_pages, call_pages) for r in m.router.routes]
+    for route in routes:
         if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ()):
             stack, roles = list(route.dependant.dependencies), []
             while stack:

@@ -9,7 +9,7 @@ stored raw, flagged malformed and put in the review queue.
 
 A counting answer (a human reply; holding replies only when configured) completes its probe,
 with the arrival time as the evidence; the earliest such arrival wins, whatever order the
-folders are synced in.
+folders are synced in (:mod:`harness.channels.email.settle` decides).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from harness.channels.email.html import clean_mail_html
+from harness.channels.email.message_row import apply_to_probe, fill_row, remember_case_numbers
 from harness.core.clock import Clock
 from harness.rules.calendars import campaign_closed_days
 from harness.store.models import (
@@ -35,24 +35,16 @@ from harness.store.models import (
     FolderState,
     Message,
     Probe,
-    ProbeState,
     Question,
     Target,
 )
-from probes.case_numbers import find_case_numbers
 from probes.email_analysis import Analysis, TimingRules, analyse
-from probes.email_classify import Kind
 from probes.email_match import ProbeRef, TopicIndex
 from probes.email_send import plus_address
 from probes.email_watch import FolderMark
-from probes.email_wording import new_text
 from probes.imap_client import FetchedMessage
-from results.answer_rule import LINK_ONLY
-from results.email_log import ReplyEvidence, answer
 
 log = logging.getLogger(__name__)
-
-MAX_TEXT = 1_000_000
 
 
 def compress(raw: bytes) -> bytes:
@@ -205,12 +197,12 @@ class MailStore:
                 )
                 if analysis.match.probe_id is None:
                     continue
-                _fill(row, analysis)
+                fill_row(row, analysis)
                 session.add(row)
                 session.flush()
                 if not analysis.match.needs_review:
-                    _apply_to_probe(session, row, analysis, self.rules)
-                    _remember_case_numbers(session, row, analysis)
+                    apply_to_probe(session, row, analysis, self.rules)
+                    remember_case_numbers(session, row, analysis)
                 adopted += 1
             session.commit()
         if adopted:
@@ -300,7 +292,7 @@ class MailStore:
             row.arrived_at = message.internal_date
             row.arrival_source = "internaldate" if message.internal_date else None
         else:
-            _fill(row, analysis)
+            fill_row(row, analysis)
         return message, row, analysis
 
     def _names_unsent(self, analysis: Analysis) -> bool:
@@ -344,8 +336,8 @@ class MailStore:
                     and row.probe_id is not None
                     and not analysis.match.needs_review
                 ):
-                    _apply_to_probe(session, row, analysis, self.rules)
-                    _remember_case_numbers(session, row, analysis)
+                    apply_to_probe(session, row, analysis, self.rules)
+                    remember_case_numbers(session, row, analysis)
                 stored.append(message)
             session.commit()
         return stored
@@ -371,222 +363,3 @@ class MailStore:
 
 # Match signals that name the probe itself: never pointing at the wrong one.
 _BY_ID = frozenset({"in_reply_to", "references", "reply_token", "bounce_original"})
-
-
-def _fill(row: Message, analysis: Analysis) -> None:
-    mail = analysis.mail
-    row.message_id_header = mail.message_id
-    row.in_reply_to = " ".join(mail.in_reply_to) or None
-    row.references = " ".join(mail.references) or None
-    row.from_address = mail.from_address
-    row.from_name = mail.from_name
-    row.to_addresses = ", ".join((*mail.to, *mail.cc)) or None
-    row.subject = mail.subject
-    row.date_header = mail.date
-    row.received_header_at = next((hop.at for hop in mail.received if hop.at), None)
-    row.arrived_at = analysis.arrival.at
-    row.arrival_source = analysis.arrival.source
-    row.text_body = mail.text[:MAX_TEXT] if mail.text else None
-    row.html_body = mail.html[:MAX_TEXT] if mail.html else None
-    # Cleaned here, once: cleaning is too costly to repeat on every view
-    # (harness.channels.email.html).
-    shown = clean_mail_html(row.html_body) if row.html_body else None
-    row.html_clean = shown.html if shown else None
-    row.html_refused = shown.refused if shown else None
-    row.malformed = mail.malformed
-    row.defects = ", ".join(mail.defects) or None
-    row.classification = analysis.verdict.kind.value
-    row.classification_reason = analysis.verdict.reason
-    row.holding_reply = analysis.verdict.holding
-    row.classified_by = "rule"
-    row.bounce_final = analysis.verdict.final if analysis.verdict.kind is Kind.BOUNCE else None
-    row.date_skewed = analysis.date_skewed
-    match = analysis.match
-    row.probe_id = match.probe_id
-    row.match_method = match.matched_by
-    row.match_confidence = match.confidence
-    row.candidates = list(match.candidates) or None
-    notes = []
-    spam_about_ours = analysis.verdict.reason == "spam" and match.probe_id is not None
-    relevant = analysis.verdict.kind is not Kind.UNRELATED or spam_about_ours
-    if match.needs_review and relevant:
-        if match.candidates:
-            notes.append("Ambiguous: several probes fit")
-        elif match.probe_id is None:
-            notes.append("No probe found")
-        elif match.matched_by in LINK_ONLY:
-            notes.append("Reads as a reply, linked only by the returned original")
-        elif spam_about_ours:
-            notes.append("Flagged as spam, yet about one of our questions")
-        else:
-            notes.append(f"Low confidence ({match.confidence:.2f})")
-    if analysis.date_skewed:
-        notes.append("Date: far from arrival")
-    if mail.malformed:
-        notes.append("Malformed message")
-    row.needs_review = bool(notes) and (relevant or mail.malformed)
-    row.review_note = "; ".join(notes) or None
-
-
-def _apply_to_probe(session: Session, row: Message, analysis: Analysis, rules: TimingRules) -> None:
-    """Let the evidence move the probe: a counting answer or a final bounce completes it."""
-    probe = session.get(Probe, row.probe_id) if row.probe_id is not None else None
-    if probe is None:
-        return
-    bounced = _settle(
-        session,
-        probe,
-        count_holding=rules.count_holding_replies,
-        review_below=rules.review_below,
-        arrived=row,
-    )
-    if bounced and row.classification == Kind.BOUNCE:
-        target = session.get(Target, probe.target_id)
-        if target is not None and target.email_broken_reason is None:
-            status = ""
-            if analysis.mail.dsn and analysis.mail.dsn.recipients:
-                status = analysis.mail.dsn.recipients[0].status or ""
-            target.email_broken_reason = f"Bounced ({status})" if status else "Bounced"
-            session.add(target)
-
-
-def settle_probe(
-    session: Session,
-    probe_id: int,
-    *,
-    count_holding: bool,
-    review_below: float,
-    arrived: Message | None = None,
-) -> bool:
-    """Set an e-mail probe's outcome from its stored mail; True when it is bounced.
-
-    The one place a probe's answer is decided: the reply that counts by results.answer_rule
-    (the same one the log and the scores use) completes it at that reply's arrival; without one,
-    a final bounce completes it as bounced. Called when a person corrects a classification or an
-    assignment (then every message of the probe is weighed again, so the probe, the log and the
-    scores move together: a correction that takes the answer away makes the probe wait again,
-    and the runner gives up on it at its deadline, unless a final bounce says more), and when
-    mail is stored, with ``arrived``: then only the new message is weighed against the outcome
-    already settled, as the earlier ones were when they came (a probe in a mail loop gets
-    thousands of messages; reading them all again for each one would be quadratic).
-    """
-    probe = session.get(Probe, probe_id)
-    if probe is None:
-        return False
-    return _settle(
-        session, probe, count_holding=count_holding, review_below=review_below, arrived=arrived
-    )
-
-
-def _settle(
-    session: Session,
-    probe: Probe,
-    *,
-    count_holding: bool,
-    review_below: float,
-    arrived: Message | None = None,
-) -> bool:
-    if probe.channel != Channel.EMAIL or probe.state not in (ProbeState.SENT, ProbeState.COMPLETED):
-        return False
-    probe_id = probe.id or 0
-    if arrived is not None:
-        _settle_with(probe, arrived, count_holding=count_holding, review_below=review_below)
-        session.add(probe)
-        return probe.outcome == "bounced"
-    replies = replies_by_probe(session, [probe_id], review_below).get(probe_id, [])
-    found = answer(replies, count_holding_replies=count_holding)
-    bounce = session.exec(
-        select(Message.arrived_at)
-        .where(Message.probe_id == probe_id, Message.classification == Kind.BOUNCE)
-        .where(col(Message.bounce_final).is_(True))
-        .order_by(col(Message.arrived_at))
-    ).first()
-    if found is not None and found.arrived_at is not None:
-        probe.state, probe.outcome, probe.completed_at = (
-            ProbeState.COMPLETED,
-            "answered",
-            found.arrived_at,
-        )
-    elif probe.outcome in (None, "answered", "bounced") and bounce is not None:
-        probe.state, probe.outcome, probe.completed_at = ProbeState.COMPLETED, "bounced", bounce
-    elif probe.outcome in ("answered", "bounced"):  # its answer or bounce was corrected away
-        probe.state, probe.outcome, probe.completed_at = ProbeState.SENT, None, None
-    session.add(probe)
-    return probe.outcome == "bounced"
-
-
-def _settle_with(probe: Probe, row: Message, *, count_holding: bool, review_below: float) -> None:
-    """One new message against the settled outcome, by the same rule as the full settling."""
-    at = row.arrived_at
-    if at is None:
-        return
-    evidence = replies_from([row], review_below)[0]
-    if answer([evidence], count_holding_replies=count_holding) is not None:
-        if probe.outcome != "answered" or probe.completed_at is None or at < probe.completed_at:
-            probe.state, probe.outcome, probe.completed_at = ProbeState.COMPLETED, "answered", at
-    elif row.classification == Kind.BOUNCE and row.bounce_final and probe.outcome is None:
-        probe.state, probe.outcome, probe.completed_at = ProbeState.COMPLETED, "bounced", at
-
-
-# Kinds whose case numbers are worth keeping: the municipality wrote about our question.
-_NUMBERED = frozenset({Kind.HUMAN_REPLY, Kind.AUTO_REPLY})
-
-
-def _remember_case_numbers(session: Session, row: Message, analysis: Analysis) -> None:
-    """Store the case numbers a matched receipt or reply gives the question (see
-    probes.case_numbers), so a later mail that only cites the number is matched by it."""
-    if row.probe_id is None or analysis.verdict.kind not in _NUMBERED:
-        return
-    if analysis.match.matched_by in LINK_ONLY:
-        return  # a copy of our own message says nothing the municipality gave it
-    mail = analysis.mail
-    numbers = find_case_numbers(f"{mail.subject or ''}\n{new_text(mail.text or '')}")
-    if not numbers:
-        return
-    known = set(
-        session.exec(select(CaseNumber.number).where(CaseNumber.probe_id == row.probe_id)).all()
-    )
-    for number in numbers:
-        if number not in known:
-            session.add(
-                CaseNumber(
-                    probe_id=row.probe_id,
-                    number=number[:60],
-                    message_id=row.id,
-                    found_at=row.arrived_at or row.fetched_at,
-                )
-            )
-            known.add(number)
-
-
-def replies_by_probe(
-    session: Session, probe_ids: Sequence[int | None], review_below: float
-) -> dict[int, list[ReplyEvidence]]:
-    """The stored messages of these probes as reply evidence for the log and for scoring.
-
-    Only an uncertain match keeps a reply from counting; a flagged Date: or odd MIME is for the
-    administrator to see, not a reason to drop the answer.
-    """
-    ids = [i for i in probe_ids if i is not None]
-    replies: dict[int, list[ReplyEvidence]] = {}
-    rows = session.exec(select(Message).where(col(Message.probe_id).in_(ids))).all()
-    for m, evidence in zip(rows, replies_from(rows, review_below), strict=True):
-        replies.setdefault(m.probe_id or 0, []).append(evidence)
-    return replies
-
-
-def replies_from(rows: Sequence[Message], review_below: float) -> list[ReplyEvidence]:
-    """Stored messages as reply evidence (results.email_log): the one reading of a message that
-    the answer rule is applied to."""
-    return [
-        ReplyEvidence(
-            arrived_at=m.arrived_at,
-            kind=m.classification,
-            holding=m.holding_reply,
-            matched_by=m.match_method,
-            needs_review=(m.match_confidence or 0.0) < review_below,
-            confidence=m.match_confidence,
-            message_id=m.id,
-        )
-        for m in rows
-    ]
