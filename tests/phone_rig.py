@@ -24,7 +24,8 @@ from harness.cli import run as run_cli
 from harness.core.clock import FakeClock
 from harness.core.config import Settings, load_config
 from harness.sandbox.ports import free_port
-from harness.sandbox.twilio_sim import CallbackFaults, SwitchboardScript, TwilioSimulator
+from harness.sandbox.twilio_calls import CallbackFaults, SwitchboardScript
+from harness.sandbox.twilio_sim import TwilioSimulator
 from harness.store import migrate
 from harness.store.db import make_engine
 from harness.store.models import Probe

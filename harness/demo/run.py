@@ -51,7 +51,8 @@ from harness.sandbox.accounts import Account
 from harness.sandbox.ports import free_port
 from harness.sandbox.pymap import PymapSandbox, append_many
 from harness.sandbox.smtp import ReceivedMessage, SmtpSandbox
-from harness.sandbox.twilio_sim import SimCall, SwitchboardScript, TwilioSimulator
+from harness.sandbox.twilio_calls import SimCall, SwitchboardScript
+from harness.sandbox.twilio_sim import TwilioSimulator
 from harness.services.base import Context
 from harness.services.calls import AssessCall, MarkCall, assess_call, mark_call
 from harness.store import migrate

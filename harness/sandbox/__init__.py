@@ -26,6 +26,13 @@ and ``trustme`` are development dependencies only):
 ``harness.sandbox.postgres``
     :class:`PostgresSandbox`: initdb + pg_ctl cluster on a free port (sync context manager);
     ``create_database(name)`` returns a ``postgresql+psycopg://`` URL.
+``harness.sandbox.twilio_sim``
+    :class:`TwilioSimulator`: Twilio Voice's REST API on loopback, scripted call playback on the
+    injected clock, TwiML and signed callbacks (async context manager); :class:`SimulatorThread`
+    runs it on a thread of its own. Built from ``twilio_calls`` (``SwitchboardScript``,
+    ``CallbackFaults``, ``SimCall``, recordings), ``twilio_callbacks`` (action queue, signed
+    callbacks), ``twilio_player`` (call progress, TwiML runner) and ``twilio_rest`` (REST
+    handlers).
 
 System packages (Debian): ``scripts/system-deps.sh`` installs ``dovecot-imapd``,
 ``dovecot-lmtpd`` and ``postgresql``; ``find_dovecot()`` / ``find_pg_bindir()`` report

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from harness.campaign.evidence import call_rows, campaign_evidence
 from harness.campaign.runner import PlaceNow
 from harness.rules.measurement import timeline_rules
-from harness.sandbox.twilio_sim import SwitchboardScript
+from harness.sandbox.twilio_calls import SwitchboardScript
 from harness.store import users
 from harness.store.models import Assessment, AuditEntry, Probe, ProbeState
 from harness.web.console import byte_range

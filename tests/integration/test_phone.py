@@ -21,7 +21,7 @@ import pytest
 from sqlmodel import Session, col, select
 from twilio.request_validator import RequestValidator
 
-from harness.sandbox.twilio_sim import CallbackFaults, SwitchboardScript, _say_seconds
+from harness.sandbox.twilio_calls import CallbackFaults, SwitchboardScript, say_seconds
 from harness.store.models import Assessment, AuditEntry, CallEvent, Probe, ProbeState, Target
 from tests.phone_rig import CALLER, TOKEN, PhoneRig, PlacedCall, make_rig, stop_rig, week_later
 
@@ -52,7 +52,7 @@ def _at(row: dict[str, Any], key: str) -> datetime:
 
 def _bridged_dial(probe: PlacedCall, name: str) -> datetime:
     """When the municipal leg starts: tester picked up at T+4, then our Say ran."""
-    return probe.claimed_at + 4 * S + timedelta(seconds=_say_seconds(f"Du kopplas nu till {name}."))
+    return probe.claimed_at + 4 * S + timedelta(seconds=say_seconds(f"Du kopplas nu till {name}."))
 
 
 async def test_bridged_person_at_once_then_assessed_and_scored(
@@ -247,7 +247,7 @@ async def test_automated_person_at_once_hears_the_test_call_message(
         assert _at(row, "person_at") == start + 10 * S  # AMD: a person greeted us
         assert row["answered_by"] == "human"
         # AMD took 2.5 s; then our message, then we hung up: no staff time wasted.
-        said = _say_seconds("x " * len(_message().split()))
+        said = say_seconds("x " * len(_message().split()))
         assert _at(row, "ended_at") == start + timedelta(seconds=int(10 + 2.5 + said))
         assert row["awaiting_assessment"] is False
         capsys.readouterr()

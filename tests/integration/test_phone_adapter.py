@@ -10,7 +10,8 @@ import pytest_asyncio
 
 from harness.core.clock import FakeClock
 from harness.sandbox.ports import free_port
-from harness.sandbox.twilio_sim import SwitchboardScript, TwilioSimulator
+from harness.sandbox.twilio_calls import SwitchboardScript
+from harness.sandbox.twilio_sim import TwilioSimulator
 from probes.base import (
     DispatchJob,
     HarnessFault,

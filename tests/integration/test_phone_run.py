@@ -19,7 +19,8 @@ from sqlmodel import Session, col, select
 from harness.cli import run as run_cli
 from harness.core.clock import OffsetClock
 from harness.sandbox.ports import free_port
-from harness.sandbox.twilio_sim import SimulatorThread, SwitchboardScript, TwilioSimulator
+from harness.sandbox.twilio_calls import SwitchboardScript
+from harness.sandbox.twilio_sim import SimulatorThread, TwilioSimulator
 from harness.store.db import make_engine
 from harness.store.models import Probe, ProbeState
 from tests.phone_rig import ACCOUNT, ROOT, SCENARIO, START, TOKEN, TOKEN_ENV

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from harness.channels.email.store import MailStore
 from harness.core.clock import SystemClock
-from harness.sandbox.twilio_sim import SwitchboardScript
+from harness.sandbox.twilio_calls import SwitchboardScript
 from harness.store.models import Campaign
 from probes.email_analysis import TimingRules
 from probes.imap_client import FetchedMessage
