@@ -1,13 +1,12 @@
 """A campaign's days and the free slots in them: the one rule the planner and the runner share.
 
-Pure. A *campaign day* is a day of the campaign's period, on one of its weekdays, that its
-calendar counts as a working day (Swedish holidays, the de facto days off, and the
-configuration's and the campaign's own closed days all excluded). A *free slot* is a time on the
-slot grid inside a channel's window that keeps the minimum spacing to every other probe of the
-same municipality that day. The planner (results.planner) lays the plan out with these rules;
-the runner (harness.campaign.runner) uses the same ones when it moves a probe whose slot passed, so
-a
-moved probe lands exactly where the planner could have put it.
+Pure. A *campaign day* is a day of the campaign's period, on one of its weekdays, that its calendar
+counts as a working day (Swedish holidays, the de facto days off, and the configuration's and the
+campaign's own closed days all excluded). A *free slot* is a time on the slot grid inside a
+channel's window that keeps the minimum spacing to every other probe of the same municipality that
+day. The planner (results.planner) lays the plan out with these rules; the runner
+(harness.campaign.runner) uses the same ones when it moves a probe whose slot passed, so a moved
+probe lands exactly where the planner could have put it.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """APScheduler 3 wiring: wake the runner at the next due time and sweep every minute.
 
 The scheduler decides nothing; it only calls :meth:`harness.campaign.runner.Runner.tick`. Jobs live
-in
-memory (no shared job store): the database is the state, so after a restart the next due time
-is simply read again. Missed wake-ups are coalesced and always run (``misfire_grace_time=None``),
+in memory (no shared job store): the database is the state, so after a restart the next due time is
+simply read again. Missed wake-ups are coalesced and always run (``misfire_grace_time=None``),
 because the tick itself decides what is still inside its window.
 """
 

@@ -6,9 +6,8 @@ correcting a classification re-scores without touching what was observed. Every 
 writes an :class:`AuditEntry`.
 
 All timestamps use :class:`harness.store.db.UTCDateTime` and are passed in by callers from the
-injected
-clock or from the evidence itself; no column has a ``default_factory`` reading the wall clock.
-Enumerations are stored as short strings (not database enums) so migrations stay simple.
+injected clock or from the evidence itself; no column has a ``default_factory`` reading the wall
+clock. Enumerations are stored as short strings (not database enums) so migrations stay simple.
 
 This module deliberately has no ``from __future__ import annotations``: SQLModel needs the real
 annotations at class creation on Python 3.11.

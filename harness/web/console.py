@@ -1,12 +1,11 @@
 """The call console: start a bridged call, follow it live, mark it, end it, assess it.
 
 Starting a call goes through :meth:`harness.campaign.runner.Runner.place_now`, so the console obeys
-the
-same safety rules as the runner (only inside the call window, the day's call limit, pauses,
-only campaign targets) and claims the probe the same way: a runner ticking at the same moment
-cannot place it twice. Ending a call asks Twilio to hang up the tester's leg; the timeline still
-comes from Twilio's callbacks. The recording of an automated call is fetched from the Twilio
-API on request (never stored on our disk) and shown with a marker where the person began.
+the same safety rules as the runner (only inside the call window, the day's call limit, pauses, only
+campaign targets) and claims the probe the same way: a runner ticking at the same moment cannot
+place it twice. Ending a call asks Twilio to hang up the tester's leg; the timeline still comes from
+Twilio's callbacks. The recording of an automated call is fetched from the Twilio API on request
+(never stored on our disk) and shown with a marker where the person began.
 
 The page works without script (it refreshes itself while a call is live); ``console.js`` adds
 a running timer and live status without reloading.

@@ -1,12 +1,11 @@
 """Twilio's webhooks: status callbacks, TwiML for each step of a call, recording callbacks.
 
-Every request must carry a valid ``X-Twilio-Signature``, computed by Twilio over the public URL
-it called (``web.public_url`` plus path and query) and the POST parameters, keyed with the
-account's auth token. A missing or wrong signature gets 403 and nothing is stored: a forged
-callback must not leave a trace. A genuine request replayed is harmless, because events are
-deduplicated (:mod:`harness.channels.phone.store`); a signature replayed with other parameters or
-onto
-another URL does not verify.
+Every request must carry a valid ``X-Twilio-Signature``, computed by Twilio over the public URL it
+called (``web.public_url`` plus path and query) and the POST parameters, keyed with the account's
+auth token. A missing or wrong signature gets 403 and nothing is stored: a forged callback must not
+leave a trace. A genuine request replayed is harmless, because events are deduplicated
+(:mod:`harness.channels.phone.store`); a signature replayed with other parameters or onto another
+URL does not verify.
 
 The body is read only after the signature header is seen, and only up to :data:`MAX_BODY`
 (Twilio's requests are a few kilobytes): a request without the header gets 403 before a byte of

@@ -11,10 +11,9 @@ next parameter, or lending it its last characters. Such a replay verifies. What 
   ``Timestamp``, ``RecordingSid``, …) must be present where Twilio always sends them and must
   have Twilio's shape (a SID is two letters and 32 hex digits, a sequence number digits, …), so
   no regrouping can change one of them without being refused;
-* events are deduplicated on those (:func:`harness.channels.phone.store.dedupe_key`), and a TwiML
-request,
-  which has no sequence number, on the very string the signature covers, which regrouping
-  leaves unchanged. A regrouped replay is therefore refused or stored once.
+* events are deduplicated on those (:func:`harness.channels.phone.store.dedupe_key`), and a
+  TwiML request, which has no sequence number, on the very string the signature covers, which
+  regrouping leaves unchanged. A regrouped replay is therefore refused or stored once.
 
 The lists follow Twilio's voice webhook documentation (call parameters, status callback,
 ``<Gather>``, ``<Dial action>``, recording status callback) and what our simulator sends. A name

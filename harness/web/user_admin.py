@@ -1,8 +1,7 @@
 """Administrators manage dashboard users in the browser: add, role, password, disable, enable.
 
 The rules and audit entries are those of ``kkik user`` (:mod:`harness.store.users`); a refused
-change
-is shown with the same message the command would give. Only admins reach these routes, and
+change is shown with the same message the command would give. Only admins reach these routes, and
 every form carries the CSRF token.
 """
 

@@ -1,8 +1,7 @@
 """A correction in the review queue changes the probe, the e-mail log and the score together.
 
 What counts as a probe's answer is decided in one place (harness.channels.email.settle.settle_probe
-with
-results.answer_rule); the mail store uses it when mail arrives and the review service when a
+with results.answer_rule); the mail store uses it when mail arrives and the review service when a
 person corrects a classification or an assignment.
 """
 

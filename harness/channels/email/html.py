@@ -1,11 +1,10 @@
 """Received mail HTML made safe to show: capped, rewritten as plain balanced markup, then nh3.
 
-The sanitiser (nh3, built on html5ever) is quadratic in the nesting depth of what it parses: a
-300 KB reply of nested ``<div>`` took seconds of CPU per view, 1 MB took minutes, and so did
-20,000 ``<b>`` tags with different attributes (each is compared with the others). So mail HTML
-is cleaned once, when the mail is stored (:mod:`harness.channels.email.store`), and the clean copy
-is what
-the probe page shows; and before nh3 sees anything the input is capped:
+The sanitiser (nh3, built on html5ever) is quadratic in the nesting depth of what it parses: a 300
+KB reply of nested ``<div>`` took seconds of CPU per view, 1 MB took minutes, and so did 20,000
+``<b>`` tags with different attributes (each is compared with the others). So mail HTML is cleaned
+once, when the mail is stored (:mod:`harness.channels.email.store`), and the clean copy is what the
+probe page shows; and before nh3 sees anything the input is capped:
 
 * more than :data:`MAX_HTML_CHARS` characters, or more than :data:`MAX_TAGS` tags (every ``<``
   counts, comments included): refused;

@@ -1,13 +1,12 @@
 """Turn placed calls into outcomes: the runner's phone follow-up.
 
-The webhooks only store events. On every tick this looks at each placed call (``sent``): it
-computes the timeline from the stored events (:mod:`harness.channels.phone.store`), and once the
-call has
-a verdict it fetches the call over REST to keep Twilio's own record beside the callbacks
-(start, end, duration, price: "reconcile"), then completes the probe with its outcome. A failed
-call (our side) becomes a harness fault, which the runner replaces. A call whose final callback
-never came is fetched over REST once it must have ended (ring timeout + time limit + a margin),
-so a lost callback cannot leave a probe open for ever.
+The webhooks only store events. On every tick this looks at each placed call (``sent``): it computes
+the timeline from the stored events (:mod:`harness.channels.phone.store`), and once the call has a
+verdict it fetches the call over REST to keep Twilio's own record beside the callbacks (start, end,
+duration, price: "reconcile"), then completes the probe with its outcome. A failed call (our side)
+becomes a harness fault, which the runner replaces. A call whose final callback never came is
+fetched over REST once it must have ended (ring timeout + time limit + a margin), so a lost callback
+cannot leave a probe open for ever.
 
 The probe's ``outcome`` and ``completed_at`` are a summary for listings; scoring always
 recomputes the timeline from the events, so changing the hold limit re-scores stored calls.

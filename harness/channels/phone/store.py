@@ -1,13 +1,11 @@
 """Phone evidence in the database: raw Twilio events in, timelines and outcomes out.
 
 Every callback is stored as it arrived (:class:`~harness.store.models.CallEvent`), once: the dedupe
-key
-is (CallSid, SequenceNumber) for status callbacks, the recording SID for recordings, and a digest
-of what the signature covers for TwiML requests (:func:`dedupe_key`), so Twilio's retries,
-duplicates and replays are idempotent. Nothing is
-derived at storage time; the timeline is computed from the events whenever it is needed
-(:func:`results.phone_timeline.call_timeline`), so a late or out-of-order callback simply
-changes the next computation.
+key is (CallSid, SequenceNumber) for status callbacks, the recording SID for recordings, and a
+digest of what the signature covers for TwiML requests (:func:`dedupe_key`), so Twilio's retries,
+duplicates and replays are idempotent. Nothing is derived at storage time; the timeline is computed
+from the events whenever it is needed (:func:`results.phone_timeline.call_timeline`), so a late or
+out-of-order callback simply changes the next computation.
 
 Which leg an event belongs to is read from the event itself: a callback with ``ParentCallSid``
 is the second leg that ``<Dial>`` opened to the switchboard (bridged mode); without one it is the
