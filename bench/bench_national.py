@@ -1,6 +1,6 @@
 """National-scale run: the demo machinery against all 290 municipalities, 36 probes each.
 
-A world generated from a seed (:func:`harness.demo.world.generate_world`) gives every
+A world generated from a seed (:func:`harness.demo.world_generate.generate_world`) gives every
 municipality its own e-mail and phone profile; the offline demo (:class:`harness.demo.run.
 Demo`) then runs the whole six-week campaign through the real planner, runner, SMTP, IMAP IDLE
 watcher, Twilio SDK and simulator, webhooks and scripted callers on a virtual clock. Checked:
@@ -35,7 +35,7 @@ from harness.campaign.runner import Runner, TickResult
 from harness.core.clock import SystemClock
 from harness.core.scenario import CampaignSpec, municipalities
 from harness.demo.run import Demo
-from harness.demo.world import generate_world
+from harness.demo.world_generate import generate_world
 from harness.store.models import Campaign, Channel, Probe, ProbeState
 
 CLOCK = SystemClock()

@@ -26,7 +26,8 @@ from harness.web.app import WebServer, create_app
 from results.measures import MEASURES
 
 if TYPE_CHECKING:
-    from harness.demo.run import Demo, DemoResult
+    from harness.demo.run import Demo
+    from harness.demo.verdict import DemoResult
 
 T = {
     "help": Text(
@@ -167,7 +168,7 @@ def _print_verdict(lang: Lang, result: DemoResult) -> None:
 
 async def _serve(lang: Lang, demo: Demo, directory: Path) -> None:
     """The dashboard (with a fresh admin login) and Twilio's webhooks on a local port."""
-    from harness.demo.run import ENV
+    from harness.demo.run_config import ENV
 
     password = secrets.token_urlsafe(12)
     settings = load_config(demo.config)

@@ -11,9 +11,14 @@ from one thing due to the next (a question's slot, a call's next event, a reply'
 The world (``scenarios/demo/world.toml``, :mod:`harness.demo.world`) decides, seeded,
 how each municipality answers: reply delays in business hours, receipts and holding replies
 first, replies from a case officer's own address or without threading, the junk folder, no
-reply; and per call ring time, busy, no answer, queue, person, direct answer and bemötande. It
-writes down what it did (``ground-truth.json``); at the end the measured scores must equal the
-scores computed from that truth, measure by measure and municipality by municipality.
+reply (:mod:`harness.demo.world_mail`); and per call ring time, busy, no answer, queue, person,
+direct answer and bemötande (:mod:`harness.demo.world_calls`). It writes down what it did
+(``ground-truth.json``); at the end the measured scores must equal the scores computed from that
+truth, measure by measure and municipality by municipality (:mod:`harness.demo.verdict`).
+
+This module holds :class:`Demo`, which sets the run up and drives it; the files it writes are
+:mod:`harness.demo.run_config`'s, the switchboards and scripted callers
+:mod:`harness.demo.phone_side`'s.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import heapq
 import itertools
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,108 +37,45 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from harness.assembly import Assembly
-from harness.campaign.evidence import campaign_evidence
 from harness.campaign.planning import plan_scenario
 from harness.campaign.runner import Runner
 from harness.core.clock import FakeClock, SystemClock, WaitingClock
 from harness.core.config import Settings, load_config
-from harness.demo.world import (
-    PhoneProfile,
-    QuestionSent,
-    World,
-    email_responses,
-    load_world,
-    sample_call,
+from harness.demo.mail_model import QuestionSent
+from harness.demo.phone_side import TESTER_PATIENCE, PhoneSide
+from harness.demo.run_config import (
+    ACCOUNT_SID,
+    ENV,
+    MAILBOX,
+    OUR_HOST,
+    ROOT,
+    TESTER,
+    write_config,
+    write_scenario,
 )
+from harness.demo.verdict import DemoResult, account_for, judge
+from harness.demo.world import World, load_world
+from harness.demo.world_mail import email_responses
 from harness.rules.calendars import work_calendar
-from harness.rules.measurement import scoring_rules, timeline_rules
 from harness.sandbox.accounts import Account
 from harness.sandbox.ports import free_port
 from harness.sandbox.pymap import PymapSandbox, append_many
 from harness.sandbox.smtp import ReceivedMessage, SmtpSandbox
-from harness.sandbox.twilio_calls import SimCall, SwitchboardScript
+from harness.sandbox.twilio_calls import SwitchboardScript
 from harness.sandbox.twilio_sim import TwilioSimulator
 from harness.services.base import Context
-from harness.services.calls import AssessCall, MarkCall, assess_call, mark_call
 from harness.store import migrate
 from harness.store.db import make_engine
-from harness.store.models import Assessment, Channel, Probe, ProbeState, Target
+from harness.store.models import Channel, Probe, ProbeState, Target
 from harness.store.planstore import save_plan
 from harness.web.app import WebServer
 from results.calendar import WorkCalendar
-from results.scoring import Evidence, Score, score
 
-ROOT = Path(__file__).resolve().parents[2]
 WORLD = ROOT / "scenarios" / "demo" / "world.toml"
-QUESTIONS = ROOT / "scenarios" / "questions"
 START = datetime(2026, 10, 5, 4, 0, tzinfo=UTC)  # Monday 06:00 in Stockholm
-MAILBOX = "fraga@fraga.example.se"
-OUR_HOST = "mx.kkik-demo.example.se"
-ACCOUNT_SID = "AC" + "d3" * 16
-TESTER = "+46701234567"
-HOLD_LIMIT = 300
-# The scripted tester waits this long after picking up before giving up on a queue.
-TESTER_PATIENCE = 420
 IDLE_RENEW_SECONDS = 2.0
 # A delivery the watcher takes longer than this (real time) to store counts as a slow store.
 SLOW_STORE_SECONDS = 1.0
-TALK = 90.0  # seconds the person talks with the tester before hanging up
-ENV = {"KKIK_DEMO_IMAP_PASSWORD": "demo-brevlada", "KKIK_DEMO_TWILIO_TOKEN": "demo-twilio-token"}
-
-
-@dataclass
-class CallTruth:
-    """What the world did on one call (keyed by the call we created: the tester's leg)."""
-
-    outcome: str  # busy | no_answer | no_person | person
-    dial_at: datetime | None = None
-    person_at: datetime | None = None
-    direct_answer: bool | None = None
-    bemotande: int | None = None
-
-
-@dataclass
-class DemoResult:
-    out: Path
-    measured: list[Score]
-    truth: list[Score]
-    mismatches: list[str]
-    probes: int
-    mails_delivered: int
-    calls: int
-    ground_truth: dict[str, Any] = field(default_factory=dict)
-    # Probes not accounted for: not in a final state, sent twice or never, truth missing.
-    unaccounted: list[str] = field(default_factory=list)
-    states: dict[str, int] = field(default_factory=dict)
-    questions_received: int = 0  # messages the municipalities' SMTP server took
-    # E-mails whose truth "within one working day" depends on the campaign's own closed days:
-    # within with them, late without (or the other way). Empty: the world's closed days were
-    # never put to the test in this run.
-    closed_day_verdicts: list[int] = field(default_factory=list)
-    slow_stores: int = 0  # deliveries the watcher took over SLOW_STORE_SECONDS to store
-
-    @property
-    def equal(self) -> bool:
-        return not self.mismatches
-
-
-def phone_script(profile: PhoneProfile, rng: random.Random) -> tuple[SwitchboardScript, CallTruth]:
-    """One call to a switchboard of this profile: the simulator's script and its truth."""
-    call = sample_call(profile, rng)
-    if call.outcome == "busy":
-        return SwitchboardScript(outcome="busy", dial_delay=1), CallTruth("busy")
-    if call.outcome == "no_answer":
-        return SwitchboardScript(outcome="no_answer", dial_delay=1), CallTruth("no_answer")
-    ring = call.ring_seconds or 0.0
-    if call.person_after is None:
-        # A queue nobody answers: the scripted tester gives up after TESTER_PATIENCE.
-        script = SwitchboardScript(dial_delay=1, ring_seconds=ring, person_after=None)
-        return script, CallTruth("no_person")
-    script = SwitchboardScript(
-        dial_delay=1, ring_seconds=ring, person_after=call.person_after, talk_seconds=TALK
-    )
-    truth = CallTruth("person", direct_answer=call.direct_answer, bemotande=call.bemotande)
-    return script, truth
 
 
 class Demo:
@@ -164,15 +106,12 @@ class Demo:
         # The world's calendar: when its people answer and the truth's verdicts. Rebuilt on the
         # configured calendar once the configuration is written (run()).
         self.calendar: WorkCalendar = self.world.calendar()
-        self._by_number = {t.switchboard_e164: t for t in self.world.targets}
         self.rng_mail = random.Random(f"{seed}-mail")
-        self.rng_phone = random.Random(f"{seed}-phone")
+        self.phone = PhoneSide(self.world, self.clock, random.Random(f"{seed}-phone"), self.tester)
         self.mail_queue: list[tuple[datetime, int, str, bytes]] = []
         self._seq = itertools.count()
         self.email_truth: dict[int, dict[str, Any]] = {}
-        self.call_truth: dict[str, CallTruth] = {}  # by the tester leg's call SID
         self.handled: set[int] = set()
-        self.assessed: set[int] = set()
         self.stored = 0
         self.delivered = 0
         self._by_message_id: dict[str, ReceivedMessage] = {}
@@ -180,86 +119,6 @@ class Demo:
         self.slow_stores = 0
         self._open_calls: set[str] = set()  # simulator calls not yet ended
         self._calls_seen = 0
-
-    # --- setup ---------------------------------------------------------------------------------
-
-    def _write_files(self, smtp_port: int, imap_port: int, api: str, web_port: int) -> Path:
-        period_end = self.world.period_end
-        if self.weeks is not None:
-            period_end = self.world.period_start + timedelta(weeks=self.weeks) - timedelta(days=3)
-        targets = "".join(
-            f'\n[[targets]]\nkommunkod = "{t.kommunkod}"\nemail = "{t.email}"\n'
-            f'switchboard = "{t.switchboard}"\n'
-            for t in self.world.targets
-        )
-        # The world's closed days are the campaign's own: the plan avoids them and the harness
-        # judges the answers around them (harness.rules.calendars.campaign_calendar).
-        closed = ", ".join(d.isoformat() for d in self.world.extra_closed_days)
-        (self.out / "scenario.toml").write_text(
-            f"""# The demo's campaign, written by `kkik demo` from {self.world_source}.
-[campaign]
-name = "{self.world.campaign}"
-year = {self.world.period_start.year}
-period_start = {self.world.period_start.isoformat()}
-period_end = {period_end.isoformat()}
-emails_per_target = {self.world.emails_per_target}
-calls_per_target = {self.world.calls_per_target}
-question_bank = "{QUESTIONS}"
-seed = {self.seed}
-extra_closed_days = [{closed}]
-
-[[personas]]
-name = "Anna Lindqvist"
-address = "anna.lindqvist@fraga.example.se"
-
-[[personas]]
-name = "Erik Johansson"
-address = "erik.johansson@fraga.example.se"
-{targets}""",
-            encoding="utf-8",
-        )
-        config = self.out / "config.toml"
-        config.write_text(
-            f"""# Written by `kkik demo`: the demo's loopback servers (gone when the demo ends).
-# `kkik --config {config} score` (or report, export, call list) reads the demo's database.
-language = "{self.lang}"
-
-[database]
-url = "sqlite:///{self.out / "kkik.db"}"
-
-[mail]
-receiving_hosts = ["{OUR_HOST}"]
-
-[mail.smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-security = "none"
-auth = "none"
-
-[mail.imap]
-host = "127.0.0.1"
-port = {imap_port}
-security = "none"
-username = "{MAILBOX}"
-password_env = "KKIK_DEMO_IMAP_PASSWORD"
-folders = ["INBOX", "\\\\Junk"]
-
-[phone]
-mode = "bridged"
-account_sid = "{ACCOUNT_SID}"
-auth_token_env = "KKIK_DEMO_TWILIO_TOKEN"
-from_number = "063-10 00 00"
-caller_number = "{TESTER}"
-api_base_url = "{api}"
-hold_limit_seconds = {HOLD_LIMIT}
-
-[web]
-port = {web_port}
-public_url = "http://127.0.0.1:{web_port}"
-""",
-            encoding="utf-8",
-        )
-        return config
 
     def tester(self) -> Context:
         """The scripted tester at the services, as the dashboard's console and ``kkik call``
@@ -283,11 +142,17 @@ public_url = "http://127.0.0.1:{web_port}"
         tester = SwitchboardScript(ring_seconds=3, person_after=None, prompts=(),
                                    hangup_after=TESTER_PATIENCE)  # fmt: skip
         sim.script(TESTER, tester)
-        sim.script_for = self._script_for
-        sim.on_person = self._person
+        sim.script_for = self.phone.script_for
+        sim.on_person = self.phone.person
         web_port = free_port()
         async with smtp, mailbox, sim:
-            self.config = self._write_files(smtp.port, mailbox.port, sim.base_url, web_port)
+            write_scenario(
+                self.out, self.world, source=self.world_source, seed=self.seed, weeks=self.weeks
+            )
+            self.config = write_config(
+                self.out, lang=self.lang, smtp_port=smtp.port, imap_port=mailbox.port,
+                api=sim.base_url, web_port=web_port,
+            )  # fmt: skip
             settings = load_config(self.config)
             self.settings = settings
             engine = make_engine(f"sqlite:///{self.out / 'kkik.db'}")
@@ -354,44 +219,18 @@ public_url = "http://127.0.0.1:{web_port}"
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        result = self._results(settings, engine)
-        result.states, result.unaccounted = self._account(engine, smtp)
+        result = judge(
+            settings, engine, world=self.world, seed=self.seed, calendar=self.calendar,
+            email_truth=self.email_truth, call_truth=self.phone.call_truth, out=self.out,
+            delivered=self.delivered,
+        )  # fmt: skip
+        result.states, result.unaccounted = account_for(
+            engine, smtp, message_ids=len(self._by_message_id), email_truth=self.email_truth,
+            call_truth=self.phone.call_truth,
+        )  # fmt: skip
         result.questions_received = len(smtp.messages)
         result.slow_stores = self.slow_stores
         return result
-
-    def _account(self, engine: Engine, smtp: SmtpSandbox) -> tuple[dict[str, int], list[str]]:
-        """Every planned probe ended once: completed, its question or call made exactly once.
-
-        In this world nothing fails on our side, so anything but COMPLETED (still planned or
-        pending, failed and replaced, cancelled) is a probe the run lost track of.
-        """
-        problems: list[str] = []
-        with Session(engine) as session:
-            probes = session.exec(select(Probe)).all()
-        states: dict[str, int] = {}
-        for probe in probes:
-            states[str(probe.state)] = states.get(str(probe.state), 0) + 1
-            if probe.state != ProbeState.COMPLETED:
-                problems.append(f"probe {probe.id} ({probe.channel}) is {probe.state}")
-        if len(self._by_message_id) != len(smtp.messages):
-            problems.append(
-                f"{len(smtp.messages)} questions reached SMTP for "
-                f"{len(self._by_message_id)} distinct Message-IDs"
-            )
-        emails = [p for p in probes if p.channel == Channel.EMAIL]
-        for probe in emails:
-            if probe.id not in self.email_truth or not probe.message_id:
-                problems.append(f"e-mail probe {probe.id}: no question reached the municipality")
-        if len(smtp.messages) != len(emails):
-            problems.append(f"{len(smtp.messages)} questions sent for {len(emails)} e-mail probes")
-        phones = [p for p in probes if p.channel == Channel.PHONE]
-        sids = [p.call_sid for p in phones if p.call_sid]
-        if len(set(sids)) != len(phones):
-            problems.append(f"{len(set(sids))} distinct calls for {len(phones)} phone probes")
-        if len(self.call_truth) != len(phones):
-            problems.append(f"the world saw {len(self.call_truth)} calls for {len(phones)} probes")
-        return states, problems
 
     async def _wait(self, done: Callable[[], bool], what: str, seconds: float = 20.0) -> None:
         """Wait in real time (the servers work in real time) until ``done()``."""
@@ -444,7 +283,7 @@ public_url = "http://127.0.0.1:{web_port}"
                     # a tick when no call ended has nothing to settle, and each tick scans every
                     # open probe, which made the ticks of a national run grow with its size.
                     await runner.tick()
-                    self._assess(engine)
+                    self.phone.assess(engine)
             elif mail_due is not None and mail_due <= nxt:
                 others = [t for t in (runner_due, sim_due, end) if t is not None]
                 await self._deliver_due(mailbox, min(others) if self.batch_events else mail_due)
@@ -563,182 +402,8 @@ public_url = "http://127.0.0.1:{web_port}"
                 "mails": [m.kind for m in response.mails],
             }
 
-    # --- the phone side ----------------------------------------------------------------------
-
-    def _script_for(self, number: str, parent_sid: str | None) -> SwitchboardScript | None:
-        if number == TESTER or parent_sid is None:
-            return None  # the tester's phone: the fixed script
-        target = self._by_number.get(number)
-        if target is None:
-            return None
-        script, truth = phone_script(target.phone_profile, self.rng_phone)
-        dialled = self.clock.now()
-        # The call's start as Twilio records it: whole seconds (its timestamps carry no
-        # fraction), which is the instant the KKiK wait is counted from. With the exact instant
-        # the truth was up to a second kinder than any measurement can be, and a person reached
-        # 59.6 s after the dial (60.2 s after the recorded start) disagreed on "within 60 s".
-        truth.dial_at = dialled.replace(microsecond=0)
-        if truth.outcome == "person":
-            assert script.person_after is not None
-            answered = script.dial_delay + script.ring_seconds
-            truth.person_at = dialled + timedelta(seconds=answered + script.person_after)
-        self.call_truth[parent_sid] = truth
-        return script
-
-    async def _person(self, call: SimCall, _at: datetime) -> None:
-        """The scripted caller hears a person and marks it, with the real service."""
-        probe_id = self._probe_for_call(call.parent_sid)
-        if probe_id is None:
-            raise RuntimeError(f"no probe placed call {call.parent_sid}")
-        mark_call(self.tester(), MarkCall(probe_id, "person"))
-
-    def _probe_for_call(self, call_sid: str | None) -> int | None:
-        with Session(self.engine) as session:
-            return session.exec(select(Probe.id).where(Probe.call_sid == call_sid)).first()
-
-    def _assess(self, engine: Engine) -> None:
-        """After each finished call with a person, the caller records the assessment."""
-        with Session(engine) as session:
-            done = session.exec(
-                select(Probe).where(
-                    Probe.channel == Channel.PHONE,
-                    Probe.state == ProbeState.COMPLETED,
-                    Probe.outcome == "person",
-                    col(Probe.id).not_in(self.assessed),
-                )
-            ).all()
-            assessed = set(session.exec(select(Assessment.probe_id)).all())
-        for probe in done:
-            if probe.id in assessed or probe.id in self.assessed:
-                continue
-            truth = self.call_truth.get(probe.call_sid or "")
-            if truth is None or truth.direct_answer is None or truth.bemotande is None:
-                continue
-            self.assessed.add(probe.id or 0)
-            assess_call(
-                self.tester(),
-                AssessCall(probe.id or 0, truth.direct_answer, truth.bemotande),
-            )
-
-    # --- the verdict ---------------------------------------------------------------------------
-
-    def _results(self, settings: Settings, engine: Engine) -> DemoResult:
-        measured_evidence, campaign = campaign_evidence(
-            engine, self.world.campaign, settings.email.count_holding_replies,
-            timeline_rules(settings),
-        )  # fmt: skip
-        # Measured as `kkik score` measures: the campaign's calendar from the configuration and
-        # the scenario saved with the campaign. The truth is scored by the world's own calendar,
-        # so a closed day the harness failed to honour would show up as a mismatch.
-        measured_rules = scoring_rules(settings, campaign)
-        measured = score(measured_evidence, measured_rules)
-        rules = replace(measured_rules, calendar=self.calendar)
-        truth_evidence: list[Evidence] = []
-        for probe_id, t in self.email_truth.items():
-            truth_evidence.append(
-                Evidence(
-                    t["kommunkod"], "email", str(probe_id), datetime.fromisoformat(t["sent_at"]),
-                    answered_at=datetime.fromisoformat(t["answered_at"]) if t["answered_at"]
-                    else None,
-                )
-            )  # fmt: skip
-        calls: dict[str, Any] = {}
-        with Session(engine) as session:
-            placed = session.exec(
-                select(Probe, Target)
-                .join(Target, col(Probe.target_id) == col(Target.id))
-                .where(Probe.channel == Channel.PHONE, col(Probe.claimed_at).is_not(None))
-            ).all()
-        for probe, target in placed:
-            truth = self.call_truth.get(probe.call_sid or "")
-            if truth is None or truth.dial_at is None:
-                continue
-            calls[str(probe.id)] = {
-                "kommunkod": target.kommunkod,
-                "outcome": truth.outcome,
-                "dial_at": truth.dial_at.isoformat(),
-                "person_at": truth.person_at.isoformat() if truth.person_at else None,
-                "direct_answer": truth.direct_answer,
-                "bemotande": truth.bemotande,
-            }
-            truth_evidence.append(
-                Evidence(
-                    target.kommunkod, "phone", str(probe.id), truth.dial_at, mode="bridged",
-                    outcome=truth.outcome,  # type: ignore[arg-type]
-                    person_at=truth.person_at, direct_answer=truth.direct_answer,
-                    bemotande=truth.bemotande,
-                )
-            )  # fmt: skip
-        truth_scores = score(truth_evidence, rules)
-        mismatches = _compare(measured, truth_scores)
-        flips = _closed_day_verdicts(self.email_truth, self.calendar, work_calendar(settings))
-        ground_truth = {
-            "seed": self.seed,
-            "campaign": self.world.campaign,
-            "extra_closed_days": [d.isoformat() for d in self.world.extra_closed_days],
-            "closed_day_verdicts": flips,
-            "emails": {str(k): v for k, v in sorted(self.email_truth.items())},
-            "calls": calls,
-            "scores": [_score_json(s) for s in truth_scores],
-        }
-        return DemoResult(
-            out=self.out,
-            measured=measured,
-            truth=truth_scores,
-            mismatches=mismatches,
-            probes=len(self.email_truth) + len(calls),
-            mails_delivered=self.delivered,
-            calls=len(calls),
-            ground_truth=ground_truth,
-            closed_day_verdicts=flips,
-        )
-
-
-def _closed_day_verdicts(
-    email_truth: dict[int, dict[str, Any]], world: WorkCalendar, configured: WorkCalendar
-) -> list[int]:
-    """The e-mails whose truth "within one working day" differs between the world's calendar
-    (with the campaign's closed days) and the configured one (without them).
-
-    Each is an answer the harness must judge by the campaign's own calendar to agree with the
-    truth: the proof that the closed days were exercised, not merely declared.
-    """
-    flips = []
-    for probe_id, t in sorted(email_truth.items()):
-        if t["answered_at"] is None:
-            continue
-        sent = datetime.fromisoformat(t["sent_at"])
-        answered = datetime.fromisoformat(t["answered_at"])
-        if world.within(sent, answered) != configured.within(sent, answered):
-            flips.append(probe_id)
-    return flips
-
 
 def _shown(path: Path) -> str:
     """The world file as the scenario's comment names it: relative to the project if inside."""
     resolved = path.resolve()
     return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
-
-
-def _score_json(s: Score) -> dict[str, Any]:
-    return {
-        "kommunkod": s.kommunkod,
-        "measure": s.measure_id,
-        "value": s.value,
-        "numerator": s.numerator,
-        "denominator": s.denominator,
-    }
-
-
-def _compare(measured: list[Score], truth: list[Score]) -> list[str]:
-    """Every (municipality, measure) whose measured value, numerator or denominator differs."""
-    want = {(s.kommunkod, s.measure_id): s for s in truth}
-    got = {(s.kommunkod, s.measure_id): s for s in measured}
-    problems = []
-    for key in sorted(set(want) | set(got)):
-        a, b = got.get(key), want.get(key)
-        fa = (a.value, a.numerator, a.denominator) if a else None
-        fb = (b.value, b.numerator, b.denominator) if b else None
-        if fa != fb:
-            problems.append(f"{key[0]} {key[1]}: measured {fa}, truth {fb}")
-    return problems

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from harness.core.scenario import municipalities
 from harness.demo.run import Demo
-from harness.demo.world import generate_world
+from harness.demo.world_generate import generate_world
 
 # The first five by kommunkod include 0114 Upplands Väsby, whose seed-2026 profile reaches a
 # person just under 60 s after a dial that started mid-second (the truth's rounding bug).

@@ -22,7 +22,7 @@ import pytest_asyncio
 from harness.assembly import Assembly
 from harness.core.clock import FakeClock
 from harness.core.config import load_config
-from harness.demo import run as demo_module
+from harness.demo import run_config
 from harness.demo.run import Demo
 from harness.store.db import make_engine
 from harness.web.app import WebServer
@@ -71,8 +71,8 @@ async def site(
     out = tmp_path_factory.mktemp("security") / "demo"
     with pytest.MonkeyPatch.context() as patch:
         # The demo's secrets, made distinctive; the environment gets them as a deployment would.
-        patch.setitem(demo_module.ENV, "KKIK_DEMO_IMAP_PASSWORD", IMAP_SECRET)
-        patch.setitem(demo_module.ENV, "KKIK_DEMO_TWILIO_TOKEN", TWILIO_SECRET)
+        patch.setitem(run_config.ENV, "KKIK_DEMO_IMAP_PASSWORD", IMAP_SECRET)
+        patch.setitem(run_config.ENV, "KKIK_DEMO_TWILIO_TOKEN", TWILIO_SECRET)
         patch.setenv("KKIK_DEMO_IMAP_PASSWORD", IMAP_SECRET)
         patch.setenv("KKIK_DEMO_TWILIO_TOKEN", TWILIO_SECRET)
         patch.setenv("KKIK_SESSION_SECRET", SESSION_SECRET)

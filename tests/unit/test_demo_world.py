@@ -1,4 +1,4 @@
-"""The demo's simulated mail world (harness.demo.world), judged by the real pipeline.
+"""The demo's simulated mail world (the harness.demo.world* modules), judged by the real pipeline.
 
 Every mail the world writes is run through :func:`probes.email_analysis.analyse`, the function
 the mailbox watcher runs, with the question built by the real ``build_question``: it must match
@@ -19,22 +19,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from harness.core.questionbank import Question, load_bank
+from harness.demo.business_time import add_business_time
+from harness.demo.mail_model import EmailResponse, MailKind, QuestionSent, answered_within
 from harness.demo.world import (
     HOLD_LIMIT_SECONDS,
     EmailProfile,
-    EmailResponse,
-    MailKind,
     PhoneProfile,
-    QuestionSent,
     World,
     WorldError,
     WorldMunicipality,
-    add_business_time,
-    answered_within,
-    email_responses,
     load_world,
-    sample_call,
 )
+from harness.demo.world_calls import sample_call
+from harness.demo.world_mail import email_responses
 from probes.base import DispatchJob, Persona
 from probes.email_analysis import Analysis, TimingRules, analyse
 from probes.email_classify import Kind
