@@ -127,6 +127,7 @@ class Assembly:
                 resolver=send_resolver(self.settings, self.base_dir, self.engine, self.environ),
                 reply_tokens=tokens,
                 followups=[self.call_finisher()],
+                pause_after_faults=self.settings.alerts.pause_after_faults,
             )
 
         return self._part("runner", make)

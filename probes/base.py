@@ -36,7 +36,20 @@ from harness.core.clock import Clock
 
 
 class ProbeError(Exception):
-    """Base of the probe errors; ``str(error)`` is a short message shown in reports."""
+    """Base of the probe errors.
+
+    ``code`` names what happened (its words, Swedish and English, are in
+    :mod:`harness.core.labels`) and ``params`` carry the details, among them what came from
+    outside (a server's reply) to be shown quoted; the harness stores both, so a reader sees the
+    reason in their own language. ``str(error)`` is an English line for the logs.
+    """
+
+    default_code = "probe_error"
+
+    def __init__(self, message: str, *, code: str | None = None, **params: str | int) -> None:
+        super().__init__(message)
+        self.code: str = code or self.default_code
+        self.params: dict[str, str | int] = params
 
 
 class HarnessFault(ProbeError):
@@ -49,6 +62,8 @@ class TargetRejected(ProbeError):
 
 class TransientFailure(ProbeError):
     """A failure that may pass; retried inside the send window."""
+
+    default_code = "retries_escaped"
 
 
 class SendUnknown(ProbeError):

@@ -98,7 +98,9 @@ def build_question(job: DispatchJob, *, date: datetime, zone: str = "Europe/Stoc
     for header, value in headers.items():
         if not header_safe(value):
             raise HarnessFault(
-                f"Not sent: {header} holds a line break or control character ({value!r})"[:300]
+                f"Not sent: {header} holds a line break or control character ({value!r})"[:300],
+                code="header_unsafe",
+                header=header,
             )
     msg = EmailMessage()
     local, _, domain = job.persona.address.rpartition("@")
@@ -130,23 +132,38 @@ def classify_smtp_error(exc: BaseException, *, phase_recipient: bool = False) ->
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
         return classify_smtp_error(exc.recipients[0], phase_recipient=True)
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        return HarnessFault(f"SMTP login refused ({_describe(exc.code, exc.message)})")
+        reply = _describe(exc.code, exc.message)
+        return HarnessFault(f"SMTP login refused ({reply})", code="smtp_login_refused", reply=reply)
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         text = _describe(exc.code, exc.message)
         if 400 <= exc.code < 500:
-            return TransientFailure(f"SMTP server deferred ({text})")
+            return TransientFailure(
+                f"SMTP server deferred ({text})", code="smtp_deferred", reply=text
+            )
         status = _enhanced_status(exc.message) or ""
         if isinstance(exc, aiosmtplib.SMTPRecipientRefused) or phase_recipient:
             # 5.1.x is about the mailbox itself (unknown user, bad domain); 550/553 without an
             # enhanced code is how older servers say the same. Anything else (5.7.1 relay
             # denied) is our submission server refusing us.
             if status.startswith("5.1.") or (not status and exc.code in (550, 551, 553)):
-                return TargetRejected(f"SMTP server refused recipient ({text})")
-            return HarnessFault(f"SMTP server refused to relay ({text})")
-        return HarnessFault(f"SMTP server refused the message ({text})")
+                return TargetRejected(
+                    f"SMTP server refused recipient ({text})",
+                    code="smtp_recipient_refused",
+                    reply=text,
+                )
+            return HarnessFault(
+                f"SMTP server refused to relay ({text})", code="smtp_relay_refused", reply=text
+            )
+        return HarnessFault(
+            f"SMTP server refused the message ({text})", code="smtp_message_refused", reply=text
+        )
     if isinstance(exc, aiosmtplib.SMTPException | OSError | TimeoutError):
-        return TransientFailure(f"SMTP server unreachable ({type(exc).__name__}: {exc})"[:300])
-    return HarnessFault(f"SMTP send failed ({type(exc).__name__}: {exc})"[:300])
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        return TransientFailure(
+            f"SMTP server unreachable ({error})", code="smtp_unreachable", error=error
+        )
+    error = f"{type(exc).__name__}: {exc}"[:300]
+    return HarnessFault(f"SMTP send failed ({error})", code="smtp_failed", error=error)
 
 
 async def command_token(argv: tuple[str, ...], limit_seconds: float = 30.0) -> str:
@@ -159,14 +176,21 @@ async def command_token(argv: tuple[str, ...], limit_seconds: float = 30.0) -> s
     except TimeoutError:
         process.kill()
         await process.wait()
-        raise HarnessFault(f"OAuth token command timed out after {limit_seconds:g} s") from None
+        raise HarnessFault(
+            f"OAuth token command timed out after {limit_seconds:g} s",
+            code="oauth_timeout",
+            seconds=f"{limit_seconds:g}",
+        ) from None
     token = out.decode("utf-8", "replace").strip()
     if process.returncode != 0 or not token:
         # The command's stderr may hold details but never the token; keep only its first line.
         detail = err.decode("utf-8", "replace").strip().splitlines()[:1]
         raise HarnessFault(
             f"OAuth token command failed (exit {process.returncode}{': ' if detail else ''}"
-            f"{detail[0] if detail else ''})"
+            f"{detail[0] if detail else ''})",
+            code="oauth_command_failed",
+            exit=str(process.returncode),
+            detail=f": {detail[0]}" if detail else "",
         )
     return token
 
@@ -186,7 +210,7 @@ def token_provider(
             env=settings.oauth_token_env, file=settings.oauth_token_file, environ=environ
         )
         if not token:
-            raise HarnessFault("OAuth token is empty")
+            raise HarnessFault("OAuth token is empty", code="oauth_empty")
         return token
 
     return from_secret
@@ -254,9 +278,12 @@ class SmtpSender:
                 # back (RFC 1047): sending again could deliver the question twice. (aiosmtplib
                 # does not tell a loss before 354 from one after the final dot; that window is
                 # one round trip, and treating it as unknown too errs on the safe side.)
+                error = f"{type(exc).__name__}: {exc}"[:300]
                 raise SendUnknown(
                     f"Connection lost during DATA; the server may have accepted the question "
-                    f"({type(exc).__name__}: {exc})"[:300]
+                    f"({error})",
+                    code="connection_lost_in_data",
+                    error=error,
                 ) from exc
             return response.message, response.code
         finally:
@@ -286,8 +313,14 @@ class SmtpSender:
                     raise error from exc
                 wake = ctx.clock.now() + backoff
                 if wake > send_by:
+                    # The cause's code and details travel along, so the reason reads whole
+                    # and repeated faults of one cause are recognised as the same.
                     raise HarnessFault(
-                        f"Send window ended after {attempts} attempts; last: {error}"
+                        f"Send window ended after {attempts} attempts; last: {error}",
+                        code="send_window_ended",
+                        attempts=attempts,
+                        cause=getattr(error, "code", "retries_escaped"),
+                        **getattr(error, "params", {}),
                     ) from exc
                 await ctx.clock.sleep(backoff.total_seconds())
                 backoff = min(backoff * 2, MAX_BACKOFF)

@@ -32,6 +32,7 @@ from probes.base import (
     DispatchJob,
     HarnessFault,
     ProbeContext,
+    ProbeError,
     TargetRejected,
     TransientFailure,
 )
@@ -104,7 +105,10 @@ class PhoneProbe:
         }
         if self.mode == "bridged":
             if not c.caller_number:
-                raise HarnessFault("Bridged mode needs phone.caller_number (the tester's phone)")
+                raise HarnessFault(
+                    "Bridged mode needs phone.caller_number (the tester's phone)",
+                    code="no_caller_number",
+                )
             # The tester's phone rings first; the ring timeout for the switchboard is on <Dial>.
             params |= {
                 "to": c.caller_number,
@@ -139,17 +143,40 @@ class PhoneProbe:
             except TwilioRestException as exc:
                 ctx.transcript.add(f"Twilio {exc.status} code {exc.code}: {exc.msg}")
                 if exc.code in BAD_NUMBER_CODES and self.mode == "automated":
-                    raise TargetRejected(f"Twilio refused the number: {exc.msg}") from exc
+                    raise TargetRejected(
+                        f"Twilio refused the number: {exc.msg}",
+                        code="twilio_number_refused",
+                        reply=str(exc.msg),
+                    ) from exc
                 if exc.status >= 500 or exc.status == 429:
-                    failure: Exception = TransientFailure(f"Twilio {exc.status}: {exc.msg}")
+                    failure: ProbeError = TransientFailure(
+                        f"Twilio {exc.status}: {exc.msg}",
+                        code="twilio_error",
+                        status=str(exc.status),
+                        reply=str(exc.msg),
+                    )
                 else:
-                    raise HarnessFault(f"Twilio refused the call ({exc.code}): {exc.msg}") from exc
+                    raise HarnessFault(
+                        f"Twilio refused the call ({exc.code}): {exc.msg}",
+                        code="twilio_call_refused",
+                        twilio_code=str(exc.code),
+                        reply=str(exc.msg),
+                    ) from exc
             except aiohttp.ClientConnectorError as exc:
                 # Nothing reached Twilio, so nothing was placed: safe to try again.
                 ctx.transcript.add(f"cannot connect to the Twilio API: {exc}")
-                failure = TransientFailure(f"cannot connect to the Twilio API: {exc}")
+                failure = TransientFailure(
+                    f"cannot connect to the Twilio API: {exc}",
+                    code="twilio_unreachable",
+                    error=str(exc)[:300],
+                )
             if ctx.clock.now() + timedelta(seconds=delay) >= job.send_by:
-                raise HarnessFault(f"{failure}; gave up at the end of the call window") from None
+                raise HarnessFault(
+                    f"{failure}; gave up at the end of the call window",
+                    code="call_window_ended",
+                    cause=failure.code,
+                    **failure.params,
+                ) from None
             await ctx.clock.sleep(delay)
             delay = min(delay * 2, 60.0)
         ctx.transcript.add(f"call {call.sid} {call.status}")

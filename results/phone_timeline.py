@@ -123,7 +123,10 @@ class CallTimeline:
     ended_at: datetime | None
     answered_by: str | None
     outcome: Outcome | None
-    fault_reason: str | None
+    fault_reason: str | None  # English, for the logs
+    # Why a failed call is our fault: a code of harness.core.labels.FAULTS and its details.
+    fault_code: str | None
+    fault_params: dict[str, str] | None
     notes: tuple[str, ...]
 
     @property
@@ -228,6 +231,13 @@ def _person_at(
     return _earliest_inside("Detected speech", speech, call, notes)
 
 
+@dataclass(frozen=True, slots=True)
+class _Fault:
+    code: str
+    english: str
+    params: dict[str, str] | None = None
+
+
 def _verdict(
     mode: Mode,
     call: _LegView,
@@ -236,13 +246,17 @@ def _verdict(
     rules: TimelineRules,
     notes: list[str],
     dial_ended: bool = False,
-) -> tuple[Outcome | None, str | None]:
+) -> tuple[Outcome | None, _Fault | None]:
     if not call.exists:
         if mode != "bridged" or tester.final is None:
             return None, None
         if tester.final == "completed":
-            return "failed", "The call never reached the switchboard"
-        return "failed", f"The tester's phone did not answer ({_NOT_PICKED_UP[tester.final]})"
+            return "failed", _Fault("call_never_reached", "The call never reached the switchboard")
+        return "failed", _Fault(
+            "tester_not_answering",
+            f"The tester's phone did not answer ({_NOT_PICKED_UP[tester.final]})",
+            {"status": tester.final},
+        )
     if call.final is None or call.ended_at is None:
         return None, None
     if call.final == "busy":
@@ -250,9 +264,9 @@ def _verdict(
     if call.final == "no-answer":
         return "no_answer", None
     if call.final == "failed":
-        return "failed", "The call to the switchboard failed"
+        return "failed", _Fault("call_failed", "The call to the switchboard failed")
     if call.final == "canceled":
-        return "failed", "The call to the switchboard was canceled"
+        return "failed", _Fault("call_canceled", "The call to the switchboard was canceled")
     if call.answered_at is None:
         return "no_answer", None
     if person_at is not None:
@@ -269,7 +283,9 @@ def _verdict(
             return None, None
         ended = tester.ended_at
         if tester.final == "completed" and ended is not None and ended <= call.ended_at:
-            return "failed", "The tester hung up before a person answered"
+            return "failed", _Fault(
+                "tester_hung_up_early", "The tester hung up before a person answered"
+            )
     return "no_person", None
 
 
@@ -300,6 +316,8 @@ def call_timeline(
         ended_at=call.ended_at,
         answered_by=amd[-1].answered_by if amd else None,
         outcome=outcome,
-        fault_reason=fault,
+        fault_reason=fault.english if fault else None,
+        fault_code=fault.code if fault else None,
+        fault_params=dict(fault.params) if fault and fault.params else None,
         notes=tuple(notes),
     )

@@ -1,8 +1,8 @@
 """Telling the operator, by e-mail, when the campaign needs a person.
 
-Three things: the mailbox watcher has been disconnected for a while (replies may be piling up
-unseen), a municipality's address bounced or was refused, and a question could not be sent at
-all (a harness fault). Each alert has a key; the same key is not mailed again within
+Four things: the mailbox watcher has been disconnected for a while (replies may be piling up
+unseen), a municipality's address bounced or was refused, a question could not be sent at all
+(a harness fault), and the runner paused the campaign because the same fault kept repeating. Each alert has a key; the same key is not mailed again within
 ``alerts.repeat_minutes``, so a long outage gives one mail, not hundreds.
 """
 
@@ -20,7 +20,8 @@ from sqlmodel import Session, col, select
 
 from harness.core.clock import Clock
 from harness.core.i18n import Lang, Text
-from harness.store.models import Probe, ProbeState, Target
+from harness.core.labels import fault_text, pause_text
+from harness.store.models import Campaign, Probe, ProbeState, Target
 from probes.base import ProbeContext, ProbeError, Transcript
 from probes.email_send import SmtpSender
 from probes.email_watch import WatchStats
@@ -48,6 +49,13 @@ T = {
         "Kontrollera kommunens officiella adress och uppdatera scenariot.",
         "The question to {target} ({address}) did not arrive: {reason}\n\n"
         "Check the municipality's official address and update the scenario.",
+    ),
+    "paused_subject": Text(
+        "kkik: kampanjen {campaign} är pausad", "kkik: the campaign {campaign} is paused"
+    ),
+    "paused_body": Text(
+        "Kampanjen {campaign} pausades {at}: {reason}",
+        "The campaign {campaign} was paused at {at}: {reason}",
     ),
     "fault_subject": Text(
         "kkik: en fråga kunde inte skickas", "kkik: a question could not be sent"
@@ -173,11 +181,38 @@ class Alerter:
                             self.lang,
                             probe=probe.id,
                             target=target.name,
-                            reason=probe.fault_reason or "–",
+                            reason=fault_text(
+                                probe.fault_code,
+                                probe.fault_params,
+                                self.lang,
+                                fallback=probe.fault_reason,
+                            ),
                         ),
                     )
                 )
         return alerts
+
+    def pause_alerts(self, engine: Engine) -> list[Alert]:
+        """Campaigns the runner paused by itself; repeated while they stay paused."""
+        with Session(engine) as session:
+            paused = session.exec(
+                select(Campaign).where(
+                    Campaign.status == "paused", col(Campaign.paused_code).is_not(None)
+                )
+            ).all()
+        return [
+            Alert(
+                f"paused:{c.id}:{c.paused_at.isoformat() if c.paused_at else ''}",
+                T["paused_subject"](self.lang, campaign=c.name),
+                T["paused_body"](
+                    self.lang,
+                    campaign=c.name,
+                    at=c.paused_at.isoformat(timespec="minutes") if c.paused_at else "–",
+                    reason=pause_text(c.paused_code, c.paused_params, self.lang),
+                ),
+            )
+            for c in paused
+        ]
 
 
 async def check_and_send(
@@ -188,6 +223,7 @@ async def check_and_send(
 ) -> int:
     """One look for anything to tell the operator; returns how many alerts were mailed."""
     mailed = 0
-    for alert in alerter.watcher_alerts(stats, down_for) + alerter.probe_alerts(engine):
+    alerts = alerter.watcher_alerts(stats, down_for) + alerter.pause_alerts(engine)
+    for alert in alerts + alerter.probe_alerts(engine):
         mailed += await alerter.send(alert)
     return mailed

@@ -206,6 +206,8 @@ def call_rows(
                 **_times(line),
                 "outcome": line.outcome,
                 "fault_reason": line.fault_reason,
+                "fault_code": line.fault_code,
+                "fault_params": line.fault_params,
                 "answered_by": line.answered_by,
                 "notes": list(line.notes),
                 "assessed": assessment is not None and assessment.direct_answer is not None,

@@ -35,13 +35,14 @@ from datetime import datetime
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from harness.campaign.events import EventKind, RunEvent
 from harness.campaign.slots import Slots
 from harness.campaign.upkeep import give_up, replace_faults
 from harness.channels.registry import channel
 from harness.core.clock import Clock
 from harness.core.scenario import CampaignSpec
-from harness.store.models import Campaign, Probe, ProbeState, Question, Target
-from harness.store.probestore import record_failure, record_sent
+from harness.store.models import AuditEntry, Campaign, Probe, ProbeState, Question, Target
+from harness.store.probestore import record_failure, record_sent, set_fault
 from probes.base import (
     DispatchJob,
     HarnessFault,
@@ -49,6 +50,7 @@ from probes.base import (
     ProbeContext,
     ProbeError,
     SendUnknown,
+    TargetRejected,
     Transcript,
 )
 from probes.base import Probe as ChannelProbe
@@ -76,7 +78,9 @@ class TickResult:
     refused: int = 0
     finished: int = 0  # probes a follow-up completed (e.g. a call whose outcome is now known)
     waiting: int = 0  # due, but their channel is not configured
+    paused: int = 0  # campaigns the runner paused because the same fault kept repeating
     notes: list[str] = field(default_factory=list)
+    events: list[RunEvent] = field(default_factory=list)  # what happened, for the operator
 
     @property
     def work(self) -> int:
@@ -112,6 +116,7 @@ class Runner:
         resolver: SendResolver | None = None,
         reply_tokens: bool = True,
         followups: Sequence[FollowUp] = (),
+        pause_after_faults: int = 0,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -124,6 +129,9 @@ class Runner:
         self.resolver = resolver
         self.reply_tokens = reply_tokens
         self.followups = tuple(followups)
+        # The same harness fault this many times in a row pauses the campaign (0: never), so a
+        # broken relay or a wrong password does not burn the plan probe by probe.
+        self.pause_after_faults = pause_after_faults
 
     # --- the tick ---------------------------------------------------------------------------
 
@@ -231,13 +239,19 @@ class Runner:
                     row.sent_at = evidence
                     row.send_response = "Resolved after restart: copy found in the Sent folder"
                     result.resolved += 1
+                    result.events.append(_event("resolved", session, row))
                 else:
                     row.outcome = "send_unknown"
-                    row.fault_reason = (
-                        "The runner stopped while sending; no evidence that the question left. "
-                        "Check with the recipient before sending again"
+                    set_fault(
+                        row,
+                        SendUnknown(
+                            "The runner stopped while sending; no evidence that the question "
+                            "left. Check with the recipient before sending again",
+                            code="crashed_while_sending",
+                        ),
                     )
                     result.flagged += 1
+                    result.events.append(_event("flagged", session, row))
                 session.add(row)
                 session.commit()
 
@@ -268,10 +282,11 @@ class Runner:
                 result.notes.append(f"probe {probe_id}: {refusal}")
                 probe.state = ProbeState.FAILED
                 probe.outcome = "refused"
-                probe.fault_reason = refusal
+                set_fault(probe, refusal)
                 probe.completed_at = now
                 session.add(probe)
                 session.commit()
+                result.events.append(_event("refused", session, probe, target))
                 return
             window = self.slots.window_today(spec, probe.channel, now)
             search_from = now
@@ -285,13 +300,18 @@ class Runner:
                 moved = self.slots.next_free(session, probe, spec, search_from)
                 if moved is None:
                     record_failure(
-                        session, probe_id, HarnessFault("No free slot left in the period"), now
+                        session,
+                        probe_id,
+                        HarnessFault("No free slot left in the period", code="no_free_slot"),
+                        now,
                     )
                     result.failed += 1
+                    result.events.append(_event("no_slot", session, probe, target))
                 else:
                     probe.planned_at = moved
                     session.add(probe)
                     result.rescheduled += 1
+                    result.events.append(_event("moved", session, probe, target, at=moved))
                 session.commit()
                 return
             job = self._claim(session, probe, target, window[1], now)
@@ -353,20 +373,82 @@ class Runner:
             done = await channel.dispatch(ctx, job)
         except ProbeError as exc:
             with Session(self.engine) as session:
-                record_failure(session, probe_id, exc, self.clock.now())
+                row = record_failure(session, probe_id, exc, self.clock.now())
                 session.commit()
-            if isinstance(exc, HarnessFault):
-                result.failed += 1
-            elif isinstance(exc, SendUnknown):
-                result.flagged += 1
-            else:
-                result.rejected += 1
-            log.warning("probe %s: %s", probe_id, exc)
+                if isinstance(exc, SendUnknown):
+                    result.flagged += 1
+                    result.events.append(_event("flagged", session, row))
+                elif isinstance(exc, TargetRejected):
+                    result.rejected += 1
+                    result.events.append(_event("rejected", session, row, code=exc.code,
+                                                params=exc.params))  # fmt: skip
+                else:
+                    result.failed += 1
+                    result.events.append(_event("failed", session, row))
+            log.info("probe %s: %s", probe_id, exc)
+            if not isinstance(exc, SendUnknown | TargetRejected):
+                self._pause_on_repeats(probe_id, result)
             return
         with Session(self.engine) as session:
-            record_sent(session, probe_id, done)
+            row = record_sent(session, probe_id, done)
             session.commit()
+            result.events.append(_event("sent", session, row))
         result.sent += 1
+
+    def _pause_on_repeats(self, probe_id: int, result: TickResult) -> None:
+        """Pause the campaign when its last dispatches all failed on our side the same way.
+
+        A fault on our side (the relay refuses us, the password is wrong, Twilio refuses the
+        account) hits every question alike: replacing probe after probe would burn the plan
+        while nothing reaches anyone. The campaign stops instead, with the reason stored as a
+        code and audited, and the operator is told (``kkik run``, the alert mail).
+        """
+        limit = self.pause_after_faults
+        if limit <= 0:
+            return
+        now = self.clock.now()
+        with Session(self.engine) as session:
+            probe = session.get(Probe, probe_id)
+            campaign = session.get(Campaign, probe.campaign_id) if probe else None
+            if probe is None or campaign is None or campaign.status == "paused":
+                return
+            recent = session.exec(
+                select(Probe.outcome, Probe.fault_code)
+                .where(Probe.campaign_id == campaign.id, col(Probe.claimed_at).is_not(None))
+                .order_by(col(Probe.claimed_at).desc(), col(Probe.id).desc())
+                .limit(limit)
+            ).all()
+            codes = {code for outcome, code in recent if outcome == "harness_fault"}
+            if len(recent) < limit or len(codes) != 1 or None in codes:
+                return
+            if any(outcome != "harness_fault" for outcome, _ in recent):
+                return
+            before = campaign.status
+            campaign.status = "paused"
+            campaign.paused_code = "repeated_fault"
+            campaign.paused_params = {"count": limit, "fault": probe.fault_code,
+                                      **(probe.fault_params or {})}  # fmt: skip
+            campaign.paused_at = now
+            session.add(campaign)
+            session.add(
+                AuditEntry(
+                    at=now,
+                    actor="runner",
+                    action="pause",
+                    entity="campaign",
+                    entity_id=str(campaign.id),
+                    before={"value": before},
+                    after={"value": "paused", "code": "repeated_fault",
+                           "params": campaign.paused_params},
+                )
+            )  # fmt: skip
+            session.commit()
+            result.paused += 1
+            result.events.append(
+                RunEvent("paused", target=campaign.name, code="repeated_fault",
+                         params=dict(campaign.paused_params))
+            )  # fmt: skip
+            log.warning("campaign %s paused: %s x %s", campaign.name, limit, probe.fault_code)
 
     # --- 4 and 5. give up, replace (harness.campaign.upkeep) ---------------------------------
 
@@ -375,6 +457,29 @@ class Runner:
 
     def _replace_faults(self, now: datetime, result: TickResult) -> None:
         result.replaced += replace_faults(self.engine, self.slots, now)
+
+
+def _event(
+    kind: EventKind,
+    session: Session,
+    probe: Probe,
+    target: Target | None = None,
+    *,
+    at: datetime | None = None,
+    code: str | None = None,
+    params: Mapping[str, object] | None = None,
+) -> RunEvent:
+    """An event about ``probe``, named by its municipality, with its stored reason."""
+    target = target or session.get(Target, probe.target_id)
+    return RunEvent(
+        kind,
+        probe_id=probe.id,
+        target=f"{target.kommunkod} {target.name}" if target else None,
+        channel=probe.channel,
+        code=code or probe.fault_code,
+        params=dict(params if params is not None else probe.fault_params or {}),
+        at=at,
+    )
 
 
 def _due(session: Session, now: datetime) -> list[tuple[Probe, Target, Campaign]]:
@@ -389,11 +494,19 @@ def _due(session: Session, now: datetime) -> list[tuple[Probe, Target, Campaign]
     return [(p, t, c) for p, t, c in rows]
 
 
-def _refusal(probe: Probe, target: Target) -> str | None:
+def _refusal(probe: Probe, target: Target) -> HarnessFault | None:
     """The safety allowlist: only real, configured addresses of this campaign's targets."""
     if target.placeholder:
-        return f"Refused: {target.name} is a placeholder target in the scenario"
+        return HarnessFault(
+            f"Refused: {target.name} is a placeholder target in the scenario",
+            code="refused_placeholder",
+            target=target.name,
+        )
     kind = channel(probe.channel)
     if not kind.address(target):
-        return f"Refused: {target.name} has no {kind.address_name}"
+        return HarnessFault(
+            f"Refused: {target.name} has no {kind.address_name}",
+            code=kind.no_address_code,
+            target=target.name,
+        )
     return None

@@ -33,7 +33,8 @@ class ChannelSpec:
     # the console count too), not only from the plan.
     limit_by_placed: bool
     address: Callable[[Target], str | None]  # where this target is asked
-    address_name: str  # for the refusal stored when a target has none
+    address_name: str  # for the refusal logged when a target has none
+    no_address_code: str  # the refusal's code (harness.core.labels.FAULTS)
     question_text: Callable[[Question], str]  # the words sent or spoken
     # Our own identifiers stored before the send, so a crash can be resolved from evidence.
     mints_message_id: bool

@@ -25,6 +25,7 @@ from harness.cli.common import (
     state,
 )
 from harness.core.i18n import Lang, Text
+from harness.core.labels import fault_text
 from harness.messages import OUTCOMES
 from harness.rules.measurement import timeline_rules
 from harness.services.base import ServiceError
@@ -136,7 +137,12 @@ def build(lang: Lang) -> click.Group:
             click.echo(f"{key:<16} {_secs(row[key])}")
         outcome = cli.t(OUTCOMES[row["outcome"]]) if row["outcome"] else cli.t(T["waiting"])
         click.echo(f"{'outcome':<16} {outcome}")
-        for key in ("fault_reason", "answered_by", "call_sid"):
+        if row["fault_code"] or row["fault_reason"]:
+            why = fault_text(
+                row["fault_code"], row["fault_params"], cli.lang, fallback=row["fault_reason"]
+            )
+            click.echo(f"{'fault_reason':<16} {why}")
+        for key in ("answered_by", "call_sid"):
             if row[key]:
                 click.echo(f"{key:<16} {row[key]}")
         for note in row["notes"]:

@@ -25,6 +25,7 @@ from harness.cli.common import (
     state,
 )
 from harness.core.i18n import Lang, Text
+from harness.core.labels import fault_text
 from harness.services.base import ServiceError
 from harness.services.sends import confirm_not_sent, confirm_sent, flagged_probes
 
@@ -127,7 +128,10 @@ def _list(cli: CliContext, engine: Engine, zone: ZoneInfo) -> None:
     click.echo(cli.t(T["head"]))
     for probe, target in rows:
         claimed = _shown(probe.claimed_at, zone) if probe.claimed_at else "–"
+        why = fault_text(
+            probe.fault_code, probe.fault_params, cli.lang, fallback=probe.fault_reason
+        )
         click.echo(
             f"{probe.id:<8} {target.kommunkod} {target.name[:15]:<15}  {str(claimed)[:16]:<17}  "
-            f"{(probe.fault_reason or '')[:80]}"
+            f"{why}"
         )

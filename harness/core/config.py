@@ -267,6 +267,8 @@ class AlertSettings(_Model):
     email_to: tuple[str, ...] = ()
     watcher_down_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     repeat_minutes: Annotated[int, Field(ge=5, le=10080)] = 240
+    # The same harness fault this many times in a row pauses the campaign (0: never).
+    pause_after_faults: Annotated[int, Field(ge=0, le=1000)] = 5
 
 
 class RetentionSettings(_Model):

@@ -55,6 +55,8 @@ def set_paused(
         else:
             before_status = campaign.status
             campaign.status = "paused" if paused else "running"
+            if not paused:  # a person resumed it: the runner's reason for pausing is done with
+                campaign.paused_code = campaign.paused_params = campaign.paused_at = None
             session.add(campaign)
             what = campaign.name
             session.add(ctx.audit(action, "campaign", campaign.id, {"value": before_status},

@@ -24,6 +24,8 @@ from sqlmodel import Session, col, select
 from harness.core.clock import ensure_utc
 from harness.services.base import Context, ServiceError
 from harness.store.models import Probe, ProbeState, Target
+from harness.store.probestore import set_fault
+from probes.base import HarnessFault
 
 SEND_UNKNOWN = "send_unknown"
 
@@ -80,7 +82,15 @@ def confirm_not_sent(ctx: Context, probe_id: int, reason: str) -> Probe:
         before = _public(probe)
         probe.state = ProbeState.FAILED
         probe.outcome = "harness_fault"
-        probe.fault_reason = f"Not sent (checked by {actor}): {reason}"[:500]
+        set_fault(
+            probe,
+            HarnessFault(
+                f"Not sent (checked by {actor}): {reason}"[:500],
+                code="not_sent_by_person",
+                actor=actor,
+                reason=reason[:500],
+            ),
+        )
         probe.completed_at = at
         session.add(probe)
         session.add(

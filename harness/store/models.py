@@ -68,6 +68,11 @@ class Campaign(SQLModel, table=True):
     period_start: date
     period_end: date
     status: str = Field(default="draft", sa_type=String(20))
+    # Why the runner paused the campaign by itself (a code of harness.core.labels.PAUSES with
+    # its parameters), and when; None when a person paused it or it runs.
+    paused_code: str | None = Field(default=None, sa_type=String(40))
+    paused_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The scenario as it was when the campaign was saved: what the plan was made from.
     scenario: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
@@ -134,7 +139,11 @@ class Probe(SQLModel, table=True):
     claimed_at: datetime | None = _utc()
     completed_at: datetime | None = _utc()
     outcome: str | None = Field(default=None, sa_type=String(40))
-    fault_reason: str | None = Field(default=None, sa_type=String(500))
+    fault_reason: str | None = Field(default=None, sa_type=String(500))  # English, for the logs
+    # Why it failed, was refused or waits for a person: a code of harness.core.labels.FAULTS
+    # and its parameters, worded in the reader's language when shown.
+    fault_code: str | None = Field(default=None, sa_type=String(40))
+    fault_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     replaces_probe_id: int | None = Field(default=None, foreign_key="probe.id")
     plan_key: str | None = Field(default=None, sa_type=String(60))
     persona_index: int | None = None

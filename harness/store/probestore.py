@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from harness.store.models import Probe, ProbeState, Target
-from probes.base import Dispatched, HarnessFault, ProbeError, SendUnknown, TargetRejected
+from probes.base import Dispatched, ProbeError, SendUnknown, TargetRejected
 
 
 def record_sent(session: Session, probe_id: int, done: Dispatched) -> Probe:
@@ -42,7 +42,7 @@ def record_failure(session: Session, probe_id: int, error: ProbeError, at: datet
         probe.state = ProbeState.COMPLETED
         probe.outcome = "rejected"
         probe.completed_at = at
-        probe.fault_reason = None
+        set_fault(probe, None)
         target = session.get(Target, probe.target_id)
         if target is not None:
             if probe.channel == "email":
@@ -52,20 +52,25 @@ def record_failure(session: Session, probe_id: int, error: ProbeError, at: datet
         # Maybe delivered: neither sent (no evidence) nor a fault to replace (a replacement
         # would ask the same question again). Flagged for a person, like a crash mid-send.
         probe.outcome = "send_unknown"
-        probe.fault_reason = reason
-    elif isinstance(error, HarnessFault):
-        probe.state = ProbeState.FAILED
-        probe.outcome = "harness_fault"
-        probe.fault_reason = reason
-        probe.completed_at = at
+        set_fault(probe, error)
     else:
-        # A transient failure that escaped its channel's retries is still ours.
+        # A harness fault; a transient failure that escaped its channel's retries is ours too.
         probe.state = ProbeState.FAILED
         probe.outcome = "harness_fault"
-        probe.fault_reason = reason
         probe.completed_at = at
+        set_fault(probe, error)
     session.add(probe)
     return probe
+
+
+def set_fault(probe: Probe, error: ProbeError | None) -> None:
+    """The reason on the probe: its code and details for readers, an English line for logs."""
+    if error is None:
+        probe.fault_reason = probe.fault_code = probe.fault_params = None
+        return
+    probe.fault_reason = str(error)[:500]
+    probe.fault_code = error.code
+    probe.fault_params = dict(error.params) or None
 
 
 def _probe(session: Session, probe_id: int) -> Probe:

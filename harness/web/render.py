@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from harness.core.clock import ensure_utc
+from harness.core.labels import fault_text
 from harness.web.auth import csrf_token, current_user, pop_flashes
 from harness.web.form_limits import FIELD_LIMITS
 from harness.web.lang import page_lang
@@ -47,9 +48,13 @@ def render(
         text = PAGE_TEXTS.get(key)
         return text(lang, **fields) if text is not None else t(key, lang, **fields)
 
+    def fault(code: str | None, params: dict[str, object] | None, stored: str | None) -> str:
+        return fault_text(code, params, lang, fallback=stored)
+
     values = {
         "lang": lang,
         "t": translate,
+        "fault": fault,
         "user": current_user(request),
         "csrf_token": csrf_token(request),
         "flashes": pop_flashes(request),

@@ -18,10 +18,11 @@ from harness.campaign.planning import plan_scenario
 from harness.campaign.runner import PlaceNow, Runner, TickResult
 from harness.core.clock import FakeClock
 from harness.core.config import Settings, SmtpSettings
+from harness.core.labels import fault_text, pause_text
 from harness.rules.calendars import work_calendar
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.smtp import SmtpSandbox
-from harness.store.models import Campaign, Probe, ProbeState, Target
+from harness.store.models import AuditEntry, Campaign, Probe, ProbeState, Target
 from harness.store.planstore import save_plan
 from probes.email_send import EmailProbe, SmtpSender
 from results.calendar import WorkCalendar
@@ -233,10 +234,74 @@ async def test_our_own_failure_is_a_harness_fault_and_gets_a_replacement(
     assert (failed.state, failed.outcome) == (ProbeState.FAILED, "harness_fault")
     assert failed.fault_reason is not None
     assert failed.fault_reason.startswith("SMTP login refused (535")
+    assert failed.fault_code == "smtp_login_refused"
+    assert fault_text(failed.fault_code, failed.fault_params, "sv").startswith(
+        "utgående e-postserver nekade inloggningen (servern svarade ”535"
+    )
     assert replacement.state == ProbeState.PLANNED
     assert replacement.plan_key == f"{first.plan_key}/r1"
     assert replacement.question_id == first.question_id
     assert replacement.planned_at > first.planned_at
+
+
+async def test_the_same_fault_five_times_in_a_row_pauses_the_campaign_instead_of_burning_it(
+    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    """Issue 16: a wrong password failed every probe, each replaced and failing again, until
+    the plan was burnt. Now the fifth fault of the same kind in a row pauses the campaign, with
+    the reason stored as a code, audited and told; nothing more is sent or failed."""
+    _plan(tmp_path, sqlite_engine, unique)
+    clock = FakeClock(START)
+    runner = _runner(
+        sqlite_engine, clock, smtp_server, tls_ca, env={"SMTP_PW": "wrong"}, pause_after_faults=5
+    )
+    events = []
+    for _ in range(40):  # tick through the campaign's due times
+        due = runner.next_due()
+        if due is None or due > datetime(2026, 10, 17, tzinfo=UTC):
+            break
+        clock.set(max(due, clock.now()))
+        events += (await runner.tick()).events
+    with Session(sqlite_engine) as session:
+        campaign = session.exec(select(Campaign)).one()
+        probes = session.exec(select(Probe)).all()
+        audit = session.exec(select(AuditEntry).where(AuditEntry.entity == "campaign")).all()
+    failed = [p for p in probes if p.outcome == "harness_fault"]
+    assert len(failed) == 5  # the plan is intact: the rest still waits, planned
+    assert {p.fault_code for p in failed} == {"smtp_login_refused"}
+    assert all("535" in str((p.fault_params or {}).get("reply")) for p in failed)
+    assert sum(p.state == ProbeState.PLANNED for p in probes) >= 8
+    assert (campaign.status, campaign.paused_code) == ("paused", "repeated_fault")
+    assert campaign.paused_params is not None
+    assert campaign.paused_params["count"] == 5
+    assert campaign.paused_params["fault"] == "smtp_login_refused"
+    assert [(a.actor, a.action) for a in audit] == [("runner", "pause")]
+    assert [e.kind for e in events].count("paused") == 1
+    assert _received(smtp_server, unique) == Counter()
+    # The reason reads whole in Swedish, the server's own words quoted as evidence.
+    reason = pause_text(campaign.paused_code, campaign.paused_params, "sv")
+    assert reason.startswith("samma fel hos oss 5 gånger i rad: utgående e-postserver nekade")
+    assert "535" in reason
+
+
+async def test_different_faults_or_a_success_between_them_do_not_pause(
+    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+):
+    _plan(tmp_path, sqlite_engine, unique)
+    clock = FakeClock(START)
+    wrong = _runner(
+        sqlite_engine, clock, smtp_server, tls_ca, env={"SMTP_PW": "wrong"}, pause_after_faults=5
+    )
+    right = _runner(sqlite_engine, clock, smtp_server, tls_ca, pause_after_faults=5)
+    for n in range(12):
+        due = wrong.next_due()
+        assert due is not None
+        clock.set(max(due, clock.now()))
+        await (wrong if n % 4 else right).tick()  # a success after every three faults
+    with Session(sqlite_engine) as session:
+        campaign = session.exec(select(Campaign)).one()
+    assert campaign.status != "paused"
+    assert campaign.paused_code is None
 
 
 async def test_a_stored_persona_name_with_a_line_break_is_our_fault_not_a_crash(

@@ -243,9 +243,9 @@ def test_it_upgrades_the_database_named_in_the_config(kkik, tmp_path: Path):
     assert result.code == 0, result.err
     db = tmp_path / "state" / "kkik.db"
     assert db.exists()
-    assert result.out == f"Database sqlite:///{db} is at schema version 0010.\n"
+    assert result.out == f"Database sqlite:///{db} is at schema version 0011.\n"
     current = kkik("--lang", "en", "--config", str(config), "db", "current")
-    assert current.out == f"Database sqlite:///{db}: version 0010 (newest: 0010).\n"
+    assert current.out == f"Database sqlite:///{db}: version 0011 (newest: 0011).\n"
 
 
 def test_it_writes_nothing_when_the_config_is_bad(kkik, tmp_path: Path):

@@ -45,6 +45,7 @@ CHANNEL = ChannelSpec(
     limit_by_placed=False,
     address=lambda target: target.email_address,
     address_name="e-mail address",
+    no_address_code="refused_no_email",
     question_text=lambda question: question.body,
     mints_message_id=True,
     records_mode=False,

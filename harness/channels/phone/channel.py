@@ -47,6 +47,7 @@ CHANNEL = ChannelSpec(
     limit_by_placed=True,
     address=lambda target: target.switchboard_number,
     address_name="switchboard number",
+    no_address_code="refused_no_phone",
     question_text=lambda question: question.spoken or question.body,
     mints_message_id=False,
     records_mode=True,

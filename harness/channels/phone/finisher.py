@@ -86,6 +86,8 @@ class CallFinisher:
             if line.outcome == "failed":
                 row.state = ProbeState.FAILED
                 row.fault_reason = line.fault_reason
+                row.fault_code = line.fault_code
+                row.fault_params = line.fault_params
             else:
                 row.state = ProbeState.COMPLETED
             session.add(row)

@@ -1,0 +1,193 @@
+"""The text table of codes a person can meet: each code the harness stores or shows has a
+Swedish and an English label here, so no face ever prints a raw code.
+
+Reasons the harness itself gives (why a question was not sent, why a campaign was paused) are
+stored as a code with parameters and worded here in the reader's language when shown. What
+came from outside (an SMTP server's reply, Twilio's message, a person's own words) travels as a
+parameter and is shown quoted, as evidence, never translated.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+
+from harness.core.i18n import Lang, Text
+
+__all__ = ["FAULTS", "PAUSES", "fault_text", "pause_text"]
+
+# Why a probe failed on our side, was refused by a safety rule, or waits for a person.
+FAULTS: dict[str, Text] = {
+    "header_unsafe": Text(
+        "inte skickad: {header} innehåller en radbrytning eller ett styrtecken",
+        "not sent: {header} holds a line break or control character",
+    ),
+    "smtp_login_refused": Text(
+        "utgående e-postserver nekade inloggningen (servern svarade ”{reply}”)",
+        "the outgoing mail server refused the login (the server said “{reply}”)",
+    ),
+    "smtp_relay_refused": Text(
+        "utgående e-postserver vägrade skicka vidare (servern svarade ”{reply}”)",
+        "the outgoing mail server refused to relay (the server said “{reply}”)",
+    ),
+    "smtp_message_refused": Text(
+        "utgående e-postserver vägrade ta emot frågan (servern svarade ”{reply}”)",
+        "the outgoing mail server refused the question (the server said “{reply}”)",
+    ),
+    "smtp_deferred": Text(
+        "utgående e-postserver bad oss vänta (servern svarade ”{reply}”)",
+        "the outgoing mail server asked us to wait (the server said “{reply}”)",
+    ),
+    "smtp_unreachable": Text(
+        "utgående e-postserver gick inte att nå ({error})",
+        "the outgoing mail server could not be reached ({error})",
+    ),
+    "smtp_failed": Text(
+        "sändningen till utgående e-postserver misslyckades ({error})",
+        "sending to the outgoing mail server failed ({error})",
+    ),
+    "smtp_recipient_refused": Text(
+        "mottagarens adress avvisades (servern svarade ”{reply}”)",
+        "the recipient's address was refused (the server said “{reply}”)",
+    ),
+    "connection_lost_in_data": Text(
+        "förbindelsen bröts medan frågan lämnades över; servern kan ha tagit emot den ({error})",
+        "the connection broke while the question was handed over; the server may have taken it "
+        "({error})",
+    ),
+    "oauth_timeout": Text(
+        "kommandot som hämtar OAuth-token svarade inte inom {seconds} s",
+        "the OAuth token command did not answer within {seconds} s",
+    ),
+    "oauth_command_failed": Text(
+        "kommandot som hämtar OAuth-token misslyckades (slutkod {exit}{detail})",
+        "the OAuth token command failed (exit code {exit}{detail})",
+    ),
+    "oauth_empty": Text("OAuth-token är tom", "the OAuth token is empty"),
+    "send_window_ended": Text(
+        "sändfönstret tog slut efter {attempts} försök; senast: {cause_text}",
+        "the send window ended after {attempts} attempts; last: {cause_text}",
+    ),
+    "call_window_ended": Text(
+        "samtalsfönstret tog slut; senast: {cause_text}",
+        "the call window ended; last: {cause_text}",
+    ),
+    "no_caller_number": Text(
+        "läget ”testaren ringer” kräver phone.caller_number (testarens telefon)",
+        "bridged mode needs phone.caller_number (the tester's phone)",
+    ),
+    "twilio_number_refused": Text(
+        "Twilio avvisade numret (Twilio svarade ”{reply}”)",
+        "Twilio refused the number (Twilio said “{reply}”)",
+    ),
+    "twilio_call_refused": Text(
+        "Twilio vägrade ringa (felkod {twilio_code}: ”{reply}”)",
+        "Twilio refused the call (error {twilio_code}: “{reply}”)",
+    ),
+    "twilio_error": Text(
+        "Twilio svarade med fel {status} (”{reply}”)", "Twilio answered error {status} (“{reply}”)"
+    ),
+    "twilio_unreachable": Text(
+        "Twilios API gick inte att nå ({error})", "the Twilio API could not be reached ({error})"
+    ),
+    "no_free_slot": Text(
+        "ingen ledig tid kvar i kampanjperioden", "no free slot left in the campaign period"
+    ),
+    "retries_escaped": Text(
+        "ett tillfälligt fel bestod efter kanalens omförsök ({error})",
+        "a temporary failure outlasted the channel's retries ({error})",
+    ),
+    "refused_placeholder": Text(
+        "inte skickad: {target} är en platshållare i scenariot",
+        "not sent: {target} is a placeholder in the scenario",
+    ),
+    "refused_no_email": Text(
+        "inte skickad: {target} saknar e-postadress", "not sent: {target} has no e-mail address"
+    ),
+    "refused_no_phone": Text(
+        "inte ringt: {target} saknar växelnummer", "not called: {target} has no switchboard number"
+    ),
+    "crashed_while_sending": Text(
+        "körningen avbröts under sändningen och inget bevis visar att frågan gick iväg; "
+        "kontrollera med mottagaren innan den skickas igen",
+        "the run stopped while sending and no evidence shows that the question left; check with "
+        "the recipient before sending again",
+    ),
+    "not_sent_by_person": Text(
+        "inte skickad (kontrollerat av {actor}: ”{reason}”)",
+        "not sent (checked by {actor}: “{reason}”)",
+    ),
+    "call_never_reached": Text(
+        "samtalet nådde aldrig växeln", "the call never reached the switchboard"
+    ),
+    "tester_not_answering": Text(
+        "testarens telefon svarade inte ({status})", "the tester's phone did not answer ({status})"
+    ),
+    "call_failed": Text("samtalet till växeln misslyckades", "the call to the switchboard failed"),
+    "call_canceled": Text(
+        "samtalet till växeln avbröts", "the call to the switchboard was canceled"
+    ),
+    "tester_hung_up_early": Text(
+        "testaren lade på innan en person svarade", "the tester hung up before a person answered"
+    ),
+}
+
+# Twilio's call statuses, as words inside a fault.
+CALL_STATUSES: dict[str, Text] = {
+    "busy": Text("upptaget", "busy"),
+    "no-answer": Text("inget svar", "no answer"),
+    "failed": Text("misslyckades", "failed"),
+    "canceled": Text("avbrutet", "canceled"),
+}
+
+# Why the runner paused a campaign by itself.
+PAUSES: dict[str, Text] = {
+    "repeated_fault": Text(
+        "samma fel hos oss {count} gånger i rad: {fault_text}. Inga fler frågor skickas förrän "
+        "felet är rättat och kampanjen återupptas (`kkik resume`).",
+        "the same fault on our side {count} times in a row: {fault_text}. No more questions are "
+        "sent until the fault is fixed and the campaign is resumed (`kkik resume`).",
+    ),
+}
+
+
+class _Blank(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "–"
+
+
+def _fill(text: Text, lang: Lang, params: Mapping[str, object]) -> str:
+    template = text.sv if lang == "sv" else text.en
+    return string.Formatter().vformat(template, (), _Blank(params))
+
+
+def fault_text(
+    code: str | None,
+    params: Mapping[str, object] | None,
+    lang: Lang,
+    *,
+    fallback: str | None = None,
+) -> str:
+    """A stored fault in the reader's language; ``fallback`` (rows stored before faults had
+    codes) is shown as it was stored."""
+    if code is None or code not in FAULTS:
+        return fallback or "–"
+    values: dict[str, object] = dict(params or {})
+    cause = values.get("cause")
+    if isinstance(cause, str) and cause in FAULTS:
+        values["cause_text"] = fault_text(cause, values, lang)
+    status = values.get("status")
+    if code == "tester_not_answering" and isinstance(status, str) and status in CALL_STATUSES:
+        values["status"] = CALL_STATUSES[status](lang)
+    return _fill(FAULTS[code], lang, values)
+
+
+def pause_text(code: str | None, params: Mapping[str, object] | None, lang: Lang) -> str:
+    """Why a campaign was paused by the runner, in the reader's language."""
+    if code is None or code not in PAUSES:
+        return "–"
+    values: dict[str, object] = dict(params or {})
+    fault = values.get("fault")
+    if isinstance(fault, str):
+        values["fault_text"] = fault_text(fault, values, lang)
+    return _fill(PAUSES[code], lang, values)
