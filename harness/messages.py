@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from harness.core.i18n import Lang, Text
+from harness.core.labels import CALL_OUTCOMES
 from harness.services.base import ServiceError
 from harness.services.retention import Purged
 
@@ -24,13 +25,7 @@ LEVELS = {
     1: Text("medelgod", "fair"),
     0: Text("dålig", "poor"),
 }
-OUTCOMES = {
-    "busy": Text("upptaget", "busy"),
-    "no_answer": Text("inget svar", "no answer"),
-    "failed": Text("misslyckat (vårt fel)", "failed (our side)"),
-    "no_person": Text("ingen person inom spärrtiden", "no person within the hold limit"),
-    "person": Text("person nådd", "person reached"),
-}
+OUTCOMES = CALL_OUTCOMES  # how a call ended, worded in harness.core.labels
 ERRORS: dict[str, Text] = {
     # calls
     "no_call": Text("Inget samtal med id {probe}.", "No call with id {probe}."),

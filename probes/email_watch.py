@@ -27,6 +27,7 @@ from typing import Protocol
 import aioimaplib
 
 from harness.core.clock import Clock
+from harness.core.events import EventKind, OnEvent, RunEvent
 from probes.imap_client import (
     FetchedMessage,
     FolderMissing,
@@ -107,6 +108,8 @@ class MailWatcher:
         self.since = since
         self.timing = timing
         self.on_stored = on_stored
+        # Told when a folder's connection is lost or back, so `kkik run` can say so in words.
+        self.on_event: OnEvent | None = None
         self.stats: dict[str, WatchStats] = {f: WatchStats() for f in self.folders}
         # Set after each completed sync; tests and the demo wait on it instead of sleeping.
         self.synced = asyncio.Condition()
@@ -163,6 +166,8 @@ class MailWatcher:
                 stats.connects += 1
                 real = await mailbox.resolve_folder(folder)
                 await self.sync(mailbox, real)
+                if stats.down_since is not None:
+                    self._tell("mailbox_back", folder)
                 stats.down_since = None
                 backoff = self.timing.first_backoff
                 while True:
@@ -177,11 +182,14 @@ class MailWatcher:
                 # Not a connection problem: look again now and then, without hammering.
                 if stats.last_error != str(exc):
                     log.warning("%s: %s; will look again", folder, exc)
+                    self._tell("folder_missing", folder)
                 stats.last_error = str(exc)
                 backoff = max(self.timing.poll_seconds, backoff)
             except ImapLoginRefused as exc:
                 # Our credentials are wrong: keep trying, slowly, and say so loudly.
                 stats.errors += 1
+                if stats.down_since is None:
+                    self._tell("mailbox_login_refused", folder, error=str(exc))
                 stats.last_error = str(exc)
                 log.error("%s: %s", folder, exc)
                 backoff = self.timing.max_backoff
@@ -189,12 +197,18 @@ class MailWatcher:
                 stats.errors += 1
                 stats.last_error = f"{type(exc).__name__}: {exc}"[:300]
                 log.warning("%s: connection lost (%s); retrying in %.0f s", folder, exc, backoff)
+                if stats.down_since is None:
+                    self._tell("mailbox_down", folder, error=stats.last_error)
             finally:
                 await mailbox.close()
             if stats.down_since is None:
                 stats.down_since = self.clock.now()
             await self.clock.sleep(backoff)
             backoff = min(backoff * 2, self.timing.max_backoff)
+
+    def _tell(self, kind: EventKind, folder: str, **params: object) -> None:
+        if self.on_event is not None:
+            self.on_event(RunEvent(kind, params={"folder": folder, **params}))
 
     async def sync_all(self) -> int:
         """One pass over every folder on a fresh connection each (``kkik mail watch --once``)."""

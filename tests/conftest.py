@@ -14,7 +14,7 @@ from playwright.async_api import Browser
 from sqlalchemy import Engine
 
 from harness.cli import run
-from harness.core.clock import FakeClock
+from harness.core.clock import Clock, FakeClock
 from harness.store import migrate
 from harness.store.db import make_engine
 from tests.browser import chromium
@@ -53,9 +53,9 @@ def kkik(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("KKIK_LANG", raising=False)
     monkeypatch.delenv("KKIK_CONFIG", raising=False)
 
-    def invoke(*args: str) -> CliResult:
+    def invoke(*args: str, clock: Clock | None = None) -> CliResult:
         capsys.readouterr()
-        code = run(list(args))
+        code = run(list(args), clock=clock)
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 

@@ -1,9 +1,10 @@
 """Telling the operator, by e-mail, when the campaign needs a person.
 
 Four things: the mailbox watcher has been disconnected for a while (replies may be piling up
-unseen), a municipality's address bounced or was refused, a question could not be sent at all
-(a harness fault), and the runner paused the campaign because the same fault kept repeating. Each alert has a key; the same key is not mailed again within
-``alerts.repeat_minutes``, so a long outage gives one mail, not hundreds.
+unseen), a municipality's address bounced or was refused, a question could not be sent at all (a
+harness fault), and the runner paused the campaign because the same fault kept repeating. Each
+alert has a key; the same key is not mailed again within ``alerts.repeat_minutes``, so a long
+outage gives one mail, not hundreds.
 """
 
 from __future__ import annotations

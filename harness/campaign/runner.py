@@ -28,18 +28,18 @@ FakeClock; the scheduler only wakes it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from harness.campaign.events import EventKind, RunEvent
 from harness.campaign.slots import Slots
 from harness.campaign.upkeep import give_up, replace_faults
 from harness.channels.registry import channel
 from harness.core.clock import Clock
+from harness.core.events import EventKind, RunEvent
 from harness.core.scenario import CampaignSpec
 from harness.store.models import AuditEntry, Campaign, Probe, ProbeState, Question, Target
 from harness.store.probestore import record_failure, record_sent, set_fault
@@ -98,6 +98,17 @@ class TickResult:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """What a tick would do with a due probe: ``send``, ``move`` (its window is closed or the
+    day is not a campaign day), or why not (``campaign_paused``, ``target_paused``,
+    ``no_channel``, ``day_limit``, or a refusal's fault code)."""
+
+    probe: Probe
+    target: str
+    verdict: str
+
+
+@dataclass(frozen=True)
 class PlaceNow:
     """What :meth:`Runner.place_now` did: ``placed``, or why it did not (a key, not prose)."""
 
@@ -150,18 +161,37 @@ class Runner:
         self._replace_faults(now, result)
         return result
 
-    def preview(self, now: datetime) -> tuple[list[Probe], list[Probe]]:
-        """Read-only: the due probes a tick at ``now`` would send, and those it would move."""
-        send: list[Probe] = []
-        move: list[Probe] = []
+    def preview(self, now: datetime, configured: Collection[str] | None = None) -> list[Preview]:
+        """Read-only: what a tick at ``now`` would do with each due probe, and why.
+
+        ``configured``: the channels set up in the configuration (default: the runner's own),
+        so a dry run needs no credentials to build the channels it only reports on."""
+        ready = set(self.channels) if configured is None else set(configured)
+        seen: list[Preview] = []
         with Session(self.engine) as session:
             for probe, target, campaign in _due(session, now):
-                if campaign.status == "paused" or target.paused or _refusal(probe, target):
-                    continue
                 spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
-                inside = self.slots.window_today(spec, probe.channel, now) is not None
-                (send if inside else move).append(probe)
-        return send, move
+                refusal = _refusal(probe, target)
+                kind = channel(probe.channel)
+                if campaign.status == "paused":
+                    verdict = "campaign_paused"
+                elif target.paused:
+                    verdict = "target_paused"
+                elif refusal is not None:
+                    verdict = refusal.code
+                elif probe.channel not in ready:
+                    verdict = "no_channel"
+                elif self.slots.window_today(spec, probe.channel, now) is None:
+                    verdict = "move"
+                elif kind.limit_by_placed and self.slots.placed_today(
+                    session, probe, now
+                ) >= kind.per_day(spec):
+                    verdict = "day_limit"
+                else:
+                    verdict = "send"
+                label = f"{target.kommunkod} {target.name}"
+                seen.append(Preview(probe, label, verdict))
+        return seen
 
     def next_due(self) -> datetime | None:
         with Session(self.engine) as session:

@@ -12,6 +12,7 @@ import click
 from sqlmodel import Session
 
 from harness.campaign.planning import CampaignPlan, plan_scenario
+from harness.campaign.readiness import scenario_problems
 from harness.cli.common import EXIT_USAGE, CliContext, fail, open_database, state
 from harness.core.config import ConfigError
 from harness.core.config_messages import format_problem
@@ -49,10 +50,14 @@ T = {
         "NOTE: {names} are placeholders; put in real addresses and numbers before running.",
     ),
     "saved": Text(
-        "Sparat i {url}: {created} nya, {updated} uppdaterade, {untouched} redan igång "
-        "(orörda), {cancelled} strukna.",
-        "Saved to {url}: {created} new, {updated} updated, {untouched} already under way "
-        "(untouched), {cancelled} withdrawn.",
+        "Sparat i {url}: {created} nya, {updated} uppdaterade, {replanned} planerade på nytt "
+        "efter fel hos oss, {untouched} redan igång (orörda), {cancelled} strukna.",
+        "Saved to {url}: {created} new, {updated} updated, {replanned} planned again after a "
+        "fault on our side, {untouched} already under way (untouched), {cancelled} withdrawn.",
+    ),
+    "not_saved": Text(
+        "Inget sparat. Rätta scenariot och spara igen.",
+        "Nothing saved. Correct the scenario and save again.",
     ),
 }
 DAYS = {
@@ -83,6 +88,16 @@ def build(lang: Lang) -> click.Command:
         except PlanError as exc:
             fail(cli.t(T["infeasible"], error=exc), EXIT_USAGE)
         zone = ZoneInfo(settings.timezone)
+        if save:
+            # A campaign that cannot run as saved is refused before anything is written: the
+            # unedited template used to burn every probe within a minute of `kkik run`.
+            today = cli.clock.now().astimezone(zone).date()
+            problems = scenario_problems(made.scenario, scenario, today)
+            if problems:
+                for problem in problems:
+                    click.echo(format_problem(problem, cli.lang), err=True)
+                click.echo(cli.t(T["not_saved"]), err=True)
+                raise SystemExit(EXIT_USAGE)
         if as_json:
             click.echo(json.dumps(_as_json(made, zone), ensure_ascii=False, indent=2))
         else:
@@ -97,6 +112,7 @@ def build(lang: Lang) -> click.Command:
                     url=shown,
                     created=result.created,
                     updated=result.updated,
+                    replanned=result.replanned,
                     untouched=result.untouched,
                     cancelled=result.cancelled,
                 ),

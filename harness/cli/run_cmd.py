@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import click
@@ -16,9 +15,11 @@ from sqlmodel import Session, col, select
 
 from harness.assembly import Assembly
 from harness.campaign.alerts import Alerter, check_and_send
+from harness.campaign.readiness import campaign_states
 from harness.campaign.runner import Runner, TickResult
 from harness.campaign.scheduler import RunnerService
 from harness.channels.email.adapters import smtp_sender
+from harness.channels.registry import CHANNELS
 from harness.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -34,8 +35,10 @@ from harness.cli.common import (
     state,
 )
 from harness.cli.mail_cmd import campaign_start
+from harness.cli.run_output import RunPrinter, configure_logging
 from harness.core.config import SecretUnavailable
 from harness.core.i18n import Lang, Text
+from harness.core.labels import fault_text
 from harness.services.base import ServiceError
 from harness.services.campaign_ops import cancel_probe, set_paused
 from harness.services.sends import SEND_UNKNOWN
@@ -61,13 +64,39 @@ T = {
         "Kör mot {db}. Nästa fråga: {next}. Ctrl-C avslutar.",
         "Running against {db}. Next question: {next}. Ctrl-C stops.",
     ),
-    "tick": Text(
-        "{at}: {sent} skickade, {failed} fel hos oss, {rejected} avvisade, "
-        "{rescheduled} flyttade, {flagged} att kontrollera",
-        "{at}: {sent} sent, {failed} harness faults, {rejected} rejected, "
-        "{rescheduled} moved, {flagged} to check",
-    ),
     "stopped": Text("Avslutat.", "Stopped."),
+    "quiet": Text(
+        "Visa bara det som kräver en person (fel, pauser, brevlådan nere).",
+        "Show only what needs a person (faults, pauses, the mailbox down).",
+    ),
+    "verbose": Text(
+        "Visa även programbibliotekens loggrader (-vv: allt).",
+        "Also show the libraries' log lines (-vv: everything).",
+    ),
+    "held": Text("Skickas inte nu ({n}):", "Not sent now ({n}):"),
+    "run_placeholders": Text(
+        "Kampanjen ”{name}”: {targets} är platshållare. Skriv in kommunernas riktiga adresser "
+        "och nummer i scenariot, ta bort placeholder = true och spara planen igen "
+        "(`kkik plan SCENARIO --save`).",
+        "The campaign “{name}”: {targets} are placeholders. Put the municipalities' real "
+        "addresses and numbers in the scenario, remove placeholder = true and save the plan "
+        "again (`kkik plan SCENARIO --save`).",
+    ),
+    "run_period_over": Text(
+        "Kampanjen ”{name}”: perioden {start} – {end} är redan slut (i dag {today}); dess {n} "
+        "planerade frågor kan inte skickas. Välj en ny period i scenariot och spara planen "
+        "igen.",
+        "The campaign “{name}”: the period {start} – {end} is already over (today {today}); its "
+        "{n} planned questions cannot be sent. Choose a new period in the scenario and save the "
+        "plan again.",
+    ),
+    "run_collecting": Text(
+        "Kampanjen ”{name}”: perioden slutade {end}; inga fler frågor skickas, men svar på de "
+        "{n} som väntar samlas in.",
+        "The campaign “{name}”: the period ended {end}; no more questions are sent, but answers "
+        "to the {n} waiting are collected.",
+    ),
+    "run_refused": Text("Inget startat, inget skickat.", "Nothing started, nothing sent."),
     "would": Text("Skulle skicka {at}: {n}", "Would send at {at}: {n}"),
     "would_move": Text(
         "Skulle flytta (missad tid, fönstret stängt): {n}",
@@ -117,36 +146,65 @@ T = {
 }
 
 
+# Why a due probe is not sent now (runner.Preview.verdict; refusals are fault codes).
+HELD = {
+    "campaign_paused": Text("kampanjen är pausad", "the campaign is paused"),
+    "target_paused": Text("kommunen är pausad", "the municipality is paused"),
+    "no_channel": Text(
+        "kanalen är inte inställd i konfigurationen",
+        "the channel is not set up in the configuration",
+    ),
+    "day_limit": Text(
+        "kommunen har fått dagens samtal; flyttas till en senare dag",
+        "the municipality has had today's calls; moved to a later day",
+    ),
+}
+CHANNEL_NAMES = {"email": Text("e-post", "e-mail"), "phone": Text("samtal", "call")}
+
+
 def build(lang: Lang) -> list[click.Command]:
     @click.command("run", help=T["run"](lang))
     @click.option("--dry-run", is_flag=True, help=T["dry"](lang))
     @click.option("--at", "at", type=InstantType(lang), help=T["at"](lang))
-    @click.option("-v", "--verbose", count=True)
+    @click.option("-q", "--quiet", is_flag=True, help=T["quiet"](lang))
+    @click.option("-v", "--verbose", count=True, help=T["verbose"](lang))
     @click.pass_context
-    def run_cmd(ctx: click.Context, dry_run: bool, at: datetime | None, verbose: int) -> None:
+    def run_cmd(
+        ctx: click.Context, dry_run: bool, at: datetime | None, quiet: bool, verbose: int
+    ) -> None:
         cli = state(ctx)
-        logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2))
+        configure_logging(verbose)
+        if at is not None and not dry_run:
+            fail(cli.t(T["at_needs_dry"]), EXIT_USAGE)
         process = assembly(cli, required=True)
         settings, engine = process.settings, process.engine
         shown = engine.url.render_as_string(hide_password=True)
+        zone = ZoneInfo(settings.timezone)
+        when = in_zone(at, settings.timezone) if at is not None else cli.clock.now()
+        ready = _readiness(cli, engine, when.astimezone(zone).date(), refuse=not dry_run)
+        if dry_run:
+            # Contacts nobody, so it needs no credentials: no channel is built.
+            configured = [n for n, spec in CHANNELS.items() if spec.configured(settings)]
+            _dry_run(cli, engine, process.runner(channels={}), configured, when, zone)
+            for line in ready:
+                click.echo(line)
+            return
         try:
             runner = process.runner()
         except SecretUnavailable as exc:
             fail(cli.t(NO_SECRET, source=exc.source, detail=exc.detail), EXIT_FAILURE)
-        zone = ZoneInfo(settings.timezone)
-        if at is not None and not dry_run:
-            fail(cli.t(T["at_needs_dry"]), EXIT_USAGE)
-        if dry_run:
-            when = in_zone(at, settings.timezone) if at is not None else cli.clock.now()
-            _dry_run(cli, engine, runner, when, zone)
-            return
         try:
             lock = RunLock(engine).acquire()
         except RunnerBusy:
             fail(cli.t(T["busy"], db=shown), EXIT_FAILURE)
         try:
             click.echo(cli.t(T["started"], db=shown, next=_local(runner.next_due(), zone)))
-            asyncio.run(_serve(cli, process, runner, zone))
+            for line in ready:
+                click.echo(line)
+            printer = RunPrinter(cli, engine, zone, quiet=quiet)
+            if not quiet:
+                printer.summary(force=True)
+            asyncio.run(_serve(cli, process, runner, printer))
         finally:
             lock.release()
         click.echo(cli.t(T["stopped"]))
@@ -188,7 +246,7 @@ def build(lang: Lang) -> list[click.Command]:
     return [run_cmd, status_cmd, pause_cmd, resume_cmd, cancel_cmd]
 
 
-async def _serve(cli: CliContext, process: Assembly, runner: Runner, zone: ZoneInfo) -> None:
+async def _serve(cli: CliContext, process: Assembly, runner: Runner, printer: RunPrinter) -> None:
     settings, engine = process.settings, process.engine
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -196,22 +254,19 @@ async def _serve(cli: CliContext, process: Assembly, runner: Runner, zone: ZoneI
         loop.add_signal_handler(sig, stop.set)
 
     def report(result: TickResult) -> None:
-        click.echo(
-            cli.t(
-                T["tick"],
-                at=_local(cli.clock.now(), zone),
-                sent=result.sent,
-                failed=result.failed,
-                rejected=result.rejected,
-                rescheduled=result.rescheduled,
-                flagged=result.flagged,
-            )
-        )
+        for event in result.events:
+            printer(event)
+        if not printer.quiet:
+            printer.summary()
 
+    # Every part that works on its own reports what it does in the same words.
+    process.call_finisher().on_event = printer
     service = RunnerService(runner, on_tick=report)
     tasks = [asyncio.create_task(service.run(stop))]
     watcher = process.watcher(campaign_start(engine, cli))
     if watcher is not None:
+        process.mail_store().on_event = printer
+        watcher.on_event = printer
         tasks.append(asyncio.create_task(watcher.run()))
     if settings.mail is not None and settings.alerts.email_to:
         tasks.append(asyncio.create_task(_alert_loop(cli, process, watcher)))
@@ -253,15 +308,33 @@ async def _alert_loop(cli: CliContext, process: Assembly, watcher: MailWatcher |
 
 
 def _dry_run(
-    cli: CliContext, engine: Engine, runner: Runner, now: datetime, zone: ZoneInfo
+    cli: CliContext,
+    engine: Engine,
+    runner: Runner,
+    configured: list[str],
+    now: datetime,
+    zone: ZoneInfo,
 ) -> None:
-    """Read-only: what a tick at ``now`` would do, and what comes next."""
-    send, move = runner.preview(now)
-    names = _target_names(engine)
+    """Read-only: what a tick at ``now`` would do with each due probe and why, and what comes
+    next."""
+    previews = runner.preview(now, configured)
+    send = [p for p in previews if p.verdict == "send"]
+    move = [p for p in previews if p.verdict == "move"]
+    held = [p for p in previews if p.verdict not in ("send", "move")]
     click.echo(cli.t(T["would"], n=len(send), at=_local(now, zone)))
-    for probe in send:
-        click.echo(f"  #{probe.id} {names[probe.target_id]} {probe.channel}")
+    for item in send:
+        click.echo(f"  #{item.probe.id} {item.target} {_channel(cli, item.probe.channel)}")
     click.echo(cli.t(T["would_move"], n=len(move)))
+    if held:
+        click.echo(cli.t(T["held"], n=len(held)))
+        for item in held:
+            if item.verdict in HELD:
+                why = cli.t(HELD[item.verdict])
+            else:  # a safety rule's refusal
+                why = fault_text(item.verdict, {"target": item.target}, cli.lang)
+            channel = _channel(cli, item.probe.channel)
+            click.echo(f"  #{item.probe.id} {item.target} {channel}: {why}")
+    names = _target_names(engine)
     with Session(engine) as session:
         upcoming = session.exec(
             select(Probe)
@@ -275,8 +348,38 @@ def _dry_run(
     for probe in upcoming:
         click.echo(
             f"  {_local(probe.planned_at, zone)}  {names[probe.target_id]:<20} "
-            f"{probe.channel:<6} #{probe.id}"
+            f"{_channel(cli, probe.channel):<8} #{probe.id}"
         )
+
+
+def _channel(cli: CliContext, name: str) -> str:
+    return cli.t(CHANNEL_NAMES[name]) if name in CHANNEL_NAMES else name
+
+
+def _readiness(cli: CliContext, engine: Engine, today: date, *, refuse: bool) -> list[str]:
+    """Whether the saved campaigns can run (exit 2 when not, and ``refuse``); notices to show.
+
+    A campaign with placeholder targets, or whose period is over with questions never sent, is
+    refused before anything is sent: the unedited template used to burn its whole plan."""
+    states = campaign_states(engine)
+    if not states:
+        fail(cli.t(T["no_campaign"]), EXIT_USAGE)
+    problems, notices = [], []
+    for s in states:
+        if s.placeholders:
+            problems.append(cli.t(T["run_placeholders"], name=s.name,
+                                  targets=", ".join(s.placeholders)))  # fmt: skip
+        if s.period_over(today) and s.planned and not s.awaiting:
+            problems.append(cli.t(T["run_period_over"], name=s.name, start=s.period_start,
+                                  end=s.period_end, today=today, n=s.planned))  # fmt: skip
+        elif s.period_over(today) and s.awaiting:
+            notices.append(cli.t(T["run_collecting"], name=s.name, end=s.period_end,
+                                 n=s.awaiting))  # fmt: skip
+    if problems and refuse:
+        for line in problems:
+            click.echo(line, err=True)
+        fail(cli.t(T["run_refused"]), EXIT_USAGE)
+    return problems + notices if not refuse else notices
 
 
 def _target_names(engine: Engine) -> dict[int, str]:

@@ -93,6 +93,18 @@ MESSAGES: dict[str, Text] = {
     ),
     "public_url": Text("måste vara en http(s)://-adress", "must be an http(s):// URL"),
     "invalid": Text("ogiltigt värde", "invalid value"),
+    "placeholder_target": Text(
+        "{target} är en platshållare: skriv in kommunens riktiga e-postadress och växelnummer "
+        "och ta bort placeholder = true innan planen sparas",
+        "{target} is a placeholder: put in the municipality's real e-mail address and "
+        "switchboard number and remove placeholder = true before saving the plan",
+    ),
+    "period_over": Text(
+        "kampanjperioden är redan slut (i dag är det {today}); välj en period som inte har "
+        "passerat (campaign.period_start och period_end)",
+        "the campaign period is already over (today is {today}); choose a period that has not "
+        "passed (campaign.period_start and period_end)",
+    ),
     # Scenario files
     "control_characters": Text(
         "får inte innehålla radbrytningar eller andra styrtecken (det blir ett e-posthuvud)",

@@ -14,7 +14,38 @@ from collections.abc import Mapping
 
 from harness.core.i18n import Lang, Text
 
-__all__ = ["FAULTS", "PAUSES", "fault_text", "pause_text"]
+__all__ = [
+    "CALL_OUTCOMES",
+    "CHANNELS",
+    "FAULTS",
+    "MAIL_KINDS",
+    "PAUSES",
+    "fault_text",
+    "pause_text",
+]
+
+# The channels, as a word in a sentence.
+CHANNELS: dict[str, Text] = {
+    "email": Text("e-post", "e-mail"),
+    "phone": Text("telefon", "phone"),
+}
+
+# What a received mail is (probes.email_classify.Kind).
+MAIL_KINDS: dict[str, Text] = {
+    "human_reply": Text("svar från en person", "a person's answer"),
+    "auto_reply": Text("automatsvar eller kvitto", "an automatic reply or receipt"),
+    "bounce": Text("studs (kom inte fram)", "a bounce (not delivered)"),
+    "unrelated": Text("ovidkommande", "unrelated"),
+}
+
+# How a call ended (results.phone_timeline.Outcome).
+CALL_OUTCOMES: dict[str, Text] = {
+    "busy": Text("upptaget", "busy"),
+    "no_answer": Text("inget svar", "no answer"),
+    "failed": Text("misslyckat (vårt fel)", "failed (our side)"),
+    "no_person": Text("ingen person inom spärrtiden", "no person within the hold limit"),
+    "person": Text("person nådd", "person reached"),
+}
 
 # Why a probe failed on our side, was refused by a safety rule, or waits for a person.
 FAULTS: dict[str, Text] = {
@@ -173,8 +204,9 @@ def fault_text(
     if code is None or code not in FAULTS:
         return fallback or "–"
     values: dict[str, object] = dict(params or {})
-    cause = values.get("cause")
+    cause = values.pop("cause", None)
     if isinstance(cause, str) and cause in FAULTS:
+        # The cause's own details travel in the same parameters (the send window's last error).
         values["cause_text"] = fault_text(cause, values, lang)
     status = values.get("status")
     if code == "tester_not_answering" and isinstance(status, str) and status in CALL_STATUSES:

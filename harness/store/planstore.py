@@ -3,7 +3,9 @@
 Every planned probe carries a plan key (``2380/email/03``: target, channel, sequence). Saving
 the same plan again finds each key and updates the probe only while it is still ``planned``;
 a probe that was claimed, sent or completed is never touched, and nothing is duplicated. A
-planned probe whose key is no longer in the plan (fewer probes requested) is cancelled.
+planned probe whose key is no longer in the plan (fewer probes requested) is cancelled. A probe
+that failed on our side without reaching anyone (refused by a safety rule, or a harness fault
+not replaced) is planned again, so a corrected scenario brings it back.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from harness.core.questionbank import Question as BankQuestion
 from harness.core.scenario import Scenario
@@ -27,6 +29,7 @@ class SaveResult:
     updated: int
     untouched: int  # already claimed, sent or completed
     cancelled: int
+    replanned: int = 0  # failed on our side, never sent and not replaced: planned again
 
 
 def plan_key(probe: PlannedProbe) -> str:
@@ -49,16 +52,20 @@ def save_plan(
         for p in session.exec(select(Probe).where(Probe.campaign_id == campaign.id)).all()
         if p.plan_key
     }
-    created = updated = untouched = 0
+    created = updated = untouched = replanned = 0
     wanted: set[str] = set()
+    replaced = set(
+        session.exec(
+            select(Probe.replaces_probe_id).where(
+                Probe.campaign_id == campaign.id, col(Probe.replaces_probe_id).is_not(None)
+            )
+        ).all()
+    )
     for item in plan:
         key = plan_key(item)
         wanted.add(key)
         persona = scenario.personas[item.persona % len(scenario.personas)]
         probe = existing.get(key)
-        if probe is not None and probe.state != ProbeState.PLANNED:
-            untouched += 1
-            continue
         if probe is None:
             probe = Probe(
                 campaign_id=campaign.id,
@@ -68,8 +75,16 @@ def save_plan(
                 plan_key=key,
             )
             created += 1
-        else:
+        elif _failed_on_our_side(probe, replaced):
+            # Refused by a safety rule (a placeholder, a missing address) or failed on our side
+            # with no replacement: nothing reached the municipality, so it may be asked again.
+            _reopen(probe)
+            replanned += 1
+        elif probe.state == ProbeState.PLANNED:
             updated += 1
+        else:
+            untouched += 1
+            continue
         probe.planned_at = item.at
         probe.question_id = questions[item.question]
         probe.persona_index = item.persona
@@ -79,12 +94,31 @@ def save_plan(
         session.add(probe)
     cancelled = 0
     for key, probe in existing.items():
-        if key not in wanted and probe.state == ProbeState.PLANNED:
+        # A replacement's key is its original's plus "/r1": it stays while the original does.
+        if key.split("/r")[0] not in wanted and probe.state == ProbeState.PLANNED:
             probe.state = ProbeState.CANCELLED
             session.add(probe)
             cancelled += 1
     session.commit()
-    return SaveResult(campaign.id, created, updated, untouched, cancelled)
+    return SaveResult(campaign.id, created, updated, untouched, cancelled, replanned)
+
+
+def _failed_on_our_side(probe: Probe, replaced: set[int | None]) -> bool:
+    return (
+        probe.state == ProbeState.FAILED
+        and probe.outcome in ("refused", "harness_fault")
+        and probe.sent_at is None
+        and probe.id not in replaced
+    )
+
+
+def _reopen(probe: Probe) -> None:
+    """Back to planned, as if never claimed: fresh identifiers are minted when it is sent."""
+    probe.state = ProbeState.PLANNED
+    probe.outcome = probe.completed_at = probe.claimed_at = None
+    probe.fault_reason = probe.fault_code = probe.fault_params = None
+    probe.message_id = probe.reply_token = probe.call_sid = None
+    probe.send_response = None
 
 
 def _campaign(session: Session, scenario: Scenario, now: datetime) -> Campaign:

@@ -89,9 +89,17 @@ public_url = "http://127.0.0.1:{port}"
 
         watcher = threading.Thread(target=stop_when_settled, daemon=True)
         watcher.start()
+        capsys.readouterr()
         assert kkik("run") == 0
         watcher.join()
     assert settled.is_set(), "the call was not settled within 30 s"
+    # One line per event, in words (issue 16): the call placed, and how it ended.
+    said = [line[17:] for line in capsys.readouterr().out.splitlines()]
+    assert f"Call #{probe.id} to 2380 Östersund placed." in said
+    assert (
+        f"Call #{probe.id} to 2380 Östersund ended: person reached. Assess it with "
+        f"`kkik call assess {probe.id}`."
+    ) in said
 
     capsys.readouterr()
     assert kkik("call", "show", str(probe.id), "--json") == 0

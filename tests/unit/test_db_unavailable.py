@@ -8,20 +8,23 @@ in a SQLAlchemy traceback (exit 1) in every command but ``kkik db``. Now each gi
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from harness.core.clock import FakeClock
 from harness.sandbox.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "kkik-hosten-2026.toml"
 COMMANDS = [
     ("status",),
-    ("plan", str(SCENARIO), "--save"),
+    ("plan", "{scenario}", "--save"),
     ("run", "--dry-run", "--at", "2026-10-05T12:50"),
     ("score",),
     ("export", "--format", "csv", "--out", "{tmp}/export.csv"),
@@ -88,15 +91,30 @@ def _snapshot(folder: Path) -> dict[str, bytes | None]:
     }
 
 
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template with real addresses, so `plan --save` gets as far as the database."""
+    folder = tmp_path_factory.mktemp("scenario")
+    shutil.copytree(ROOT / "scenarios" / "questions", folder / "questions")
+    text = SCENARIO.read_text(encoding="utf-8").replace("placeholder = true", "placeholder = false")
+    (folder / "kampanj.toml").write_text(text, encoding="utf-8")
+    return folder / "kampanj.toml"
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_every_database_command_names_the_problem_in_one_line(kkik, tmp_path: Path, case: str):
+def test_every_database_command_names_the_problem_in_one_line(
+    kkik, tmp_path: Path, case: str, scenario: Path
+):
     url, en, sv = CASES[case](tmp_path)
+    # Before the template's period, so the campaign itself is fine (issue 16's start checks).
+    clock = FakeClock(datetime(2026, 9, 28, 8, 0, tzinfo=UTC))
     config = tmp_path / "config.toml"
     config.write_text(f'[database]\nurl = "{url}"\n')
     before = _snapshot(tmp_path)
     for command in COMMANDS:
-        args = [a.replace("{tmp}", str(tmp_path)) for a in command]
-        result = kkik("--lang", "en", "--config", str(config), *args)
+        args = [a.replace("{tmp}", str(tmp_path)).replace("{scenario}", str(scenario))
+                for a in command]  # fmt: skip
+        result = kkik("--lang", "en", "--config", str(config), *args, clock=clock)
         assert (result.code, result.err) == (
             2,
             f"{config}: database.url: cannot open the database: {en}\n",

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from harness.core.clock import FakeClock
 from harness.store.db import make_engine
 from harness.store.models import AuditEntry, Campaign, MeasureValue
 from harness.store.othermeasures import find_campaign, other_measure_values, scenario_values
@@ -36,7 +38,7 @@ def config(kkik, tmp_path: Path) -> Path:
     text = re.sub(
         r"^# (\[targets\.opening_hours\.\w+\]|\w+day = \[.*\])$",
         r"\1",
-        TEMPLATE.read_text(encoding="utf-8"),
+        TEMPLATE.read_text(encoding="utf-8").replace("placeholder = true", "placeholder = false"),
         flags=re.M,
     )
     scenario = tmp_path / "kampanj.toml"
@@ -44,7 +46,8 @@ def config(kkik, tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "kkik.db"}"\n')
     assert kkik("--config", str(path), "db", "upgrade").code == 0
-    saved = kkik("--config", str(path), "plan", str(scenario), "--save")
+    before = FakeClock(datetime(2026, 9, 28, 8, 0, tzinfo=UTC))  # the template's period is ahead
+    saved = kkik("--config", str(path), "plan", str(scenario), "--save", clock=before)
     assert saved.code == 0, saved.err
     return path
 

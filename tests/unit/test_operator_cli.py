@@ -6,11 +6,13 @@ import contextlib
 import gc
 import shutil
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
 
+from harness.core.clock import FakeClock
 from harness.store import migrate
 from harness.store.db import make_engine
 from harness.store.models import AuditEntry, Campaign, Probe, ProbeState, Target
@@ -33,8 +35,15 @@ def campaign(kkik, tmp_path: Path) -> Path:
     engine = make_engine(f"sqlite:///{tmp_path / 'kkik.db'}")
     migrate.upgrade(engine)
     engine.dispose()
-    assert kkik("--config", str(config), "plan", str(tmp_path / "kampanj.toml"), "--save").code == 0
+    saved = kkik("--config", str(config), "plan", str(tmp_path / "kampanj.toml"), "--save",
+                 clock=before_the_campaign())  # fmt: skip
+    assert saved.code == 0, saved.err
     return config
+
+
+def before_the_campaign() -> FakeClock:
+    """A clock before the template's period (it starts 2026-10-05), whatever today is."""
+    return FakeClock(datetime(2026, 9, 28, 8, 0, tzinfo=UTC))
 
 
 def _settled(database: Path) -> bytes:
@@ -109,7 +118,20 @@ def test_it_withdraws_only_planned_probes(kkik, campaign: Path):
         assert session.exec(select(AuditEntry)).one().action == "cancel"
 
 
+CHANNELS = (
+    "\n[mail.smtp]\nhost = 'smtp.kkik.example.se'\nusername = 'matning'\n"
+    "password_env = 'KKIK_TEST_SMTP_PW'\n"
+    "[mail.imap]\nhost = 'imap.kkik.example.se'\nusername = 'matning'\n"
+    "password_env = 'KKIK_TEST_IMAP_PW'\n"
+    '[phone]\naccount_sid = "AC' + "0" * 32 + '"\nauth_token_env = "KKIK_TEST_TWILIO"\n'
+    'from_number = "+46812345678"\ncaller_number = "+46701234567"\n'
+    '[web]\npublic_url = "https://kkik.example.se"\n'
+)
+
+
 def test_a_dry_run_contacts_nobody_and_changes_nothing(kkik, campaign: Path):
+    # Both channels set up, none of their secrets at hand: a dry run needs none (issue 16).
+    campaign.write_text(campaign.read_text() + CHANNELS)
     before = _settled(campaign.parent / "kkik.db")
     # Monday of the first week at 12:50: Östersund's first question (12:45) is due, inside its
     # window; Åre's call at 09:30 is due too.
@@ -119,7 +141,7 @@ def test_a_dry_run_contacts_nobody_and_changes_nothing(kkik, campaign: Path):
     assert result.code == 0, result.err
     lines = result.out.splitlines()
     assert lines[0] == "Would send at 2026-10-05 12:50: 3"
-    assert "2380 Östersund email" in result.out
+    assert "2380 Östersund e-mail" in result.out
     assert lines[4] == "Would move (slot missed, window closed): 0"
     assert lines[5] == "Coming up:"
     assert lines[6].startswith("  2026-10-05 15:35  2309 Krokom")
@@ -136,9 +158,66 @@ def test_a_dry_run_contacts_nobody_and_changes_nothing(kkik, campaign: Path):
     assert (misuse.code, misuse.err) == (2, "--at works only with --dry-run\n")
 
 
+def test_run_refuses_placeholder_targets_and_a_period_that_is_over(kkik, campaign: Path):
+    """Issue 16: a campaign saved with placeholders (before plan --save refused them) or whose
+    period has passed is refused by `kkik run` before anything is sent, naming what to change."""
+    with Session(_engine(campaign)) as session:
+        krokom = session.exec(select(Target).where(Target.kommunkod == "2309")).one()
+        krokom.placeholder = True
+        session.add(krokom)
+        session.commit()
+    before = _settled(campaign.parent / "kkik.db")
+    result = kkik("--config", str(campaign), "run", clock=before_the_campaign())
+    assert result.code == 2
+    name = "KKiK hösten 2026"
+    assert result.err.splitlines() == [
+        f"Kampanjen ”{name}”: 2309 Krokom är platshållare. Skriv in kommunernas riktiga "
+        "adresser och nummer i scenariot, ta bort placeholder = true och spara planen igen "
+        "(`kkik plan SCENARIO --save`).",
+        "Inget startat, inget skickat.",
+    ]
+    with Session(_engine(campaign)) as session:
+        krokom = session.exec(select(Target).where(Target.kommunkod == "2309")).one()
+        krokom.placeholder = False
+        session.add(krokom)
+        session.commit()
+    late = FakeClock(datetime(2026, 12, 6, 9, 0, tzinfo=UTC))
+    over = kkik("--lang", "en", "--config", str(campaign), "run", clock=late)
+    assert over.code == 2
+    assert over.err.splitlines()[0] == (
+        f"The campaign “{name}”: the period 2026-10-05 – 2026-11-13 is already over (today "
+        "2026-12-06); its 108 planned questions cannot be sent. Choose a new period in the "
+        "scenario and save the plan again."
+    )
+    with Session(_engine(campaign)) as session:
+        assert {p.state for p in session.exec(select(Probe)).all()} == {ProbeState.PLANNED}
+    assert before != b""
+
+
+def test_a_dry_run_needs_no_credentials_and_says_why_a_probe_waits(
+    kkik, campaign: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Issue 16: the README's dry run asked for the Twilio token though it contacts nobody."""
+    monkeypatch.delenv("KKIK_TEST_TWILIO", raising=False)
+    phone_only = CHANNELS[CHANNELS.index("[phone]") :]
+    campaign.write_text(campaign.read_text() + "\n" + phone_only)
+    kkik("--config", str(campaign), "pause", "--target", "2321", clock=before_the_campaign())
+    result = kkik("--config", str(campaign), "run", "--dry-run", "--at", "2026-10-05T12:50")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[:6] == [
+        "Skulle skicka 2026-10-05 12:50: 0",
+        "Skulle flytta (missad tid, fönstret stängt): 0",
+        "Skickas inte nu (3):",
+        "  #1 2321 Åre samtal: kommunen är pausad",
+        "  #2 2321 Åre e-post: kommunen är pausad",
+        "  #3 2380 Östersund e-post: kanalen är inte inställd i konfigurationen",
+    ]
+
+
 def test_a_second_runner_is_refused_with_a_clear_message(kkik, campaign: Path):
     with RunLock(_engine(campaign)):
-        result = kkik("--lang", "en", "--config", str(campaign), "run")
+        result = kkik("--lang", "en", "--config", str(campaign), "run", clock=before_the_campaign())
     assert result.code == 1
     assert result.err == (
         f"Another kkik run is already working on sqlite:///{campaign.parent / 'kkik.db'}; "

@@ -5,17 +5,31 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
+from harness.core.clock import FakeClock
 from harness.store import migrate
 from harness.store.db import make_engine
 from harness.store.models import Campaign, Probe, ProbeState, Question, Target
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "scenarios" / "kkik-hosten-2026.toml"
+
+
+def before_the_campaign() -> FakeClock:
+    """A clock before the template's period (it starts 2026-10-05), whatever today is."""
+    return FakeClock(datetime(2026, 9, 28, 8, 0, tzinfo=UTC))
+
+
+def ready(scenario: Path) -> Path:
+    """The template as a user leaves it after putting in the real addresses."""
+    text = scenario.read_text(encoding="utf-8").replace("placeholder = true", "placeholder = false")
+    scenario.write_text(text, encoding="utf-8")
+    return scenario
 
 
 @pytest.fixture
@@ -73,10 +87,15 @@ def test_it_plans_deterministically_and_by_the_rules(kkik):
 def test_it_saves_again_without_duplicates_and_never_touches_sent_probes(
     kkik, scenario: Path, config: Path, tmp_path: Path
 ):
-    saved = kkik("--lang", "en", "--config", str(config), "plan", str(scenario), "--save")
+    ready(scenario)
+    saved = kkik(
+        "--lang", "en", "--config", str(config), "plan", str(scenario), "--save",
+        clock=before_the_campaign(),
+    )  # fmt: skip
     assert saved.code == 0, saved.err
     assert saved.out.splitlines()[-1].endswith(
-        ": 108 new, 0 updated, 0 already under way (untouched), 0 withdrawn."
+        ": 108 new, 0 updated, 0 planned again after a fault on our side, 0 already under way "
+        "(untouched), 0 withdrawn."
     )
     engine = make_engine(f"sqlite:///{tmp_path / 'kkik.db'}")
     with Session(engine) as session:
@@ -95,17 +114,22 @@ def test_it_saves_again_without_duplicates_and_never_touches_sent_probes(
 
     # A different seed moves every planned probe, but not the ones already sent.
     moved = kkik(
-        "--lang", "en", "--config", str(config), "plan", str(scenario), "--save", "--seed", "9"
+        "--lang", "en", "--config", str(config), "plan", str(scenario), "--save", "--seed", "9",
+        clock=before_the_campaign(),
     )  # fmt: skip
     assert moved.out.splitlines()[-1].endswith(
-        ": 0 new, 105 updated, 3 already under way (untouched), 0 withdrawn."
+        ": 0 new, 105 updated, 0 planned again after a fault on our side, 3 already under way "
+        "(untouched), 0 withdrawn."
     )
     # Fewer calls requested: the surplus planned calls are withdrawn, never deleted.
     fewer = scenario.read_text(encoding="utf-8").replace(
         "calls_per_target = 18", "calls_per_target = 9"
     )
     scenario.write_text(fewer, encoding="utf-8")
-    cut = kkik("--lang", "en", "--config", str(config), "plan", str(scenario), "--save")
+    cut = kkik(
+        "--lang", "en", "--config", str(config), "plan", str(scenario), "--save",
+        clock=before_the_campaign(),
+    )  # fmt: skip
     assert cut.code == 0, cut.err
     with Session(engine) as session:
         probes = session.exec(select(Probe)).all()
@@ -117,6 +141,86 @@ def test_it_saves_again_without_duplicates_and_never_touches_sent_probes(
             row = session.get(Probe, probe_id)
             assert row is not None
             assert (row.planned_at, row.question_id) == before
+
+
+def test_saving_the_unedited_template_is_refused_naming_what_to_change(
+    kkik, scenario: Path, config: Path, tmp_path: Path
+):
+    """Issue 16: the template saved as it came, then `kkik run`, burnt all 108 probes."""
+    result = kkik("--config", str(config), "plan", str(scenario), "--save",
+                  clock=before_the_campaign())  # fmt: skip
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        f"{scenario}: targets[{i}]: {name} är en platshållare: skriv in kommunens riktiga "
+        "e-postadress och växelnummer och ta bort placeholder = true innan planen sparas"
+        for i, name in enumerate(("2380 Östersund", "2309 Krokom", "2321 Åre"))
+    ] + ["Inget sparat. Rätta scenariot och spara igen."]
+    engine = make_engine(f"sqlite:///{tmp_path / 'kkik.db'}")
+    with Session(engine) as session:
+        assert session.exec(select(Campaign)).all() == []  # nothing written
+    # Shown without --save, the plan is only a plan: it says what to change but is not refused.
+    assert kkik("plan", str(scenario), clock=before_the_campaign()).code == 0
+
+
+def test_saving_a_campaign_whose_period_is_over_is_refused(kkik, scenario: Path, config: Path):
+    ready(scenario)
+    after = FakeClock(datetime(2026, 12, 6, 9, 0, tzinfo=UTC))
+    result = kkik("--lang", "en", "--config", str(config), "plan", str(scenario), "--save",
+                  clock=after)  # fmt: skip
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        f"{scenario}: campaign.period_end: the campaign period is already over (today is "
+        "2026-12-06); choose a period that has not passed (campaign.period_start and "
+        'period_end) (got "2026-11-13")',
+        "Nothing saved. Correct the scenario and save again.",
+    ]
+
+
+def test_probes_refused_for_a_placeholder_are_planned_again_once_it_is_corrected(
+    kkik, scenario: Path, config: Path, tmp_path: Path
+):
+    """A database burnt before the check existed: the refused probes come back, nothing sent
+    is touched."""
+    ready(scenario)
+    clock = before_the_campaign()
+    assert kkik("--config", str(config), "plan", str(scenario), "--save", clock=clock).code == 0
+    engine = make_engine(f"sqlite:///{tmp_path / 'kkik.db'}")
+    with Session(engine) as session:
+        probes = session.exec(select(Probe).order_by(Probe.planned_at)).all()  # type: ignore[arg-type]
+        sent_id = probes[0].id
+        probes[0].state, probes[0].sent_at = ProbeState.SENT, probes[0].planned_at
+        for probe in probes[1:11]:  # refused by a safety rule, as the runner did then
+            probe.state, probe.outcome = ProbeState.FAILED, "refused"
+            probe.fault_code, probe.completed_at = "refused_placeholder", probe.planned_at
+        for probe in probes[11:13]:  # a harness fault already replaced: left to its stand-in
+            probe.state, probe.outcome = ProbeState.FAILED, "harness_fault"
+            stand_in = Probe(
+                campaign_id=probe.campaign_id,
+                target_id=probe.target_id,
+                channel=probe.channel,
+                planned_at=probe.planned_at,
+                replaces_probe_id=probe.id,
+                plan_key=f"{probe.plan_key}/r1",
+            )
+            session.add(stand_in)
+        session.add_all(probes)
+        session.commit()
+    again = kkik("--lang", "en", "--config", str(config), "plan", str(scenario), "--save",
+                 clock=clock)  # fmt: skip
+    assert again.code == 0, again.err
+    assert ": 0 new, 95 updated, 10 planned again after a fault on our side, 3 already " in (
+        again.out
+    )
+    with Session(engine) as session:
+        rows = session.exec(select(Probe)).all()
+        states = Counter(p.state for p in rows)
+        sent = session.get(Probe, sent_id)
+    # The ten back, and the two stand-ins kept (saving again used to withdraw them).
+    assert states[ProbeState.PLANNED] == 105 + 2
+    assert states[ProbeState.FAILED] == 2
+    assert sent is not None
+    assert sent.state == ProbeState.SENT
+    assert all(p.fault_code is None for p in rows if p.state == ProbeState.PLANNED)
 
 
 def test_it_refuses_a_window_outside_office_hours(kkik, scenario: Path):

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from harness.channels.email.message_row import apply_to_probe, fill_row, remember_case_numbers
 from harness.core.clock import Clock
+from harness.core.events import OnEvent, RunEvent
 from harness.rules.calendars import campaign_closed_days
 from harness.store.models import (
     Campaign,
@@ -66,6 +67,8 @@ class MailStore:
         self._topics: TopicIndex | None = None
         # Probes whose early replies have been looked for (see adopt_early_replies).
         self._adopted_for: set[int] = set()
+        # Told of every stored message that concerns a probe (`kkik run` prints them).
+        self.on_event: OnEvent | None = None
 
     # --- folder marks ------------------------------------------------------------------------
 
@@ -321,6 +324,7 @@ class MailStore:
         self, prepared: Sequence[tuple[FetchedMessage, Message, Analysis | None]]
     ) -> list[FetchedMessage]:
         stored: list[FetchedMessage] = []
+        events: list[RunEvent] = []
         with Session(self.engine) as session:
             known = self._known_copies(session, [row for _, row, _ in prepared])
             for message, row, analysis in prepared:
@@ -339,7 +343,12 @@ class MailStore:
                     apply_to_probe(session, row, analysis, self.rules)
                     remember_case_numbers(session, row, analysis)
                 stored.append(message)
+                if self.on_event is not None and row.probe_id is not None:
+                    events.append(_reply_event(session, row))
             session.commit()
+        for event in events:
+            assert self.on_event is not None
+            self.on_event(event)
         return stored
 
     def _known_copies(
@@ -359,6 +368,28 @@ class MailStore:
             )
         ).all()
         return {(mid, digest) for mid, digest in found}
+
+
+def _reply_event(session: Session, row: Message) -> RunEvent:
+    """A stored mail as the operator reads it: its kind, and whether it is the probe's answer."""
+    probe = session.get(Probe, row.probe_id)
+    target = session.get(Target, probe.target_id) if probe else None
+    counted = (
+        probe is not None
+        and probe.outcome == "answered"
+        and probe.completed_at is not None
+        and row.arrived_at is not None
+        and probe.completed_at == row.arrived_at
+    )
+    return RunEvent(
+        "reply",
+        probe_id=row.probe_id,
+        target=f"{target.kommunkod} {target.name}" if target else None,
+        channel="email",
+        code=row.classification,
+        params={"counted": counted, "review": bool(row.needs_review),
+                "holding": bool(row.holding_reply), "bounce_final": bool(row.bounce_final)},
+    )  # fmt: skip
 
 
 # Match signals that name the probe itself: never pointing at the wrong one.

@@ -22,7 +22,8 @@ from sqlmodel import Session, select
 
 from harness.channels.phone import store as phonestore
 from harness.core.clock import Clock, ensure_utc
-from harness.store.models import Channel, Probe, ProbeState
+from harness.core.events import OnEvent, RunEvent
+from harness.store.models import Channel, Probe, ProbeState, Target
 from probes.phone_call import PhoneProbe
 from results.phone_timeline import TimelineRules
 
@@ -45,6 +46,7 @@ class CallFinisher:
         self.phone = phone
         self.rules = rules
         self.longest_call = longest_call
+        self.on_event: OnEvent | None = None  # told of every call it completes (`kkik run`)
 
     async def __call__(self, now: datetime) -> int:
         with Session(self.engine) as session:
@@ -92,6 +94,18 @@ class CallFinisher:
                 row.state = ProbeState.COMPLETED
             session.add(row)
             session.commit()
+            if self.on_event is not None:
+                target = session.get(Target, row.target_id)
+                self.on_event(
+                    RunEvent(
+                        "call_ended",
+                        probe_id=row.id,
+                        target=f"{target.kommunkod} {target.name}" if target else None,
+                        channel=Channel.PHONE,
+                        code=line.outcome,
+                        params={"fault": row.fault_code, **(row.fault_params or {})},
+                    )
+                )
         return True
 
     async def _reconcile(self, probe: Probe, sid: str, now: datetime) -> None:

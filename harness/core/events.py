@@ -1,9 +1,10 @@
 """What the running campaign did, one event at a time, for the operator to read.
 
-The runner, the mail store and the call follow-up report each thing they do as a
-:class:`RunEvent`: a kind, the probe and municipality it concerns, and for failures and pauses a
-code with parameters (:mod:`harness.core.labels`). They carry no prose: ``kkik run`` words them
-in the operator's language, so the same events could feed a log file or the dashboard.
+The runner, the mail store, the mailbox watcher and the call follow-up report each thing they do
+as a :class:`RunEvent`: a kind, the probe and municipality it concerns, and for failures and
+pauses a code with parameters (:mod:`harness.core.labels`). They carry no prose: ``kkik run``
+words them in the operator's language, so the same events could feed a log file or the
+dashboard.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ EventKind = Literal[
     "paused",  # the runner paused the campaign by itself
     "reply",  # a mail was stored and judged
     "call_ended",  # a call's outcome is known
+    "mailbox_down",  # a watched folder's connection was lost (retried with backoff)
+    "mailbox_login_refused",  # the mailbox refused our login
+    "folder_missing",  # a watched folder does not exist (looked for again now and then)
+    "mailbox_back",  # a folder's connection works again
 ]
 
 
