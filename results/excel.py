@@ -50,7 +50,7 @@ XLSX_FORMATS = {
 
 def _cell(column: Column, row: Mapping[str, Any], lang: Lang) -> object:
     """The cell's value before formatting: a code's label, a time in local wall-clock time."""
-    value = label(column, column.value(row), lang)
+    value = label(column, column.value(row, lang), lang)
     if column.kind == "time" and isinstance(value, datetime):
         # The rows hold aware times in the campaign's zone: Excel has no zones, so wall time.
         return value.replace(tzinfo=None)

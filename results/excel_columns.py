@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from harness.core.i18n import Text
+from harness.core.i18n import Lang, Text
+from harness.core.labels import fault_text
 
 __all__ = [
     "PERSONAL_COLUMNS",
@@ -36,14 +37,14 @@ class Column:
     kind: CellKind = "text"
     #: The code's label; a code without one is shown as it is (a code added after this table).
     labels: Mapping[str, Text] | None = None
-    #: Reads the cell from the row when it is not ``row[key]``.
-    get: Callable[[Mapping[str, Any]], object] | None = None
+    #: Reads the cell from the row (in the reader's language) when it is not ``row[key]``.
+    get: Callable[[Mapping[str, Any], Lang], object] | None = None
 
-    def value(self, row: Mapping[str, Any]) -> object:
-        return self.get(row) if self.get is not None else row.get(self.key)
+    def value(self, row: Mapping[str, Any], lang: Lang) -> object:
+        return self.get(row, lang) if self.get is not None else row.get(self.key)
 
 
-def label(column: Column, code: object, lang: Literal["sv", "en"]) -> object:
+def label(column: Column, code: object, lang: Lang) -> object:
     """The label of ``code`` in ``column``'s table, else the value unchanged."""
     if column.labels is None or not isinstance(code, str) or code not in column.labels:
         return code
@@ -88,6 +89,16 @@ OUTCOMES = {
     "person": Text("person nådd", "person reached"),
 }
 
+
+def _fault(row: Mapping[str, Any], lang: Lang) -> str | None:
+    """The fault's code worded in the reader's language (a server's own words quoted inside);
+    a probe stored before faults had codes shows its stored English reason."""
+    code, stored = row.get("fault_code"), row.get("fault_reason")
+    if code is None and stored is None:
+        return None
+    return fault_text(code, row.get("fault_params"), lang, fallback=stored)
+
+
 #: One row per municipality and measure (:func:`results.exports.score_rows`).
 RESULT_COLUMNS: tuple[Column, ...] = (
     Column("kommunkod", Text("Kommunkod", "Municipality code")),
@@ -99,7 +110,7 @@ RESULT_COLUMNS: tuple[Column, ...] = (
         "kolada_id",
         Text("Kolada-id", "Kolada id"),
         # The KPI id only where Kolada has one: our own ids are the measure id beside it.
-        get=lambda row: None if row.get("kpi_id_is_own") else row.get("kpi_id"),
+        get=lambda row, _: None if row.get("kpi_id_is_own") else row.get("kpi_id"),
     ),
     Column("value", Text("Värde", "Value"), "number"),
     Column("unit", Text("Enhet", "Unit"), labels=UNITS),
@@ -129,8 +140,7 @@ PROBE_COLUMNS: tuple[Column, ...] = (
     Column("answered_at", Text("Svar kom", "Answer arrived"), "time"),
     Column("state", Text("Status", "State"), labels=STATES),
     Column("outcome", Text("Utfall", "Outcome"), labels=OUTCOMES),
-    # Stored as the harness or a server worded it: shown as evidence, not translated.
-    Column("fault_reason", Text("Orsak till mätfel", "Fault reason")),
+    Column("fault_reason", Text("Orsak till mätfel", "Fault reason"), get=_fault),
     Column("replies", Text("Antal svar", "Replies"), "count"),
 )
 PERSONAL_COLUMNS: tuple[Column, ...] = (

@@ -53,7 +53,7 @@ MEDIA = {
 }
 EVIDENCE_COLUMNS = (
     "probe_id", "kommunkod", "kommun", "channel", "planned_at", "sent_at", "answered_at",
-    "state", "outcome", "fault_reason", "replies",
+    "state", "outcome", "fault_reason", "replies", "fault_code",
 )  # fmt: skip
 PERSONAL_COLUMNS = ("reply_from_name", "reply_from_address")
 
@@ -231,8 +231,11 @@ def _evidence_rows(
             else None,
             "state": probe.state,
             "outcome": probe.outcome,
-            "fault_reason": probe.fault_reason,
+            "fault_reason": probe.fault_reason,  # English, as stored (rows before codes)
             "replies": len(replies.get(probe.id or 0, [])),
+            # The reason as a code with parameters (harness.core.labels): worded for people.
+            "fault_code": probe.fault_code,
+            "fault_params": probe.fault_params,
         }
         if personal:
             name, address = senders.get(found.message_id if found else None, (None, None))

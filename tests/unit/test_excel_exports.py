@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import openpyxl
 import pytest
 
+from harness.services.outputs import EVIDENCE_COLUMNS
 from harness.store.models import Channel, ProbeState
 from results.counts import Empty, count_text, counts, why_empty
 from results.excel import Sheet, excel_csv, workbook
@@ -161,6 +162,29 @@ def test_probe_times_are_local_wall_time_in_both_formats():
     assert sheet["B2"].value == "0180"
     assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A2", "A1:K3")
     assert sheet["A1"].font.bold
+
+
+def test_a_fault_reads_in_the_readers_language():
+    rows = [
+        _probe_row(state="failed", outcome="harness_fault", fault_code="smtp_relay_refused",
+                   fault_params={"reply": "554 5.7.1 Relay denied"},
+                   fault_reason="SMTP relay refused: 554 5.7.1 Relay denied"),
+        # Stored before faults had codes: the stored reason, as it is.
+        _probe_row(state="failed", outcome="harness_fault", fault_reason="Relay down"),
+    ]  # fmt: skip
+    coded, old = _read(excel_csv(rows, PROBE_COLUMNS, "sv"))
+    assert coded["Orsak till mätfel"] == (
+        "utgående e-postserver vägrade skicka vidare (servern svarade ”554 5.7.1 Relay denied”)"
+    )
+    assert (coded["Status"], coded["Utfall"]) == ("mätfel (ersätts)", "mätfel (vårt fel)")
+    assert old["Orsak till mätfel"] == "Relay down"
+    [english] = _read(excel_csv(rows[:1], PROBE_COLUMNS, "en"))[:1]
+    assert english["Fault reason"].startswith("the outgoing mail server refused to relay")
+    machine = list(csv.DictReader(io.StringIO(to_csv(rows, EVIDENCE_COLUMNS).decode("utf-8-sig"))))
+    assert (machine[0]["fault_code"], machine[0]["fault_reason"]) == (
+        "smtp_relay_refused",
+        "SMTP relay refused: 554 5.7.1 Relay denied",
+    )
 
 
 def test_every_state_and_channel_has_a_label():
