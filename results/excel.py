@@ -38,6 +38,7 @@ __all__ = ["Sheet", "excel_csv", "workbook"]
 #: Swedish Excel's locale: decimal comma.
 NUMBER_LOCALE = "sv_SE"
 TIME_TEXT = "%Y-%m-%d %H:%M"
+TIME_WIDTH = len("2026-10-12 16:00")
 #: XLSX number formats by cell kind (Excel shows the decimal sign of the reader's locale).
 XLSX_FORMATS = {
     "count": "0",
@@ -64,9 +65,9 @@ def excel_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], lang
     def text(column: Column, value: object) -> object:
         if value is None:
             return ""
+        if isinstance(value, datetime):
+            return value.strftime(TIME_TEXT)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            if isinstance(value, datetime):
-                return value.strftime(TIME_TEXT)
             return value
         if column.kind == "one_decimal":
             return format_decimal(value, format="0.0", locale=NUMBER_LOCALE)
@@ -123,7 +124,7 @@ def _fill(ws: Worksheet, sheet: Sheet, lang: Lang) -> None:
             fmt = _number_format(column, cell.value)
             if fmt is not None:
                 cell.number_format = fmt
-            shown = len(TIME_TEXT) + 4 if isinstance(cell.value, datetime) else len(str(cell.value))
+            shown = TIME_WIDTH if isinstance(cell.value, datetime) else len(str(cell.value))
             widths[i] = max(widths[i], 0 if cell.value is None else shown)
     for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = min(width + 2, 60)

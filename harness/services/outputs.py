@@ -65,7 +65,6 @@ class CampaignScores:
     evidence: list[Evidence]
     scores: list[Score]
     national: tuple[Reference, ...]  # imported figures first, then the bundled ones
-    planned: int  # the campaign's probes, cancelled ones left out
     empty: Empty | None  # why no measure has a value; None when some has
 
 
@@ -85,7 +84,7 @@ def campaign_scores(ctx: Context, name: str | None, edition: str | None = None) 
         )
     except NoCampaign:
         raise _no_campaign(name) from None
-    with Session(ctx.engine) as session:
+    with Session(ctx.engine) as session:  # the plan's size, for why nothing has a value yet
         planned = session.exec(
             select(func.count())
             .select_from(Probe)
@@ -99,7 +98,6 @@ def campaign_scores(ctx: Context, name: str | None, edition: str | None = None) 
         evidence=evidence,
         scores=scores,
         national=imported_national(ctx.engine) + bundled(),
-        planned=planned,
         empty=why_empty(evidence, scores, planned),
     )
 
