@@ -66,8 +66,8 @@ ERRORS: dict[str, Text] = {
         "Unknown KKiK edition {edition!r}: 2011, 2016 or 2018.",
     ),
     "no_format": Text(
-        "Okänt filformat {format!r}: csv, xlsx eller json.",
-        "Unknown file format {format!r}: csv, xlsx or json.",
+        "Okänt filformat {format!r}: csv, csv-excel, xlsx eller json.",
+        "Unknown file format {format!r}: csv, csv-excel, xlsx or json.",
     ),
     "kolada_format": Text(
         "--kolada skriver JSON; välj --format json", "--kolada writes JSON; use --format json"

@@ -3,10 +3,17 @@
 One row per municipality and measure, with the Kolada id where one is known and our own id,
 marked as such, where not. Writers return bytes; the caller decides where they go.
 
+The counts come from :func:`results.counts.counts`: ``value`` is ``100 × numerator /
+denominator`` on every scored row, and a point-scale measure (bemötande) also carries ``points``,
+``max_points`` and ``calls`` (18 of 36 points from 12 calls), so nobody reads 18/12.
+
 The other accessibility measures (opening hours, preschool, elderly housing; see
 :mod:`results.other_measures`) are reported figures, not scores: their rows carry ``source``
 ``scenario`` or ``manual`` (scored rows: ``scored``), their ``unit``, and leave numerator,
 denominator and interval empty, so they cannot be mistaken for a share of probes.
+
+These are the machines' formats (``docs/exports.md``): codes, ISO 8601 times, decimal points.
+:mod:`results.excel` writes the same rows for Swedish Excel.
 """
 
 from __future__ import annotations
@@ -14,14 +21,14 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
-
+from results.counts import counts
 from results.measures import MEASURES, OTHER_MEASURES
 from results.other_measures import OtherValue
 from results.scoring import Score
-from results.spreadsheet import csv_writer, xlsx_append
+from results.spreadsheet import csv_writer
 
 COLUMNS = (
     "kommunkod",
@@ -39,6 +46,10 @@ COLUMNS = (
     "edition",
     "unit",
     "source",
+    # Appended, so columns read by position before these were added keep their place.
+    "points",
+    "max_points",
+    "calls",
 )
 
 
@@ -54,6 +65,7 @@ def score_rows(
     rows = []
     for s in scores:
         measure = MEASURES[s.measure_id]
+        c = counts(s)
         rows.append(
             {
                 "kommunkod": s.kommunkod,
@@ -64,13 +76,16 @@ def score_rows(
                 "kpi_id_is_own": measure.kolada_id is None,
                 "title": measure.title_sv if lang == "sv" else measure.title_en,
                 "value": s.value,
-                "numerator": s.numerator,
-                "denominator": s.denominator,
+                "numerator": c.numerator,
+                "denominator": c.denominator,
                 "ci_low": s.ci_low,
                 "ci_high": s.ci_high,
                 "edition": edition,
                 "unit": "percent",
                 "source": "scored",
+                "points": c.points,
+                "max_points": c.max_points,
+                "calls": c.calls,
             }
         )
     for v in others:
@@ -92,6 +107,9 @@ def score_rows(
                 "edition": edition,
                 "unit": other.unit,
                 "source": v.source,
+                "points": None,
+                "max_points": None,
+                "calls": None,
             }
         )
     # Stable: each municipality's scores keep their order and come before its other figures.
@@ -103,35 +121,24 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
+def _plain(value: object) -> object:
+    """A cell for machines: instants (the evidence rows' times) in ISO 8601 with their offset."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = COLUMNS) -> bytes:
     """UTF-8 with a byte-order mark, so Excel opens å, ä and ö right; no cell is a formula."""
     buffer = io.StringIO()
     writer = csv_writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow("" if row.get(k) is None else row.get(k) for k in columns)
+        writer.writerow("" if row.get(k) is None else _plain(row.get(k)) for k in columns)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def to_json(rows: Sequence[Mapping[str, Any]]) -> bytes:
-    return (json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-def to_xlsx(
-    rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = COLUMNS, sheet: str = "KKiK"
-) -> bytes:
-    book = Workbook()
-    ws = book.active
-    assert ws is not None
-    ws.title = sheet
-    xlsx_append(ws, columns)
-    for row in rows:
-        # A reply's sender name is the municipality's text: stored as text, never a formula.
-        xlsx_append(ws, (row.get(k) for k in columns))
-    ws.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    plain = [{k: _plain(v) for k, v in row.items()} for row in rows]
+    return (json.dumps(plain, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def kolada_json(scores: Sequence[Score], year: int, others: Sequence[OtherValue] = ()) -> bytes:

@@ -43,6 +43,7 @@ __all__ = [
     "FACILITIES",
     "HOURS_BY_FACILITY",
     "MANUAL_MEASURES",
+    "MAX_POINTS_PER_CALL",
     "MEASURES",
     "OTHER_MEASURES",
     "Channel",
@@ -58,6 +59,8 @@ __all__ = [
 Channel = Literal["email", "phone"]
 #: "share": numerator / denominator × 100. "points": points / maximum points × 100.
 Kind = Literal["share", "points"]
+#: A point-scale measure's maximum per assessed call: bemötande 0 (dålig) to 3 (mycket god).
+MAX_POINTS_PER_CALL = 3
 
 DEFAULT_EDITION = "2018"
 

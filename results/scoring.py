@@ -53,7 +53,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from results.calendar import DeadlineRule, WorkCalendar
-from results.measures import DEFAULT_EDITION, Measure, edition
+from results.measures import DEFAULT_EDITION, MAX_POINTS_PER_CALL, Measure, edition
 
 __all__ = [
     "Colour",
@@ -388,7 +388,11 @@ def _scores_for(kommunkod: str, c: list[int], measures: tuple[Measure, ...]) -> 
             out.append(_make_score(kommunkod, m, num, c[_P_DEN], c[_P_WAIT], c[_P_FAULT]))
         elif m.id == "phone_bemotande":
             wait = c[_BEM_WAIT] + c[_B_WAIT]
-            out.append(_make_score(kommunkod, m, c[_BEM_POINTS], c[_BEM_N], wait, c[_B_FAULT], 3))
+            out.append(
+                _make_score(
+                    kommunkod, m, c[_BEM_POINTS], c[_BEM_N], wait, c[_B_FAULT], MAX_POINTS_PER_CALL
+                )
+            )
         elif m.id == "phone_bemotande_good_share":
             wait = c[_BEM_WAIT] + c[_B_WAIT]
             out.append(_make_score(kommunkod, m, c[_BEM_GOOD], c[_BEM_N], wait, c[_B_FAULT]))

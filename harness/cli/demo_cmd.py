@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 import click
 
 from harness.cli.common import EXIT_FAILURE, state
-from harness.cli.export_cmd import T as EXPORT_TEXTS
+from harness.cli.export_cmd import written
 from harness.cli.report_cmd import T as REPORT_TEXTS
 from harness.core.clock import SystemClock
 from harness.core.config import load_config
 from harness.core.i18n import Lang, Text
 from harness.sandbox.ports import free_port
-from harness.services.outputs import ExportRequest, export_campaign, report_html
+from harness.services.outputs import ExportRequest, Format, export_campaign, report_html
 from harness.store import users
 from harness.store.db import make_engine
 from harness.web.app import WebServer, create_app
@@ -70,8 +70,14 @@ T = {
     ),
 }
 DEMO_USER = "demo"
-OUTPUTS = ["report.html", "export.csv", "export.xlsx", "export.json", "ground-truth.json",
-           "kkik.db"]  # fmt: skip
+#: The exports the demo writes, by file name: every format, in the user's language.
+EXPORTS: dict[str, Format] = {
+    "export.csv": "csv",
+    "export-excel.csv": "csv-excel",
+    "export.xlsx": "xlsx",
+    "export.json": "json",
+}
+OUTPUTS = ["report.html", *EXPORTS, "ground-truth.json", "kkik.db"]
 
 
 def build(lang: Lang) -> click.Command:
@@ -122,11 +128,11 @@ def build(lang: Lang) -> click.Command:
         (directory / "ground-truth.json").write_text(
             json.dumps(result.ground_truth, ensure_ascii=False, indent=2), encoding="utf-8"
         )
-        for fmt in ("csv", "xlsx", "json"):
+        for name, fmt in EXPORTS.items():
             exported = export_campaign(demo.tester(), ExportRequest(format=fmt, lang=cli.lang))
-            path = directory / f"export.{fmt}"
+            path = directory / name
             path.write_bytes(exported.data)
-            click.echo(cli.t(EXPORT_TEXTS["written"], rows=exported.rows, path=path))
+            click.echo(written(cli, exported, path))
         report = directory / "report.html"
         report.write_text(report_html(demo.tester(), None, cli.lang), encoding="utf-8")
         click.echo(cli.t(REPORT_TEXTS["written"], path=report))

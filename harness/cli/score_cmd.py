@@ -13,6 +13,7 @@ from harness.rules.calendars import work_calendar
 from harness.services.base import ServiceError
 from harness.services.outputs import campaign_scores
 from results.calendar import DeadlineRule
+from results.counts import Empty, count_text, counts, why_empty
 from results.evidence_csv import EvidenceError, UnreadableEvidence, read_evidence
 from results.measures import EDITIONS, MEASURES
 from results.reference import Reference, bundled, reference_for
@@ -47,9 +48,14 @@ T = {
     "csv_error": Text(
         "{path}: rad {line}: ogiltig CSV ({detail})", "{path}: line {line}: invalid CSV ({detail})"
     ),
-    "head": Text(
-        "kommun  mått                                            värde      antal  95 % intervall",
-        "kommun  measure                                         value      count  95% interval",
+    "kommun": Text("kommun", "kommun"),
+    "measure": Text("mått", "measure"),
+    "value": Text("värde", "value"),
+    "interval": Text("95 % intervall", "95% interval"),
+    "count": Text("antal", "count"),
+    "no_rows": Text(
+        "{path}: inga rader med underlag, bara rubrikraden; inget att räkna.",
+        "{path}: no evidence rows, only the header; nothing to score.",
     ),
     "compare_head": Text(
         "jämförelse                                      medel bäst sämst  riket (år)  färg",
@@ -84,6 +90,7 @@ def build(lang: Lang) -> click.Command:
         settings, _ = cli.settings(required=False)
         chosen = edition
         figures = bundled()
+        empty: Empty | None
         if csv_path is not None:
             # An evidence file belongs to no saved campaign: the configured calendar judges it.
             calendar = work_calendar(settings)
@@ -94,18 +101,32 @@ def build(lang: Lang) -> click.Command:
                 deadline_rule=DeadlineRule(settings.email.deadline_rule),
             )
             scores = score(evidence, rules)
+            # Every row of a file counts as planned: the file is all the campaign there is.
+            empty, name = why_empty(evidence, scores, len(evidence)), csv_path
         else:
             try:
                 scored = campaign_scores(service_context(cli), campaign_name, edition)
             except ServiceError as exc:
                 fail_service(cli, exc)
             evidence, scores, figures = scored.evidence, scored.scores, scored.national
+            empty, name = scored.empty, scored.campaign.name
+        if empty is None:
+            why = ""
+        elif csv_path is not None and not evidence:
+            why = cli.t(T["no_rows"], path=csv_path)
+        else:
+            why = empty.text(cli.lang, name)
         if as_json:
             click.echo(json.dumps([_row(s) for s in scores], ensure_ascii=False, indent=2))
-        else:
+            if why:  # stdout stays JSON
+                click.echo(why, err=True)
+            return
+        if scores:
             _print(cli, scores)
-            year = max((e.sent_at.year for e in evidence), default=cli.clock.now().year)
-            _print_comparison(cli, scores, year, figures)
+        if why:  # an empty table is never left unexplained
+            click.echo(why)
+        year = max((e.sent_at.year for e in evidence), default=cli.clock.now().year)
+        _print_comparison(cli, scores, year, figures)
 
     return score_cmd
 
@@ -130,32 +151,40 @@ def _read_csv(cli: CliContext, path: str) -> list[Evidence]:
 
 
 def _row(s: Score) -> dict[str, object]:
+    """As the exports count (results.counts): value = 100 × numerator / denominator; bemötande
+    also as points of the maximum from so many calls."""
+    c = counts(s)
     return {
         "kommunkod": s.kommunkod,
         "measure": s.measure_id,
         "value": s.value,
         "value_exact": s.value_exact,
-        "numerator": s.numerator,
-        "denominator": s.denominator,
+        "numerator": c.numerator,
+        "denominator": c.denominator,
         "ci_low": s.ci_low,
         "ci_high": s.ci_high,
+        "points": c.points,
+        "max_points": c.max_points,
+        "calls": c.calls,
     }
 
 
+def _line(code: str, title: str, value: str, interval: str, count: str) -> str:
+    # The count goes last: "18 av 36 poäng, 12 samtal" is longer than any column.
+    return f"{code:<8}{title[:46]:<46} {value:>6}  {interval:>14}  {count}".rstrip()
+
+
 def _print(cli: CliContext, scores: list[Score]) -> None:
-    click.echo(cli.t(T["head"]))
+    head = (T["kommun"], T["measure"], T["value"], T["interval"], T["count"])
+    click.echo(_line(*(cli.t(text) for text in head)))
     for s in scores:
         measure = MEASURES[s.measure_id]
         title = measure.title_sv if cli.lang == "sv" else measure.title_en
         value = "–" if s.value is None else f"{s.value} %"
         interval = "" if s.ci_low is None else f"{s.ci_low:.1f}–{s.ci_high:.1f}"
-        # Bemötande is points out of 3 per call; the others are plain shares.
-        share = (
-            f"{s.numerator}/{3 * s.denominator} p"
-            if measure.kind == "points"
-            else f"{s.numerator}/{s.denominator}"
-        )
-        click.echo(f"{s.kommunkod}    {title[:46]:<46} {value:>6}  {share:>9} {interval:>12}")
+        if cli.lang == "sv":
+            interval = interval.replace(".", ",")
+        click.echo(_line(s.kommunkod, title, value, interval, count_text(s, cli.lang)))
         if s.awaiting_assessment:
             click.echo(cli.t(T["waiting"], n=s.awaiting_assessment))
 

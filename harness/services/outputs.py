@@ -1,6 +1,7 @@
-"""Outputs: a campaign's scores, its exports (CSV, XLSX, JSON, Kolada JSON, the evidence) and its
-report, as data and bytes. Nothing is written to a file here: the CLI writes where it was told,
-the dashboard sends the bytes as a download.
+"""Outputs: a campaign's scores, its exports (CSV, CSV for Swedish Excel, XLSX, JSON, Kolada JSON,
+the evidence) and its report, as data and bytes. Nothing is written to a file here: the CLI
+writes where it was told (or to :attr:`Exported.filename`), the dashboard sends the bytes as a
+download. Columns and formats: ``docs/exports.md``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from harness.campaign.evidence import NoCampaign, campaign_evidence, imported_national
 from harness.campaign.reportdata import report_data
@@ -17,10 +18,14 @@ from harness.channels.email.settle import replies_by_probe
 from harness.core.i18n import Lang
 from harness.rules.measurement import scoring_rules, timeline_rules, timing_rules
 from harness.services.base import Context, ServiceError
-from harness.store.models import Campaign, Message, Probe, Target
+from harness.store.models import Campaign, Message, Probe, ProbeState, Target
 from harness.store.othermeasures import other_measure_values
+from results.counts import Empty, why_empty
 from results.email_log import answer
-from results.exports import kolada_json, score_rows, to_csv, to_json, to_xlsx
+from results.excel import Sheet, excel_csv, workbook
+from results.excel_columns import PERSONAL_COLUMNS as PERSONAL_EXCEL
+from results.excel_columns import PROBE_COLUMNS, RESULT_COLUMNS
+from results.exports import kolada_json, score_rows, to_csv, to_json
 from results.measures import EDITIONS
 from results.reference import Reference, bundled
 from results.report import render
@@ -34,18 +39,21 @@ __all__ = [
     "Exported",
     "campaign_scores",
     "export_campaign",
+    "export_filename",
     "report_html",
 ]
 
-Format = Literal["csv", "xlsx", "json"]
+#: "csv" and "json" for machines; "csv-excel" and "xlsx" for people (Swedish Excel).
+Format = Literal["csv", "csv-excel", "xlsx", "json"]
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
+    "csv-excel": "text/csv; charset=utf-8",
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 EVIDENCE_COLUMNS = (
     "probe_id", "kommunkod", "kommun", "channel", "planned_at", "sent_at", "answered_at",
-    "state", "outcome", "fault_reason", "replies",
+    "state", "outcome", "fault_reason", "replies", "fault_code",
 )  # fmt: skip
 PERSONAL_COLUMNS = ("reply_from_name", "reply_from_address")
 
@@ -57,6 +65,12 @@ class CampaignScores:
     evidence: list[Evidence]
     scores: list[Score]
     national: tuple[Reference, ...]  # imported figures first, then the bundled ones
+    empty: Empty | None  # why no measure has a value; None when some has
+
+
+def _no_campaign(name: str | None) -> ServiceError:
+    # Without a name the database has no campaign at all: say how to make one.
+    return ServiceError("no_campaign", name=name) if name else ServiceError("no_campaign_saved")
 
 
 def campaign_scores(ctx: Context, name: str | None, edition: str | None = None) -> CampaignScores:
@@ -69,14 +83,22 @@ def campaign_scores(ctx: Context, name: str | None, edition: str | None = None) 
             ctx.engine, name, settings.email.count_holding_replies, timeline_rules(settings)
         )
     except NoCampaign:
-        raise ServiceError("no_campaign", name=name or "") from None
+        raise _no_campaign(name) from None
+    with Session(ctx.engine) as session:  # the plan's size, for why nothing has a value yet
+        planned = session.exec(
+            select(func.count())
+            .select_from(Probe)
+            .where(Probe.campaign_id == campaign.id, Probe.state != ProbeState.CANCELLED)
+        ).one()
     rules = scoring_rules(settings, campaign, edition)
+    scores = score(evidence, rules)
     return CampaignScores(
         campaign=campaign,
         edition=rules.edition,
         evidence=evidence,
-        scores=score(evidence, rules),
+        scores=scores,
         national=imported_national(ctx.engine) + bundled(),
+        empty=why_empty(evidence, scores, planned),
     )
 
 
@@ -88,19 +110,35 @@ class ExportRequest:
     include_personal_data: bool = False  # the answering sender's name and address
     campaign: str | None = None
     edition: str | None = None
-    lang: Lang = "sv"  # of the measure titles in the rows
+    lang: Lang = "sv"  # of the measure titles in the rows, and of csv-excel's and xlsx's words
 
 
 @dataclass(frozen=True)
 class Exported:
     data: bytes
-    rows: int
+    rows: int  # rows of the level asked for (per municipality and measure, or per probe)
     media_type: str
-    filename: str
+    filename: str  # the default file name, also the dashboard's download name
+    probe_rows: int = 0  # the XLSX's second sheet: one row per probe beside the results
+    campaign: str = ""
+    empty: Empty | None = None  # why there is no result to export; None when there is
+
+
+def export_filename(request: ExportRequest) -> str:
+    """The default file name: ``kkik-export.csv``, ``kkik-export-excel.csv``,
+    ``kkik-evidence.xlsx``, ``kkik-kolada.json`` …"""
+    stem = (
+        "kkik-kolada" if request.kolada else "kkik-evidence" if request.evidence else "kkik-export"
+    )
+    return f"{stem}-excel.csv" if request.format == "csv-excel" else f"{stem}.{request.format}"
 
 
 def export_campaign(ctx: Context, request: ExportRequest) -> Exported:
-    """A campaign's results (or the evidence behind them) in the requested format."""
+    """A campaign's results (or the evidence behind them) in the requested format.
+
+    The XLSX holds a sheet per level: the results and, beside them, the probes (personal data
+    only on request); with ``evidence`` only the probes.
+    """
     if request.format not in MEDIA:
         raise ServiceError("no_format", format=request.format)
     if request.kolada and request.format != "json":
@@ -112,21 +150,42 @@ def export_campaign(ctx: Context, request: ExportRequest) -> Exported:
     names = {t.kommunkod: t.name for t in targets}
     # Opening hours from the scenario and hand-entered figures: reported, not scored.
     others = other_measure_values(ctx.engine, campaign.id or 0)
-    columns: tuple[str, ...] | None = None
-    if request.evidence:
-        rows = _evidence_rows(ctx, campaign.id or 0, names, request.include_personal_data)
-        columns = EVIDENCE_COLUMNS + (PERSONAL_COLUMNS if request.include_personal_data else ())
-    else:
-        rows = score_rows(scored.scores, names, campaign.year, scored.edition, request.lang, others)
+    personal = request.include_personal_data
+    probes: list[dict[str, Any]] = []
+    if request.evidence or request.format == "xlsx":
+        probes = _evidence_rows(ctx, campaign.id or 0, names, personal)
+    results = score_rows(scored.scores, names, campaign.year, scored.edition, request.lang, others)
+    rows = probes if request.evidence else results
+    probe_columns = PROBE_COLUMNS + (PERSONAL_EXCEL if personal else ())
+    lang = request.lang
     if request.kolada:
         data = kolada_json(scored.scores, campaign.year, others)
     elif request.format == "csv":
-        data = to_csv(rows, columns) if columns else to_csv(rows)
+        machine = EVIDENCE_COLUMNS + (PERSONAL_COLUMNS if personal else ())
+        data = to_csv(rows, machine) if request.evidence else to_csv(rows)
+    elif request.format == "csv-excel":
+        data = excel_csv(rows, probe_columns if request.evidence else RESULT_COLUMNS, lang)
     elif request.format == "xlsx":
-        data = to_xlsx(rows, columns) if columns else to_xlsx(rows)
+        probe_sheet = Sheet("probes", probe_columns, probes)
+        sheets = (
+            [probe_sheet]
+            if request.evidence
+            else [Sheet("results", RESULT_COLUMNS, results), probe_sheet]
+        )
+        data = workbook(sheets, lang)
     else:
         data = to_json(rows)
-    return Exported(data, len(rows), MEDIA[request.format], f"kkik-export.{request.format}")
+    # The probe level is empty only without probes; the results say why they have no value.
+    empty = (None if probes else Empty("no_probes")) if request.evidence else scored.empty
+    return Exported(
+        data=data,
+        rows=len(rows),
+        media_type=MEDIA[request.format],
+        filename=export_filename(request),
+        probe_rows=len(probes) if request.format == "xlsx" and not request.evidence else 0,
+        campaign=campaign.name,
+        empty=empty,
+    )
 
 
 def _evidence_rows(
@@ -162,15 +221,19 @@ def _evidence_rows(
             "kommunkod": target.kommunkod,
             "kommun": names.get(target.kommunkod, target.name),
             "channel": probe.channel,
-            "planned_at": probe.planned_at.astimezone(zone).isoformat(),
-            "sent_at": probe.sent_at.astimezone(zone).isoformat() if probe.sent_at else None,
-            "answered_at": found.arrived_at.astimezone(zone).isoformat()
+            # Aware, in the configured zone: ISO 8601 for machines, wall time for Excel.
+            "planned_at": probe.planned_at.astimezone(zone),
+            "sent_at": probe.sent_at.astimezone(zone) if probe.sent_at else None,
+            "answered_at": found.arrived_at.astimezone(zone)
             if found and found.arrived_at
             else None,
             "state": probe.state,
             "outcome": probe.outcome,
-            "fault_reason": probe.fault_reason,
+            "fault_reason": probe.fault_reason,  # English, as stored (rows before codes)
             "replies": len(replies.get(probe.id or 0, [])),
+            # The reason as a code with parameters (harness.core.labels): worded for people.
+            "fault_code": probe.fault_code,
+            "fault_params": probe.fault_params,
         }
         if personal:
             name, address = senders.get(found.message_id if found else None, (None, None))
@@ -185,5 +248,5 @@ def report_html(ctx: Context, campaign: str | None, lang: Lang) -> str:
     try:
         data = report_data(ctx.engine, ctx.settings, campaign, ctx.now())
     except NoCampaign:
-        raise ServiceError("no_campaign", name=campaign or "") from None
+        raise _no_campaign(campaign) from None
     return render(data, lang)

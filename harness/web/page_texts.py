@@ -141,6 +141,19 @@ PAGE_TEXTS: dict[str, Text] = {
     "report": Text("Rapport och export", "Report and export"),
     "open_report": Text("Öppna rapporten", "Open the report"),
     "exports": Text("Exporter", "Exports"),
+    "export_xlsx": Text(
+        "Excel-arbetsbok: ett blad per kommun och mått, ett per mätning",
+        "Excel workbook: a sheet by municipality and measure, one by probe",
+    ),
+    "export_csv_excel": Text(
+        "CSV för svenska Excel: semikolon, decimalkomma, svenska rubriker",
+        "CSV for Swedish Excel: semicolons, decimal commas, headers in words",
+    ),
+    "export_csv": Text(
+        "CSV för program: kommatecken, decimalpunkt, kolumnnamn som koder",
+        "CSV for programs: commas, decimal points, column names as codes",
+    ),
+    "export_json": Text("JSON för program", "JSON for programs"),
     "settings": Text("Inställningar", "Settings"),
     "masked": Text("(dold)", "(hidden)"),
     "setting": Text("Inställning", "Setting"),

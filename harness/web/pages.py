@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -40,6 +40,7 @@ from harness.web.page_base import (
     viewer,
 )
 from harness.web.render import render
+from results.counts import count_text
 from results.measures import MEASURES
 from results.report import ReportData, figures
 
@@ -77,7 +78,7 @@ def overview(request: Request) -> HTMLResponse:
             if lang == "sv"
             else MEASURES[s.measure_id].title_en,
             "value": s.value,
-            "count": f"{s.numerator}/{s.denominator}",
+            "count": count_text(s, lang),
             "interval": "–" if s.ci_low is None else f"{s.ci_low:.1f}–{s.ci_high:.1f}",
         }
         for s in data.scores
@@ -154,9 +155,20 @@ def purge_page(request: Request, user: Annotated[UserView, admin]) -> RedirectRe
     return RedirectResponse("/settings", status_code=303)
 
 
+#: The exports offered for download: the file name in the URL, the service's format, and
+#: which kind of reader it is for (a key of the page texts).
+EXPORTS: dict[str, tuple[Format, str]] = {
+    "xlsx": ("xlsx", "export_xlsx"),
+    "excel.csv": ("csv-excel", "export_csv_excel"),
+    "csv": ("csv", "export_csv"),
+    "json": ("json", "export_json"),
+}
+
+
 @router.get("/report", dependencies=[viewer])
 def report_page(request: Request) -> HTMLResponse:
-    return render(request, "report.html", {"formats": ("csv", "xlsx", "json")})
+    formats = [(name, about) for name, (_, about) in EXPORTS.items()]
+    return render(request, "report.html", {"formats": formats})
 
 
 @router.get("/report.html", dependencies=[viewer])
@@ -171,12 +183,12 @@ def report_file(request: Request, user: Annotated[UserView, viewer]) -> Response
 
 @router.get("/export.{fmt}", dependencies=[viewer])
 def export_file(request: Request, fmt: str, user: Annotated[UserView, viewer]) -> Response:
-    if fmt not in ("csv", "xlsx", "json"):
+    if fmt not in EXPORTS:
         raise HTTPException(404)
     lang = page_lang(request)
     try:
         exported = export_campaign(
-            service_context(request, user), ExportRequest(format=cast(Format, fmt), lang=lang)
+            service_context(request, user), ExportRequest(format=EXPORTS[fmt][0], lang=lang)
         )
     except ServiceError as exc:
         raise HTTPException(404, detail=messages.describe(exc, lang)) from None

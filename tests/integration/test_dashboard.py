@@ -256,10 +256,18 @@ async def test_axe_finds_no_serious_violations(site: Site, browser: Browser):
 
 async def test_exports_and_report_download(site: Site, browser: Browser):
     page = await _login(browser, site, "sara")
-    for fmt in ("csv", "xlsx", "json"):
+    for fmt in ("csv", "excel.csv", "xlsx", "json"):
         response = await page.request.get(f"{site.url}/export.{fmt}")
         assert response.status == 200, fmt
         assert "attachment" in response.headers["content-disposition"]
+    # The CSV for Swedish Excel, from the same service as `kkik export --format csv-excel`.
+    excel = await page.request.get(f"{site.url}/export.excel.csv")
+    assert 'filename="kkik-export-excel.csv"' in excel.headers["content-disposition"]
+    body = await excel.body()
+    assert body.startswith(b"\xef\xbb\xbfKommunkod;Kommun;\xc3\x85r;M\xc3\xa5tt;")
+    await page.goto(f"{site.url}/report")
+    links = await page.locator("main a[href^='/export.']").all_inner_texts()
+    assert links == ["export.xlsx", "export.excel.csv", "export.csv", "export.json"]
     csv_text = await (await page.request.get(f"{site.url}/email.csv")).text()
     assert csv_text.startswith("probe_id,kommunkod")
     assert csv_text.splitlines()[0].endswith(
@@ -305,6 +313,9 @@ async def test_the_overview_shows_the_report_s_charts(site: Site, browser: Brows
         assert await chart.evaluate("img => img.complete && img.naturalWidth > 0")  # it drew
     captions = await page.locator("figure.chart figcaption").all_inner_texts()
     assert "Andel som får svar på e-post inom en arbetsdag" in captions
+    # Bemötande as points of the maximum with the calls, never points over calls ("18/12").
+    cells = await page.locator("td.num").all_inner_texts()
+    assert any(re.fullmatch(r"\d+ av \d+ poäng, \d+ samtal", c) for c in cells), cells
     await _shot(page, "oversikt-diagram")
     await page.context.close()
 

@@ -3,6 +3,8 @@ what the world did, and the same seed must give the same campaign."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import urllib.error
 import urllib.request
@@ -17,6 +19,7 @@ from sqlmodel import Session, select
 from harness.demo.run import Demo
 from harness.store.db import make_engine
 from harness.store.models import Probe
+from results.scoring import round_half_up
 from tests.demo_process import serving_demo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,12 +95,32 @@ def test_kkik_demo_writes_its_outputs_and_exits_0_when_equal(tmp_path: Path, kki
     result = kkik("--lang", "en", "demo", "--world", str(SMALL), "--out", str(out), "--seed", "3")
     assert result.code == 0, result.err + result.out
     assert "All 10 values equal the ground truth." in result.out
-    for name in ("report.html", "export.csv", "export.xlsx", "export.json", "ground-truth.json",
-                 "kkik.db", "config.toml", "scenario.toml"):  # fmt: skip
+    for name in ("report.html", "export.csv", "export-excel.csv", "export.xlsx", "export.json",
+                 "ground-truth.json", "kkik.db", "config.toml", "scenario.toml"):  # fmt: skip
         assert (out / name).is_file(), name
     rows = json.loads((out / "export.json").read_text(encoding="utf-8"))
     assert {r["kommunkod"] for r in rows} == {"2380", "2326"}
-    assert load_workbook(out / "export.xlsx").active.max_row > 1
+    # Bemötande as points of the maximum from so many calls; the value is their share.
+    bemotande = [r for r in rows if r["measure"] == "phone_bemotande" and r["calls"]]
+    assert bemotande
+    for r in bemotande:
+        assert (r["numerator"], r["denominator"]) == (r["points"], r["max_points"])
+        assert r["max_points"] == 3 * r["calls"]
+        assert r["value"] == round_half_up(r["points"], r["max_points"])
+    book = load_workbook(out / "export.xlsx")
+    assert book.sheetnames == ["By municipality and measure", "By probe"]
+    assert book.active.max_row == len(rows) + 1
+    assert book["By probe"].max_row == 20 + 1  # every probe of the small world
+    text = (out / "export-excel.csv").read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf")
+    excel = list(csv.DictReader(io.StringIO(text.decode("utf-8-sig")), delimiter=";"))
+    by_id = {(r["Municipality code"], r["Measure id"]): r for r in excel}
+    for r in bemotande:
+        line = by_id[(r["kommunkod"], "phone_bemotande")]
+        assert (line["Points"], line["Maximum points"], line["Assessed calls"]) == (
+            str(r["points"]), str(r["max_points"]), str(r["calls"]),
+        )  # fmt: skip
+        assert line["Confidence interval, lower"] == f"{r['ci_low']:.1f}".replace(".", ",")
     assert "<h1>KKiK measurement: KKiK-demo test</h1>" in (out / "report.html").read_text("utf-8")
     truth = json.loads((out / "ground-truth.json").read_text(encoding="utf-8"))
     assert truth["seed"] == 3

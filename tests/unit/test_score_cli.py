@@ -29,12 +29,17 @@ def test_it_scores_an_evidence_file_as_json(kkik):
     rows = json.loads(result.out)
     assert set(rows[0]) == {
         "kommunkod", "measure", "value", "value_exact", "numerator", "denominator",
-        "ci_low", "ci_high",
+        "ci_low", "ci_high", "points", "max_points", "calls",
     }  # fmt: skip
     first = rows[0]
     assert (first["kommunkod"], first["measure"]) == ("0180", "email_within_1_working_day")
     assert (first["value"], first["numerator"], first["denominator"]) == (50, 2, 4)
     assert (first["ci_low"], first["ci_high"]) == (15.0, 85.0)
+    assert (first["points"], first["max_points"], first["calls"]) == (None, None, None)
+    # Bemötande: 5 of 6 points from 2 assessed calls; the value is numerator / denominator.
+    [bemotande] = [r for r in rows if (r["kommunkod"], r["measure"]) == ("0180", "phone_bemotande")]
+    assert (bemotande["value"], bemotande["numerator"], bemotande["denominator"]) == (83, 5, 6)
+    assert (bemotande["points"], bemotande["max_points"], bemotande["calls"]) == (5, 6, 2)
     editions = {
         e: {r["measure"] for r in json.loads(kkik(
             "score", "--from-csv", str(EVIDENCE / "good-three-municipalities.csv"),
@@ -186,3 +191,49 @@ def test_it_says_when_the_evidence_path_is_no_file(kkik, tmp_path: Path):
     assert (result.code, result.err) == (2, f"{tmp_path}: cannot be read (Is a directory)\n")
     missing = kkik("score", "--from-csv", str(tmp_path / "nej.csv"))
     assert (missing.code, missing.err) == (2, f"{tmp_path / 'nej.csv'}: filen finns inte\n")
+
+
+def test_a_score_without_values_says_why(kkik, tmp_path: Path, sqlite_engine: Engine):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{sqlite_engine.url.database}"\n')
+    args = ("--config", str(config), "score")
+    none = kkik(*args)
+    assert (none.code, none.out) == (1, "")
+    assert none.err == (
+        "Ingen kampanj i databasen; spara en plan med `kkik plan SCENARIO --save`.\n"
+    )
+    seeded = seed_sent_probe(sqlite_engine, sent_at=FRIDAY_1600, token="aaaa1111")
+
+    def make(state: ProbeState, sent: bool) -> None:
+        with Session(sqlite_engine) as session:
+            probe = session.get(Probe, seeded.probe_id)
+            assert probe is not None
+            probe.state, probe.sent_at = state, FRIDAY_1600 if sent else None
+            session.add(probe)
+            session.commit()
+
+    make(ProbeState.PLANNED, sent=False)
+    planned = kkik(*args)
+    assert (planned.code, planned.err) == (0, "")
+    assert planned.out.splitlines() == [  # no table of dashes, no bare header
+        "Inga resultat än i KKiK hösten 2026: ingen fråga är skickad och inget samtal ringt "
+        "(planerade mätningar: 1); `kkik run` skickar dem när det är dags."
+    ]
+    make(ProbeState.FAILED, sent=True)
+    faults = kkik("--lang", "en", *args)
+    assert faults.code == 0
+    assert faults.out.splitlines()[-1] == (
+        "No results in KKiK hösten 2026: every probe sent (1) is a harness fault on our side "
+        "and does not count; see `kkik status`."
+    )
+    as_json = kkik(*args, "--json")
+    assert [r["value"] for r in json.loads(as_json.out)] == [None] * 5  # stdout stays JSON
+    assert as_json.err.startswith("Inga resultat i KKiK hösten 2026: alla skickade mätningar")
+
+
+def test_an_evidence_file_without_rows_says_so(kkik, tmp_path: Path):
+    empty = tmp_path / "underlag.csv"
+    empty.write_text(GOOD.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    result = kkik("--lang", "en", "score", "--from-csv", str(empty))
+    assert (result.code, result.err) == (0, "")
+    assert result.out == f"{empty}: no evidence rows, only the header; nothing to score.\n"

@@ -12,12 +12,17 @@ import pytest
 from sqlalchemy import Engine
 
 from harness.core.config import Settings
+from harness.core.i18n import Text
 from harness.web.mail_pages import email_csv
-from results.exports import to_csv, to_xlsx
+from results.excel import Sheet, excel_csv, workbook
+from results.excel_columns import Column
+from results.exports import to_csv
 from results.spreadsheet import csv_writer
 from tests.factories import seed_sent_probe
 
 COLUMNS = ("text", "number")
+# The same two columns for the formats for people (csv-excel, XLSX).
+TYPED = (Column("text", Text("text", "text")), Column("number", Text("number", "number"), "number"))
 
 
 @pytest.mark.parametrize(
@@ -59,6 +64,21 @@ def test_every_csv_export_goes_through_it():
     ]
 
 
+def test_the_csv_for_swedish_excel_goes_through_it_too():
+    rows: list[dict[str, object]] = [
+        {"text": "=1+2", "number": -3.5},
+        {"text": "\t@x", "number": None},
+        {"text": "+46 63 14 30 00", "number": 12},
+    ]
+    text = excel_csv(rows, TYPED, "sv").decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(text), delimiter=";")) == [
+        ["text", "number"],
+        ["'=1+2", "-3,5"],
+        ["'\t@x", ""],
+        ["'+46 63 14 30 00", "12"],
+    ]
+
+
 def test_every_xlsx_export_stores_text_as_text_and_numbers_as_numbers():
     rows: list[dict[str, object]] = [
         {"text": "=1+2", "number": -3.5},
@@ -67,7 +87,8 @@ def test_every_xlsx_export_stores_text_as_text_and_numbers_as_numbers():
         {"text": "bell\x07 and NUL\x00", "number": None},
         {"text": "\t=1+2", "number": 12},
     ]
-    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx(rows, COLUMNS))).active
+    data = workbook([Sheet("KKiK", TYPED, rows)], "sv")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     assert sheet is not None
     cells = [
         (c.value, c.data_type, c.quotePrefix) for row in sheet.iter_rows(min_row=2) for c in row
