@@ -112,6 +112,14 @@ class TimelineRules:
     hold_limit: timedelta = timedelta(minutes=5)
 
 
+# A remark on how the timeline was read: {"code": ..., and its details}, worded by the faces.
+Note = dict[str, str]
+
+
+def _note(code: str, **details: str) -> Note:
+    return {"code": code, **details}
+
+
 @dataclass(frozen=True, slots=True)
 class CallTimeline:
     mode: Mode
@@ -127,7 +135,7 @@ class CallTimeline:
     # Why a failed call is our fault: a code of harness.core.labels.FAULTS and its details.
     fault_code: str | None
     fault_params: dict[str, str] | None
-    notes: tuple[str, ...]
+    notes: tuple[Note, ...]  # codes of harness.core.labels.CALL_NOTES with their details
 
     @property
     def time_to_answer(self) -> timedelta | None:
@@ -165,7 +173,7 @@ def _leg_order(fact: CallFact) -> tuple[bool, int, datetime, str]:
     return (seq is None, seq if seq is not None else 0, fact.occurred_at, fact.status or "")
 
 
-def _read_leg(facts: list[CallFact], leg: Leg, notes: list[str]) -> _LegView:
+def _read_leg(facts: list[CallFact], leg: Leg, notes: list[Note]) -> _LegView:
     mine = sorted((f for f in facts if f.leg == leg), key=_leg_order)
     statuses = [f for f in mine if f.kind == "status"]
     reconciles = [f for f in mine if f.kind == "reconcile"]
@@ -176,7 +184,7 @@ def _read_leg(facts: list[CallFact], leg: Leg, notes: list[str]) -> _LegView:
         status = fact.status or ""
         if status not in _KNOWN:
             notes.append(
-                f"Unknown {leg} status {status!r} at {fact.occurred_at.isoformat()} ignored"
+                _note("unknown_status", leg=leg, status=status, at=fact.occurred_at.isoformat())
             )
             continue
         first.setdefault(status, fact)
@@ -197,18 +205,18 @@ def _read_leg(facts: list[CallFact], leg: Leg, notes: list[str]) -> _LegView:
 
 
 def _earliest_inside(
-    label: str, times: Iterable[datetime], call: _LegView, notes: list[str]
+    signal: str, times: Iterable[datetime], call: _LegView, notes: list[Note]
 ) -> datetime | None:
     """The earliest signal time that falls inside the answered call, moved up to the answer."""
     for at in sorted(times):
         stamp = at.isoformat()
         if call.answered_at is None:
-            notes.append(f"{label} at {stamp} ignored: the switchboard never answered")
+            notes.append(_note("signal_no_answer", signal=signal, at=stamp))
         elif call.ended_at is not None and at > call.ended_at:
-            notes.append(f"{label} at {stamp} ignored: after the call ended")
+            notes.append(_note("signal_after_end", signal=signal, at=stamp))
         elif at < call.answered_at:
             notes.append(
-                f"{label} at {stamp} moved to the answer at {call.answered_at.isoformat()}"
+                _note("signal_moved", signal=signal, at=stamp, to=call.answered_at.isoformat())
             )
             return call.answered_at
         else:
@@ -217,18 +225,18 @@ def _earliest_inside(
 
 
 def _person_at(
-    mode: Mode, facts: list[CallFact], call: _LegView, notes: list[str]
+    mode: Mode, facts: list[CallFact], call: _LegView, notes: list[Note]
 ) -> datetime | None:
     if mode == "bridged":
         marks = (f.occurred_at for f in facts if f.kind == "mark_person")
-        return _earliest_inside("Person mark", marks, call, notes)
+        return _earliest_inside("person_mark", marks, call, notes)
     municipal = [f for f in facts if f.leg == "municipal"]
     if any(f.kind == "amd" and f.answered_by == "human" for f in municipal):
         if call.answered_at is not None:
             return call.answered_at
-        notes.append("AMD said human but no answer was recorded; AMD ignored")
+        notes.append(_note("amd_without_answer"))
     speech = (f.occurred_at for f in municipal if f.kind == "speech_person")
-    return _earliest_inside("Detected speech", speech, call, notes)
+    return _earliest_inside("detected_speech", speech, call, notes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +252,7 @@ def _verdict(
     tester: _LegView,
     person_at: datetime | None,
     rules: TimelineRules,
-    notes: list[str],
+    notes: list[Note],
     dial_ended: bool = False,
 ) -> tuple[Outcome | None, _Fault | None]:
     if not call.exists:
@@ -273,13 +281,13 @@ def _verdict(
         if person_at - call.answered_at <= rules.hold_limit:
             return "person", None
         waited = person_at - call.answered_at
-        notes.append(f"Person reached {waited} after the answer, beyond the hold limit")
+        notes.append(_note("person_after_hold_limit", seconds=str(int(waited.total_seconds()))))
     # A person after the hold limit implies the call lasted longer than the limit, so an early end
     # here always means: no person at all.
     early = call.ended_at - call.answered_at < rules.hold_limit
     if mode == "bridged" and early and not dial_ended:
         if tester.exists and tester.final is None:
-            notes.append("Call ended early; waiting for the tester's leg to tell who hung up")
+            notes.append(_note("waiting_for_tester_leg"))
             return None, None
         ended = tester.ended_at
         if tester.final == "completed" and ended is not None and ended <= call.ended_at:
@@ -294,12 +302,12 @@ def call_timeline(
 ) -> CallTimeline:
     """Derive the timeline and outcome of one phone probe from its stored call events."""
     unique = list(set(facts))
-    notes: list[str] = []
+    notes: list[Note] = []
     call = _read_leg(unique, "municipal", notes)
     tester = _read_leg(unique, "caller", notes)
     person_at = _person_at(mode, unique, call, notes)
     transfers = (f.occurred_at for f in unique if f.kind == "mark_transfer")
-    transferred_at = _earliest_inside("Transfer mark", transfers, call, notes)
+    transferred_at = _earliest_inside("transfer_mark", transfers, call, notes)
     amd = sorted(
         (f for f in unique if f.kind == "amd" and f.leg == "municipal"),
         key=lambda f: (f.occurred_at, f.answered_by or ""),

@@ -25,7 +25,7 @@ from harness.cli.common import (
     state,
 )
 from harness.core.i18n import Lang, Text
-from harness.core.labels import fault_text
+from harness.core.labels import ANSWERED_BY, MODES, call_note_text, fault_text, label
 from harness.messages import OUTCOMES
 from harness.rules.measurement import timeline_rules
 from harness.services.base import ServiceError
@@ -69,14 +69,35 @@ T = {
     "no": Text("nej", "no"),
     "none": Text("Inga samtal väntar på bedömning.", "No calls await assessment."),
     "header": Text(
-        "id    kommun            uppringt          läge       utfall                        "
+        "id    kommun            uppringt          läge        utfall                        "
         "svar   person  bedömning",
-        "id    municipality      dialled           mode       outcome                       "
+        "id    municipality      dialled           mode        outcome                       "
         "answer person  assessment",
     ),
     "waiting": Text("väntar", "waiting"),
 }
 DIRECT = {"yes": True, "ja": True, "no": False, "nej": False}
+
+# The mode in the list's narrow column.
+SHORT_MODES = {"bridged": Text("testare", "tester"), "automated": Text("automatiskt", "automated")}
+# `kkik call show` in words; --json keeps the field names for machines.
+SHOW_FIELDS = {
+    "dial_at": Text("uppringning", "dialled"),
+    "ringing_at": Text("ringsignal", "ringing"),
+    "answered_at": Text("växeln svarade", "answered"),
+    "person_at": Text("person nådd", "person reached"),
+    "transferred_at": Text("kopplad", "transferred"),
+    "ended_at": Text("avslutat", "ended"),
+    "time_to_answer": Text("tid till svar (s)", "time to answer (s)"),
+    "time_to_person": Text("tid till person (s)", "time to a person (s)"),
+    "queue_time": Text("kötid (s)", "queue time (s)"),
+    "mode": Text("läge", "mode"),
+    "outcome": Text("utfall", "outcome"),
+    "fault_reason": Text("fel hos oss", "fault on our side"),
+    "answered_by": Text("svarade", "answered by"),
+    "call_sid": Text("Twilios samtals-id", "Twilio call id"),
+    "note": Text("anmärkning", "note"),
+}
 
 
 def build(lang: Lang) -> click.Group:
@@ -110,9 +131,10 @@ def build(lang: Lang) -> click.Group:
                 if r["assessed"]
                 else ("–" if not r["awaiting_assessment"] else cli.t(T["waiting"]))
             )
+            mode = label(SHORT_MODES, r["mode"], cli.lang)
             click.echo(
                 f"{r['probe']:<5} {r['name'][:17]:<17} {_local(r['dial_at'], zone):<17} "
-                f"{r['mode']:<10} {outcome[:29]:<29} {_secs(r['time_to_answer']):>6} "
+                f"{mode:<11} {outcome[:29]:<29} {_secs(r['time_to_answer']):>6} "
                 f"{_secs(r['time_to_person']):>6}  {assessed}"
             )
 
@@ -130,23 +152,27 @@ def build(lang: Lang) -> click.Group:
             click.echo(json.dumps(row, ensure_ascii=False, indent=2))
             return
         zone = ZoneInfo(settings.timezone)
-        for key in ("dial_at", "ringing_at", "answered_at", "person_at", "transferred_at",
-                    "ended_at"):  # fmt: skip
-            click.echo(f"{key:<16} {_local(row[key], zone, seconds=True)}")
-        for key in ("time_to_answer", "time_to_person", "queue_time"):
-            click.echo(f"{key:<16} {_secs(row[key])}")
+        times = ("dial_at", "ringing_at", "answered_at", "person_at", "transferred_at", "ended_at")
+        spans = ("time_to_answer", "time_to_person", "queue_time")
+        shown = [(key, _local(row[key], zone, seconds=True)) for key in times]
+        shown += [(key, _secs(row[key])) for key in spans]
+        shown.append(("mode", label(MODES, row["mode"], cli.lang)))
         outcome = cli.t(OUTCOMES[row["outcome"]]) if row["outcome"] else cli.t(T["waiting"])
-        click.echo(f"{'outcome':<16} {outcome}")
+        shown.append(("outcome", outcome))
         if row["fault_code"] or row["fault_reason"]:
             why = fault_text(
                 row["fault_code"], row["fault_params"], cli.lang, fallback=row["fault_reason"]
             )
-            click.echo(f"{'fault_reason':<16} {why}")
-        for key in ("answered_by", "call_sid"):
-            if row[key]:
-                click.echo(f"{key:<16} {row[key]}")
-        for note in row["notes"]:
-            click.echo(f"note             {note}")
+            shown.append(("fault_reason", why))
+        if row["answered_by"]:
+            shown.append(("answered_by", label(ANSWERED_BY, row["answered_by"], cli.lang)))
+        if row["call_sid"]:
+            shown.append(("call_sid", row["call_sid"]))
+        shown += [("note", call_note_text(note, cli.lang)) for note in row["notes"]]
+        names = {key: cli.t(SHOW_FIELDS[key]) for key, _ in shown}
+        width = max(len(name) for name in names.values()) + 1
+        for key, value in shown:
+            click.echo(f"{names[key]:<{width}} {value}")
 
     @call.command("mark", help=T["mark"](lang))
     @click.argument("probe_id", type=int, metavar="PROBE")

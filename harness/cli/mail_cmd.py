@@ -34,6 +34,13 @@ from harness.cli.common import (
 )
 from harness.core.config import SecretUnavailable, Settings
 from harness.core.i18n import Lang, Text
+from harness.core.labels import (
+    ARRIVAL_SOURCES,
+    MAIL_KINDS,
+    MAIL_REASONS,
+    MATCH_METHODS,
+    label,
+)
 from harness.rules.measurement import timing_rules
 from harness.store.models import Campaign
 from probes.base import DispatchJob, Persona, ProbeContext, ProbeError, Transcript
@@ -147,6 +154,28 @@ T = {
     ),
     "none": Text("(inga skickade frågor)", "(no questions sent)"),
 }
+# `kkik mail classify` in words; --json keeps the codes for machines.
+CLASSIFY_FIELDS = {
+    "kind": Text("typ", "kind"),
+    "reason": Text("skäl", "reason"),
+    "holding": Text("väntesvar", "holding reply"),
+    "probe_id": Text("fråga", "question"),
+    "confidence": Text("säkerhet", "confidence"),
+    "matched_by": Text("kopplad via", "matched by"),
+    "answered_at": Text("besvarad", "answered at"),
+    "answered_at_source": Text("tiden från", "time taken from"),
+    "business_hours": Text("arbetstimmar", "working hours"),
+    "within_one_working_day": Text("inom en arbetsdag", "within one working day"),
+    "counts_as_answer": Text("räknas som svar", "counts as an answer"),
+    "needs_review": Text("behöver granskas", "needs review"),
+    "candidates": Text("möjliga frågor", "candidate questions"),
+}
+CLASSIFY_VALUES = {
+    "kind": MAIL_KINDS,
+    "reason": MAIL_REASONS,
+    "matched_by": MATCH_METHODS,
+    "answered_at_source": ARRIVAL_SOURCES,
+}
 
 
 MAX_MESSAGE = 50 * 1024 * 1024  # bytes of one message read; a bigger one is refused
@@ -243,12 +272,17 @@ def build(lang: Lang) -> click.Group:
         if as_json_flag:
             click.echo(json.dumps(out, ensure_ascii=False))
             return
-        width = max(len(k) for k in out) + 1
+        names = {key: cli.t(CLASSIFY_FIELDS[key]) if key in CLASSIFY_FIELDS else key for key in out}
+        width = max(len(name) for name in names.values()) + 1
         for key, value in out.items():
-            shown = "–" if value is None else value
+            shown: object = "–" if value is None or value == [] else value
             if isinstance(value, bool):
                 shown = cli.t(T["yes"] if value else T["no"])
-            click.echo(f"{key + ':':<{width}} {shown}")
+            elif key in CLASSIFY_VALUES and isinstance(value, str):
+                shown = label(CLASSIFY_VALUES[key], value, cli.lang)
+            elif isinstance(value, list) and value:
+                shown = ", ".join(str(v) for v in value)
+            click.echo(f"{names[key] + ':':<{width}} {shown}")
 
     @group.command("watch", help=T["watch"](lang))
     @click.option("--since", type=DayType(lang), help=T["since"](lang))
@@ -376,7 +410,8 @@ def build(lang: Lang) -> click.Group:
             click.echo(
                 f"{r.probe_id:<6} {r.kommunkod} {r.target[:14]:<14} {(r.area or '–')[:13]:<13} "
                 f"{_short(r.sent_at, zone):<17} {_short(r.answered_at, zone):<17} "
-                f"{hours:>9}  {within:<10}  {r.reply_kind or '–':<12} {r.matched_by or '–'}"
+                f"{hours:>9}  {within:<10}  {label(MAIL_KINDS, r.reply_kind, cli.lang):<12} "
+                f"{label(MATCH_METHODS, r.matched_by, cli.lang)}"
             )
 
     return group

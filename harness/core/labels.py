@@ -10,18 +10,31 @@ parameter and is shown quoted, as evidence, never translated.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from harness.core.i18n import Lang, Text
 
 __all__ = [
+    "ANSWERED_BY",
+    "ARRIVAL_SOURCES",
+    "CALL_NOTES",
     "CALL_OUTCOMES",
     "CHANNELS",
     "FAULTS",
     "MAIL_KINDS",
+    "MAIL_REASONS",
+    "MATCH_METHODS",
+    "MODES",
     "PAUSES",
+    "PROBE_OUTCOMES",
+    "PROBE_STATES",
+    "REVIEW_NOTES",
+    "SIGNALS",
+    "call_note_text",
     "fault_text",
+    "label",
     "pause_text",
+    "review_text",
 ]
 
 # The channels, as a word in a sentence.
@@ -223,3 +236,208 @@ def pause_text(code: str | None, params: Mapping[str, object] | None, lang: Lang
     if isinstance(fault, str):
         values["fault_text"] = fault_text(fault, values, lang)
     return _fill(PAUSES[code], lang, values)
+
+
+# Where a probe is in its life (harness.store.models.ProbeState).
+PROBE_STATES: dict[str, Text] = {
+    "planned": Text("planerad", "planned"),
+    "sending": Text("skickas", "sending"),
+    "sent": Text("skickad, väntar på bevis", "sent, awaiting evidence"),
+    "completed": Text("klar", "completed"),
+    "failed": Text("fel hos oss", "failed on our side"),
+    "cancelled": Text("struken", "withdrawn"),
+}
+
+# How a probe ended (Probe.outcome): e-mail outcomes, then the call outcomes above.
+PROBE_OUTCOMES: dict[str, Text] = {
+    "answered": Text("besvarad", "answered"),
+    "not_answered": Text("obesvarad inom tidsgränsen", "not answered in time"),
+    "bounced": Text("kom inte fram (studs)", "not delivered (bounced)"),
+    "rejected": Text("avvisad av mottagaren", "refused by the recipient"),
+    "harness_fault": Text("fel hos oss (räknas inte)", "fault on our side (not counted)"),
+    "refused": Text("stoppad av en säkerhetsregel", "stopped by a safety rule"),
+    "send_unknown": Text("ovisst om den skickades", "unknown whether it was sent"),
+    **CALL_OUTCOMES,
+}
+
+# How a received mail was tied to a question (probes.email_match).
+MATCH_METHODS: dict[str, Text] = {
+    "in_reply_to": Text("svar på vårt meddelande (In-Reply-To)", "a reply to our message"),
+    "references": Text("hänvisar till vårt meddelande (References)", "refers to our message"),
+    "reply_token": Text("skickat till frågans svarsadress", "sent to the question's reply address"),
+    "bounce_original": Text(
+        "innehåller vår fråga (en retur, aldrig ett svar)",
+        "encloses our question (a return, never an answer)",
+    ),
+    "case_number": Text("nämner frågans ärendenummer", "cites the question's case number"),
+    "thread_topic": Text("samma tråd (Thread-Topic)", "the same thread (Thread-Topic)"),
+    "quoted_text_and_domain": Text(
+        "citerar frågan, från kommunens domän", "quotes the question, from the municipality"
+    ),
+    "subject_and_domain": Text(
+        "samma ämne, från kommunens domän", "the same subject, from the municipality"
+    ),
+    "subject_contained": Text(
+        "vårt ämne i deras ämnesrad, från kommunens domän",
+        "our subject within theirs, from the municipality",
+    ),
+    "topic": Text(
+        "handlar om frågans ämne, från kommunens domän",
+        "about the question's topic, from the municipality",
+    ),
+    "subject_only": Text(
+        "samma ämne, från en annan domän", "the same subject, from another domain"
+    ),
+    "manual": Text("kopplad för hand", "assigned by hand"),
+}
+
+# Why a received mail was judged as it was (probes.email_classify's reason codes).
+MAIL_REASONS: dict[str, Text] = {
+    "feedback_report": Text("klagomålsrapport om skräppost", "a spam-complaint report"),
+    "dsn": Text("leveransrapport: kom inte fram", "delivery report: not delivered"),
+    "dsn_delayed": Text("leveransrapport: försenad", "delivery report: delayed"),
+    "dsn_success": Text("leveransrapport: levererad", "delivery report: delivered"),
+    "delay_text": Text("e-postsystemet meddelar försening", "the mail system reports a delay"),
+    "delivery_success": Text(
+        "e-postsystemet meddelar leverans", "the mail system reports delivery"
+    ),
+    "mailer_daemon": Text("meddelande från ett e-postsystem", "a message from a mail system"),
+    "nondelivery_text": Text(
+        "ämnesraden säger att den inte kom fram", "the subject says not delivered"
+    ),
+    "mdn": Text("läskvitto", "a read receipt"),
+    "read_receipt_subject": Text("läskvitto (ämnesraden)", "a read receipt (subject)"),
+    "auto_submitted": Text("märkt som automatiskt (Auto-Submitted)", "marked automatic"),
+    "x_autoreply": Text("märkt som autosvar", "marked as an auto-reply"),
+    "precedence": Text("märkt som autosvar (Precedence)", "marked as an auto-reply (Precedence)"),
+    "challenge_response": Text(
+        "ett filter ber oss bevisa att vi är människor", "a filter asks us to prove we are human"
+    ),
+    "spam": Text("märkt som skräppost", "flagged as spam"),
+    "bulk": Text("massutskick eller e-postlista", "a bulk mailing or list"),
+    "ooo_subject": Text("frånvaromeddelande (ämnesraden)", "an out-of-office notice (subject)"),
+    "ooo_body": Text("frånvaromeddelande (texten)", "an out-of-office notice (text)"),
+    "case_receipt_subject": Text("ärendekvitto (ämnesraden)", "a case receipt (subject)"),
+    "case_receipt_body": Text("ärendekvitto (texten)", "a case receipt (text)"),
+    "noreply_sender": Text("avsändaren tar inte emot svar", "a no-reply sender"),
+    "null_sender": Text("autosvar utan avsändaradress", "an auto-reply without a return address"),
+    "personal": Text("skrivet av en person", "written by a person"),
+    "unreadable": Text("kunde inte läsas", "could not be read"),
+}
+
+# Where a reply's arrival time comes from (probes.email_analysis.Arrival.source).
+ARRIVAL_SOURCES: dict[str, Text] = {
+    "received_header": Text("vår e-postservers mottagningsstämpel", "our mail server's stamp"),
+    "internaldate": Text("brevlådans ankomsttid", "the mailbox's arrival time"),
+    "given": Text("angiven", "given"),
+}
+
+# Why a stored mail waits in the review queue (Message.review_codes).
+REVIEW_NOTES: dict[str, Text] = {
+    "ambiguous": Text("oklart: flera frågor passar", "ambiguous: several questions fit"),
+    "no_probe": Text("ingen fråga hittad", "no question found"),
+    "link_only": Text(
+        "läses som ett svar men hänger bara ihop med frågan genom den bifogade kopian",
+        "reads as a reply, linked only by the returned original",
+    ),
+    "spam_about_ours": Text(
+        "märkt som skräppost men handlar om en av våra frågor",
+        "flagged as spam, yet about one of our questions",
+    ),
+    "low_confidence": Text("osäker koppling ({confidence})", "low confidence ({confidence})"),
+    "date_skewed": Text("Date: ligger långt från ankomsttiden", "Date: far from the arrival time"),
+    "malformed": Text("felformat meddelande", "malformed message"),
+    "analysis_failed": Text("kunde inte analyseras", "could not be analysed"),
+}
+
+
+def label(table: Mapping[str, Text], code: str | None, lang: Lang) -> str:
+    """A code's label from ``table``; a code nobody labelled is shown as it is (never hidden)."""
+    if not code:
+        return "–"
+    text = table.get(code)
+    return text(lang) if text is not None else code
+
+
+def review_text(
+    codes: Sequence[Mapping[str, object]] | None, lang: Lang, *, fallback: str | None = None
+) -> str:
+    """Why a mail waits for review, in the reader's language (``fallback``: rows stored before
+    review notes had codes)."""
+    if not codes:
+        return fallback or ""
+    parts = []
+    for entry in codes:
+        code = str(entry.get("code"))
+        if code in REVIEW_NOTES:
+            parts.append(_fill(REVIEW_NOTES[code], lang, entry))
+    return "; ".join(parts) or (fallback or "")
+
+
+# How a call is placed (Probe.mode).
+MODES: dict[str, Text] = {
+    "bridged": Text("testaren ringer via Twilio", "the tester calls through Twilio"),
+    "automated": Text("automatiskt samtal", "an automated call"),
+}
+
+# Who answered, by Twilio's answering-machine detection (AnsweredBy).
+ANSWERED_BY: dict[str, Text] = {
+    "human": Text("en person", "a person"),
+    "machine_start": Text("en telefonsvarare eller röstmeny", "a machine or voice menu"),
+    "machine_end_beep": Text("en telefonsvarare (pip)", "a machine (beep)"),
+    "machine_end_silence": Text("en telefonsvarare (tystnad)", "a machine (silence)"),
+    "machine_end_other": Text("en telefonsvarare", "a machine"),
+    "fax": Text("en fax", "a fax"),
+    "unknown": Text("okänt", "unknown"),
+}
+
+# The signals a call's timeline is read from.
+SIGNALS: dict[str, Text] = {
+    "person_mark": Text("Testarens markering ”person”", "The tester's person mark"),
+    "transfer_mark": Text("Testarens markering ”kopplad”", "The tester's transfer mark"),
+    "detected_speech": Text("Tal som en person", "Speech as of a person"),
+}
+
+# Remarks on how a call's timeline was read (results.phone_timeline notes).
+CALL_NOTES: dict[str, Text] = {
+    "unknown_status": Text(
+        "okänd status {status} för benet {leg} kl. {at} har lämnats utan avseende",
+        "unknown status {status} of the {leg} leg at {at} ignored",
+    ),
+    "signal_no_answer": Text(
+        "{signal_text} kl. {at} räknas inte: växeln svarade aldrig",
+        "{signal_text} at {at} ignored: the switchboard never answered",
+    ),
+    "signal_after_end": Text(
+        "{signal_text} kl. {at} räknas inte: efter att samtalet slutat",
+        "{signal_text} at {at} ignored: after the call ended",
+    ),
+    "signal_moved": Text(
+        "{signal_text} kl. {at} flyttad till svaret kl. {to}",
+        "{signal_text} at {at} moved to the answer at {to}",
+    ),
+    "amd_without_answer": Text(
+        "Twilio hörde en person men inget svar registrerades; bortsett från",
+        "Twilio heard a person but no answer was recorded; ignored",
+    ),
+    "person_after_hold_limit": Text(
+        "en person nåddes {seconds} s efter svaret, efter spärrtiden",
+        "a person was reached {seconds} s after the answer, beyond the hold limit",
+    ),
+    "waiting_for_tester_leg": Text(
+        "samtalet slutade tidigt; väntar på testarens ben för att se vem som lade på",
+        "the call ended early; waiting for the tester's leg to tell who hung up",
+    ),
+}
+
+
+def call_note_text(note: Mapping[str, object], lang: Lang) -> str:
+    """One remark on a call's timeline, in the reader's language."""
+    code = str(note.get("code"))
+    if code not in CALL_NOTES:
+        return code
+    values: dict[str, object] = dict(note)
+    signal = values.get("signal")
+    if isinstance(signal, str) and signal in SIGNALS:
+        values["signal_text"] = SIGNALS[signal](lang)
+    return _fill(CALL_NOTES[code], lang, values)

@@ -81,7 +81,8 @@ def correct(ctx: Context, request: Correction) -> dict[str, Any]:
             message.holding_reply = kind == "holding_reply"
             message.classified_by = "manual"
         message.needs_review = False
-        message.review_note = reason[:300]
+        message.review_note = reason[:300]  # the person's own words, shown as they wrote them
+        message.review_codes = None
         after = _state(message)
         session.add(message)
         session.add(ctx.audit("review", "message", request.message_id, before, after, reason))

@@ -200,7 +200,10 @@ class Message(SQLModel, table=True):
     date_skewed: bool = False
     # Unmatched, ambiguous or low-confidence: an administrator must look at it.
     needs_review: bool = Field(default=False, index=True)
-    review_note: str | None = Field(default=None, sa_type=String(300))
+    review_note: str | None = Field(default=None, sa_type=String(300))  # English, or a person's
+    # Why it waits for review: codes of harness.core.labels.REVIEW_NOTES with their details,
+    # worded in the reader's language when shown; None once a person has decided.
+    review_codes: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     # The probes an ambiguous match could belong to, for the person who decides (None: none).
     # No default_factory: pydantic inspects a factory's signature on every construction, which
     # cost the mailbox sync a quarter of its speed.

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from harness.core.labels import CALL_NOTES, call_note_text
 from results.phone_timeline import CallFact, Leg, TimelineRules, call_timeline
 
 T0 = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)
@@ -49,7 +50,7 @@ ANSWERED = (("initiated", 0), ("ringing", 1), ("in-progress", 15))
 # Bridged: the tester's phone is called first, then the switchboard.
 TESTER_UP = (("initiated", 0), ("ringing", 1), ("in-progress", 4))
 
-# (id, mode, facts, expected attributes, substring expected in the notes or None)
+# (id, mode, facts, expected attributes, the code of a note expected, or None)
 CASES: list[tuple[str, Any, list[CallFact], dict[str, Any], str | None]] = [
     (
         "automated-person-at-once",
@@ -103,7 +104,7 @@ CASES: list[tuple[str, Any, list[CallFact], dict[str, Any], str | None]] = [
         "automated",
         [*mun(*ANSWERED, ("completed", 400)), signal("speech_person", 15 + HOLD + 1)],
         {"outcome": "no_person", "person_at": at(15 + HOLD + 1)},
-        "beyond the hold limit",
+        "person_after_hold_limit",
     ),
     (
         "person-exactly-at-hold-limit",
@@ -140,7 +141,7 @@ CASES: list[tuple[str, Any, list[CallFact], dict[str, Any], str | None]] = [
             mark("mark_person", 14),
         ],
         {"outcome": "person", "person_at": at(15), "queue_time": 0},
-        "moved to the answer",
+        "signal_moved",
     ),
     (
         "bridged-mark-after-end-ignored",
@@ -151,7 +152,7 @@ CASES: list[tuple[str, Any, list[CallFact], dict[str, Any], str | None]] = [
             mark("mark_person", 202),
         ],
         {"outcome": "no_person", "person_at": None},
-        "after the call ended",
+        "signal_after_end",
     ),
     (
         "bridged-mark-never-answered-ignored",
@@ -163,7 +164,7 @@ CASES: list[tuple[str, Any, list[CallFact], dict[str, Any], str | None]] = [
             mark("mark_transfer", 31),
         ],
         {"outcome": "no_answer", "person_at": None, "transferred_at": None},
-        "never answered",
+        "signal_no_answer",
     ),
     (
         "bridged-transfer-mark",
@@ -209,7 +210,7 @@ CASES: list[tuple[str, Any, list[CallFact], dict[str, Any], str | None]] = [
         "bridged",
         [*caller(*TESTER_UP), *mun(*ANSWERED, ("completed", 100))],
         {"outcome": None, "finished": False, "ended_at": at(100)},
-        "waiting for the tester's leg",
+        "waiting_for_tester_leg",
     ),
     (
         "bridged-tester-phone-busy",
@@ -297,7 +298,10 @@ def test_call_timeline(mode, facts, expected, note):
     if note is None:
         assert timeline.notes == ()
     else:
-        assert any(note in n for n in timeline.notes), timeline.notes
+        assert any(n["code"] == note for n in timeline.notes), timeline.notes
+        for n in timeline.notes:  # every remark has its words in both languages
+            assert n["code"] in CALL_NOTES
+            assert "{" not in call_note_text(n, "sv") + call_note_text(n, "en")
 
 
 @pytest.mark.parametrize(

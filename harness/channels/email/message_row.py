@@ -52,26 +52,33 @@ def fill_row(row: Message, analysis: Analysis) -> None:
     row.match_method = match.matched_by
     row.match_confidence = match.confidence
     row.candidates = list(match.candidates) or None
-    notes = []
+    # Why it waits for a person: codes with their details (worded by harness.core.labels in the
+    # reader's language) and an English line for the logs.
+    notes: list[tuple[dict[str, object], str]] = []
     spam_about_ours = analysis.verdict.reason == "spam" and match.probe_id is not None
     relevant = analysis.verdict.kind is not Kind.UNRELATED or spam_about_ours
     if match.needs_review and relevant:
         if match.candidates:
-            notes.append("Ambiguous: several probes fit")
+            notes.append(({"code": "ambiguous"}, "Ambiguous: several probes fit"))
         elif match.probe_id is None:
-            notes.append("No probe found")
+            notes.append(({"code": "no_probe"}, "No probe found"))
         elif match.matched_by in LINK_ONLY:
-            notes.append("Reads as a reply, linked only by the returned original")
+            notes.append(({"code": "link_only"},
+                          "Reads as a reply, linked only by the returned original"))  # fmt: skip
         elif spam_about_ours:
-            notes.append("Flagged as spam, yet about one of our questions")
+            notes.append(({"code": "spam_about_ours"},
+                          "Flagged as spam, yet about one of our questions"))  # fmt: skip
         else:
-            notes.append(f"Low confidence ({match.confidence:.2f})")
+            confidence = f"{match.confidence:.2f}"
+            notes.append(({"code": "low_confidence", "confidence": confidence},
+                          f"Low confidence ({confidence})"))  # fmt: skip
     if analysis.date_skewed:
-        notes.append("Date: far from arrival")
+        notes.append(({"code": "date_skewed"}, "Date: far from arrival"))
     if mail.malformed:
-        notes.append("Malformed message")
+        notes.append(({"code": "malformed"}, "Malformed message"))
     row.needs_review = bool(notes) and (relevant or mail.malformed)
-    row.review_note = "; ".join(notes) or None
+    row.review_note = "; ".join(english for _, english in notes) or None
+    row.review_codes = [code for code, _ in notes] or None
 
 
 def apply_to_probe(session: Session, row: Message, analysis: Analysis, rules: TimingRules) -> None:

@@ -292,6 +292,7 @@ class MailStore:
             row.malformed = True
             row.needs_review = True
             row.review_note = f"Analysis failed: {failure}"
+            row.review_codes = [{"code": "analysis_failed"}]
             row.arrived_at = message.internal_date
             row.arrival_source = "internaldate" if message.internal_date else None
         else:

@@ -1,4 +1,4 @@
-"""fault and pause codes
+"""fault, pause and review codes
 
 Revision ID: 0011
 Revises: 0010
@@ -23,6 +23,8 @@ def upgrade() -> None:
     with op.batch_alter_table("probe", schema=None) as batch_op:
         batch_op.add_column(sa.Column("fault_code", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("fault_params", sa.JSON(), nullable=True))
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("review_codes", sa.JSON(), nullable=True))
     with op.batch_alter_table("campaign", schema=None) as batch_op:
         batch_op.add_column(sa.Column("paused_code", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("paused_params", sa.JSON(), nullable=True))
@@ -34,6 +36,8 @@ def downgrade() -> None:
         batch_op.drop_column("paused_at")
         batch_op.drop_column("paused_params")
         batch_op.drop_column("paused_code")
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.drop_column("review_codes")
     with op.batch_alter_table("probe", schema=None) as batch_op:
         batch_op.drop_column("fault_params")
         batch_op.drop_column("fault_code")
