@@ -67,7 +67,7 @@ async def test_it_checks_servers_secrets_and_mail_domains(
 ):
     monkeypatch.setenv("KKIK_DOC_SMTP_PW", "smtp-losen-1")
     monkeypatch.setenv("KKIK_DOC_IMAP_PW", USER.password)
-    monkeypatch.setenv("KKIK_SESSION_SECRET", "s")
+    monkeypatch.setenv("KKIK_SESSION_SECRET", "s" * 32)
     async with (
         PymapSandbox([USER]) as imap,
         DnsSandbox({"ostersund.example.se": ["mx1.ostersund.example.se"]}) as dns,
@@ -96,7 +96,7 @@ async def test_it_checks_servers_secrets_and_mail_domains(
     assert "OK   secret   mail.smtp.password: secret present (KKIK_DOC_SMTP_PW)" in lines
     assert "OK   database database at newest schema (0011)" in lines
     assert (
-        f"OK   smtp     127.0.0.1:{smtp_server.port}: connection, starttls and login work" in lines
+        f"OK   smtp     127.0.0.1:{smtp_server.port}: connection, STARTTLS and login work" in lines
     )
     assert (
         f"ERR  imap     127.0.0.1:{imap_port}: the folder \\Sent does not exist in the mailbox"
@@ -136,5 +136,8 @@ async def test_it_names_a_refused_login_in_plain_words(
         )
         imap_port = imap.port
     assert result.code == 1
-    assert f"ERR  smtp     127.0.0.1:{smtp_server.port}: SMTP login refused (535" in result.out
+    assert (
+        f"ERR  smtp     127.0.0.1:{smtp_server.port}: the outgoing mail server refused the login "
+        "(the server said “535"
+    ) in result.out
     assert f"ERR  imap     127.0.0.1:{imap_port}: IMAP login refused" in result.out
