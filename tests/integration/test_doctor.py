@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 import aioimaplib
@@ -141,3 +142,28 @@ async def test_it_names_a_refused_login_in_plain_words(
         "(the server said “535"
     ) in result.out
     assert f"ERR  imap     127.0.0.1:{imap_port}: IMAP login refused" in result.out
+
+
+async def test_a_failing_oauth_token_command_is_named_not_a_traceback(
+    kkik,
+    smtp_server: SmtpSandbox,
+    tls_ca: SandboxCA,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    script = tmp_path / "token.py"
+    script.write_text("import sys\nsys.stderr.write('token store locked\\n')\nsys.exit(3)\n")
+    monkeypatch.setenv("KKIK_DOC_IMAP_PW", USER.password)
+    async with PymapSandbox([USER]) as imap:
+        config = _setup(tmp_path, smtp_server, imap, tls_ca.write_ca_pem(tmp_path / "ca.pem"))
+        text = config.read_text(encoding="utf-8").replace(
+            'password_env = "KKIK_DOC_SMTP_PW"',
+            f'auth = "xoauth2"\noauth_token_command = ["{sys.executable}", "{script}"]',
+        )
+        config.write_text(text, encoding="utf-8")
+        result = await asyncio.to_thread(kkik, "--config", str(config), "doctor")
+    assert result.code == 1
+    assert (
+        f"FEL smtp      127.0.0.1:{smtp_server.port}: kommandot som hämtar OAuth-token "
+        "misslyckades (slutkod 3: token store locked)"
+    ) in result.out.splitlines()
