@@ -105,7 +105,11 @@ class Campaigns:
 
 def campaigns(engine: Engine, settings: Settings, lang: Lang, today: date) -> Campaigns:
     with Session(engine) as session:
-        saved = list(session.exec(select(Campaign).order_by(col(Campaign.id))).all())
+        saved = list(
+            session.exec(
+                select(Campaign).where(Campaign.status != "cancelled").order_by(col(Campaign.id))
+            ).all()
+        )
         targets = list(session.exec(select(Target).order_by(col(Target.kommunkod))).all())
         rows = session.exec(
             select(Probe.target_id, Probe.channel, func.count())
@@ -154,7 +158,12 @@ def _campaign(
         if missing and to_go[channel]:
             planned_here = counted(to_go[channel], channel, lang)
             problems.append(T[key](lang, campaign=name, planned=planned_here))
-    placeholders = [_shown(t) for t in targets if t.placeholder]
+    # A placeholder with nothing left to send harms nothing (the rule kkik run starts by).
+    placeholders = [
+        _shown(t)
+        for t in targets
+        if t.placeholder and any(planned.get((t.id, channel)) for channel in Channel)
+    ]
     if placeholders:
         problems.append(T["placeholders"](lang, campaign=name, names=", ".join(placeholders)))
     allow_foreign = campaign.scenario.get("campaign", {}).get(FOREIGN_NUMBERS) is True
