@@ -215,3 +215,15 @@ session_secret_env = "KKIK_DOC_SESSION"
         "når från internet: ange den publika HTTPS-adressen som leder till kkik run (se "
         "docs/phone.md)"
     ) in lines
+
+
+async def test_a_suspended_account_fails(kkik, sim: TwilioSimulator, tmp_path: Path):
+    sim.add_account(ACCOUNT, TOKEN, name="Kvalitet", status="suspended")
+    sim.add_number(ACCOUNT, FROM)
+    result = await _doctor(kkik, _config(tmp_path, sim, free_port()))
+    assert result.code == 1
+    assert (
+        f"FEL telefon   Twilio-kontot Kvalitet ({ACCOUNT}) är avstängt: logga in i "
+        "Twilio-konsolen och återaktivera det"
+    ) in result.out.splitlines()
+    assert "phone.from_number" not in result.out

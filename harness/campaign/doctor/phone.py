@@ -41,6 +41,7 @@ T = {
         "Twilio svarade HTTP {status} med felkod {code} (se twilio.com/docs/errors/{code})",
         "Twilio answered HTTP {status} with error code {code} (see twilio.com/docs/errors/{code})",
     ),
+    "api_status": Text("Twilio svarade HTTP {status}", "Twilio answered HTTP {status}"),
     "api_unreachable": Text(
         "kan inte nå Twilios API ({url}): {reason}", "cannot reach Twilio's API ({url}): {reason}"
     ),
@@ -137,6 +138,8 @@ async def _account(settings: Settings, lang: Lang) -> list[Check]:
         source = phone.auth_token_env or str(phone.auth_token_file)
         if exc.status == 401:
             text = T["wrong_credentials"](lang, sid=phone.account_sid, source=source)
+        elif exc.code is None:  # not Twilio's JSON error: a proxy's page, say
+            text = T["api_status"](lang, status=exc.status)
         else:
             text = T["api_answer"](lang, status=exc.status, code=exc.code)
         return [Check("phone", "error", text)]
