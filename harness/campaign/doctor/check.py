@@ -11,10 +11,10 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
+import sys
 from dataclasses import dataclass
 from typing import Literal
 
-import aiohttp
 import aiosmtplib
 
 from harness.core.i18n import Lang, Text
@@ -82,7 +82,6 @@ LOST = (
     BrokenPipeError,
     EOFError,
     aiosmtplib.SMTPServerDisconnected,
-    aiohttp.ServerDisconnectedError,
     ImapConnectionLost,
 )
 
@@ -113,7 +112,11 @@ def _network_code(error: BaseException) -> Network | None:
         return "refused"
     if isinstance(error, TimeoutError):
         return "timeout"
-    if isinstance(error, LOST):
+    # aiohttp (the Twilio API, the public URL) only when it is loaded: an error cannot be one
+    # of its own otherwise, and the mail checks need not import it.
+    aiohttp = sys.modules.get("aiohttp")
+    lost = LOST if aiohttp is None else (*LOST, aiohttp.ServerDisconnectedError)
+    if isinstance(error, lost):
         return "lost"
     if isinstance(error, OSError) and error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
         return "unreachable"
