@@ -155,7 +155,7 @@ async def test_placeholders_and_unreal_targets_fail(kkik, tmp_path: Path):
         "ingen [mail]-del",
         "FEL kampanj   KKiK hösten 2026: 5 samtal kvar att ringa, men konfigurationen har ingen "
         "[phone]-del",
-        "FEL kampanj   KKiK hösten 2026: Krokom (2309): platshållare från mallen, kontaktas "
+        "FEL kampanj   KKiK hösten 2026: 2309 Krokom: platshållare från mallen, kontaktas "
         "aldrig; skriv in kommunernas riktiga adresser och växelnummer i scenariot, ta bort "
         "placeholder = true och spara planen igen",
         "FEL kampanj   KKiK hösten 2026: Ragunda (2303): inget växelnummer, med 2 samtal kvar att "

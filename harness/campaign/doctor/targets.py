@@ -20,6 +20,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from harness.campaign.doctor.check import Check
+from harness.campaign.readiness import CampaignState, campaign_states
 from harness.core.config import Settings, validation_problems
 from harness.core.config_messages import format_problem
 from harness.core.i18n import Lang, Text
@@ -104,6 +105,9 @@ class Campaigns:
 
 
 def campaigns(engine: Engine, settings: Settings, lang: Lang, today: date) -> Campaigns:
+    # What kkik run itself checks before it starts (placeholders with work left, the period),
+    # read the same way; and, per target and channel, what is still planned.
+    states = {state.name: state for state in campaign_states(engine)}
     with Session(engine) as session:
         saved = list(
             session.exec(
@@ -122,13 +126,15 @@ def campaigns(engine: Engine, settings: Settings, lang: Lang, today: date) -> Ca
     checks: list[Check] = []
     for campaign in saved:
         own = [t for t in targets if t.campaign_id == campaign.id]
-        checks += _campaign(campaign, own, planned, settings, lang, today)
+        state = states[campaign.name]
+        checks += _campaign(campaign, state, own, planned, settings, lang, today)
     addresses = [t.email_address for t in targets if t.email_address and not t.placeholder]
     return Campaigns(checks, addresses)
 
 
 def _campaign(
     campaign: Campaign,
+    state: CampaignState,
     targets: list[Target],
     planned: Planned,
     settings: Settings,
@@ -136,20 +142,20 @@ def _campaign(
     today: date,
 ) -> list[Check]:
     name = campaign.name
+    period = {"start": campaign.period_start.isoformat(), "end": campaign.period_end.isoformat()}
+    if not state.planned:
+        return [Check("campaign", "ok", T["finished"](lang, campaign=name, **period))]
     to_go = Counter[Channel]()
     for target in targets:
         for channel in Channel:
             to_go[channel] += planned.get((target.id, channel), 0)
-    period = {"start": campaign.period_start.isoformat(), "end": campaign.period_end.isoformat()}
-    if not to_go.total():
-        return [Check("campaign", "ok", T["finished"](lang, campaign=name, **period))]
     left = T["left"](
         lang,
         emails=counted(to_go[Channel.EMAIL], Channel.EMAIL, lang),
         calls=counted(to_go[Channel.PHONE], Channel.PHONE, lang),
     )
     problems: list[str] = []
-    if campaign.period_end < today:
+    if state.period_over(today):
         problems.append(T["period_over"](lang, campaign=name, left=left, end=period["end"]))
     for channel, missing, key in (
         (Channel.EMAIL, settings.mail is None, "no_mail"),
@@ -158,14 +164,9 @@ def _campaign(
         if missing and to_go[channel]:
             planned_here = counted(to_go[channel], channel, lang)
             problems.append(T[key](lang, campaign=name, planned=planned_here))
-    # A placeholder with nothing left to send harms nothing (the rule kkik run starts by).
-    placeholders = [
-        _shown(t)
-        for t in targets
-        if t.placeholder and any(planned.get((t.id, channel)) for channel in Channel)
-    ]
-    if placeholders:
-        problems.append(T["placeholders"](lang, campaign=name, names=", ".join(placeholders)))
+    if state.placeholders:
+        names = ", ".join(state.placeholders)
+        problems.append(T["placeholders"](lang, campaign=name, names=names))
     allow_foreign = campaign.scenario.get("campaign", {}).get(FOREIGN_NUMBERS) is True
     for target in targets:
         if not target.placeholder:
