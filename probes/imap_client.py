@@ -39,7 +39,14 @@ class ImapError(Exception):
 
 
 class ImapLoginRefused(ImapError):
-    """Our credentials were refused: a harness fault, not something to retry quickly."""
+    """Our credentials were refused: a harness fault, not something to retry quickly.
+
+    ``reply`` is the server's own answer, if it gave one, to be shown as it came.
+    """
+
+    def __init__(self, message: str, reply: str = "") -> None:
+        super().__init__(message)
+        self.reply = reply
 
 
 class ImapConnectionLost(ImapError):
@@ -349,7 +356,8 @@ class ImapMailbox:
             response = await self._guard(client.login(s.username, password or ""))
         if response.result != "OK":
             detail = b" ".join(bytes(x) for x in response.lines).decode("utf-8", "replace")
-            raise ImapLoginRefused(f"IMAP login refused ({detail.strip()[:200]})")
+            reply = detail.strip()[:200]
+            raise ImapLoginRefused(f"IMAP login refused ({reply})", reply)
 
     async def list_folders(self) -> list[tuple[str, frozenset[str]]]:
         """Every folder with its attributes (``\\Junk`` and friends from SPECIAL-USE)."""

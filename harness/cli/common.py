@@ -23,7 +23,13 @@ from harness.core.i18n import Lang, Text
 from harness.messages import USAGE, describe
 from harness.services.base import Context, ServiceError
 from harness.store import migrate
-from harness.store.db import DatabaseUnavailable, database_url, make_engine, unavailable
+from harness.store.db import (
+    DatabaseUnavailable,
+    database_url,
+    describe_unavailable,
+    make_engine,
+    unavailable,
+)
 
 CONFIG_ENV = "KKIK_CONFIG"
 DEFAULT_CONFIG = "config.toml"
@@ -119,20 +125,6 @@ OLD_DB = Text(
 NO_SECRET = Text("Hemligheten saknas: {source}: {detail}", "Secret unavailable: {source}: {detail}")
 
 
-CANNOT_OPEN = Text("kan inte öppna databasen: {reason}", "cannot open the database: {reason}")
-WHY_UNAVAILABLE = {
-    "no_folder": Text("mappen {where} finns inte", "the folder {where} does not exist"),
-    "not_a_folder": Text("{where} är ingen mapp", "{where} is not a folder"),
-    "is_folder": Text(
-        "{where} är en mapp, inte en databasfil", "{where} is a folder, not a database file"
-    ),
-    "no_permission": Text("behörighet saknas till {where}", "permission denied for {where}"),
-    "not_database": Text("{where} är ingen SQLite-databas", "{where} is not an SQLite database"),
-    "sqlite": Text("{where}: {detail}", "{where}: {detail}"),
-    "server": Text("{where}: {detail}", "{where}: {detail}"),
-}
-
-
 def open_database(cli: CliContext, settings: Settings, base_dir: Path | None) -> tuple[Engine, str]:
     """The configured database, checked to be at the newest schema; and its URL to show."""
     try:
@@ -163,10 +155,9 @@ def connected_revision(
 
 def cannot_open(cli: CliContext, problem: DatabaseUnavailable, base_dir: Path | None) -> str:
     """``config.toml: database.url: cannot open the database: ...`` in the user's language."""
-    why = cli.t(WHY_UNAVAILABLE[problem.reason], where=problem.where, detail=problem.detail)
     # base_dir is None when no file was read: the built-in default applies.
     source = f"{cli.config_path or DEFAULT_CONFIG}: " if base_dir is not None else ""
-    return f"{source}database.url: {cli.t(CANNOT_OPEN, reason=why)}"
+    return f"{source}database.url: {describe_unavailable(problem, cli.lang)}"
 
 
 BAD_TIME = Text(

@@ -24,11 +24,6 @@ SECRETS_HELP = Text(
     "Kontrollera också att varje hemlighet finns i sin miljövariabel eller fil.",
     "Also check that every secret is present in its environment variable or file.",
 )
-DETAIL = {
-    "environment variable is not set": Text(
-        "miljövariabeln är inte satt", "environment variable is not set"
-    ),
-}
 
 
 def build(lang: Lang) -> click.Group:
@@ -55,8 +50,7 @@ def build(lang: Lang) -> click.Group:
                 try:
                     resolve_secret(env=env, file=file)
                 except SecretUnavailable as exc:
-                    text = DETAIL.get(exc.detail)
-                    detail = text(cli.lang) if text else exc.detail
+                    detail = cli.t(exc.detail)
                     missing.append(f"{shown}: {setting}: {exc.source}: {detail}")
             if missing:
                 click.echo("\n".join(missing))

@@ -1,4 +1,4 @@
-"""``kkik doctor``: check configuration, credentials, servers and targets' mail domains."""
+"""``kkik doctor``: check configuration, credentials, servers, Twilio and the campaigns' targets."""
 
 from __future__ import annotations
 
@@ -12,19 +12,27 @@ from harness.core.i18n import Lang, Text
 
 T = {
     "help": Text(
-        "Kontrollera att allt finns på plats: hemligheter, databas, e-postservrar (inget skickas) "
-        "och att varje kommuns e-postdomän har en MX-post.",
-        "Check that everything is in place: secrets, database, mail servers (nothing is sent) "
-        "and that each municipality's mail domain has an MX record.",
+        "Kontrollera att allt finns på plats: hemligheter, databas, e-postservrar (inget "
+        "skickas), Twilio-kontot, numret och den publika adressen (inget samtal rings), att "
+        "kampanjernas kommuner är riktiga och att varje kommuns e-postdomän har en MX-post. "
+        "Slutkod 1 vid fel; varningar ändrar den inte.",
+        "Check that everything is in place: secrets, database, mail servers (nothing is sent), "
+        "the Twilio account, the number and the public address (no call is placed), that the "
+        "campaigns' municipalities are real and that each one's mail domain has an MX record. "
+        "Exit code 1 on errors; warnings do not change it.",
     ),
     "dns": Text(
         "Fråga denna DNS-server (HOST[:PORT]) i stället för systemets.",
         "Ask this DNS server (HOST[:PORT]) instead of the system's.",
     ),
     "bad_dns": Text("ogiltig DNS-server {value!r}", "invalid DNS server {value!r}"),
-    "ok": Text("OK ", "OK "),
-    "fail": Text("FEL", "ERR"),
     "summary_ok": Text("Allt ser bra ut.", "Everything looks fine."),
+    "summary_warning": Text(
+        "Inga fel, men en varning att läsa.", "No errors, but a warning to read."
+    ),
+    "summary_warnings": Text(
+        "Inga fel, men {n} varningar att läsa.", "No errors, but {n} warnings to read."
+    ),
     "summary_fail": Text("{n} problem att åtgärda.", "{n} problem(s) to fix."),
 }
 
@@ -44,13 +52,20 @@ def build(lang: Lang) -> click.Command:
             if not host or not port.isdigit():
                 fail(cli.t(T["bad_dns"], value=dns_server), EXIT_USAGE)
             nameservers.append((host, int(port)))
-        checks = asyncio.run(run_checks(settings, base_dir, cli.lang, nameservers=nameservers))
+        checks = asyncio.run(
+            run_checks(settings, base_dir, cli.lang, cli.clock, nameservers=nameservers)
+        )
         for check in checks:
-            mark = cli.t(T["ok"] if check.ok else T["fail"])
-            click.echo(f"{mark}  {check.area:<8} {check.detail}")
-        problems = sum(not c.ok for c in checks)
+            click.echo(check.line(cli.lang))
+        problems = sum(c.level == "error" for c in checks)
+        warnings = sum(c.level == "warning" for c in checks)
         if problems:
             fail(cli.t(T["summary_fail"], n=problems), EXIT_FAILURE)
-        click.echo(cli.t(T["summary_ok"]))
+        if warnings:
+            click.echo(
+                cli.t(T["summary_warning" if warnings == 1 else "summary_warnings"], n=warnings)
+            )
+        else:
+            click.echo(cli.t(T["summary_ok"]))
 
     return doctor_cmd

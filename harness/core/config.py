@@ -35,6 +35,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from harness.core.i18n import Text
+
 Port = Annotated[int, Field(ge=1, le=65535)]
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
@@ -230,6 +232,10 @@ class PhoneSettings(_Model):
         return self
 
 
+# The dashboard's session cookies are signed with this secret: shorter is guessable offline.
+SESSION_SECRET_MIN_LENGTH = 32
+
+
 class WebSettings(_Model):
     host: str = "127.0.0.1"
     port: Port = 8080
@@ -388,13 +394,36 @@ def _problem(file: str, err: Any, root: type[BaseModel] | None) -> Problem:
     return Problem(file, loc, kind, ctx, value, has_value, root)
 
 
-class SecretUnavailable(Exception):
-    """A secret the configuration points at is not where it says."""
+SecretReason = Literal[
+    "env_unset", "file_missing", "file_denied", "file_is_folder", "file_not_text",
+    "file_unreadable", "empty",
+]  # fmt: skip
+SECRET_REASONS: dict[SecretReason, Text] = {
+    "env_unset": Text("miljövariabeln är inte satt", "environment variable is not set"),
+    "file_missing": Text("filen finns inte", "the file does not exist"),
+    "file_denied": Text("behörighet saknas för att läsa filen", "permission denied"),
+    "file_is_folder": Text("är en mapp, inte en fil", "is a folder, not a file"),
+    "file_not_text": Text("filen är inte UTF-8-text", "the file is not UTF-8 text"),
+    "file_unreadable": Text("filen kan inte läsas", "the file cannot be read"),
+    "empty": Text("hemligheten är tom", "the secret is empty"),
+}
 
-    def __init__(self, source: str, detail: str) -> None:
-        super().__init__(f"{source}: {detail}")
+
+class SecretUnavailable(Exception):
+    """A secret the configuration points at is not where it says.
+
+    ``reason`` is a code and ``detail`` its label in both languages (:data:`SECRET_REASONS`),
+    so every face words it in its reader's language; ``str()`` is the English, for logs.
+    """
+
+    def __init__(self, source: str, reason: SecretReason) -> None:
         self.source = source
-        self.detail = detail
+        self.reason: SecretReason = reason
+        super().__init__(f"{source}: {self.detail.en}")
+
+    @property
+    def detail(self) -> Text:
+        return SECRET_REASONS[self.reason]
 
 
 def resolve_secret(
@@ -411,14 +440,22 @@ def resolve_secret(
             return environment[env]
         indirect = environment.get(f"{env}_FILE")
         if indirect is None:
-            raise SecretUnavailable(env, "environment variable is not set")
+            raise SecretUnavailable(env, "env_unset")
         file = Path(indirect)
     if file is None:
         return None
     try:
         return file.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise SecretUnavailable(str(file), exc.strerror or "unreadable") from None
+    except FileNotFoundError:
+        raise SecretUnavailable(str(file), "file_missing") from None
+    except PermissionError:
+        raise SecretUnavailable(str(file), "file_denied") from None
+    except IsADirectoryError:
+        raise SecretUnavailable(str(file), "file_is_folder") from None
+    except UnicodeDecodeError:
+        raise SecretUnavailable(str(file), "file_not_text") from None
+    except OSError:
+        raise SecretUnavailable(str(file), "file_unreadable") from None
 
 
 def secret_sources(settings: Settings) -> list[tuple[str, str | None, Path | None]]:

@@ -20,14 +20,21 @@ LANG_ENV = "KKIK_LANG"
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """One user-facing message in both languages; ``{name}`` fields are filled by ``format``."""
+    """One user-facing message in both languages; ``{name}`` fields are filled by ``format``.
+
+    A field that is itself a :class:`Text` (a label for a code, say) is rendered in the same
+    language, so a message can carry a label without its caller knowing the language.
+    """
 
     sv: str
     en: str
 
     def __call__(self, lang: Lang, /, **fields: object) -> str:
         template = self.sv if lang == "sv" else self.en
-        return template.format(**fields) if fields else template
+        if not fields:
+            return template
+        shown = {name: v(lang) if isinstance(v, Text) else v for name, v in fields.items()}
+        return template.format(**shown)
 
 
 def parse_lang(value: str | None) -> Lang | None:

@@ -21,6 +21,7 @@ from aiohttp import ClientSession
 from twilio.request_validator import RequestValidator
 
 from harness.core.clock import Clock
+from harness.sandbox.twilio_account import SimAccount
 from harness.sandbox.twilio_calls import (
     API,
     TWILIO_API,
@@ -41,7 +42,7 @@ class CallbackSender:
 
     clock: Clock
     faults: CallbackFaults
-    tokens: dict[str, str]
+    accounts: dict[str, SimAccount]
     deliveries: list[dict[str, Any]]  # every callback sent, for tests
     _queue: list[tuple[datetime, int, Callable[[], Awaitable[None]]]]
     _seq: itertools.count[int]
@@ -101,7 +102,7 @@ class CallbackSender:
 
     async def _post(self, call: SimCall, url: str, params: dict[str, str]) -> str:
         assert self._http is not None
-        token = self.tokens[call.account_sid]
+        token = self.accounts[call.account_sid].token
         signature = RequestValidator(token).compute_signature(url, params)
         headers = {"X-Twilio-Signature": signature, "User-Agent": "TwilioProxy/1.1"}
         self.deliveries.append({"url": url, "params": dict(params), "at": self.clock.now()})

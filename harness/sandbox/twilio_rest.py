@@ -1,7 +1,8 @@
 """The Twilio simulator's REST API: the calls our adapter makes through the real ``twilio`` SDK.
 
 :class:`RestApi` serves create, fetch, list and hang up for calls, a call's recordings and a
-finished recording's audio, with the account's Basic credentials and Twilio's error bodies and
+finished recording's audio, and the account with its bought and verified numbers
+(:mod:`.twilio_account`), with the account's Basic credentials and Twilio's error bodies and
 paging envelope. Creating a call hands it to :class:`~harness.sandbox.twilio_player.CallPlayer`.
 """
 
@@ -34,6 +35,9 @@ class RestApi(CallPlayer):
         app.router.add_post(API + "/Calls/{sid}.json", self._rest_update)
         app.router.add_get(API + "/Calls/{sid}/Recordings.json", self._rest_recordings)
         app.router.add_get(API + "/Recordings/{sid}.wav", self._rest_recording_audio)
+        app.router.add_get(API + ".json", self._rest_account)
+        app.router.add_get(API + "/IncomingPhoneNumbers.json", self._rest_incoming_numbers)
+        app.router.add_get(API + "/OutgoingCallerIds.json", self._rest_caller_ids)
         return app
 
     def _auth(self, request: web.Request) -> str | None:
@@ -45,8 +49,12 @@ class RestApi(CallPlayer):
             user, _, password = base64.b64decode(header[6:]).decode().partition(":")
         except ValueError:
             return None
-        token = self.tokens.get(account)
-        ok = token is not None and user == account and secrets.compare_digest(password, token)
+        known = self.accounts.get(account)
+        ok = (
+            known is not None
+            and user == account
+            and secrets.compare_digest(password.encode(), known.token.encode())
+        )
         return account if ok else None
 
     @staticmethod
@@ -148,6 +156,30 @@ class RestApi(CallPlayer):
                         break
                     return web.Response(body=recording_wav(call, rec), content_type="audio/x-wav")
         return self._error(404, 20404, "The requested resource was not found")
+
+    async def _rest_account(self, request: web.Request) -> web.Response:
+        account = self._auth(request)
+        if account is None:
+            return self._error(401, 20003, "Authenticate")
+        return web.json_response(self.accounts[account].json(self.clock.now()))
+
+    async def _rest_incoming_numbers(self, request: web.Request) -> web.Response:
+        account = self._auth(request)
+        if account is None:
+            return self._error(401, 20003, "Authenticate")
+        owner, now = self.accounts[account], self.clock.now()
+        found = owner.incoming(request.query.get("PhoneNumber"))
+        items = [owner.number_json(n, now) for n in found]
+        return web.json_response(_page("incoming_phone_numbers", items, request))
+
+    async def _rest_caller_ids(self, request: web.Request) -> web.Response:
+        account = self._auth(request)
+        if account is None:
+            return self._error(401, 20003, "Authenticate")
+        owner, now = self.accounts[account], self.clock.now()
+        found = owner.caller_ids(request.query.get("PhoneNumber"))
+        items = [owner.number_json(n, now) for n in found]
+        return web.json_response(_page("outgoing_caller_ids", items, request))
 
     def _call_json(self, call: SimCall) -> dict[str, Any]:
         duration = call.duration()

@@ -2,7 +2,8 @@
 
 Twilio cannot be reached offline, and none of the public fakes replays a call-progress timeline
 (peers.md §4), so the tests and the demo use this one. It serves the REST calls our adapter makes
-through the real ``twilio`` SDK (create, fetch, list, hang up, recordings) and plays every call out
+through the real ``twilio`` SDK (create, fetch, list, hang up, recordings; the account and its
+numbers for ``kkik doctor``) and plays every call out
 from a scripted switchboard per number: post-dial delay, ring time, busy, no answer, an IVR or
 queue with spoken prompts, a person picking up, either side hanging up. When a call is answered it
 fetches our TwiML exactly as Twilio does and runs it (``Say``, ``Pause``, ``Gather`` with speech,
@@ -22,12 +23,14 @@ later ones. The payload's ``Timestamp`` is always the moment of the event, never
 
 The simulator is split by what each part holds: :mod:`.twilio_calls` (the scripts, callback
 faults, calls and recordings, which the tests and the demo import to script a world),
+:mod:`.twilio_account` (each account's credentials, state and numbers),
 :mod:`.twilio_callbacks` (the action queue and the signed callbacks), :mod:`.twilio_player`
 (each leg's progress and the TwiML runner) and :mod:`.twilio_rest` (the REST handlers); this
 module composes them into :class:`TwilioSimulator` and holds :class:`SimulatorThread`.
 
     sim = TwilioSimulator(clock)
     sim.add_account(ACCOUNT_SID, AUTH_TOKEN)
+    sim.add_number(ACCOUNT_SID, "+46101380000")  # the from-number, bought on the account
     sim.script("+4663143000", SwitchboardScript(ring_seconds=8, person_after=40))
     async with sim:
         ...  # point the SDK at sim.base_url through harness.twilio_http
@@ -47,6 +50,7 @@ from aiohttp import ClientSession, ClientTimeout, web
 
 from harness.core.clock import Clock, FakeClock
 from harness.sandbox.service import AsyncService
+from harness.sandbox.twilio_account import AccountStatus, SimAccount, SimNumber
 from harness.sandbox.twilio_calls import CallbackFaults, SwitchboardScript
 from harness.sandbox.twilio_rest import RestApi
 
@@ -69,7 +73,7 @@ class TwilioSimulator(RestApi, AsyncService):
         self.host = host
         self.port = 0
         self.pump_interval = pump_interval
-        self.tokens = {}
+        self.accounts = {}
         self.scripts = {}
         self.calls = {}
         self.deliveries = []  # every callback sent, for tests
@@ -88,8 +92,24 @@ class TwilioSimulator(RestApi, AsyncService):
 
     # --- setup --------------------------------------------------------------------------------
 
-    def add_account(self, sid: str, token: str) -> None:
-        self.tokens[sid] = token
+    def add_account(
+        self,
+        sid: str,
+        token: str,
+        *,
+        name: str = "kkik-harness",
+        status: AccountStatus = "active",
+        trial: bool = False,
+    ) -> None:
+        self.accounts[sid] = SimAccount(
+            sid, token, self.clock.now(), friendly_name=name, status=status, trial=trial
+        )
+
+    def add_number(
+        self, account: str, number: str, *, verified: bool = False, voice: bool = True
+    ) -> None:
+        """A number bought on ``account``, or with ``verified`` one verified as a caller ID."""
+        self.accounts[account].numbers.append(SimNumber(number, verified=verified, voice=voice))
 
     def script(self, number: str, script: SwitchboardScript) -> None:
         self.scripts[number] = script

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 
 from harness.core.config import DatabaseSettings, resolve_secret
+from harness.core.i18n import Lang, Text
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -114,6 +115,27 @@ class DatabaseUnavailable(Exception):
         self.reason: Unavailable = reason
         self.where = where
         self.detail = detail
+
+
+CANNOT_OPEN = Text("kan inte öppna databasen: {reason}", "cannot open the database: {reason}")
+WHY_UNAVAILABLE: dict[Unavailable, Text] = {
+    "no_folder": Text("mappen {where} finns inte", "the folder {where} does not exist"),
+    "not_a_folder": Text("{where} är ingen mapp", "{where} is not a folder"),
+    "is_folder": Text(
+        "{where} är en mapp, inte en databasfil", "{where} is a folder, not a database file"
+    ),
+    "no_permission": Text("behörighet saknas till {where}", "permission denied for {where}"),
+    "not_database": Text("{where} är ingen SQLite-databas", "{where} is not an SQLite database"),
+    # The driver's own words, quoted as they came.
+    "sqlite": Text("{where}: {detail}", "{where}: {detail}"),
+    "server": Text("{where}: {detail}", "{where}: {detail}"),
+}
+
+
+def describe_unavailable(problem: DatabaseUnavailable, lang: Lang) -> str:
+    """``cannot open the database: <why>`` in ``lang`` (the CLI and ``kkik doctor``)."""
+    why = WHY_UNAVAILABLE[problem.reason](lang, where=problem.where, detail=problem.detail)
+    return CANNOT_OPEN(lang, reason=why)
 
 
 def unavailable(url: str, exc: SQLAlchemyError) -> DatabaseUnavailable:

@@ -41,6 +41,7 @@ from harness.core.accounts import (
     user_key,
 )
 from harness.core.clock import Clock
+from harness.core.config import SESSION_SECRET_MIN_LENGTH
 from harness.core.i18n import Lang
 from harness.store.models import User
 from harness.web.lang import page_lang
@@ -49,7 +50,6 @@ log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "kkik_session"
 SESSION_LIFETIME = timedelta(hours=8)
-MIN_SECRET_LENGTH = 32
 # Per user name the limit is the brief one; per address it is higher, because colleagues behind
 # one office NAT share an address and their typos should not lock each other out.
 NAME_MAX_FAILURES = 5
@@ -184,8 +184,10 @@ def require_role(role: str) -> RoleRequirement:
 
 def install_sessions(app: FastAPI, secret: str, *, https: bool) -> None:
     """Signed session cookies: HttpOnly, SameSite=Lax, Secure when ``https``, 8 hours."""
-    if len(secret) < MIN_SECRET_LENGTH:
-        raise ValueError(f"the session secret must have at least {MIN_SECRET_LENGTH} characters")
+    if len(secret) < SESSION_SECRET_MIN_LENGTH:
+        raise ValueError(
+            f"the session secret must have at least {SESSION_SECRET_MIN_LENGTH} characters"
+        )
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 import aioimaplib
@@ -67,7 +68,7 @@ async def test_it_checks_servers_secrets_and_mail_domains(
 ):
     monkeypatch.setenv("KKIK_DOC_SMTP_PW", "smtp-losen-1")
     monkeypatch.setenv("KKIK_DOC_IMAP_PW", USER.password)
-    monkeypatch.setenv("KKIK_SESSION_SECRET", "s")
+    monkeypatch.setenv("KKIK_SESSION_SECRET", "s" * 32)
     async with (
         PymapSandbox([USER]) as imap,
         DnsSandbox({"ostersund.example.se": ["mx1.ostersund.example.se"]}) as dns,
@@ -96,7 +97,7 @@ async def test_it_checks_servers_secrets_and_mail_domains(
     assert "OK   secret   mail.smtp.password: secret present (KKIK_DOC_SMTP_PW)" in lines
     assert "OK   database database at newest schema (0011)" in lines
     assert (
-        f"OK   smtp     127.0.0.1:{smtp_server.port}: connection, starttls and login work" in lines
+        f"OK   smtp     127.0.0.1:{smtp_server.port}: connection, STARTTLS and login work" in lines
     )
     assert (
         f"ERR  imap     127.0.0.1:{imap_port}: the folder \\Sent does not exist in the mailbox"
@@ -136,5 +137,33 @@ async def test_it_names_a_refused_login_in_plain_words(
         )
         imap_port = imap.port
     assert result.code == 1
-    assert f"ERR  smtp     127.0.0.1:{smtp_server.port}: SMTP login refused (535" in result.out
+    assert (
+        f"ERR  smtp     127.0.0.1:{smtp_server.port}: the outgoing mail server refused the login "
+        "(the server said “535"
+    ) in result.out
     assert f"ERR  imap     127.0.0.1:{imap_port}: IMAP login refused" in result.out
+
+
+async def test_a_failing_oauth_token_command_is_named_not_a_traceback(
+    kkik,
+    smtp_server: SmtpSandbox,
+    tls_ca: SandboxCA,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    script = tmp_path / "token.py"
+    script.write_text("import sys\nsys.stderr.write('token store locked\\n')\nsys.exit(3)\n")
+    monkeypatch.setenv("KKIK_DOC_IMAP_PW", USER.password)
+    async with PymapSandbox([USER]) as imap:
+        config = _setup(tmp_path, smtp_server, imap, tls_ca.write_ca_pem(tmp_path / "ca.pem"))
+        text = config.read_text(encoding="utf-8").replace(
+            'password_env = "KKIK_DOC_SMTP_PW"',
+            f'auth = "xoauth2"\noauth_token_command = ["{sys.executable}", "{script}"]',
+        )
+        config.write_text(text, encoding="utf-8")
+        result = await asyncio.to_thread(kkik, "--config", str(config), "doctor")
+    assert result.code == 1
+    assert (
+        f"FEL smtp      127.0.0.1:{smtp_server.port}: kommandot som hämtar OAuth-token "
+        "misslyckades (slutkod 3: token store locked)"
+    ) in result.out.splitlines()

@@ -19,6 +19,7 @@ from harness.core.config import (
     secret_sources,
 )
 from harness.core.config_messages import format_problem
+from harness.core.i18n import Text
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"
@@ -164,8 +165,25 @@ def test_it_reads_secrets_from_the_environment_or_a_file(tmp_path: Path):
     assert resolve_secret() is None
     with pytest.raises(SecretUnavailable, match="TOKEN: environment variable is not set"):
         resolve_secret(env="TOKEN", environ={})
-    with pytest.raises(SecretUnavailable, match="No such file"):
+    with pytest.raises(SecretUnavailable, match="missing: the file does not exist") as missing:
         resolve_secret(file=tmp_path / "missing")
+    assert missing.value.reason == "file_missing"
+    assert missing.value.detail("sv") == "filen finns inte"
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\xff\xfe")
+    for path, reason in ((tmp_path, "file_is_folder"), (binary, "file_not_text")):
+        with pytest.raises(SecretUnavailable) as unreadable:
+            resolve_secret(file=path)
+        assert unreadable.value.reason == reason
+
+
+def test_a_missing_secret_is_worded_in_the_readers_language():
+    with pytest.raises(SecretUnavailable) as caught:
+        resolve_secret(env="TOKEN", environ={})
+    message = Text("hemligheten saknas: {source}: {detail}", "secret missing: {source}: {detail}")
+    fields = {"source": caught.value.source, "detail": caught.value.detail}
+    assert message("sv", **fields) == "hemligheten saknas: TOKEN: miljövariabeln är inte satt"
+    assert message("en", **fields) == "secret missing: TOKEN: environment variable is not set"
 
 
 def test_it_lists_every_secret_the_example_refers_to():
