@@ -74,8 +74,9 @@ async def run(count: int, seed: int, *, naive: bool, progress: bool) -> dict[str
     with tempfile.TemporaryDirectory(prefix="kkik-national-") as tmp:
         began = CLOCK.monotonic()
 
-        def show(line: str) -> None:
+        def show(what: str, **figures: object) -> None:
             if progress:
+                line = f"{what} " + " ".join(f"{k}={v}" for k, v in figures.items())
                 print(f"[{CLOCK.monotonic() - began:7.1f} s] {line}", file=sys.stderr, flush=True)
 
         demo = Demo(Path(tmp), seed=seed, world=world, progress=show, batch_events=not naive)

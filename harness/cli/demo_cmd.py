@@ -29,6 +29,20 @@ if TYPE_CHECKING:
     from harness.demo.run import Demo
     from harness.demo.verdict import DemoResult
 
+# How the demo goes, as it tells it (harness.demo.run.Demo.progress).
+PROGRESS = {
+    "plan": Text(
+        "Plan: {probes} frågor och samtal till {targets} kommuner",
+        "Plan: {probes} questions and calls to {targets} municipalities",
+    ),
+    "day": Text(
+        "{day}  e-post skickad {emails:>4}  samtal {calls:>4}  svar levererade {replies:>4}",
+        "{day}  e-mails sent {emails:>4}  calls {calls:>4}  replies delivered {replies:>4}",
+    ),
+    "simulated": Text(
+        "Kampanjen simulerad på {seconds} s", "The campaign simulated in {seconds} s"
+    ),
+}
 T = {
     "help": Text(
         "Kör en hel höstkampanj mot en simulerad län utan nätverk och jämför med facit.",
@@ -109,7 +123,7 @@ def build(lang: Lang) -> click.Command:
             directory,
             seed=seed,
             world_path=Path(world) if world else WORLD,
-            progress=click.echo,
+            progress=lambda what, **figures: click.echo(cli.t(PROGRESS[what], **figures)),
             lang=cli.lang,
             weeks=weeks,
         )

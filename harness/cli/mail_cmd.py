@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import re
 import sys
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from harness.cli.common import (
     open_database,
     state,
 )
+from harness.cli.run_output import RunPrinter, configure_logging
 from harness.core.config import SecretUnavailable, Settings
 from harness.core.i18n import Lang, Text
 from harness.core.labels import (
@@ -291,10 +291,7 @@ def build(lang: Lang) -> click.Group:
     @click.pass_context
     def watch_cmd(ctx: click.Context, since: date | None, once: bool, verbose: int) -> None:
         cli = state(ctx)
-        logging.basicConfig(
-            level=logging.WARNING - 10 * min(verbose, 2),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        configure_logging(verbose)  # library lines with -v only; the events below are words
         settings, base_dir = _mail_settings(cli)
         assert settings.mail is not None
         engine, _ = open_database(cli, settings, base_dir)
@@ -310,6 +307,8 @@ def build(lang: Lang) -> click.Group:
             timing=watch_timing(imap),
             on_stored=lambda folder, n: click.echo(cli.t(T["stored"], folder=folder, count=n)),
         )
+        printer = RunPrinter(cli, engine, ZoneInfo(settings.timezone), quiet=False)
+        watcher.on_event = store.on_event = printer
         click.echo(
             cli.t(T["watching"], folders=", ".join(imap.folders), host=imap.host, since=start)
         )

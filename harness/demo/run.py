@@ -85,7 +85,7 @@ class Demo:
         *,
         seed: int = 2026,
         world_path: Path = WORLD,
-        progress: Callable[[str], None] | None = None,
+        progress: Callable[..., None] | None = None,
         lang: str = "sv",
         weeks: int | None = None,
         world: World | None = None,
@@ -99,7 +99,8 @@ class Demo:
         # naive comparison); the results are the same, only slower.
         self.batch_events = batch_events
         self.world_source = "a generated world" if world is not None else _shown(world_path)
-        self.progress = progress or (lambda _: None)
+        # Told how the run goes: progress(what, **figures), worded by the face that shows it.
+        self.progress = progress or (lambda *_, **__: None)
         self.lang = lang
         self.weeks = weeks
         self.clock = FakeClock(START)
@@ -162,7 +163,7 @@ class Demo:
             made = plan_scenario(self.out / "scenario.toml", settings)
             with Session(engine) as session:
                 save_plan(session, made.scenario, made.bank, made.probes, START)
-            self.progress(f"plan: {len(made.probes)} probes for {len(self.world.targets)} targets")
+            self.progress("plan", probes=len(made.probes), targets=len(self.world.targets))
             # The one assembly point, as `kkik run` and `kkik serve` use it, on the demo's clock
             # and with the demo's secrets.
             self.process = Assembly(
@@ -176,7 +177,7 @@ class Demo:
             finally:
                 await web.stop()
                 engine.dispose()
-        self.progress(f"campaign simulated in {real.monotonic() - began:.1f} s")
+        self.progress("simulated", seconds=f"{real.monotonic() - began:.1f}")
         return result
 
     async def _campaign(
@@ -345,9 +346,9 @@ class Demo:
             ).all()
         emails = sum(1 for c in placed if c == Channel.EMAIL)
         self.progress(
-            f"{day.isoformat()}  e-mails sent {emails:>4}  calls {len(placed) - emails:>4}  "
-            f"replies delivered {self.delivered:>4}"
-        )
+            "day", day=day.isoformat(), emails=emails, calls=len(placed) - emails,
+            replies=self.delivered,
+        )  # fmt: skip
 
     def _questions_sent(self, engine: Engine, smtp: SmtpSandbox) -> None:
         """The world reads each new question and schedules its municipality's mails."""
