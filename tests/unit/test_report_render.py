@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+from harness.core.scenario import AREAS
 from results.calendar import WorkCalendar
 from results.reference import bundled
 from results.report import EvidenceLine, OtherLine, ReportData, render
+from results.report_texts import AREAS as REPORT_AREAS
 from results.scoring import Evidence, ScoringRules, score
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SENT = datetime(2026, 10, 6, 8, 0, tzinfo=UTC)
 
@@ -228,3 +234,15 @@ def test_the_print_layout_is_a4_with_tables_and_figures_kept_whole():
     assert "@page{size:A4" in html
     assert "table,figure,.keep{break-inside:avoid}" in html
     assert "thead{display:table-header-group}" in html
+
+
+def test_area_labels_are_the_question_banks_titles():
+    # The report names areas as the question bank does (scenarios/questions/*.toml), with an
+    # English label for each; every area a scenario may use has both.
+    titles = {}
+    for path in sorted((ROOT / "scenarios" / "questions").glob("*.toml")):
+        bank = tomllib.loads(path.read_text(encoding="utf-8"))
+        titles[bank["area"]] = bank["title"]
+    assert set(titles) == set(AREAS) == set(REPORT_AREAS)
+    assert {area: REPORT_AREAS[area].sv for area in AREAS} == titles
+    assert all(REPORT_AREAS[area].en for area in AREAS)
