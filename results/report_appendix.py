@@ -7,7 +7,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from harness.core.i18n import Lang
-from results.measures import OTHER_MEASURES
+from results.measures import MAX_POINTS_PER_CALL, OTHER_MEASURES
 from results.report_html import Cell, by_name, e, local, num, place, table
 from results.report_model import EvidenceLine, ReportData
 from results.report_texts import (
@@ -109,10 +109,10 @@ def _result(x: EvidenceLine, lang: Lang) -> str:
 
 
 def _assessment(x: EvidenceLine, lang: Lang) -> str:
-    """A call's assessment: direct answer (yes/no), then bemötande points of 3."""
+    """A call's assessment: direct answer (yes/no), then bemötande points of the maximum."""
     parts = []
     if x.channel == "phone" and x.direct_answer is not None:
         parts.append(T["yes" if x.direct_answer else "no"](lang))
     if x.channel == "phone" and x.bemotande is not None:
-        parts.append(T["bemotande"](lang, points=x.bemotande))
+        parts.append(T["bemotande"](lang, points=x.bemotande, max=MAX_POINTS_PER_CALL))
     return ", ".join(parts)

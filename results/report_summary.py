@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from harness.core.i18n import Lang
 from results import charts
+from results.counts import count_text
 from results.measures import MEASURES
 from results.reference import Reference, reference_for
 from results.report_html import Cell, by_name, e, figure, num, place, table
@@ -31,13 +32,12 @@ def measure_title(measure_id: str, lang: Lang) -> str:
 
 
 def count(s: Score, lang: Lang) -> str:
-    """The counts behind a value: "5/8", or for points "18 av 36 poäng, 12 samtal"."""
+    """The counts behind a value as everywhere else (results.counts): "5/8", or for points
+    "18 av 36 poäng, 12 samtal"; a points measure without an assessed call says just that."""
     measure = MEASURES.get(s.measure_id)
-    if measure is not None and measure.kind == "points":
-        if not s.denominator:
-            return T["no_calls"](lang)
-        return T["points"](lang, points=s.numerator, max=3 * s.denominator, calls=s.denominator)
-    return f"{s.numerator}/{s.denominator}"
+    if measure is not None and measure.kind == "points" and not s.denominator:
+        return T["no_calls"](lang)
+    return count_text(s, lang)
 
 
 def _notes(s: Score, lang: Lang) -> list[str]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from functools import cache
 
 from harness.core.i18n import Lang, Text
+from harness.core.labels import CALL_OUTCOMES
 
 T = {
     "title": Text("KKiK-mätning: {name}", "KKiK measurement: {name}"),
@@ -44,9 +45,6 @@ T = {
     "national_cell": Text("{year}, {kind}", "{year}, {kind}"),
     "participant_mean": Text("deltagarnas medel", "participants' mean"),
     "vendor_mean": Text("mätföretagets medel", "the vendor's mean"),
-    "points": Text(
-        "{points} av {max} poäng, {calls} samtal", "{points} of {max} points, {calls} calls"
-    ),
     "no_calls": Text("0 bedömda samtal", "0 assessed calls"),
     "no_probes": Text("Inga mätningar i den här kanalen.", "No probes in this channel."),
     "no_value": Text("inget värde", "no value"),
@@ -189,7 +187,7 @@ T = {
     "result": Text("Resultat", "Result"),
     "time": Text("Tid", "Time"),
     "assessment": Text("Direkt svar, bemötande", "Direct answer, treatment"),
-    "bemotande": Text("{points} av 3", "{points} of 3"),
+    "bemotande": Text("{points} av {max}", "{points} of {max}"),
     "yes": Text("ja", "yes"),
     "no": Text("nej", "no"),
     "none": Text("inga", "none"),
@@ -224,13 +222,14 @@ OUTCOME_OF = {
     ("phone", "failed"): "fault",
     ("phone", "pending"): "pending",
 }
+#: A call's outcomes are worded as everywhere else (harness.core.labels).
 OUTCOMES = {
     "within": Text("svar inom en arbetsdag", "answered within one working day"),
     "later": Text("svar senare", "answered later"),
-    "person": Text("person nådd", "person reached"),
-    "no_person": Text("besvarat, ingen person", "answered, no person"),
-    "no_answer": Text("inget svar", "no answer"),
-    "busy": Text("upptaget", "busy"),
+    "person": CALL_OUTCOMES["person"],
+    "no_person": CALL_OUTCOMES["no_person"],
+    "no_answer": CALL_OUTCOMES["no_answer"],
+    "busy": CALL_OUTCOMES["busy"],
     "pending": Text("pågår", "pending"),
     "fault": Text("mätfel (uteslutet)", "harness fault (excluded)"),
 }
