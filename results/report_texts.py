@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import cache
 
 from harness.core.i18n import Lang, Text
-from harness.core.labels import CALL_OUTCOMES
+from harness.core.labels import CALL_OUTCOMES, MODES
 
 T = {
     "title": Text("KKiK-mätning: {name}", "KKiK measurement: {name}"),
@@ -306,12 +306,7 @@ VALUES = {
     ("email.deadline_rule", "next_working_day_same_time"): Text(
         "samma klockslag nästa arbetsdag", "the same time on the next working day"
     ),
-    ("phone.mode", "bridged"): Text(
-        "kopplat: en medarbetare ställer frågan", "bridged: a staff member asks the question"
-    ),
-    ("phone.mode", "automated"): Text(
-        "automatiskt: bara tiden till svar mäts", "automated: only the time to answer is measured"
-    ),
+    **{("phone.mode", mode): text for mode, text in MODES.items()},
 }
 WEEKDAYS = {
     "mon": Text("mån", "Mon"),
