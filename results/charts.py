@@ -6,7 +6,10 @@ the same data always gives the same SVG (``svg.hashsalt`` fixes the element ids)
 (``svg.fonttype = "none"``): the SVG is small, searchable, and uses the page's fonts for å, ä, ö.
 
 Colours follow the municipal KKiK reports: green for the best quarter, yellow for the middle
-half, red for the worst quarter.
+half, red for the worst quarter. Within a chart a colour means one thing: blue is always the
+network mean and purple the national figure; limits (one working day, 60 s) are drawn in their
+own colour; categories (outcomes, measures over time) take the Okabe–Ito palette, which readers
+with a colour vision deficiency can still tell apart, and lines differ in marker and dash too.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import matplotlib as mpl
+from matplotlib import transforms
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
@@ -25,6 +29,11 @@ COLOURS = {"green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828", None: "#54
 NETWORK = "#1565c0"
 NATIONAL = "#6a1b9a"
 BAR = "#37474f"
+LIMIT = "#bf360c"
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+DASHES = ("-", "--", "-.", ":")
+#: Okabe & Ito's colour-blind-safe palette, for categories.
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#f0e442")
 _STYLE: Any = {
     "svg.fonttype": "none",
     "svg.hashsalt": "kkik-harness",
@@ -80,18 +89,21 @@ def interval_chart(
     national: float | None,
     network_label: str,
     national_label: str,
+    colour_labels: Mapping[str | None, str] | None = None,
 ) -> str:
     """One row per municipality: the value as a dot, its 95% interval as a whisker.
 
     Up to :data:`LABELLED_ROWS` municipalities get a labelled row each (a county's network);
     more (a national campaign) are drawn as a ranked "caterpillar" without names, which is
     what can be read at that size; the table beside the chart names them all.
+    ``colour_labels`` names what each dot colour means, for the legend.
     """
     shown = [r for r in rows if r.value is not None]
+    legend = colour_labels or {}
     if len(shown) > LABELLED_ROWS:
         return _caterpillar(name, shown, title=title, ylabel=xlabel, network_mean=network_mean,
                             national=national, network_label=network_label,
-                            national_label=national_label)  # fmt: skip
+                            national_label=national_label, colour_labels=legend)  # fmt: skip
     with mpl.rc_context(_STYLE):
         fig = _figure(7.0, 1.2 + 0.24 * max(1, len(shown)))
         ax = fig.add_subplot()
@@ -107,8 +119,8 @@ def interval_chart(
         ax.set_ylim(-0.7, max(0.7, len(shown) - 0.3))
         ax.set_xlabel(xlabel)
         ax.set_title(title, loc="left", fontsize=10)
-        if network_mean is not None or national is not None:
-            ax.legend(loc="lower right", fontsize=8, frameon=False)
+        _colour_keys(ax, legend)
+        _legend_below(ax, fig)
         return _svg(fig, name)
 
 
@@ -122,6 +134,7 @@ def _caterpillar(
     national: float | None,
     network_label: str,
     national_label: str,
+    colour_labels: Mapping[str | None, str],
 ) -> str:
     ordered = sorted(shown, key=lambda r: r.value or 0.0)
     colours = [COLOURS.get(r.colour, COLOURS[None]) for r in ordered]
@@ -137,9 +150,25 @@ def _caterpillar(
         ax.set_xlabel(f"{len(ordered)}")
         ax.set_ylabel(ylabel)
         ax.set_title(title, loc="left", fontsize=10)
-        if network_mean is not None or national is not None:
-            ax.legend(loc="lower right", fontsize=8, frameon=False)
+        _colour_keys(ax, colour_labels)
+        _legend_below(ax, fig)
         return _svg(fig, name)
+
+
+def _colour_keys(ax: Any, labels: Mapping[str | None, str]) -> None:
+    # Legend entries only: an empty scatter per colour that the chart uses.
+    for colour, label in labels.items():
+        ax.scatter([], [], c=COLOURS.get(colour, COLOURS[None]), s=30, label=label)
+
+
+def _legend_below(ax: Any, fig: Figure, ncol: int = 3) -> None:
+    """The legend under the axes, a fixed distance below them whatever the chart's height
+    (below the tick labels and the axis label), so it never covers a mark."""
+    if not ax.get_legend_handles_labels()[0]:
+        return
+    below = transforms.offset_copy(ax.transAxes, fig=fig, x=0, y=-30, units="points")
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.0), bbox_transform=below, ncol=ncol,
+              fontsize=8, frameon=False)  # fmt: skip
 
 
 def _whiskers(ax: Any, rows: Sequence[IntervalRow], colours: list[str], *, vertical: bool) -> None:
@@ -189,13 +218,13 @@ def histogram(
     top = bins[-1]
     clipped = [min(v, top - 1e-9) for v in values]
     with mpl.rc_context(_STYLE):
-        fig = _figure(7.0, 2.8)
+        fig = _figure(7.0, 2.5)
         ax = fig.add_subplot()
         ax.hist(clipped, bins=list(bins), color=BAR, alpha=0.8, edgecolor="white")
         for x, label in lines:
-            ax.axvline(x, color=NETWORK, linestyle="--", linewidth=1.2)
+            ax.axvline(x, color=LIMIT, linestyle="--", linewidth=1.2)
             ax.annotate(label, (x, 1), xycoords=("data", "axes fraction"), xytext=(3, -12),
-                        textcoords="offset points", color=NETWORK, fontsize=8)  # fmt: skip
+                        textcoords="offset points", color=LIMIT, fontsize=8)  # fmt: skip
         ax.set_xlim(bins[0], top)
         ax.set_xlabel(xlabel + (f" ({beyond_label})" if beyond_label else ""))
         ax.set_ylabel(ylabel)
@@ -226,8 +255,7 @@ def stacked_bars(
             left = [a + b for a, b in zip(left, widths, strict=True)]
         ax.set_xlabel(xlabel)
         ax.set_title(title, loc="left", fontsize=10)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=3, fontsize=8,
-                  frameon=False)  # fmt: skip
+        _legend_below(ax, fig, ncol=4)
         ax.invert_yaxis()
         return _svg(fig, name)
 
@@ -255,13 +283,15 @@ def trend_chart(
     with mpl.rc_context(_STYLE):
         fig = _figure(7.0, 3.0)
         ax = fig.add_subplot()
-        for label, points in series.items():
+        for i, (label, points) in enumerate(series.items()):
             points = sorted(points)
-            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
+            ax.plot([p[0] for p in points], [p[1] for p in points], label=label,
+                    color=PALETTE[i % len(PALETTE)], marker=MARKERS[i % len(MARKERS)],
+                    linestyle=DASHES[i % len(DASHES)])  # fmt: skip
         years = sorted({p[0] for points in series.values() for p in points})
         ax.set_xticks(years, [str(y) for y in years])
         ax.set_ylim(0, 100)
         ax.set_ylabel(ylabel)
         ax.set_title(title, loc="left", fontsize=10)
-        ax.legend(fontsize=8, frameon=False)
+        _legend_below(ax, fig, ncol=2)
         return _svg(fig, name)

@@ -1,22 +1,28 @@
 """``kkik report``: the campaign report as one self-contained HTML file, optionally a PDF.
 
-The PDF is printed by headless Chromium from the HTML file (the same pages a browser prints),
-when a Chromium binary is present; nothing is fetched from the network to do it.
+Without ``--out`` the file is named after the campaign and the day in the current folder
+(``kkik-rapport-kkik-hosten-2026-2026-11-20.html``), and the command says where it wrote.
+The PDF is printed by headless Chromium from the HTML file (the same pages a browser prints; the
+report's stylesheet asks for A4), when a Chromium binary is present; nothing is fetched from the
+network to do it.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
+import unicodedata
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
 from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, fail, fail_service, service_context, state
 from harness.core.i18n import Lang, Text
 from harness.services.base import ServiceError
-from harness.services.outputs import report_html
 
 T = {
     "help": Text(
@@ -26,7 +32,11 @@ T = {
     "campaign": Text(
         "Kampanjens namn (standard: den senaste).", "Campaign name (default: latest)."
     ),
-    "out": Text("HTML-filen att skriva.", "The HTML file to write."),
+    "out": Text(
+        "HTML-filen att skriva (standard: kkik-rapport-<kampanj>-<datum>.html här).",
+        "The HTML file to write (default: kkik-report-<campaign>-<date>.html here).",
+    ),
+    "file": Text("kkik-rapport-{campaign}-{date}", "kkik-report-{campaign}-{date}"),
     "lang": Text("Rapportens språk: sv eller en.", "The report's language: sv or en."),
     "pdf": Text(
         "Skriv också en PDF bredvid (kräver Chromium).",
@@ -83,38 +93,56 @@ def print_pdf(html_path: Path, pdf_path: Path, chromium: str) -> None:
         )
 
 
+def default_name(campaign: str, generated_at: datetime, zone: str, lang: Lang) -> str:
+    """The report's file name when none is given: the campaign's name in plain letters (å, ä, ö
+    as a, a, o) and the local date it was made."""
+    plain = unicodedata.normalize("NFKD", campaign).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "kampanj"
+    day = generated_at.astimezone(ZoneInfo(zone)).date().isoformat()
+    return T["file"](lang, campaign=slug, date=day) + ".html"
+
+
 def build(lang: Lang) -> click.Command:
     @click.command("report", help=T["help"](lang))
     @click.option("--campaign", "campaign_name", default=None, help=T["campaign"](lang))
     @click.option(
-        "--out", "out", required=True, type=click.Path(dir_okay=False), help=T["out"](lang)
+        "--out", "out", default=None, type=click.Path(dir_okay=False), help=T["out"](lang)
     )
     @click.option("--lang", "report_lang", type=click.Choice(["sv", "en"]), help=T["lang"](lang))
     @click.option("--pdf", is_flag=True, help=T["pdf"](lang))
     @click.pass_context
     def report_cmd(
-        ctx: click.Context, campaign_name: str | None, out: str, report_lang: str | None, pdf: bool
+        ctx: click.Context,
+        campaign_name: str | None,
+        out: str | None,
+        report_lang: str | None,
+        pdf: bool,
     ) -> None:
+        # Imported here: the report draws with matplotlib, which no other command needs.
+        from harness.services.outputs import campaign_report
+
         cli = state(ctx)
-        path = Path(out)
-        if not path.parent.is_dir():
-            fail(cli.t(T["no_dir"], dir=path.parent), EXIT_USAGE)
+        if out is not None and not Path(out).parent.is_dir():
+            fail(cli.t(T["no_dir"], dir=Path(out).parent), EXIT_USAGE)
         chromium = find_chromium() if pdf else None
         if pdf and chromium is None:
             fail(cli.t(T["no_chromium"]), EXIT_FAILURE)
         chosen: Lang = "en" if (report_lang or cli.lang) == "en" else "sv"
+        context = service_context(cli)
         try:
-            html = report_html(service_context(cli), campaign_name, chosen)
+            report = campaign_report(context, campaign_name, chosen)
         except ServiceError as exc:
             fail_service(cli, exc)
-        path.write_text(html, encoding="utf-8")
-        click.echo(cli.t(T["written"], path=path))
+        zone = context.settings.timezone
+        path = Path(out or default_name(report.campaign, report.generated_at, zone, chosen))
+        path.write_text(report.html, encoding="utf-8")
+        click.echo(cli.t(T["written"], path=path.resolve()))
         if chromium is not None:
             target = path.with_suffix(".pdf")
             try:
                 print_pdf(path, target, chromium)
             except RuntimeError as exc:
                 fail(cli.t(T["pdf_failed"], why=exc), EXIT_FAILURE)
-            click.echo(cli.t(T["written"], path=target))
+            click.echo(cli.t(T["written"], path=target.resolve()))
 
     return report_cmd

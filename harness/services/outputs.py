@@ -7,6 +7,7 @@ download. Columns and formats: ``docs/exports.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,8 @@ __all__ = [
     "CampaignScores",
     "ExportRequest",
     "Exported",
+    "Report",
+    "campaign_report",
     "campaign_scores",
     "export_campaign",
     "export_filename",
@@ -243,10 +246,22 @@ def _evidence_rows(
     return rows
 
 
-def report_html(ctx: Context, campaign: str | None, lang: Lang) -> str:
+@dataclass(frozen=True)
+class Report:
+    html: str
+    campaign: str  # the campaign's name (the latest one when none was asked for)
+    generated_at: datetime
+
+
+def campaign_report(ctx: Context, campaign: str | None, lang: Lang) -> Report:
     """The campaign's report: one self-contained HTML document (results.report)."""
     try:
         data = report_data(ctx.engine, ctx.settings, campaign, ctx.now())
     except NoCampaign:
         raise _no_campaign(campaign) from None
-    return render(data, lang)
+    return Report(render(data, lang), data.campaign, data.generated_at)
+
+
+def report_html(ctx: Context, campaign: str | None, lang: Lang) -> str:
+    """The campaign's report as HTML text (see :func:`campaign_report`)."""
+    return campaign_report(ctx, campaign, lang).html

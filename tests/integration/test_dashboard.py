@@ -278,6 +278,32 @@ async def test_exports_and_report_download(site: Site, browser: Browser):
     await page.context.close()
 
 
+async def test_axe_finds_nothing_on_the_login_page_and_the_report(site: Site, browser: Browser):
+    """Any violation fails, whatever its impact (issue 16): the login page as a visitor sees
+    it, and the report as the dashboard serves it (under its own content security policy), in
+    both languages."""
+    axe = Axe()
+    context = await browser.new_context(viewport={"width": 1200, "height": 900})
+    visitor = await context.new_page()
+    await visitor.goto(site.url + "/login")
+    found = [f"/login: {v['id']} ({v['impact']})"
+             for v in (await axe.run(visitor)).response["violations"]]  # fmt: skip
+    await context.close()
+    page = await _login(browser, site, "anna")
+    for path in ("/report.html", "/report.html?lang=en"):
+        response = await page.goto(site.url + path)
+        assert response is not None
+        assert response.status == 200
+        assert "style-src 'unsafe-inline'" in response.headers["content-security-policy"]
+        results = (await axe.run(page)).response
+        # axe ran on the charts (under the report's policy) and found their names.
+        assert "svg-img-alt" in {rule["id"] for rule in results["passes"]}, path
+        found += [f"{path}: {v['id']} ({v['impact']})" for v in results["violations"]]
+    assert await page.locator("svg[role=img][aria-labelledby]").count() >= 5
+    assert found == []
+    await page.context.close()
+
+
 async def test_settings_show_no_secret_and_only_admins_purge(site: Site, browser: Browser):
     staff = await _login(browser, site, "sara")
     await staff.goto(site.url + "/settings")

@@ -1,5 +1,6 @@
 """`kkik report`: a real campaign's evidence in, one self-contained HTML file out, opened in
-headless Chromium to check that every chart is drawn, and printed to PDF.
+headless Chromium to check that every chart is drawn and that axe-core finds nothing, and printed
+to an A4 PDF.
 
 The campaign is real: calls placed through the Twilio simulator and assessed with `kkik call
 assess`, e-mails with replies stored by the mail store, and an earlier campaign for the trend.
@@ -8,11 +9,14 @@ assess`, e-mails with replies stored by the mail store, and an earlier campaign 
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser
 from sqlmodel import Session, select
 
@@ -83,9 +87,45 @@ def _charts(page_html: str) -> list[str]:
     return re.findall(r'<svg data-chart="([^"]+)"', page_html)
 
 
+A4 = (595.28, 841.89)  # points
+
+
+def pdf_pages(pdf: bytes) -> list[tuple[float, float]]:
+    """Each page's size in points, from the page objects' /MediaBox (Chromium writes them
+    uncompressed; compressed streams are inflated and searched too)."""
+    text = pdf
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            text += zlib.decompress(stream)
+        except zlib.error:
+            continue
+    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", text))
+    boxes = re.findall(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", text)
+    counts = [int(n) for n in re.findall(rb"/Type\s*/Pages\b.*?/Count\s+(\d+)", text, re.S)]
+    assert len(boxes) == pages == max(counts, default=0), (len(boxes), pages, counts)
+    return [(float(x1) - float(x0), float(y1) - float(y0)) for x0, y0, x1, y1 in boxes]
+
+
+async def axe_violations(browser: Browser, url: str) -> list[str]:
+    """Every axe-core violation on the page at ``url``, whatever its impact."""
+    page = await browser.new_page(viewport={"width": 1100, "height": 900})
+    try:
+        await page.goto(url)
+        results = await Axe().run(page)
+    finally:
+        await page.close()
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
+
+
 @needs_chromium
 async def test_the_report_is_self_contained_and_every_chart_is_drawn(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    browser: Browser,
+    capsys: pytest.CaptureFixture[str],
 ):
     rig = await _campaign(tmp_path, monkeypatch)
     try:
@@ -93,8 +133,16 @@ async def test_the_report_is_self_contained_and_every_chart_is_drawn(
         assert rig.cli("report", "--campaign", "Telefontest", "--out", str(out), "--lang", "sv",
                        "--pdf") == 0  # fmt: skip
         html = out.read_text(encoding="utf-8")
-        english = tmp_path / "report.html"
-        assert rig.cli("report", "--campaign", "Telefontest", "--out", str(english)) == 0
+        # Without --out: named after the campaign and the day, in the current folder.
+        here = tmp_path / "here"
+        here.mkdir()
+        monkeypatch.chdir(here)
+        capsys.readouterr()
+        assert rig.cli("report", "--campaign", "Telefontest") == 0
+        day = rig.clock.now().astimezone(ZoneInfo("Europe/Stockholm")).date().isoformat()
+        english = here / f"kkik-report-telefontest-{day}.html"
+        assert capsys.readouterr().out == f"The report was written to {english}.\n"
+        assert [p.name for p in here.iterdir()] == [english.name]
     finally:
         await stop_rig(rig)
 
@@ -103,13 +151,15 @@ async def test_the_report_is_self_contained_and_every_chart_is_drawn(
     assert "<link" not in html
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert "<h1>KKiK-mätning: Telefontest</h1>" in html
-    for heading in ("Sammanfattning per mått", "E-post: arbetstid till svar",
+    for heading in ("Sammanfattning per kommun", "Resultat per mått", "E-post: arbetstid till svar",
                     "Telefon: tid tills en person svarar", "Utfall", "Resultat per frågeområde",
                     "Utveckling över kampanjer", "Metod och inställningar",
                     "Bilaga: alla mätningar"):  # fmt: skip
         assert f"<h2>{heading}" in html, heading
-    assert "email.deadline_rule</td><td>office_hours" in html
-    assert "phone.hold_limit_seconds</td><td>300" in html
+    assert html.index("<h2>Sammanfattning per kommun") < html.index("<h2>Resultat per mått")
+    assert ('<span class="code">email.deadline_rule</span></th>'
+            "<td>9 timmars kontorstid efter frågan (office_hours)") in html  # fmt: skip
+    assert '<span class="code">phone.hold_limit_seconds</span></th><td>300' in html
     charts = _charts(html)
     assert set(charts) >= {
         "interval-email_within_1_working_day", "interval-phone_direct_answer",
@@ -117,7 +167,16 @@ async def test_the_report_is_self_contained_and_every_chart_is_drawn(
         "phone-seconds", "outcomes", "areas-email", "trend",
     }  # fmt: skip
     # The numbers are the scoring's: 2380 answered 1 of 3 e-mails within a working day.
-    assert re.search(r"2380 Östersund</td><td class=\"num\">33</td><td class=\"num\">1/3", html)
+    assert re.search(r"2380 Östersund</th><td class=\"num\">33</td><td class=\"num\">1/3", html)
+    # The summary: one row per municipality by name, the same value and count, its bemötande as
+    # points of the maximum with the number of calls.
+    summary = html.split('<table class="summary">', 1)[1].split("</table>", 1)[0]
+    assert re.findall(r'<tr><th scope="row">([^<]+)</th>', summary) == [
+        "2309 Krokom", "0180 Stockholm", "2380 Östersund", "Nätverkets medel", "Riket"]  # fmt: skip
+    row = summary.split("2380 Östersund</th>", 1)[1].split("</tr>", 1)[0]
+    assert '33\u00a0% <span class="tag">' in row
+    assert '<span class="sub">1/3</span>' in row
+    assert re.search(r"\d+\u00a0av\u00a0\d+\u00a0poäng, \d+\u00a0samtal", row)
     assert "<h1>KKiK measurement: Telefontest</h1>" in english.read_text(encoding="utf-8")
 
     page = await browser.new_page(viewport={"width": 1100, "height": 900})
@@ -141,11 +200,26 @@ async def test_the_report_is_self_contained_and_every_chart_is_drawn(
         assert chart["inner"] > 10_000, chart["name"]
     interval = next(d for d in drawn if d["name"] == "interval-email_within_1_working_day")
     assert {"2380 Östersund", "2309 Krokom", "0180 Stockholm"} <= set(interval["texts"])
+    # Every chart is named by its caption (WCAG 1.1.1).
+    names = await page.eval_on_selector_all(
+        "svg[data-chart]",
+        "svgs => svgs.map(s => document.getElementById(s.getAttribute('aria-labelledby'))"
+        "?.textContent || '')",
+    )
+    assert all(len(name) > 40 for name in names), names
     await page.close()
+
+    # axe-core finds nothing, whatever the impact, in either language.
+    assert await axe_violations(browser, out.resolve().as_uri()) == []
+    assert await axe_violations(browser, english.resolve().as_uri()) == []
 
     pdf = out.with_suffix(".pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-"
     assert pdf.stat().st_size > 20_000
+    # A4 (the page count is checked on the demo's bigger report, test_report_print.py).
+    sizes = pdf_pages(pdf.read_bytes())
+    assert sizes, "no pages found"
+    assert all(abs(w - A4[0]) < 2 and abs(h - A4[1]) < 2 for w, h in sizes), sizes
 
 
 async def test_bad_report_arguments_write_nothing(tmp_path: Path, kkik):
