@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import cache
 
 from harness.core.i18n import Lang, Text
-from harness.core.labels import CALL_OUTCOMES, MODES
+from harness.core.labels import AREA_TITLES, CALL_OUTCOMES, MODES, WEEKDAYS
 
 T = {
     "title": Text("KKiK-mätning: {name}", "KKiK measurement: {name}"),
@@ -234,18 +234,6 @@ OUTCOMES = {
     "fault": Text("mätfel (uteslutet)", "harness fault (excluded)"),
 }
 
-#: Question areas (core.scenario.AREAS) by the question bank's titles.
-AREAS = {
-    "bygglov": Text("Bygglov", "Building permits"),
-    "forskola": Text("Förskola", "Preschool"),
-    "grundskola": Text("Grundskola", "Compulsory school"),
-    "ifo": Text("Individ- och familjeomsorg", "Individual and family care"),
-    "miljo-och-halsa": Text("Miljö och hälsa", "Environment and health"),
-    "gator-och-vagar": Text("Gator och vägar", "Streets and roads"),
-    "aldreomsorg": Text("Äldreomsorg", "Elderly care"),
-    "lss": Text("Funktionsnedsättning/LSS", "Disability support (LSS)"),
-    "ovrigt": Text("Övrigt – kultur och fritid", "Other – culture and leisure"),
-}
 
 #: The settings the numbers depend on (harness.campaign.reportdata), by their keys.
 SETTINGS = {
@@ -308,15 +296,6 @@ VALUES = {
     ),
     **{("phone.mode", mode): text for mode, text in MODES.items()},
 }
-WEEKDAYS = {
-    "mon": Text("mån", "Mon"),
-    "tue": Text("tis", "Tue"),
-    "wed": Text("ons", "Wed"),
-    "thu": Text("tor", "Thu"),
-    "fri": Text("fre", "Fri"),
-    "sat": Text("lör", "Sat"),
-    "sun": Text("sön", "Sun"),
-}
 
 
 @cache
@@ -328,7 +307,7 @@ def texts(lang: Lang) -> Mapping[str, str]:
 def area_title(area: str | None, lang: Lang) -> str:
     if area is None:
         return "–"
-    label = AREAS.get(area)
+    label = AREA_TITLES.get(area)
     return label(lang) if label is not None else area
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from harness.core.clock import Clock
 from harness.core.i18n import Lang, Text
-from harness.core.labels import fault_text, pause_text
+from harness.core.labels import PROBE_OUTCOMES, fault_text, label, pause_text
 from harness.store.models import Campaign, Probe, ProbeState, Target
 from probes.base import ProbeContext, ProbeError, Transcript
 from probes.email_send import SmtpSender
@@ -169,7 +169,14 @@ class Alerter:
                             self.lang,
                             target=target.name,
                             address=target.email_address or "–",
-                            reason=target.email_broken_reason or probe.outcome,
+                            reason=fault_text(
+                                probe.fault_code,
+                                probe.fault_params,
+                                self.lang,
+                                # Rows stored before reasons had codes: the stored words.
+                                fallback=target.email_broken_reason
+                                or label(PROBE_OUTCOMES, probe.outcome, self.lang),
+                            ),
                         ),
                     )
                 )

@@ -35,6 +35,7 @@ from harness.cli.run_output import RunPrinter, configure_logging
 from harness.core.config import SecretUnavailable, Settings
 from harness.core.i18n import Lang, Text
 from harness.core.labels import (
+    AREA_TITLES,
     ARRIVAL_SOURCES,
     MAIL_KINDS,
     MAIL_REASONS,
@@ -406,8 +407,9 @@ def build(lang: Lang) -> click.Group:
             if r.within_one_working_day is not None:
                 within = cli.t(T["yes"] if r.within_one_working_day else T["no"])
             hours = "–" if r.business_hours is None else f"{r.business_hours:.2f}"
+            area = label(AREA_TITLES, r.area, cli.lang)
             click.echo(
-                f"{r.probe_id:<6} {r.kommunkod} {r.target[:14]:<14} {(r.area or '–')[:13]:<13} "
+                f"{r.probe_id:<6} {r.kommunkod} {r.target[:14]:<14} {area[:13]:<13} "
                 f"{_short(r.sent_at, zone):<17} {_short(r.answered_at, zone):<17} "
                 f"{hours:>9}  {within:<10}  {label(MAIL_KINDS, r.reply_kind, cli.lang):<12} "
                 f"{label(MATCH_METHODS, r.matched_by, cli.lang)}"

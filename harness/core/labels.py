@@ -16,6 +16,7 @@ from harness.core.i18n import Lang, Text
 
 __all__ = [
     "ANSWERED_BY",
+    "AREA_TITLES",
     "ARRIVAL_SOURCES",
     "CALL_NOTES",
     "CALL_OUTCOMES",
@@ -30,6 +31,7 @@ __all__ = [
     "PROBE_STATES",
     "REVIEW_NOTES",
     "SIGNALS",
+    "WEEKDAYS",
     "call_note_text",
     "fault_text",
     "label",
@@ -441,3 +443,29 @@ def call_note_text(note: Mapping[str, object], lang: Lang) -> str:
     if isinstance(signal, str) and signal in SIGNALS:
         values["signal_text"] = SIGNALS[signal](lang)
     return _fill(CALL_NOTES[code], lang, values)
+
+
+# Question areas (harness.core.scenario.AREAS) by the question bank's titles (a test checks
+# they agree with scenarios/questions).
+AREA_TITLES: dict[str, Text] = {
+    "bygglov": Text("Bygglov", "Building permits"),
+    "forskola": Text("Förskola", "Preschool"),
+    "grundskola": Text("Grundskola", "Compulsory school"),
+    "ifo": Text("Individ- och familjeomsorg", "Individual and family care"),
+    "miljo-och-halsa": Text("Miljö och hälsa", "Environment and health"),
+    "gator-och-vagar": Text("Gator och vägar", "Streets and roads"),
+    "aldreomsorg": Text("Äldreomsorg", "Elderly care"),
+    "lss": Text("Funktionsnedsättning/LSS", "Disability support (LSS)"),
+    "ovrigt": Text("Övrigt – kultur och fritid", "Other – culture and leisure"),
+}
+
+# The weekdays of a campaign (harness.core.scenario.WEEKDAYS).
+WEEKDAYS: dict[str, Text] = {
+    "mon": Text("mån", "Mon"),
+    "tue": Text("tis", "Tue"),
+    "wed": Text("ons", "Wed"),
+    "thu": Text("tor", "Thu"),
+    "fri": Text("fre", "Fri"),
+    "sat": Text("lör", "Sat"),
+    "sun": Text("sön", "Sun"),
+}

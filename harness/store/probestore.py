@@ -42,7 +42,7 @@ def record_failure(session: Session, probe_id: int, error: ProbeError, at: datet
         probe.state = ProbeState.COMPLETED
         probe.outcome = "rejected"
         probe.completed_at = at
-        set_fault(probe, None)
+        set_fault(probe, error)  # not our fault, but the reason, as the server gave it
         target = session.get(Target, probe.target_id)
         if target is not None:
             if probe.channel == "email":

@@ -7,11 +7,11 @@ import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from harness.core.labels import AREA_TITLES as REPORT_AREAS
 from harness.core.scenario import AREAS
 from results.calendar import WorkCalendar
 from results.reference import bundled
 from results.report import EvidenceLine, OtherLine, ReportData, render
-from results.report_texts import AREAS as REPORT_AREAS
 from results.scoring import Evidence, ScoringRules, score
 
 ROOT = Path(__file__).resolve().parents[2]
