@@ -44,8 +44,6 @@ from enum import StrEnum
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 __all__ = ["EXTRA_CLOSED_DAY_NAME", "DeadlineRule", "WorkCalendar"]
 
 #: Name used for a campaign's own closed days (klämdagar) in reports.
@@ -69,6 +67,10 @@ def _holiday_names(year: int, include_de_facto: bool) -> Mapping[date, str]:
     calendar asks about the same few years over and over, so each year is built once. The result
     is read-only because it is shared by every caller through the cache.
     """
+    # Imported on first use: many importers of this module (`kkik status`, the e-mail log's
+    # types) never ask about a date, and the package costs ~50 ms to import (issue 16, item 8).
+    import holidays
+
     categories = (holidays.PUBLIC, holidays.DE_FACTO) if include_de_facto else (holidays.PUBLIC,)
     table = holidays.country_holidays("SE", years=year, categories=categories, language="sv")
     # get_list() rather than the dict value: when two holidays share a date (1 May 2008 was both
