@@ -56,6 +56,7 @@ BENCHES = [
     Bench("webhooks", "bench_webhooks.py", [], ["--count", "300"]),
     Bench("demo", "bench_demo.py", [], ["--quick", "--no-naive"]),
     Bench("national", "bench_national.py", [], ["--quick"], timeout=3600.0),
+    Bench("cli_start", "bench_cli_start.py", [], ["--quick"]),
 ]
 
 
@@ -249,6 +250,18 @@ def _mail_analysis(out: dict[str, Any]) -> list[Row]:
     return [(what, ">= 0.95 x before", measured, _met(out.get("met")))]
 
 
+def _cli_start(out: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for name, figures in (_get(out, "commands") or {}).items():
+        after = _get(figures, "after", "median_s")
+        before = _get(figures, "before", "median_s")
+        measured = f"{after} s" + (f" (before {before} s)" if before is not None else "")
+        target = f"< {_get(figures, 'target_s')} s"
+        rows.append((f"cold kkik {name.replace('_', ' ')}", target, measured,
+                     _met(_get(figures, "met"))))  # fmt: skip
+    return rows
+
+
 SUMMARIES: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "calendar": _calendar,
     "mail_analysis": _mail_analysis,
@@ -260,6 +273,7 @@ SUMMARIES: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "webhooks": _webhooks,
     "demo": _demo,
     "national": _national,
+    "cli_start": _cli_start,
 }
 
 

@@ -23,14 +23,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import Engine
 
-from harness.channels.registry import CHANNELS
 from harness.core.clock import Clock, SystemClock
 from harness.core.config import Settings
 from harness.rules.calendars import work_calendar
-from harness.rules.measurement import timing_rules
 from harness.services.base import Context
 from harness.store.models import Channel
-from probes.email_analysis import TimingRules
 from results.calendar import WorkCalendar
 
 if TYPE_CHECKING:  # the parts below import the network libraries: only when they are made
@@ -40,6 +37,7 @@ if TYPE_CHECKING:  # the parts below import the network libraries: only when the
     from harness.channels.email.store import MailStore
     from harness.channels.phone.finisher import CallFinisher
     from probes.base import Probe as ChannelProbe
+    from probes.email_analysis import TimingRules
     from probes.email_watch import MailWatcher, WatchTiming
     from probes.phone_call import PhoneProbe
 
@@ -65,6 +63,8 @@ class Assembly:
         return self._part("calendar", lambda: work_calendar(self.settings))
 
     def timing_rules(self) -> TimingRules:
+        from harness.rules.measurement import timing_rules
+
         return self._part("timing", lambda: timing_rules(self.settings))
 
     def context(self, actor: str) -> Context:
@@ -88,6 +88,8 @@ class Assembly:
 
     def channels(self) -> dict[str, ChannelProbe]:
         """Every configured channel, by name (the channel registry's names)."""
+
+        from harness.channels.registry import CHANNELS
 
         def make() -> dict[str, ChannelProbe]:
             made: dict[str, ChannelProbe] = {}

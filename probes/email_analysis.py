@@ -18,7 +18,7 @@ from probes.case_numbers import normalise_case_number
 from probes.email_classify import Kind, Verdict, classify
 from probes.email_match import Match, ProbeRef, TopicIndex, match_reply
 from probes.email_parse import ParsedMail, arrival_time, parse_mail
-from results.answer_rule import LINK_ONLY, counts_as_answer
+from results.answer_rule import LINK_ONLY, REVIEW_BELOW, counts_as_answer
 from results.calendar import DeadlineRule, WorkCalendar
 
 HOUR = 3600.0
@@ -33,7 +33,7 @@ class TimingRules:
     count_holding_replies: bool = False
     date_skew: timedelta = timedelta(minutes=15)
     receiving_hosts: tuple[str, ...] = ()
-    review_below: float = 0.7
+    review_below: float = REVIEW_BELOW
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from probes.case_numbers import cited
 from probes.email_parse import ParsedMail, arrival_time, normalise_message_id, strip_reply_prefixes
 from probes.email_topic import FIT_WEIGHT, TopicIndex, terms
 from probes.email_wording import new_text
+from results.answer_rule import REVIEW_BELOW
 
 __all__ = ["DATE_SKEW", "Match", "ProbeRef", "TopicIndex", "match_reply", "subject_key"]
 
@@ -275,7 +276,7 @@ def match_reply(
     mail: ParsedMail,
     probes: Sequence[ProbeRef],
     *,
-    review_below: float = 0.7,
+    review_below: float = REVIEW_BELOW,
     topics: TopicIndex | None = None,
 ) -> Match:
     """The probe this mail answers (or bounces, or acknowledges); see the module docstring.

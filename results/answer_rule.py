@@ -19,7 +19,10 @@ person who assigns it to the probe turns the link into ``manual``.
 
 from __future__ import annotations
 
-__all__ = ["LINK_ONLY", "REPLY_SIGNALS", "counts_as_answer", "is_reply_signal"]
+__all__ = ["LINK_ONLY", "REPLY_SIGNALS", "REVIEW_BELOW", "counts_as_answer", "is_reply_signal"]
+
+# A link less certain than this is held for review (``TimingRules.review_below``'s default).
+REVIEW_BELOW = 0.7
 
 # Every matched_by value that says the mail was written in reply to the question.
 REPLY_SIGNALS = frozenset(

@@ -37,14 +37,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable, Mapping
+import importlib.util
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import holidays
 
 __all__ = ["EXTRA_CLOSED_DAY_NAME", "DeadlineRule", "WorkCalendar"]
 
@@ -69,12 +72,50 @@ def _holiday_names(year: int, include_de_facto: bool) -> Mapping[date, str]:
     calendar asks about the same few years over and over, so each year is built once. The result
     is read-only because it is shared by every caller through the cache.
     """
+    # Imported on first use: many importers of this module (`kkik status`, the e-mail log's
+    # types) never ask about a date, and the package costs ~50 ms to import (issue 16, item 8).
+    import holidays
+
     categories = (holidays.PUBLIC, holidays.DE_FACTO) if include_de_facto else (holidays.PUBLIC,)
-    table = holidays.country_holidays("SE", years=year, categories=categories, language="sv")
+    table = _sweden()(years=year, categories=categories, language="sv")
     # get_list() rather than the dict value: when two holidays share a date (1 May 2008 was both
     # Första maj and Kristi himmelsfärdsdag) the package joins them with "; ", and we want our
     # own separator.
     return MappingProxyType({d: ", ".join(table.get_list(d)) for d in sorted(table)})
+
+
+_SWEDEN = "holidays.countries.sweden"
+_loading = threading.Lock()
+
+
+def _sweden() -> Callable[..., Any]:
+    """The ``holidays`` package's Sweden, loaded without the package's list of countries.
+
+    ``holidays.country_holidays("SE")`` imports ``holidays.countries``, whose ``__init__``
+    imports every one of the package's 250 countries: about 0.1 s, a third of `kkik calendar
+    check` (issue 16, item 8). Sweden's module needs only the package's shared parts, so it is
+    loaded alone under its own name, and an import of the whole package later finds it loaded.
+    Should a release of the (pinned) package move the file, its own way is taken. The class and
+    its rules are the package's: tests/unit/test_calendar.py compares a century of tables.
+    """
+    import holidays
+
+    with _loading:
+        module = sys.modules.get(_SWEDEN)
+        if module is None:
+            path = Path(holidays.__file__).with_name("countries") / "sweden.py"
+            spec = importlib.util.spec_from_file_location(_SWEDEN, path)
+            if not path.is_file() or spec is None or spec.loader is None:
+                return functools.partial(holidays.country_holidays, "SE")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[_SWEDEN] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[_SWEDEN]
+                raise
+    sweden: Callable[..., Any] = module.Sweden
+    return sweden
 
 
 def _require_date(d: date) -> date:

@@ -40,4 +40,9 @@ def test_summary_rows_say_whether_the_target_was_met():
     assert run_all.summarise("mail_analysis", mail)[0][3] == "NO"
     skipped = {"before_msgs_per_s": None, "after_msgs_per_s": 90.0, "met": None}
     assert run_all.summarise("mail_analysis", skipped)[0][3] == "?"
+    cli = {"commands": {"status": {"target_s": 0.5, "met": False, "after": {"median_s": 0.6},
+                                   "before": {"median_s": 2.1}}}}  # fmt: skip
+    assert run_all.summarise("cli_start", cli) == [
+        ("cold kkik status", "< 0.5 s", "0.6 s (before 2.1 s)", "NO")
+    ]
     assert "cpu" in run_all.machine()

@@ -29,7 +29,7 @@ from harness.store.models import (
     Target,
 )
 from harness.store.othermeasures import find_campaign
-from probes.email_analysis import TimingRules
+from results.answer_rule import REVIEW_BELOW
 from results.email_log import ProbeEvidence, answer
 from results.measures import MEASURES
 from results.phone_timeline import CallTimeline, TimelineRules
@@ -59,7 +59,7 @@ def campaign_evidence(
             .where(Probe.campaign_id == campaign.id, Probe.channel == Channel.EMAIL)
             .where(col(Probe.sent_at).is_not(None) | (Probe.state == ProbeState.FAILED))
         ).all()
-        replies = replies_by_probe(session, [p.id for p, _ in rows], TimingRules().review_below)
+        replies = replies_by_probe(session, [p.id for p, _ in rows], REVIEW_BELOW)
         calls = session.exec(
             select(Probe, Target)
             .join(Target, col(Probe.target_id) == col(Target.id))

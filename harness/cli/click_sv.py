@@ -55,6 +55,11 @@ SWEDISH: dict[str, str] = {
 _MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types")
 
 
+def word(message: str, swedish: bool) -> str:
+    """One of click's own messages in Swedish (``swedish``) or as click says it."""
+    return SWEDISH.get(message, message) if swedish else message
+
+
 def _gettext(message: str) -> str:
     return SWEDISH.get(message, message)
 

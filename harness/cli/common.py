@@ -7,29 +7,24 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
-from harness.assembly import Assembly
 from harness.core.clock import Clock, SystemClock
-from harness.core.config import ConfigError, SecretUnavailable, Settings, load_config
-from harness.core.config_messages import format_problem
 from harness.core.i18n import Lang, Text
-from harness.messages import USAGE, describe
-from harness.services.base import Context, ServiceError
-from harness.store import migrate
-from harness.store.db import (
-    DatabaseUnavailable,
-    database_url,
-    describe_unavailable,
-    make_engine,
-    unavailable,
-)
+
+if TYPE_CHECKING:
+    # Only for the annotations. Importing them here would load pydantic, SQLAlchemy, Alembic
+    # and the channels for every command, `kkik --version` included (issue 16, item 8): each
+    # function below imports what it uses when it runs.
+    from sqlalchemy import Engine
+
+    from harness.assembly import Assembly
+    from harness.core.config import Settings
+    from harness.services.base import Context, ServiceError
+    from harness.store.db import DatabaseUnavailable
 
 CONFIG_ENV = "KKIK_CONFIG"
 DEFAULT_CONFIG = "config.toml"
@@ -52,12 +47,19 @@ class CliContext:
     def settings(self, *, required: bool) -> tuple[Settings, Path | None]:
         """Load the configuration, or exit 2 listing every problem.
 
-        With ``required=False`` a missing *default* file means built-in defaults; a file the
-        user named explicitly must always exist.
+        With ``required=False`` a missing *default* file means built-in defaults; with
+        ``required=True`` it is one line saying how to make one (issue 16: ``kkik status``
+        created an empty database in the current folder instead). A file the user named
+        explicitly must always exist.
         """
+        from harness.core.config import ConfigError, Settings, load_config
+        from harness.core.config_messages import format_problem
+
         path = self.config_path or DEFAULT_CONFIG
-        if self.config_path is None and not required and not Path(path).exists():
-            return Settings(), None
+        if self.config_path is None and not Path(path).exists():
+            if not required:
+                return Settings(), None
+            fail(self.t(NO_CONFIG, file=path, folder=Path.cwd()), EXIT_USAGE)
         try:
             settings = load_config(path)
         except ConfigError as exc:
@@ -90,6 +92,8 @@ def assembly(cli: CliContext, *, required: bool = False) -> Assembly:
     """This command's process, assembled once (harness.assembly): the configuration read and
     checked, the database opened at the newest schema, on the command's clock."""
     if cli.assembled is None:
+        from harness.assembly import Assembly
+
         settings, base_dir = cli.settings(required=required)
         engine, _ = open_database(cli, settings, base_dir)
         path = Path(cli.config_path or DEFAULT_CONFIG)
@@ -111,6 +115,8 @@ def service_context(cli: CliContext) -> Context:
 def fail_service(cli: CliContext, error: ServiceError, zone: str = "Europe/Stockholm") -> NoReturn:
     """A service's refusal as one line in the user's language: exit 2 for a mistake in what
     was asked, 1 when the state of things refuses it."""
+    from harness.messages import USAGE, describe
+
     fail(describe(error, cli.lang, zone), EXIT_USAGE if error.code in USAGE else EXIT_FAILURE)
 
 
@@ -122,11 +128,23 @@ OLD_DB = Text(
     "Databasen har schemaversion {current}, behöver {head}: kör `kkik db upgrade`.",
     "The database is at schema version {current}, needs {head}: run `kkik db upgrade`.",
 )
+NO_CONFIG = Text(
+    "{file}: ingen konfigurationsfil i {folder}; kopiera config.example.toml till {file} och "
+    "fyll i den, eller ange filen med --config FIL eller KKIK_CONFIG",
+    "{file}: no configuration file in {folder}; copy config.example.toml to {file} and fill "
+    "it in, or name the file with --config FILE or KKIK_CONFIG",
+)
 NO_SECRET = Text("Hemligheten saknas: {source}: {detail}", "Secret unavailable: {source}: {detail}")
 
 
 def open_database(cli: CliContext, settings: Settings, base_dir: Path | None) -> tuple[Engine, str]:
     """The configured database, checked to be at the newest schema; and its URL to show."""
+    from sqlalchemy.engine import make_url
+
+    from harness.core.config import SecretUnavailable
+    from harness.store import migrate
+    from harness.store.db import database_url, make_engine
+
     try:
         url = database_url(settings.database, base_dir)
     except SecretUnavailable as exc:
@@ -146,6 +164,11 @@ def connected_revision(
     The first connection is where a wrong path, a file that is no database or an unreachable
     server shows; every command opens the database through here (issue 15, L2).
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from harness.store import migrate
+    from harness.store.db import unavailable
+
     try:
         return migrate.current_revision(engine)
     except SQLAlchemyError as exc:
@@ -156,6 +179,8 @@ def connected_revision(
 def cannot_open(cli: CliContext, problem: DatabaseUnavailable, base_dir: Path | None) -> str:
     """``config.toml: database.url: cannot open the database: ...`` in the user's language."""
     # base_dir is None when no file was read: the built-in default applies.
+    from harness.store.db import describe_unavailable
+
     source = f"{cli.config_path or DEFAULT_CONFIG}: " if base_dir is not None else ""
     return f"{source}database.url: {describe_unavailable(problem, cli.lang)}"
 

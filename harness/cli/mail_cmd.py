@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import re
@@ -10,16 +9,11 @@ import sys
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import Engine, func
-from sqlmodel import Session, select
 
-from harness.campaign.evidence import email_evidence
-from harness.channels.email.adapters import email_probe, imap_factory, watch_timing
-from harness.channels.email.store import MailStore
 from harness.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -31,8 +25,6 @@ from harness.cli.common import (
     open_database,
     state,
 )
-from harness.cli.run_output import RunPrinter, configure_logging
-from harness.core.config import SecretUnavailable, Settings
 from harness.core.i18n import Lang, Text
 from harness.core.labels import (
     AREA_TITLES,
@@ -42,15 +34,14 @@ from harness.core.labels import (
     MATCH_METHODS,
     label,
 )
-from harness.rules.measurement import timing_rules
-from harness.store.models import Campaign
-from probes.base import DispatchJob, Persona, ProbeContext, ProbeError, Transcript
-from probes.email_analysis import analyse, as_json, probe_refs_from_json
-from probes.email_send import new_message_id, new_reply_token
-from probes.email_watch import MailWatcher
-from probes.imap_client import ImapError
-from results.calendar import DeadlineRule
-from results.email_log import log_rows
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from harness.core.config import Settings
+
+# Each subcommand imports what it uses when it runs: `kkik mail classify` needs the mail
+# analysis only, not SQLAlchemy, the IMAP and SMTP clients or the mail store (issue 16, item 8).
 
 T = {
     "group": Text("E-postmätningen.", "The e-mail measurement."),
@@ -248,6 +239,9 @@ def build(lang: Lang) -> click.Group:
         arrival: datetime | None,
         as_json_flag: bool,
     ) -> None:
+        from harness.rules.measurement import timing_rules
+        from probes.email_analysis import analyse, as_json, probe_refs_from_json
+
         cli = state(ctx)
         settings, _ = cli.settings(required=False)
         raw = _read_message(cli, file)
@@ -291,6 +285,15 @@ def build(lang: Lang) -> click.Group:
     @click.option("-v", "--verbose", count=True, help=T["verbose"](lang))
     @click.pass_context
     def watch_cmd(ctx: click.Context, since: date | None, once: bool, verbose: int) -> None:
+        import asyncio
+
+        from harness.channels.email.adapters import imap_factory, watch_timing
+        from harness.channels.email.store import MailStore
+        from harness.cli.run_output import RunPrinter, configure_logging
+        from harness.rules.measurement import timing_rules
+        from probes.email_watch import MailWatcher
+        from probes.imap_client import ImapError
+
         cli = state(ctx)
         configure_logging(verbose)  # library lines with -v only; the events below are words
         settings, base_dir = _mail_settings(cli)
@@ -324,6 +327,13 @@ def build(lang: Lang) -> click.Group:
     @click.argument("address")
     @click.pass_context
     def send_test_cmd(ctx: click.Context, address: str) -> None:
+        import asyncio
+
+        from harness.channels.email.adapters import email_probe
+        from harness.core.config import SecretUnavailable
+        from probes.base import DispatchJob, Persona, ProbeContext, ProbeError, Transcript
+        from probes.email_send import new_message_id, new_reply_token
+
         cli = state(ctx)
         settings, base_dir = _mail_settings(cli)
         mail = settings.mail
@@ -359,6 +369,11 @@ def build(lang: Lang) -> click.Group:
     def log_cmd(
         ctx: click.Context, kommunkod: str | None, since: date | None, as_json_flag: bool
     ) -> None:
+        from harness.campaign.evidence import email_evidence
+        from harness.rules.measurement import timing_rules
+        from results.calendar import DeadlineRule
+        from results.email_log import log_rows
+
         cli = state(ctx)
         settings, base_dir = cli.settings(required=False)
         engine, _ = open_database(cli, settings, base_dir)
@@ -430,6 +445,11 @@ def _mail_settings(cli: CliContext) -> tuple[Settings, Path | None]:
 
 
 def campaign_start(engine: Engine, cli: CliContext) -> date:
+    from sqlalchemy import func
+    from sqlmodel import Session, select
+
+    from harness.store.models import Campaign
+
     with Session(engine) as session:
         first = session.exec(select(func.min(Campaign.period_start))).one()
     return first or (cli.clock.now() - timedelta(days=30)).date()

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
-from collections import Counter
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
 
-from harness.assembly import Assembly
-from harness.campaign.alerts import Alerter, check_and_send
-from harness.campaign.readiness import campaign_states
-from harness.campaign.runner import Runner, TickResult
-from harness.campaign.scheduler import RunnerService
-from harness.channels.email.adapters import smtp_sender
-from harness.channels.registry import CHANNELS
 from harness.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -30,22 +18,21 @@ from harness.cli.common import (
     fail,
     fail_service,
     in_zone,
-    open_database,
     service_context,
     state,
 )
-from harness.cli.mail_cmd import campaign_start
-from harness.cli.run_output import RunPrinter, configure_logging
-from harness.core.config import SecretUnavailable
 from harness.core.i18n import Lang, Text
-from harness.core.labels import fault_text
-from harness.services.base import ServiceError
-from harness.services.campaign_ops import cancel_probe, set_paused
-from harness.services.sends import SEND_UNKNOWN
-from harness.store.models import Campaign, Message, Probe, ProbeState, Target
-from harness.store.runlock import RunLock, RunnerBusy
-from harness.web.app import WebServer
-from probes.email_watch import MailWatcher
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from harness.assembly import Assembly
+    from harness.campaign.runner import Runner, TickResult
+    from harness.cli.run_output import RunPrinter
+    from probes.email_watch import MailWatcher
+
+# The runner, the scheduler, the web server and the mail clients are imported by the functions
+# that use them: `kkik pause` should not load FastAPI and APScheduler (issue 16, item 8).
 
 T = {
     "run": Text(
@@ -109,13 +96,6 @@ T = {
     "at_needs_dry": Text("--at går bara med --dry-run", "--at works only with --dry-run"),
     "upcoming": Text("Närmast på tur:", "Coming up:"),
     "none": Text("(inget planerat)", "(nothing planned)"),
-    "status": Text(
-        "Visa kampanjens framsteg per kommun.", "Show the campaign's progress per municipality."
-    ),
-    "status_head": Text(
-        "kommun             planerade  skickade  besvarade  väntar  fel  nästa",
-        "municipality         planned      sent   answered pending  err  next due",
-    ),
     "pause": Text(
         "Pausa kampanjen (eller en kommun med --target).",
         "Pause the campaign (or one municipality with --target).",
@@ -135,12 +115,6 @@ T = {
         "No campaign in the database; store a plan with `kkik plan SCENARIO --save`.",
     ),
     "paused": Text("Pausad: {what}.", "Paused: {what}."),
-    "paused_mark": Text(" [pausad]", " [paused]"),
-    "in_doubt": Text(
-        "{n} utskick i ovisshet väntar på ditt beslut: se `kkik resolve`.",
-        "{n} sends in doubt wait for your decision: see `kkik resolve`.",
-    ),
-    "target_paused": Text(" (paus)", " (paused)"),
     "resumed": Text("Återupptagen: {what}.", "Resumed: {what}."),
     "cancelled": Text("Fråga {id} struken.", "Probe {id} withdrawn."),
 }
@@ -172,6 +146,13 @@ def build(lang: Lang) -> list[click.Command]:
     def run_cmd(
         ctx: click.Context, dry_run: bool, at: datetime | None, quiet: bool, verbose: int
     ) -> None:
+        import asyncio
+
+        from harness.channels.registry import CHANNELS
+        from harness.cli.run_output import RunPrinter, configure_logging
+        from harness.core.config import SecretUnavailable
+        from harness.store.runlock import RunLock, RunnerBusy
+
         cli = state(ctx)
         configure_logging(verbose)
         if at is not None and not dry_run:
@@ -209,14 +190,6 @@ def build(lang: Lang) -> list[click.Command]:
             lock.release()
         click.echo(cli.t(T["stopped"]))
 
-    @click.command("status", help=T["status"](lang))
-    @click.pass_context
-    def status_cmd(ctx: click.Context) -> None:
-        cli = state(ctx)
-        settings, base_dir = cli.settings(required=False)
-        engine, _ = open_database(cli, settings, base_dir)
-        _status(cli, engine, ZoneInfo(settings.timezone))
-
     @click.command("pause", help=T["pause"](lang))
     @click.option("--target", "kommunkod", metavar="KOMMUNKOD", help=T["target"](lang))
     @click.option("--reason", help=T["reason"](lang))
@@ -236,6 +209,9 @@ def build(lang: Lang) -> list[click.Command]:
     @click.option("--reason", help=T["reason"](lang))
     @click.pass_context
     def cancel_cmd(ctx: click.Context, probe_id: int, reason: str | None) -> None:
+        from harness.services.base import ServiceError
+        from harness.services.campaign_ops import cancel_probe
+
         cli = state(ctx)
         try:
             cancel_probe(service_context(cli), probe_id, reason)
@@ -243,10 +219,18 @@ def build(lang: Lang) -> list[click.Command]:
             fail_service(cli, exc)
         click.echo(cli.t(T["cancelled"], id=probe_id))
 
-    return [run_cmd, status_cmd, pause_cmd, resume_cmd, cancel_cmd]
+    return [run_cmd, pause_cmd, resume_cmd, cancel_cmd]
 
 
 async def _serve(cli: CliContext, process: Assembly, runner: Runner, printer: RunPrinter) -> None:
+    import asyncio
+    import contextlib
+    import signal
+
+    from harness.campaign.scheduler import RunnerService
+    from harness.cli.mail_cmd import campaign_start
+    from harness.web.app import WebServer
+
     settings, engine = process.settings, process.engine
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -289,6 +273,9 @@ async def _serve(cli: CliContext, process: Assembly, runner: Runner, printer: Ru
 
 async def _alert_loop(cli: CliContext, process: Assembly, watcher: MailWatcher | None) -> None:
     """Every minute, mail the operator about anything that needs a person."""
+    from harness.campaign.alerts import Alerter, check_and_send
+    from harness.channels.email.adapters import smtp_sender
+
     settings, engine = process.settings, process.engine
     assert settings.mail is not None
     alerter = Alerter(
@@ -317,6 +304,11 @@ def _dry_run(
 ) -> None:
     """Read-only: what a tick at ``now`` would do with each due probe and why, and what comes
     next."""
+    from sqlmodel import Session, col, select
+
+    from harness.core.labels import fault_text
+    from harness.store.models import Probe, ProbeState
+
     previews = runner.preview(now, configured)
     send = [p for p in previews if p.verdict == "send"]
     move = [p for p in previews if p.verdict == "move"]
@@ -361,6 +353,8 @@ def _readiness(cli: CliContext, engine: Engine, today: date, *, refuse: bool) ->
 
     A campaign with placeholder targets, or whose period is over with questions never sent, is
     refused before anything is sent: the unedited template used to burn its whole plan."""
+    from harness.campaign.readiness import campaign_states
+
     states = campaign_states(engine)
     if not states:
         fail(cli.t(T["no_campaign"]), EXIT_USAGE)
@@ -383,54 +377,18 @@ def _readiness(cli: CliContext, engine: Engine, today: date, *, refuse: bool) ->
 
 
 def _target_names(engine: Engine) -> dict[int, str]:
+    from sqlmodel import Session, select
+
+    from harness.store.models import Target
+
     with Session(engine) as session:
         return {t.id or 0: f"{t.kommunkod} {t.name}" for t in session.exec(select(Target)).all()}
 
 
-def _status(cli: CliContext, engine: Engine, zone: ZoneInfo) -> None:
-    with Session(engine) as session:
-        campaign = session.exec(select(Campaign).order_by(col(Campaign.id).desc())).first()
-        if campaign is None:
-            fail(cli.t(T["no_campaign"]), EXIT_FAILURE)
-        targets = session.exec(select(Target).where(Target.campaign_id == campaign.id)).all()
-        probes = session.exec(select(Probe).where(Probe.campaign_id == campaign.id)).all()
-        answered_ids = {
-            m.probe_id
-            for m in session.exec(
-                select(Message).where(
-                    col(Message.probe_id).is_not(None), Message.classification == "human_reply"
-                )
-            ).all()
-        }
-    total = Counter(p.state for p in probes)
-    done = sum(total[s] for s in (ProbeState.SENT, ProbeState.COMPLETED))
-    planned_total = len([p for p in probes if p.state != ProbeState.CANCELLED])
-    width = 30
-    filled = round(width * done / planned_total) if planned_total else 0
-    paused = cli.t(T["paused_mark"]) if campaign.status == "paused" else ""
-    click.echo(f"{campaign.name}{paused}")
-    click.echo(f"[{'#' * filled}{'.' * (width - filled)}] {done}/{planned_total}")
-    click.echo("")
-    click.echo(cli.t(T["status_head"]))
-    for target in targets:
-        own = [p for p in probes if p.target_id == target.id]
-        count = Counter(p.state for p in own)
-        answered = sum(1 for p in own if p.id in answered_ids or p.outcome == "answered")
-        pending = sum(1 for p in own if p.state == ProbeState.SENT and p.id not in answered_ids)
-        next_due = min((p.planned_at for p in own if p.state == ProbeState.PLANNED), default=None)
-        mark = cli.t(T["target_paused"]) if target.paused else ""
-        click.echo(
-            f"{target.kommunkod} {target.name[:12]:<12}{mark:<7} {count[ProbeState.PLANNED]:>6} "
-            f"{count[ProbeState.SENT] + count[ProbeState.COMPLETED]:>9} {answered:>10} "
-            f"{pending:>7} {count[ProbeState.FAILED]:>4}  {_local(next_due, zone)}"
-        )
-    doubt = sum(1 for p in probes if p.state == ProbeState.SENDING and p.outcome == SEND_UNKNOWN)
-    if doubt:
-        click.echo("")
-        click.echo(cli.t(T["in_doubt"], n=doubt))
-
-
 def _set_paused(cli: CliContext, kommunkod: str | None, paused: bool, reason: str | None) -> None:
+    from harness.services.base import ServiceError
+    from harness.services.campaign_ops import set_paused
+
     try:
         done = set_paused(service_context(cli), paused, kommunkod, reason)
     except ServiceError as exc:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.core.config import Settings
-from harness.store.models import Campaign
 from results.calendar import WorkCalendar
+
+if TYPE_CHECKING:  # the model class loads SQLModel, which `kkik calendar` does not need
+    from harness.store.models import Campaign
 
 
 def work_calendar(settings: Settings, extra_closed: frozenset[date] = frozenset()) -> WorkCalendar:

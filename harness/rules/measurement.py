@@ -9,17 +9,25 @@ from here, so they cannot judge the same evidence by different rules.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from harness.core.config import Settings
 from harness.rules.calendars import campaign_calendar, work_calendar
-from harness.store.models import Campaign
-from probes.email_analysis import TimingRules
 from results.calendar import DeadlineRule
 from results.phone_timeline import TimelineRules
 from results.scoring import ScoringRules
 
+if TYPE_CHECKING:
+    # The model class loads SQLModel, which `kkik mail classify` does not need; the mail
+    # analysis (behind TimingRules) is imported by timing_rules() only: `kkik status` and the
+    # scores read timelines and scoring rules, not mail (issue 16, item 8).
+    from harness.store.models import Campaign
+    from probes.email_analysis import TimingRules
+
 
 def timing_rules(settings: Settings) -> TimingRules:
+    from probes.email_analysis import TimingRules
+
     rules = settings.email
     return TimingRules(
         calendar=work_calendar(settings),

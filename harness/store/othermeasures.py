@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from harness.core.scenario import OpeningHours
 from harness.store.models import Campaign, MeasureValue
 from results.other_measures import OtherValue, opening_hours_values, sort_values
 
@@ -34,6 +33,10 @@ def find_campaign(engine: Engine, name: str | None = None) -> Campaign | None:
 
 def scenario_values(scenario: Mapping[str, Any], period: int | None = None) -> list[OtherValue]:
     """Opening-hours figures from a stored scenario snapshot (``Scenario.model_dump``)."""
+    # Imported here: find_campaign, below, is on the path of every command that reads a
+    # campaign, and the scenario models load the SMTP client and the phone-number library.
+    from harness.core.scenario import OpeningHours
+
     out: list[OtherValue] = []
     for target in scenario.get("targets") or ():
         hours = target.get("opening_hours")

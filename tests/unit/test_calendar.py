@@ -7,13 +7,19 @@ Every expected value below was worked out by hand from the calendar facts in the
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from results.calendar import EXTRA_CLOSED_DAY_NAME, DeadlineRule, WorkCalendar
 
+ROOT = Path(__file__).resolve().parents[2]
 STHLM = ZoneInfo("Europe/Stockholm")
 H = 3600.0
 OFFICE = DeadlineRule.OFFICE_HOURS
@@ -556,3 +562,39 @@ def test_an_added_closed_day_moves_the_verdict_of_a_question_sent_before_it() ->
 def test_an_added_day_is_validated_like_any_closed_day() -> None:
     with pytest.raises(ValueError, match="dates only"):
         CAL.with_closed_days([datetime(2026, 10, 21, tzinfo=UTC)])
+
+
+SWEDEN_ALONE = """
+import json, sys
+from results.calendar import _holiday_names
+years = range(1990, 2091)
+ours = {f"{y}/{d}": [f"{k} {v}" for k, v in _holiday_names(y, d).items()]
+        for y in years for d in (True, False)}
+alone = "holidays.countries" not in sys.modules
+import holidays
+theirs = {}
+for y in years:
+    for d in (True, False):
+        kinds = (holidays.PUBLIC, holidays.DE_FACTO) if d else (holidays.PUBLIC,)
+        table = holidays.country_holidays("SE", years=y, categories=kinds, language="sv")
+        theirs[f"{y}/{d}"] = [f"{k} " + ", ".join(table.get_list(k)) for k in sorted(table)]
+print(json.dumps([alone, ours == theirs, sum(len(v) for v in ours.values())]))
+"""
+
+
+def test_swedens_holidays_are_the_packages_own_without_its_250_countries():
+    # results.calendar loads holidays' Sweden alone (issue 16, item 8: the package's list of
+    # countries is a third of `kkik calendar check`); a century of tables must be the ones
+    # holidays.country_holidays("SE") gives. A fresh interpreter: this one may have the list.
+    done = subprocess.run(
+        [sys.executable, "-c", SWEDEN_ALONE],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+        check=True,
+    )
+    alone, same, holidays = json.loads(done.stdout)
+    assert alone
+    assert same
+    assert holidays > 101 * 2 * 10  # at least ten closed days a year: the tables are not empty

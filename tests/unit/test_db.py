@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, select
@@ -35,6 +37,44 @@ def test_it_upgrades_idempotently_and_downgrades(sqlite_engine: Engine):
     assert set(inspect(sqlite_engine).get_table_names()) == {"alembic_version"}
     migrate.upgrade(sqlite_engine)
     assert migrate.current_revision(sqlite_engine) == migrate.head_revision()
+
+
+def _alembic_current(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def test_the_schema_check_reads_the_versions_as_alembic_does(tmp_path: Path):
+    # migrate reads the head from the scripts and the version from the table without importing
+    # Alembic (issue 16, item 8); its answers must be Alembic's own, at every step.
+    head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+    assert migrate.head_revision() == head
+    engine = make_engine(f"sqlite:///{tmp_path / 'steps.db'}")
+    assert migrate.current_revision(engine) is None  # an empty file: no version table
+    for step in ("0001", "0005", "head", "base"):
+        if step == "base":
+            migrate.downgrade(engine, "base")
+        else:
+            migrate.upgrade(engine, step)
+        assert migrate.current_revision(engine) == _alembic_current(engine), step
+    assert _alembic_current(engine) is None  # the table is there, and empty
+    engine.dispose()
+
+
+def test_the_head_is_the_script_no_other_revises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / "a.py").write_text('revision: str = "a1"\ndown_revision: str | None = None\n')
+    (tmp_path / "b.py").write_text('revision = "b2"\ndown_revision = "a1"\n')
+    (tmp_path / "__init__.py").write_text("")
+    monkeypatch.setattr(migrate, "VERSIONS", tmp_path)
+    migrate.head_revision.cache_clear()
+    try:
+        assert migrate.head_revision() == "b2"
+        (tmp_path / "c.py").write_text('revision = "c3"\ndown_revision = ("a1",)\n')
+        migrate.head_revision.cache_clear()
+        with pytest.raises(RuntimeError, match="several heads: b2, c3"):
+            migrate.head_revision()
+    finally:
+        migrate.head_revision.cache_clear()
 
 
 def test_it_keeps_the_migrations_in_step_with_the_models(sqlite_engine: Engine):

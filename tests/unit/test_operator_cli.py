@@ -70,10 +70,14 @@ def test_it_shows_progress_per_municipality(kkik, campaign: Path):
     lines = result.out.splitlines()
     assert lines[0] == "KKiK hösten 2026"
     assert lines[1] == "[" + "." * 30 + "] 0/108"
-    assert lines[3].startswith("kommun")
+    # One table per channel (issue 16): planned, sent, answered, waiting, faults, next.
+    assert lines[3].startswith("E-post")
     assert lines[4].startswith("2380 Östersund")
-    assert lines[4].split()[2:6] == ["36", "0", "0", "0"]
+    assert lines[4].split()[2:7] == ["18", "0", "0", "0", "0"]
     assert lines[4].endswith("2026-10-05 12:45")
+    assert lines[8].startswith("Telefon")
+    assert lines[9].split()[2:7] == ["18", "0", "0", "0", "0"]
+    assert lines[9].endswith("2026-10-06 15:55")
 
 
 def test_it_pauses_and_resumes_with_an_audit_trail(kkik, campaign: Path):

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from harness.store.models import Channel, Message, Probe, ProbeState
-from probes.email_classify import Kind
+from harness.store.models import Channel, Classification, Message, Probe, ProbeState
 from results.email_log import ReplyEvidence, answer
 
 
@@ -65,7 +64,7 @@ def settle(
     found = answer(replies, count_holding_replies=count_holding)
     bounce = session.exec(
         select(Message.arrived_at)
-        .where(Message.probe_id == probe_id, Message.classification == Kind.BOUNCE)
+        .where(Message.probe_id == probe_id, Message.classification == Classification.BOUNCE)
         .where(col(Message.bounce_final).is_(True))
         .order_by(col(Message.arrived_at))
     ).first()
@@ -92,7 +91,7 @@ def _settle_with(probe: Probe, row: Message, *, count_holding: bool, review_belo
     if answer([evidence], count_holding_replies=count_holding) is not None:
         if probe.outcome != "answered" or probe.completed_at is None or at < probe.completed_at:
             probe.state, probe.outcome, probe.completed_at = ProbeState.COMPLETED, "answered", at
-    elif row.classification == Kind.BOUNCE and row.bounce_final and probe.outcome is None:
+    elif row.classification == Classification.BOUNCE and row.bounce_final and probe.outcome is None:
         probe.state, probe.outcome, probe.completed_at = ProbeState.COMPLETED, "bounced", at
 
 
