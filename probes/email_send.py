@@ -35,6 +35,7 @@ from probes.base import (
     TargetRejected,
     TransientFailure,
 )
+from probes.email_headers import header_safe
 
 TokenProvider = Callable[[], Awaitable[str]]
 # Puts a copy of a sent question in the mailbox's Sent folder: (raw message, accepted at).
@@ -47,16 +48,6 @@ MAX_BACKOFF = timedelta(minutes=5)
 # Never in a header we write (issue 15, L4): CR and LF end a header line and could add headers
 # or recipients; the other control characters (C0, DEL, C1 such as NEL) and the Unicode line and
 # paragraph separators are taken for line breaks by some mail software along the way.
-_UNSAFE_IN_HEADER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def header_safe(value: str) -> bool:
-    """Whether ``value`` may stand in a header: no line break and no other control character.
-
-    Scenarios and the question bank are checked with it when they are read, so that a bad
-    persona name or subject is refused by ``kkik plan`` rather than at the first send.
-    """
-    return _UNSAFE_IN_HEADER.search(value) is None
 
 
 def new_message_id(domain: str, now: datetime) -> str:

@@ -20,7 +20,7 @@ from harness.rules.measurement import scoring_rules, timeline_rules
 from harness.store.models import Campaign, Probe, Question, Target
 from harness.store.othermeasures import other_measure_values
 from results.reference import Reference, bundled
-from results.report import EvidenceLine, OtherLine, ReportData
+from results.report_model import EvidenceLine, OtherLine, ReportData
 from results.scoring import Evidence, compare, score
 
 

@@ -13,7 +13,7 @@ import signal
 import click
 
 from harness.cli.common import EXIT_USAGE, assembly, fail, state
-from harness.core.config import SecretUnavailable, resolve_secret
+from harness.core.config import SESSION_SECRET_MIN_LENGTH, SecretUnavailable, resolve_secret
 from harness.core.i18n import Lang, Text
 from harness.web.app import WebServer
 
@@ -30,9 +30,15 @@ T = {
     "port": Text("Port (standard: web.port).", "Port (default: web.port)."),
     "no_secret": Text(
         "web.session_secret_env: miljövariabeln {env} saknas; den behövs för inloggningen "
-        "(minst 32 tecken)",
+        "(minst {least} tecken)",
         "web.session_secret_env: the environment variable {env} is not set; the login needs it "
-        "(at least 32 characters)",
+        "(at least {least} characters)",
+    ),
+    "short_secret": Text(
+        "web.session_secret_env: {env} har bara {length} tecken; inloggningen behöver minst "
+        "{least} (gör en ny, t.ex. med `openssl rand -base64 48`)",
+        "web.session_secret_env: {env} has only {length} characters; the login needs at least "
+        "{least} (make a new one, e.g. with `openssl rand -base64 48`)",
     ),
     "no_phone": Text(
         "--webhooks-only kräver en [phone]-sektion i konfigurationen",
@@ -63,8 +69,12 @@ def build(lang: Lang) -> click.Command:
                 secret = resolve_secret(env=env)
             except SecretUnavailable:
                 secret = None
-            if not secret or len(secret) < 32:
-                fail(cli.t(T["no_secret"], env=env), EXIT_USAGE)
+            least = SESSION_SECRET_MIN_LENGTH
+            if not secret:
+                fail(cli.t(T["no_secret"], env=env, least=least), EXIT_USAGE)
+            if len(secret) < least:
+                fail(cli.t(T["short_secret"], env=env, length=len(secret), least=least),
+                     EXIT_USAGE)  # fmt: skip
         # The call console places and ends calls, and plays recordings, through the API.
         app = assembly(cli, required=True).web_app(
             dashboard_secret=secret, console=settings.phone is not None and not webhooks_only

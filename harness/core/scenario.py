@@ -36,7 +36,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from harness.core.config import ConfigError, normalise_phone, read_toml, validation_problems
-from probes.email_send import header_safe
+from probes.email_headers import header_safe
 from results.measures import FACILITIES, Facility
 from results.other_measures import DAYS, Span
 

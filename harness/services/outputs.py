@@ -23,13 +23,8 @@ from harness.store.models import Campaign, Message, Probe, ProbeState, Target
 from harness.store.othermeasures import other_measure_values
 from results.counts import Empty, why_empty
 from results.email_log import answer
-from results.excel import Sheet, excel_csv, workbook
-from results.excel_columns import PERSONAL_COLUMNS as PERSONAL_EXCEL
-from results.excel_columns import PROBE_COLUMNS, RESULT_COLUMNS
-from results.exports import kolada_json, score_rows, to_csv, to_json
 from results.measures import EDITIONS
 from results.reference import Reference, bundled
-from results.report import render
 from results.scoring import Evidence, Score, score
 
 __all__ = [
@@ -142,6 +137,12 @@ def export_campaign(ctx: Context, request: ExportRequest) -> Exported:
     The XLSX holds a sheet per level: the results and, beside them, the probes (personal data
     only on request); with ``evidence`` only the probes.
     """
+    # The writers load openpyxl and Babel: only when a file is made, not for `kkik score`.
+    from results.excel import Sheet, excel_csv, workbook
+    from results.excel_columns import PERSONAL_COLUMNS as PERSONAL_EXCEL
+    from results.excel_columns import PROBE_COLUMNS, RESULT_COLUMNS
+    from results.exports import kolada_json, score_rows, to_csv, to_json
+
     if request.format not in MEDIA:
         raise ServiceError("no_format", format=request.format)
     if request.kolada and request.format != "json":
@@ -259,6 +260,8 @@ def campaign_report(ctx: Context, campaign: str | None, lang: Lang) -> Report:
         data = report_data(ctx.engine, ctx.settings, campaign, ctx.now())
     except NoCampaign:
         raise _no_campaign(campaign) from None
+    from results.report import render  # matplotlib, only when a report is drawn
+
     return Report(render(data, lang), data.campaign, data.generated_at)
 
 

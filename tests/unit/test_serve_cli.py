@@ -18,7 +18,12 @@ def test_serve_needs_the_session_secret(kkik, tmp_path: Path, monkeypatch: pytes
         "the login needs it (at least 32 characters)"
     )
     monkeypatch.setenv("KKIK_SESSION_SECRET", "too-short")
-    assert kkik("--lang", "en", "--config", str(config), "serve").code == 2
+    short = kkik("--lang", "en", "--config", str(config), "serve")
+    assert short.code == 2
+    assert short.err.strip() == (
+        "web.session_secret_env: KKIK_SESSION_SECRET has only 9 characters; the login needs at "
+        "least 32 (make a new one, e.g. with `openssl rand -base64 48`)"
+    )
 
 
 def test_webhooks_only_needs_a_phone_section(kkik, tmp_path: Path):
