@@ -42,7 +42,9 @@ def record_failure(session: Session, probe_id: int, error: ProbeError, at: datet
         probe.state = ProbeState.COMPLETED
         probe.outcome = "rejected"
         probe.completed_at = at
-        set_fault(probe, error)  # not our fault, but the reason, as the server gave it
+        # Not our fault, so no fault_reason; the reason's code stays, for the alert's words.
+        set_fault(probe, None)
+        probe.fault_code, probe.fault_params = error.code, dict(error.params) or None
         target = session.get(Target, probe.target_id)
         if target is not None:
             if probe.channel == "email":

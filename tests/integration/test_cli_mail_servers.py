@@ -78,7 +78,13 @@ async def test_it_watches_from_the_command_line_and_logs_the_answer(
         finally:
             del os.environ["KKIK_TEST_IMAP_PW"]
         assert result.code == 0, result.err
-        assert result.out.splitlines() == [
+        lines = result.out.splitlines()
+        # Each stored mail in words, stamped with the local time it was stored (issue 16).
+        assert lines[1].endswith(
+            f" Mail about #{probe.probe_id} from 2380 Östersund: a person's answer. "
+            "Counts as the answer."
+        )
+        assert lines[:1] + lines[2:] == [
             "Watching INBOX on 127.0.0.1 (mail since 2026-10-05). Stop with Ctrl-C.",
             "INBOX: 1 new messages stored",
         ]
