@@ -35,13 +35,15 @@ from datetime import datetime
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from harness.campaign.due import Preview, due_probes, preview, refused
+from harness.campaign.fault_pause import pause_on_repeats
 from harness.campaign.slots import Slots
 from harness.campaign.upkeep import give_up, replace_faults
 from harness.channels.registry import channel
 from harness.core.clock import Clock
 from harness.core.events import EventKind, RunEvent
 from harness.core.scenario import CampaignSpec
-from harness.store.models import AuditEntry, Campaign, Probe, ProbeState, Question, Target
+from harness.store.models import Campaign, Probe, ProbeState, Question, Target
 from harness.store.probestore import record_failure, record_sent, set_fault
 from probes.base import (
     DispatchJob,
@@ -98,17 +100,6 @@ class TickResult:
 
 
 @dataclass(frozen=True)
-class Preview:
-    """What a tick would do with a due probe: ``send``, ``move`` (its window is closed or the
-    day is not a campaign day), or why not (``campaign_paused``, ``target_paused``,
-    ``no_channel``, ``day_limit``, or a refusal's fault code)."""
-
-    probe: Probe
-    target: str
-    verdict: str
-
-
-@dataclass(frozen=True)
 class PlaceNow:
     """What :meth:`Runner.place_now` did: ``placed``, or why it did not (a key, not prose)."""
 
@@ -151,7 +142,7 @@ class Runner:
         result = TickResult()
         await self._resolve_unknown(result)
         with Session(self.engine) as session:
-            work = [p.id for p, _, _ in _due(session, now)]
+            work = [p.id for p, _, _ in due_probes(session, now)]
         for probe_id in work:
             assert probe_id is not None
             await self._handle_due(probe_id, now, result)
@@ -162,36 +153,11 @@ class Runner:
         return result
 
     def preview(self, now: datetime, configured: Collection[str] | None = None) -> list[Preview]:
-        """Read-only: what a tick at ``now`` would do with each due probe, and why.
-
-        ``configured``: the channels set up in the configuration (default: the runner's own),
-        so a dry run needs no credentials to build the channels it only reports on."""
+        """Read-only: what a tick at ``now`` would do with each due probe, and why
+        (:func:`harness.campaign.due.preview`); ``configured`` defaults to the runner's own
+        channels."""
         ready = set(self.channels) if configured is None else set(configured)
-        seen: list[Preview] = []
-        with Session(self.engine) as session:
-            for probe, target, campaign in _due(session, now):
-                spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
-                refusal = _refusal(probe, target)
-                kind = channel(probe.channel)
-                if campaign.status == "paused":
-                    verdict = "campaign_paused"
-                elif target.paused:
-                    verdict = "target_paused"
-                elif refusal is not None:
-                    verdict = refusal.code
-                elif probe.channel not in ready:
-                    verdict = "no_channel"
-                elif self.slots.window_today(spec, probe.channel, now) is None:
-                    verdict = "move"
-                elif kind.limit_by_placed and self.slots.placed_today(
-                    session, probe, now
-                ) >= kind.per_day(spec):
-                    verdict = "day_limit"
-                else:
-                    verdict = "send"
-                label = f"{target.kommunkod} {target.name}"
-                seen.append(Preview(probe, label, verdict))
-        return seen
+        return preview(self.engine, self.slots, now, ready)
 
     def next_due(self) -> datetime | None:
         with Session(self.engine) as session:
@@ -226,7 +192,7 @@ class Runner:
                 return PlaceNow(False, "paused")
             if probe.channel not in self.channels:
                 return PlaceNow(False, "no_channel")
-            if _refusal(probe, target) is not None:
+            if refused(probe, target) is not None:
                 return PlaceNow(False, "refused")
             spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
             window = self.slots.window_today(spec, probe.channel, now)
@@ -305,7 +271,7 @@ class Runner:
                 result.waiting += 1
                 return
             spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
-            refusal = _refusal(probe, target)
+            refusal = refused(probe, target)
             if refusal is not None:
                 # Our own safety rule stopped it: visible, never replaced, never counted.
                 result.refused += 1
@@ -426,59 +392,10 @@ class Runner:
         result.sent += 1
 
     def _pause_on_repeats(self, probe_id: int, result: TickResult) -> None:
-        """Pause the campaign when its last dispatches all failed on our side the same way.
-
-        A fault on our side (the relay refuses us, the password is wrong, Twilio refuses the
-        account) hits every question alike: replacing probe after probe would burn the plan
-        while nothing reaches anyone. The campaign stops instead, with the reason stored as a
-        code and audited, and the operator is told (``kkik run``, the alert mail).
-        """
-        limit = self.pause_after_faults
-        if limit <= 0:
-            return
-        now = self.clock.now()
-        with Session(self.engine) as session:
-            probe = session.get(Probe, probe_id)
-            campaign = session.get(Campaign, probe.campaign_id) if probe else None
-            if probe is None or campaign is None or campaign.status == "paused":
-                return
-            recent = session.exec(
-                select(Probe.outcome, Probe.fault_code)
-                .where(Probe.campaign_id == campaign.id, col(Probe.claimed_at).is_not(None))
-                .order_by(col(Probe.claimed_at).desc(), col(Probe.id).desc())
-                .limit(limit)
-            ).all()
-            codes = {code for outcome, code in recent if outcome == "harness_fault"}
-            if len(recent) < limit or len(codes) != 1 or None in codes:
-                return
-            if any(outcome != "harness_fault" for outcome, _ in recent):
-                return
-            before = campaign.status
-            campaign.status = "paused"
-            campaign.paused_code = "repeated_fault"
-            campaign.paused_params = {"count": limit, "fault": probe.fault_code,
-                                      **(probe.fault_params or {})}  # fmt: skip
-            campaign.paused_at = now
-            session.add(campaign)
-            session.add(
-                AuditEntry(
-                    at=now,
-                    actor="runner",
-                    action="pause",
-                    entity="campaign",
-                    entity_id=str(campaign.id),
-                    before={"value": before},
-                    after={"value": "paused", "code": "repeated_fault",
-                           "params": campaign.paused_params},
-                )
-            )  # fmt: skip
-            session.commit()
+        event = pause_on_repeats(self.engine, probe_id, self.pause_after_faults, self.clock.now())
+        if event is not None:
             result.paused += 1
-            result.events.append(
-                RunEvent("paused", target=campaign.name, code="repeated_fault",
-                         params=dict(campaign.paused_params))
-            )  # fmt: skip
-            log.warning("campaign %s paused: %s x %s", campaign.name, limit, probe.fault_code)
+            result.events.append(event)
 
     # --- 4 and 5. give up, replace (harness.campaign.upkeep) ---------------------------------
 
@@ -510,33 +427,3 @@ def _event(
         params=dict(params if params is not None else probe.fault_params or {}),
         at=at,
     )
-
-
-def _due(session: Session, now: datetime) -> list[tuple[Probe, Target, Campaign]]:
-    """Planned probes whose time has come, oldest first, with their target and campaign."""
-    rows = session.exec(
-        select(Probe, Target, Campaign)
-        .join(Target, col(Probe.target_id) == col(Target.id))
-        .join(Campaign, col(Probe.campaign_id) == col(Campaign.id))
-        .where(Probe.state == ProbeState.PLANNED, col(Probe.planned_at) <= now)
-        .order_by(col(Probe.planned_at))
-    ).all()
-    return [(p, t, c) for p, t, c in rows]
-
-
-def _refusal(probe: Probe, target: Target) -> HarnessFault | None:
-    """The safety allowlist: only real, configured addresses of this campaign's targets."""
-    if target.placeholder:
-        return HarnessFault(
-            f"Refused: {target.name} is a placeholder target in the scenario",
-            code="refused_placeholder",
-            target=target.name,
-        )
-    kind = channel(probe.channel)
-    if not kind.address(target):
-        return HarnessFault(
-            f"Refused: {target.name} has no {kind.address_name}",
-            code=kind.no_address_code,
-            target=target.name,
-        )
-    return None

@@ -51,7 +51,7 @@ def test_a_channel_says_where_and_when_it_asks() -> None:
 
 
 def test_the_runner_asks_the_registry_instead_of_branching_on_the_channel() -> None:
-    for name in ("runner.py", "slots.py", "upkeep.py"):
+    for name in ("runner.py", "due.py", "slots.py", "upkeep.py", "fault_pause.py"):
         source = (ROOT / "harness" / "campaign" / name).read_text(encoding="utf-8")
         assert "Channel.EMAIL" not in source, name
         assert "Channel.PHONE" not in source, name
