@@ -39,7 +39,8 @@ from harness.store import migrate
 from harness.store.db import make_engine
 from probes.email_analysis import TimingRules
 from probes.email_watch import MailWatcher, WatchTiming
-from probes.imap_client import FetchedMessage, ImapMailbox
+from probes.imap_client import ImapMailbox
+from probes.imap_wire import FetchedMessage
 from tests.factories import SentProbe, loopback_imap, reply_to, seed_sent_probe
 
 SENT = datetime(2026, 10, 6, 7, 15, tzinfo=UTC)

@@ -28,13 +28,8 @@ import aioimaplib
 
 from harness.core.clock import Clock
 from harness.core.events import EventKind, OnEvent, RunEvent
-from probes.imap_client import (
-    FetchedMessage,
-    FolderMissing,
-    ImapError,
-    ImapLoginRefused,
-    ImapMailbox,
-)
+from probes.imap_client import ImapMailbox
+from probes.imap_wire import FetchedMessage, FolderMissing, ImapError, ImapLoginRefused
 
 log = logging.getLogger(__name__)
 

@@ -292,7 +292,7 @@ def build(lang: Lang) -> click.Group:
         from harness.cli.run_output import RunPrinter, configure_logging
         from harness.rules.measurement import timing_rules
         from probes.email_watch import MailWatcher
-        from probes.imap_client import ImapError
+        from probes.imap_wire import ImapError
 
         cli = state(ctx)
         configure_logging(verbose)  # library lines with -v only; the events below are words

@@ -38,7 +38,8 @@ from harness.core.clock import Clock
 from harness.sandbox.accounts import Account, check_accounts
 from harness.sandbox.ports import LOOPBACK
 from harness.sandbox.service import AsyncService
-from probes.imap_client import encode_folder, wait_hello
+from probes.imap_client import wait_hello
+from probes.imap_wire import encode_folder
 
 __all__ = ["PymapSandbox", "append_many", "serve"]
 

@@ -30,7 +30,7 @@ from harness.store.db import make_engine
 from harness.store.models import Message
 from probes.email_analysis import TimingRules, analyse
 from probes.email_match import ProbeRef
-from probes.imap_client import FetchedMessage
+from probes.imap_wire import FetchedMessage
 
 EXAMPLES = int(os.environ.get("KKIK_FUZZ_EXAMPLES", "1000"))
 # A full run (10,000 cases) takes minutes; the per-test time limit grows with it.

@@ -30,7 +30,7 @@ from harness.rules.measurement import timing_rules
 from harness.store.db import make_engine
 from harness.store.models import Assessment, Channel, Message, Probe, ProbeState
 from harness.web.app import WebServer
-from probes.imap_client import FetchedMessage
+from probes.imap_wire import FetchedMessage
 from tests.browser import needs_chromium
 
 ROOT = Path(__file__).resolve().parents[2]

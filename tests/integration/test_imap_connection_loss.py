@@ -29,7 +29,8 @@ from harness.sandbox.pymap import PymapSandbox
 from harness.store.models import Message
 from probes.email_analysis import TimingRules
 from probes.email_watch import MailWatcher, WatchTiming
-from probes.imap_client import ImapConnectionLost, ImapError, ImapMailbox
+from probes.imap_client import ImapMailbox
+from probes.imap_wire import ImapConnectionLost, ImapError
 from tests.factories import loopback_imap, reply_to, seed_sent_probe
 
 USER = Account("fraga@fraga.example.se", "imap-pw")

@@ -25,7 +25,7 @@ from harness.core.clock import SystemClock
 from harness.sandbox.twilio_calls import SwitchboardScript
 from harness.store.models import Campaign
 from probes.email_analysis import TimingRules
-from probes.imap_client import FetchedMessage
+from probes.imap_wire import FetchedMessage
 from tests.browser import needs_chromium
 from tests.factories import reply_to, seed_sent_probe
 from tests.phone_rig import PhoneRig, make_rig, stop_rig, week_later

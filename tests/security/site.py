@@ -33,7 +33,7 @@ from harness.core.config import Settings
 from harness.rules.measurement import timing_rules
 from harness.store.models import Channel, Message, Probe, ProbeState, User
 from harness.web.auth import SESSION_COOKIE
-from probes.imap_client import FetchedMessage
+from probes.imap_wire import FetchedMessage
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "tests" / "data" / "demo" / "world-small.toml"

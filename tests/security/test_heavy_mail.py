@@ -20,7 +20,7 @@ from harness.channels.email.store import MailStore, compress
 from harness.core.clock import FakeClock, SystemClock
 from harness.rules.measurement import timing_rules
 from harness.store.models import Message, Probe, ProbeState
-from probes.imap_client import FetchedMessage
+from probes.imap_wire import FetchedMessage
 from tests.security.site import Client, Site
 
 BUDGET = 0.200  # seconds for one view of a probe page, over loopback HTTP

@@ -23,7 +23,7 @@ from harness.core.clock import SystemClock
 from harness.core.config import Settings
 from harness.store.models import Campaign
 from probes.email_analysis import TimingRules
-from probes.imap_client import FetchedMessage
+from probes.imap_wire import FetchedMessage
 from tests.factories import SentProbe, reply_to, seed_sent_probe
 
 TUESDAY_1500 = datetime(2026, 10, 20, 13, 0, tzinfo=UTC)

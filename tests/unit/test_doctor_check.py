@@ -11,7 +11,7 @@ import aiosmtplib
 import pytest
 
 from harness.campaign.doctor.check import NETWORK, Check, network_reason
-from probes.imap_client import ImapConnectionLost, ImapError
+from probes.imap_wire import ImapConnectionLost, ImapError
 
 
 def _wrapped(outer: BaseException, cause: BaseException) -> BaseException:

@@ -17,7 +17,7 @@ from harness.channels.email.store import MailStore
 from harness.core.clock import SystemClock
 from harness.store.models import Probe, ProbeState
 from probes.email_analysis import TimingRules
-from probes.imap_client import FetchedMessage
+from probes.imap_wire import FetchedMessage
 from tests.factories import reply_to, seed_sent_probe
 
 FRIDAY_1600 = datetime(2026, 10, 9, 14, 0, tzinfo=UTC)

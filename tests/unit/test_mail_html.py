@@ -31,7 +31,7 @@ from harness.services.retention import purge
 from harness.store.models import Message
 from probes.email_analysis import TimingRules
 from probes.email_parse import parse_mail
-from probes.imap_client import FetchedMessage
+from probes.imap_wire import FetchedMessage
 from tests.factories import seed_sent_probe
 
 ROOT = Path(__file__).resolve().parents[2]

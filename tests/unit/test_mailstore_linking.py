@@ -17,7 +17,7 @@ from harness.channels.email.store import MailStore
 from harness.core.clock import SystemClock
 from harness.store.models import CaseNumber, Message, Probe, ProbeState, Question, Target
 from probes.email_analysis import TimingRules
-from probes.imap_client import FetchedMessage
+from probes.imap_wire import FetchedMessage
 from results.calendar import DeadlineRule, WorkCalendar
 from results.email_log import answer, log_rows
 from tests.factories import SentProbe, seed_sent_probe

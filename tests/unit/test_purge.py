@@ -13,7 +13,7 @@ from harness.channels.email.store import MailStore, decompress
 from harness.core.clock import FakeClock
 from harness.store.models import AuditEntry, Message
 from probes.email_analysis import TimingRules
-from probes.imap_client import FetchedMessage
+from probes.imap_wire import FetchedMessage
 from tests.factories import reply_to, seed_sent_probe
 
 SENT = datetime(2026, 10, 6, 8, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from harness.core.clock import SystemClock
 from harness.store.db import make_engine
 from harness.store.models import AuditEntry, Message, Probe, ProbeState
 from probes.email_analysis import TimingRules
-from probes.imap_client import FetchedMessage
+from probes.imap_wire import FetchedMessage
 from results.calendar import WorkCalendar
 from tests.factories import SentProbe, reply_to, seed_sent_probe
 

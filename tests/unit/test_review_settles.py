@@ -21,7 +21,7 @@ from harness.services.base import Context
 from harness.services.outputs import campaign_scores
 from harness.services.review import Correction, correct
 from harness.store.models import AuditEntry, Message, Probe, ProbeState
-from probes.imap_client import FetchedMessage
+from probes.imap_wire import FetchedMessage
 from results.calendar import DeadlineRule
 from results.email_log import log_rows
 from tests.factories import reply_to, seed_sent_probe

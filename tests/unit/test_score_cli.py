@@ -16,7 +16,7 @@ from harness.channels.email.store import MailStore
 from harness.core.clock import SystemClock
 from harness.store.models import Probe, ProbeState
 from probes.email_analysis import TimingRules
-from probes.imap_client import FetchedMessage
+from probes.imap_wire import FetchedMessage
 from tests.factories import reply_to, seed_sent_probe
 
 EVIDENCE = Path(__file__).resolve().parents[1] / "data" / "evidence"

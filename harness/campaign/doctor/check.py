@@ -18,7 +18,7 @@ from typing import Literal
 import aiosmtplib
 
 from harness.core.i18n import Lang, Text
-from probes.imap_client import ImapConnectionLost
+from probes.imap_wire import ImapConnectionLost
 
 Area = Literal["secret", "database", "smtp", "imap", "mx", "phone", "web", "campaign"]
 Level = Literal["ok", "warning", "error"]

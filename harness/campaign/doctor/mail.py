@@ -22,7 +22,7 @@ from harness.core.config import SecretUnavailable, Settings
 from harness.core.i18n import Lang, Text
 from harness.core.labels import fault_text
 from probes.base import ProbeError
-from probes.imap_client import FolderMissing, ImapConnectionLost, ImapError, ImapLoginRefused
+from probes.imap_wire import FolderMissing, ImapConnectionLost, ImapError, ImapLoginRefused
 
 T = {
     "smtp_ok": Text(

@@ -43,7 +43,7 @@ from probes.email_analysis import Analysis, TimingRules, analyse
 from probes.email_match import ProbeRef, TopicIndex
 from probes.email_send import plus_address
 from probes.email_watch import FolderMark
-from probes.imap_client import FetchedMessage
+from probes.imap_wire import FetchedMessage
 
 log = logging.getLogger(__name__)
 
