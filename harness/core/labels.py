@@ -15,12 +15,21 @@ from collections.abc import Mapping
 from harness.core.i18n import Lang, Text
 
 __all__ = [
+    "AREAS",
+    "CALL_EVENTS",
+    "CALL_MODES",
     "CALL_OUTCOMES",
+    "CALL_STATUSES",
     "CHANNELS",
     "FAULTS",
     "MAIL_KINDS",
     "PAUSES",
+    "PROBE_OUTCOMES",
+    "PROBE_STATES",
+    "WEEKDAYS",
+    "area_label",
     "fault_text",
+    "label",
     "pause_text",
 ]
 
@@ -163,13 +172,96 @@ FAULTS: dict[str, Text] = {
     ),
 }
 
-# Twilio's call statuses, as words inside a fault.
+# Twilio's call statuses (a callback's CallStatus), also as words inside a fault.
 CALL_STATUSES: dict[str, Text] = {
+    "queued": Text("köat", "queued"),
+    "initiated": Text("rings upp", "dialling"),
+    "ringing": Text("ringer", "ringing"),
+    "in-progress": Text("pågår", "in progress"),
+    "completed": Text("avslutat", "ended"),
     "busy": Text("upptaget", "busy"),
     "no-answer": Text("inget svar", "no answer"),
     "failed": Text("misslyckades", "failed"),
     "canceled": Text("avbrutet", "canceled"),
 }
+
+# How a call is made (Probe.mode, phone.mode).
+CALL_MODES: dict[str, Text] = {
+    "bridged": Text("kopplat via testarens telefon", "bridged through the tester's phone"),
+    "automated": Text("automatiskt (bara tider)", "automated (timing only)"),
+}
+
+# What a stored call event is (CallEvent.event: harness.channels.phone.store).
+CALL_EVENTS: dict[str, Text] = {
+    "status": Text("statusrapport från Twilio", "status report from Twilio"),
+    "voice": Text("samtalet kopplades upp", "the call was connected"),
+    "recording": Text("inspelning klar", "recording ready"),
+    "mark_person": Text("testaren: en person svarade", "tester: a person answered"),
+    "mark_transfer": Text("testaren: kopplades vidare", "tester: transferred"),
+    "reconcile": Text("avstämt med Twilio i efterhand", "reconciled with Twilio afterwards"),
+    "speech_person": Text("en person hördes säga något", "a person was heard speaking"),
+    "dial_ended": Text("kopplingen till växeln tog slut", "the dial to the switchboard ended"),
+}
+
+# Where a probe is in its life (harness.store.models.ProbeState), for either channel.
+PROBE_STATES: dict[str, Text] = {
+    "planned": Text("planerad", "planned"),
+    "sending": Text("skickas eller rings upp", "being sent or placed"),
+    "sent": Text("skickad eller ringd, väntar på utfall", "sent or placed, awaiting the outcome"),
+    "completed": Text("klar", "completed"),
+    "failed": Text("mätfel hos oss (ersätts)", "harness fault (replaced)"),
+    "cancelled": Text("struken", "cancelled"),
+}
+
+# What a probe came to (Probe.outcome): an e-mail's, or a call's (CALL_OUTCOMES).
+PROBE_OUTCOMES: dict[str, Text] = {
+    "answered": Text("besvarad", "answered"),
+    "bounced": Text("studsade", "bounced"),
+    "not_answered": Text("obesvarad inom tidsgränsen", "not answered within the limit"),
+    "rejected": Text("mottagaren avvisades", "the recipient was refused"),
+    "refused": Text("inte skickad (en säkerhetsregel)", "not sent (a safety rule)"),
+    "send_unknown": Text("ovisst om den skickades", "unknown whether it was sent"),
+    "harness_fault": Text("mätfel hos oss", "harness fault"),
+    **CALL_OUTCOMES,
+}
+
+# The question bank's areas (scenarios/questions/*.toml): the Swedish label is the bank's title.
+AREAS: dict[str, Text] = {
+    "bygglov": Text("Bygglov", "Building permits"),
+    "forskola": Text("Förskola", "Preschool"),
+    "grundskola": Text("Grundskola", "Compulsory school"),
+    "ifo": Text("Individ- och familjeomsorg", "Individual and family care"),
+    "miljo-och-halsa": Text("Miljö och hälsa", "Environment and health"),
+    "gator-och-vagar": Text("Gator och vägar", "Streets and roads"),
+    "aldreomsorg": Text("Äldreomsorg", "Elderly care"),
+    "lss": Text("Funktionsnedsättning/LSS", "Disability support (LSS)"),
+    "ovrigt": Text("Övrigt – kultur och fritid", "Other – culture and leisure"),
+}
+
+WEEKDAYS: dict[str, Text] = {
+    "mon": Text("måndag", "Monday"),
+    "tue": Text("tisdag", "Tuesday"),
+    "wed": Text("onsdag", "Wednesday"),
+    "thu": Text("torsdag", "Thursday"),
+    "fri": Text("fredag", "Friday"),
+    "sat": Text("lördag", "Saturday"),
+    "sun": Text("söndag", "Sunday"),
+}
+
+
+def label(table: Mapping[str, Text], code: str | None, lang: Lang, *, none: str = "–") -> str:
+    """``code``'s label from ``table``; ``none`` for no code, the code itself when unknown (a
+    gap in the table shows, and the tests that look for raw codes find it)."""
+    if code is None or code == "":
+        return none
+    text = table.get(code)
+    return text(lang) if text is not None else code
+
+
+def area_label(area: str | None, lang: Lang) -> str:
+    """An area by its title in the question bank (English on request)."""
+    return label(AREAS, area, lang)
+
 
 # Why the runner paused a campaign by itself.
 PAUSES: dict[str, Text] = {
