@@ -30,12 +30,13 @@ _YES_NO = {True: Text("ja", "yes"), False: Text("nej", "no")}
 _WHERE = {
     "web": Text("{name} (webbpanelen)", "{name} (dashboard)"),
     "cli": Text("{name} (kommandoraden)", "{name} (command line)"),
+    "demo": Text("{name} (demokörningen)", "{name} (the demo run)"),
 }
 _ENTITIES = {"message": Text("Meddelande {id}", "Message {id}")}
 
 
 def actor_text(actor: str, lang: Lang) -> str:
-    """``web:anna`` as "anna (webbpanelen)"; anything else (the runner, a demo) as stored."""
+    """``web:anna`` as "anna (webbpanelen)"; anything else (the runner) as stored."""
     where, _, name = actor.partition(":")
     text = _WHERE.get(where)
     return text(lang, name=name) if text is not None and name else actor
