@@ -53,7 +53,7 @@ from harness.core.clock import SystemClock
 
 ROOT = Path(__file__).resolve().parents[1]
 
-BASELINE = "36d07740b8eefcaa7e5f6853542dfba8eacdfa59"
+BASELINE = "36d07740d2598db2d811d4117df9d9353f28ed46"
 PACKAGES = ("harness", "probes", "results")
 CLOCK = SystemClock()
 SECRET = "a-session-secret-for-the-dashboard-benchmark-only"
@@ -154,7 +154,10 @@ def serving(code: Path, config: Path, port: int) -> Iterator[subprocess.Popen[by
     env = {**os.environ, **DEMO_ENV, "PYTHONPATH": str(code), "KKIK_SESSION_SECRET": SECRET}
     command = [sys.executable, "-c", SERVE, str(code), "--config", str(config), "serve",
                "--port", str(port)]  # fmt: skip
-    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # Run from the tree itself: `python -c` puts the working directory first on sys.path.
+    server = subprocess.Popen(
+        command, env=env, cwd=code, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         assert server.stdout is not None
         line = server.stdout.readline().decode()
