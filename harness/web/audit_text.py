@@ -12,6 +12,7 @@ from typing import Any
 from harness.core.i18n import Lang, Text
 from harness.core.labels import MAIL_KINDS, label
 from harness.core.mail_labels import MATCH_METHODS
+from harness.messages import YES_NO
 
 # The fields of a message's correction (harness.services.review), in the order shown.
 FIELDS: dict[str, Text] = {
@@ -26,7 +27,6 @@ _CODES: dict[str, Mapping[str, Text]] = {
     "classification": MAIL_KINDS,
     "match_method": MATCH_METHODS,
 }
-_YES_NO = {True: Text("ja", "yes"), False: Text("nej", "no")}
 _WHERE = {
     "web": Text("{name} (webbpanelen)", "{name} (dashboard)"),
     "cli": Text("{name} (kommandoraden)", "{name} (command line)"),
@@ -46,7 +46,7 @@ def _value(field: str, value: Any, lang: Lang) -> str:
     if value is None:
         return "–"
     if isinstance(value, bool):
-        return _YES_NO[value](lang)
+        return YES_NO[value](lang)
     if isinstance(value, float):
         return f"{value:.2f}"
     codes = _CODES.get(field)

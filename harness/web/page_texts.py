@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.core.i18n import Text
-from harness.core.labels import CALL_MODES
+from harness.core.labels import CALL_MODES, CALL_STATUSES
 from harness.messages import LEVELS
 
 PAGE_TEXTS: dict[str, Text] = {
@@ -259,15 +259,7 @@ PAGE_TEXTS: dict[str, Text] = {
     "leg_caller": Text("Din telefon", "Your phone"),
     "leg_municipal": Text("Kommunen", "The municipality"),
     "cs_waiting": Text("väntar", "waiting"),
-    "cs_queued": Text("köad", "queued"),
-    "cs_initiated": Text("rings upp", "dialling"),
-    "cs_ringing": Text("ringer", "ringing"),
-    "cs_in-progress": Text("pågår", "in progress"),
-    "cs_completed": Text("avslutat", "ended"),
-    "cs_busy": Text("upptaget", "busy"),
-    "cs_no-answer": Text("inget svar", "no answer"),
-    "cs_failed": Text("misslyckades", "failed"),
-    "cs_canceled": Text("avbrutet", "canceled"),
+    **{f"cs_{status}": text for status, text in CALL_STATUSES.items()},
     "end_call": Text("Avsluta samtalet", "End the call"),
     "timeline": Text("Tidslinje", "Timeline"),
     "person_at": Text("Person svarade", "Person answered"),
