@@ -57,6 +57,7 @@ BENCHES = [
     Bench("demo", "bench_demo.py", [], ["--quick", "--no-naive"]),
     Bench("national", "bench_national.py", [], ["--quick"], timeout=3600.0),
     Bench("cli_start", "bench_cli_start.py", [], ["--quick"]),
+    Bench("dashboard", "bench_dashboard.py", ["--downloads"], ["--quick", "--no-before"]),
 ]
 
 
@@ -234,6 +235,17 @@ def _national(out: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _dashboard(out: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for name, verdict in (_get(out, "verdict") or {}).items():
+        worst, cold = verdict["worst_p95"], verdict["worst_cold"]
+        measured = (f"worst p95 {worst['ms']} ms ({worst['page']}); "
+                    f"first view after a change {cold['ms']} ms ({cold['page']})")  # fmt: skip
+        rows.append((f"dashboard pages, {name}", f"p95 < {verdict['target_p95_ms']:.0f} ms",
+                     measured, _met(verdict["met"])))  # fmt: skip
+    return rows
+
+
 def _calendar(out: dict[str, Any]) -> list[Row]:
     rows = []
     for rule, figures in (_get(out, "results") or {}).items():
@@ -274,6 +286,7 @@ SUMMARIES: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "demo": _demo,
     "national": _national,
     "cli_start": _cli_start,
+    "dashboard": _dashboard,
 }
 
 

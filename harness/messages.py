@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from harness.core.i18n import Lang, Text
-from harness.core.labels import CALL_OUTCOMES
+from harness.core.labels import CALL_OUTCOMES, PROBE_STATES
 from harness.services.base import ServiceError
 from harness.services.retention import Purged
 
@@ -82,8 +82,8 @@ ERRORS: dict[str, Text] = {
     ),
     "no_probe": Text("Fråga {probe} finns inte.", "No probe {probe}."),
     "not_planned": Text(
-        "Fråga {probe} är {state} och kan inte strykas; bara planerade frågor kan det.",
-        "Probe {probe} is {state} and cannot be withdrawn; only planned ones can.",
+        "Fråga {probe} kan inte strykas ({state}); bara planerade frågor kan det.",
+        "Probe {probe} cannot be withdrawn ({state}); only planned ones can.",
     ),
     # sends in doubt
     "unknown_probe": Text("Det finns ingen mätning {probe}.", "There is no probe {probe}."),
@@ -128,6 +128,9 @@ def describe(error: ServiceError, lang: Lang, zone: str = "Europe/Stockholm") ->
     outcome = fields.get("outcome")
     if isinstance(outcome, str) and outcome in OUTCOMES:
         fields["outcome"] = OUTCOMES[outcome](lang)
+    state = fields.get("state")
+    if isinstance(state, str) and state in PROBE_STATES:
+        fields["state"] = PROBE_STATES[state](lang)
     for key, value in fields.items():
         if isinstance(value, datetime):
             fields[key] = value.astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import cache
 
 from harness.core.i18n import Lang, Text
-from harness.core.labels import AREA_TITLES, CALL_OUTCOMES, MODES, WEEKDAYS
+from harness.core.labels import AREAS, CALL_MODES, CALL_OUTCOMES, WEEKDAYS
 
 T = {
     "title": Text("KKiK-mätning: {name}", "KKiK measurement: {name}"),
@@ -294,7 +294,7 @@ VALUES = {
     ("email.deadline_rule", "next_working_day_same_time"): Text(
         "samma klockslag nästa arbetsdag", "the same time on the next working day"
     ),
-    **{("phone.mode", mode): text for mode, text in MODES.items()},
+    **{("phone.mode", mode): text for mode, text in CALL_MODES.items()},
 }
 
 
@@ -307,7 +307,7 @@ def texts(lang: Lang) -> Mapping[str, str]:
 def area_title(area: str | None, lang: Lang) -> str:
     if area is None:
         return "–"
-    label = AREA_TITLES.get(area)
+    label = AREAS.get(area)
     return label(lang) if label is not None else area
 
 

@@ -25,7 +25,7 @@ from harness.cli.common import (
     state,
 )
 from harness.core.i18n import Lang, Text
-from harness.core.labels import ANSWERED_BY, MODES, call_note_text, fault_text, label
+from harness.core.labels import ANSWERED_BY, CALL_MODES, call_note_text, fault_text, label
 from harness.messages import OUTCOMES
 from harness.rules.measurement import timeline_rules
 from harness.services.base import ServiceError
@@ -156,7 +156,7 @@ def build(lang: Lang) -> click.Group:
         spans = ("time_to_answer", "time_to_person", "queue_time")
         shown = [(key, _local(row[key], zone, seconds=True)) for key in times]
         shown += [(key, _secs(row[key])) for key in spans]
-        shown.append(("mode", label(MODES, row["mode"], cli.lang)))
+        shown.append(("mode", label(CALL_MODES, row["mode"], cli.lang)))
         outcome = cli.t(OUTCOMES[row["outcome"]]) if row["outcome"] else cli.t(T["waiting"])
         shown.append(("outcome", outcome))
         if row["fault_code"] or row["fault_reason"]:

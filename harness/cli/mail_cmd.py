@@ -26,14 +26,8 @@ from harness.cli.common import (
     state,
 )
 from harness.core.i18n import Lang, Text
-from harness.core.labels import (
-    AREA_TITLES,
-    ARRIVAL_SOURCES,
-    MAIL_KINDS,
-    MAIL_REASONS,
-    MATCH_METHODS,
-    label,
-)
+from harness.core.labels import AREAS, MAIL_KINDS, label
+from harness.core.mail_labels import ARRIVAL_SOURCES, CLASSIFICATION_REASONS, MATCH_METHODS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -164,7 +158,7 @@ CLASSIFY_FIELDS = {
 }
 CLASSIFY_VALUES = {
     "kind": MAIL_KINDS,
-    "reason": MAIL_REASONS,
+    "reason": CLASSIFICATION_REASONS,
     "matched_by": MATCH_METHODS,
     "answered_at_source": ARRIVAL_SOURCES,
 }
@@ -422,7 +416,7 @@ def build(lang: Lang) -> click.Group:
             if r.within_one_working_day is not None:
                 within = cli.t(T["yes"] if r.within_one_working_day else T["no"])
             hours = "–" if r.business_hours is None else f"{r.business_hours:.2f}"
-            area = label(AREA_TITLES, r.area, cli.lang)
+            area = label(AREAS, r.area, cli.lang)
             click.echo(
                 f"{r.probe_id:<6} {r.kommunkod} {r.target[:14]:<14} {area[:13]:<13} "
                 f"{_short(r.sent_at, zone):<17} {_short(r.answered_at, zone):<17} "

@@ -10,33 +10,31 @@ parameter and is shown quoted, as evidence, never translated.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from harness.core.i18n import Lang, Text
 
 __all__ = [
     "ANSWERED_BY",
-    "AREA_TITLES",
-    "ARRIVAL_SOURCES",
+    "AREAS",
+    "CALL_EVENTS",
+    "CALL_MODES",
     "CALL_NOTES",
     "CALL_OUTCOMES",
+    "CALL_STATUSES",
     "CHANNELS",
     "FAULTS",
     "MAIL_KINDS",
-    "MAIL_REASONS",
-    "MATCH_METHODS",
-    "MODES",
     "PAUSES",
     "PROBE_OUTCOMES",
     "PROBE_STATES",
-    "REVIEW_NOTES",
     "SIGNALS",
     "WEEKDAYS",
+    "area_label",
     "call_note_text",
     "fault_text",
     "label",
     "pause_text",
-    "review_text",
 ]
 
 # The channels, as a word in a sentence.
@@ -178,13 +176,97 @@ FAULTS: dict[str, Text] = {
     ),
 }
 
-# Twilio's call statuses, as words inside a fault.
+# Twilio's call statuses (a callback's CallStatus), also as words inside a fault.
 CALL_STATUSES: dict[str, Text] = {
+    "queued": Text("köat", "queued"),
+    "initiated": Text("rings upp", "dialling"),
+    "ringing": Text("ringer", "ringing"),
+    "in-progress": Text("pågår", "in progress"),
+    "completed": Text("avslutat", "ended"),
     "busy": Text("upptaget", "busy"),
     "no-answer": Text("inget svar", "no answer"),
     "failed": Text("misslyckades", "failed"),
     "canceled": Text("avbrutet", "canceled"),
 }
+
+# How a call is made (Probe.mode, phone.mode).
+# How a call is made (Probe.mode, phone.mode).
+CALL_MODES: dict[str, Text] = {
+    "bridged": Text("kopplat via testarens telefon", "bridged through the tester's phone"),
+    "automated": Text("automatiskt (bara tider)", "automated (timing only)"),
+}
+
+# What a stored call event is (CallEvent.event: harness.channels.phone.store).
+CALL_EVENTS: dict[str, Text] = {
+    "status": Text("statusrapport från Twilio", "status report from Twilio"),
+    "voice": Text("samtalet kopplades upp", "the call was connected"),
+    "recording": Text("inspelning klar", "recording ready"),
+    "mark_person": Text("testaren: en person svarade", "tester: a person answered"),
+    "mark_transfer": Text("testaren: kopplades vidare", "tester: transferred"),
+    "reconcile": Text("avstämt med Twilio i efterhand", "reconciled with Twilio afterwards"),
+    "speech_person": Text("en person hördes säga något", "a person was heard speaking"),
+    "dial_ended": Text("kopplingen till växeln tog slut", "the dial to the switchboard ended"),
+}
+
+# Where a probe is in its life (harness.store.models.ProbeState), for either channel.
+PROBE_STATES: dict[str, Text] = {
+    "planned": Text("planerad", "planned"),
+    "sending": Text("skickas eller rings upp", "being sent or placed"),
+    "sent": Text("skickad eller ringd, väntar på utfall", "sent or placed, awaiting the outcome"),
+    "completed": Text("klar", "completed"),
+    "failed": Text("mätfel hos oss (ersätts)", "harness fault (replaced)"),
+    "cancelled": Text("struken", "cancelled"),
+}
+
+# What a probe came to (Probe.outcome): an e-mail's, or a call's (CALL_OUTCOMES).
+PROBE_OUTCOMES: dict[str, Text] = {
+    "answered": Text("besvarad", "answered"),
+    "bounced": Text("studsade", "bounced"),
+    "not_answered": Text("obesvarad inom tidsgränsen", "not answered within the limit"),
+    "rejected": Text("mottagaren avvisades", "the recipient was refused"),
+    "refused": Text("inte skickad (en säkerhetsregel)", "not sent (a safety rule)"),
+    "send_unknown": Text("ovisst om den skickades", "unknown whether it was sent"),
+    "harness_fault": Text("mätfel hos oss", "harness fault"),
+    **CALL_OUTCOMES,
+}
+
+# The question bank's areas (scenarios/questions/*.toml): the Swedish label is the bank's title.
+AREAS: dict[str, Text] = {
+    "bygglov": Text("Bygglov", "Building permits"),
+    "forskola": Text("Förskola", "Preschool"),
+    "grundskola": Text("Grundskola", "Compulsory school"),
+    "ifo": Text("Individ- och familjeomsorg", "Individual and family care"),
+    "miljo-och-halsa": Text("Miljö och hälsa", "Environment and health"),
+    "gator-och-vagar": Text("Gator och vägar", "Streets and roads"),
+    "aldreomsorg": Text("Äldreomsorg", "Elderly care"),
+    "lss": Text("Funktionsnedsättning/LSS", "Disability support (LSS)"),
+    "ovrigt": Text("Övrigt – kultur och fritid", "Other – culture and leisure"),
+}
+
+WEEKDAYS: dict[str, Text] = {
+    "mon": Text("måndag", "Monday"),
+    "tue": Text("tisdag", "Tuesday"),
+    "wed": Text("onsdag", "Wednesday"),
+    "thu": Text("torsdag", "Thursday"),
+    "fri": Text("fredag", "Friday"),
+    "sat": Text("lördag", "Saturday"),
+    "sun": Text("söndag", "Sunday"),
+}
+
+
+def label(table: Mapping[str, Text], code: str | None, lang: Lang, *, none: str = "–") -> str:
+    """``code``'s label from ``table``; ``none`` for no code, the code itself when unknown (a
+    gap in the table shows, and the tests that look for raw codes find it)."""
+    if code is None or code == "":
+        return none
+    text = table.get(code)
+    return text(lang) if text is not None else code
+
+
+def area_label(area: str | None, lang: Lang) -> str:
+    """An area by its title in the question bank (English on request)."""
+    return label(AREAS, area, lang)
+
 
 # Why the runner paused a campaign by itself.
 PAUSES: dict[str, Text] = {
@@ -239,148 +321,6 @@ def pause_text(code: str | None, params: Mapping[str, object] | None, lang: Lang
         values["fault_text"] = fault_text(fault, values, lang)
     return _fill(PAUSES[code], lang, values)
 
-
-# Where a probe is in its life (harness.store.models.ProbeState).
-PROBE_STATES: dict[str, Text] = {
-    "planned": Text("planerad", "planned"),
-    "sending": Text("skickas", "sending"),
-    "sent": Text("skickad, väntar på bevis", "sent, awaiting evidence"),
-    "completed": Text("klar", "completed"),
-    "failed": Text("fel hos oss", "failed on our side"),
-    "cancelled": Text("struken", "withdrawn"),
-}
-
-# How a probe ended (Probe.outcome): e-mail outcomes, then the call outcomes above.
-PROBE_OUTCOMES: dict[str, Text] = {
-    "answered": Text("besvarad", "answered"),
-    "not_answered": Text("obesvarad inom tidsgränsen", "not answered in time"),
-    "bounced": Text("kom inte fram (studs)", "not delivered (bounced)"),
-    "rejected": Text("avvisad av mottagaren", "refused by the recipient"),
-    "harness_fault": Text("fel hos oss (räknas inte)", "fault on our side (not counted)"),
-    "refused": Text("stoppad av en säkerhetsregel", "stopped by a safety rule"),
-    "send_unknown": Text("ovisst om den skickades", "unknown whether it was sent"),
-    **CALL_OUTCOMES,
-}
-
-# How a received mail was tied to a question (probes.email_match).
-MATCH_METHODS: dict[str, Text] = {
-    "in_reply_to": Text("svar på vårt meddelande (In-Reply-To)", "a reply to our message"),
-    "references": Text("hänvisar till vårt meddelande (References)", "refers to our message"),
-    "reply_token": Text("skickat till frågans svarsadress", "sent to the question's reply address"),
-    "bounce_original": Text(
-        "innehåller vår fråga (en retur, aldrig ett svar)",
-        "encloses our question (a return, never an answer)",
-    ),
-    "case_number": Text("nämner frågans ärendenummer", "cites the question's case number"),
-    "thread_topic": Text("samma tråd (Thread-Topic)", "the same thread (Thread-Topic)"),
-    "quoted_text_and_domain": Text(
-        "citerar frågan, från kommunens domän", "quotes the question, from the municipality"
-    ),
-    "subject_and_domain": Text(
-        "samma ämne, från kommunens domän", "the same subject, from the municipality"
-    ),
-    "subject_contained": Text(
-        "vårt ämne i deras ämnesrad, från kommunens domän",
-        "our subject within theirs, from the municipality",
-    ),
-    "topic": Text(
-        "handlar om frågans ämne, från kommunens domän",
-        "about the question's topic, from the municipality",
-    ),
-    "subject_only": Text(
-        "samma ämne, från en annan domän", "the same subject, from another domain"
-    ),
-    "manual": Text("kopplad för hand", "assigned by hand"),
-}
-
-# Why a received mail was judged as it was (probes.email_classify's reason codes).
-MAIL_REASONS: dict[str, Text] = {
-    "feedback_report": Text("klagomålsrapport om skräppost", "a spam-complaint report"),
-    "dsn": Text("leveransrapport: kom inte fram", "delivery report: not delivered"),
-    "dsn_delayed": Text("leveransrapport: försenad", "delivery report: delayed"),
-    "dsn_success": Text("leveransrapport: levererad", "delivery report: delivered"),
-    "delay_text": Text("e-postsystemet meddelar försening", "the mail system reports a delay"),
-    "delivery_success": Text(
-        "e-postsystemet meddelar leverans", "the mail system reports delivery"
-    ),
-    "mailer_daemon": Text("meddelande från ett e-postsystem", "a message from a mail system"),
-    "nondelivery_text": Text(
-        "ämnesraden säger att den inte kom fram", "the subject says not delivered"
-    ),
-    "mdn": Text("läskvitto", "a read receipt"),
-    "read_receipt_subject": Text("läskvitto (ämnesraden)", "a read receipt (subject)"),
-    "auto_submitted": Text("märkt som automatiskt (Auto-Submitted)", "marked automatic"),
-    "x_autoreply": Text("märkt som autosvar", "marked as an auto-reply"),
-    "precedence": Text("märkt som autosvar (Precedence)", "marked as an auto-reply (Precedence)"),
-    "challenge_response": Text(
-        "ett filter ber oss bevisa att vi är människor", "a filter asks us to prove we are human"
-    ),
-    "spam": Text("märkt som skräppost", "flagged as spam"),
-    "bulk": Text("massutskick eller e-postlista", "a bulk mailing or list"),
-    "ooo_subject": Text("frånvaromeddelande (ämnesraden)", "an out-of-office notice (subject)"),
-    "ooo_body": Text("frånvaromeddelande (texten)", "an out-of-office notice (text)"),
-    "case_receipt_subject": Text("ärendekvitto (ämnesraden)", "a case receipt (subject)"),
-    "case_receipt_body": Text("ärendekvitto (texten)", "a case receipt (text)"),
-    "noreply_sender": Text("avsändaren tar inte emot svar", "a no-reply sender"),
-    "null_sender": Text("autosvar utan avsändaradress", "an auto-reply without a return address"),
-    "personal": Text("skrivet av en person", "written by a person"),
-    "unreadable": Text("kunde inte läsas", "could not be read"),
-}
-
-# Where a reply's arrival time comes from (probes.email_analysis.Arrival.source).
-ARRIVAL_SOURCES: dict[str, Text] = {
-    "received_header": Text("vår e-postservers mottagningsstämpel", "our mail server's stamp"),
-    "internaldate": Text("brevlådans ankomsttid", "the mailbox's arrival time"),
-    "given": Text("angiven", "given"),
-}
-
-# Why a stored mail waits in the review queue (Message.review_codes).
-REVIEW_NOTES: dict[str, Text] = {
-    "ambiguous": Text("oklart: flera frågor passar", "ambiguous: several questions fit"),
-    "no_probe": Text("ingen fråga hittad", "no question found"),
-    "link_only": Text(
-        "läses som ett svar men hänger bara ihop med frågan genom den bifogade kopian",
-        "reads as a reply, linked only by the returned original",
-    ),
-    "spam_about_ours": Text(
-        "märkt som skräppost men handlar om en av våra frågor",
-        "flagged as spam, yet about one of our questions",
-    ),
-    "low_confidence": Text("osäker koppling ({confidence})", "low confidence ({confidence})"),
-    "date_skewed": Text("Date: ligger långt från ankomsttiden", "Date: far from the arrival time"),
-    "malformed": Text("felformat meddelande", "malformed message"),
-    "analysis_failed": Text("kunde inte analyseras", "could not be analysed"),
-}
-
-
-def label(table: Mapping[str, Text], code: str | None, lang: Lang) -> str:
-    """A code's label from ``table``; a code nobody labelled is shown as it is (never hidden)."""
-    if not code:
-        return "–"
-    text = table.get(code)
-    return text(lang) if text is not None else code
-
-
-def review_text(
-    codes: Sequence[Mapping[str, object]] | None, lang: Lang, *, fallback: str | None = None
-) -> str:
-    """Why a mail waits for review, in the reader's language (``fallback``: rows stored before
-    review notes had codes)."""
-    if not codes:
-        return fallback or ""
-    parts = []
-    for entry in codes:
-        code = str(entry.get("code"))
-        if code in REVIEW_NOTES:
-            parts.append(_fill(REVIEW_NOTES[code], lang, entry))
-    return "; ".join(parts) or (fallback or "")
-
-
-# How a call is placed (Probe.mode).
-MODES: dict[str, Text] = {
-    "bridged": Text("testaren ringer via Twilio", "the tester calls through Twilio"),
-    "automated": Text("automatiskt samtal", "an automated call"),
-}
 
 # Who answered, by Twilio's answering-machine detection (AnsweredBy).
 ANSWERED_BY: dict[str, Text] = {
@@ -443,29 +383,3 @@ def call_note_text(note: Mapping[str, object], lang: Lang) -> str:
     if isinstance(signal, str) and signal in SIGNALS:
         values["signal_text"] = SIGNALS[signal](lang)
     return _fill(CALL_NOTES[code], lang, values)
-
-
-# Question areas (harness.core.scenario.AREAS) by the question bank's titles (a test checks
-# they agree with scenarios/questions).
-AREA_TITLES: dict[str, Text] = {
-    "bygglov": Text("Bygglov", "Building permits"),
-    "forskola": Text("Förskola", "Preschool"),
-    "grundskola": Text("Grundskola", "Compulsory school"),
-    "ifo": Text("Individ- och familjeomsorg", "Individual and family care"),
-    "miljo-och-halsa": Text("Miljö och hälsa", "Environment and health"),
-    "gator-och-vagar": Text("Gator och vägar", "Streets and roads"),
-    "aldreomsorg": Text("Äldreomsorg", "Elderly care"),
-    "lss": Text("Funktionsnedsättning/LSS", "Disability support (LSS)"),
-    "ovrigt": Text("Övrigt – kultur och fritid", "Other – culture and leisure"),
-}
-
-# The weekdays of a campaign (harness.core.scenario.WEEKDAYS).
-WEEKDAYS: dict[str, Text] = {
-    "mon": Text("mån", "Mon"),
-    "tue": Text("tis", "Tue"),
-    "wed": Text("ons", "Wed"),
-    "thu": Text("tor", "Thu"),
-    "fri": Text("fre", "Fri"),
-    "sat": Text("lör", "Sat"),
-    "sun": Text("sön", "Sun"),
-}

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from harness.channels.email.store import compress
@@ -42,6 +42,8 @@ def purge(
     engine: Engine, before: datetime, *, actor: str, at: datetime, dry_run: bool = False
 ) -> PurgeCounts:
     """Purge what was received or written before ``before``; return how many rows changed."""
+    if dry_run:
+        return _count(engine, before)
     with Session(engine) as session:
         messages = session.exec(
             select(Message).where(
@@ -63,8 +65,6 @@ def purge(
             if any(k in e.payload for k in RECORDING_KEYS)
         ]
         counts = PurgeCounts(len(messages), len(assessments), len(events))
-        if dry_run:
-            return counts
         for m in messages:
             m.raw_compressed = EMPTY  # raw_size and raw_sha256 stay: what was received
             m.text_body = None
@@ -101,6 +101,29 @@ def purge(
         )
         session.commit()
     return counts
+
+
+def _count(engine: Engine, before: datetime) -> PurgeCounts:
+    """What :func:`purge` would change, counted by the database: the dashboard's confirmation
+    page asks for it, and loading a year of raw mail only to count it would take seconds."""
+    with Session(engine) as session:
+        messages = session.exec(
+            select(func.count()).where(
+                col(Message.fetched_at) < before, col(Message.raw_compressed) != EMPTY
+            )
+        ).one()
+        assessments = session.exec(
+            select(func.count()).where(
+                col(Assessment.assessed_at) < before, col(Assessment.notes).is_not(None)
+            )
+        ).one()
+        payloads = session.exec(
+            select(CallEvent.payload).where(
+                col(CallEvent.received_at) < before, CallEvent.event == "recording"
+            )
+        ).all()
+    events = sum(1 for payload in payloads if any(k in payload for k in RECORDING_KEYS))
+    return PurgeCounts(messages, assessments, events)
 
 
 @dataclass(frozen=True)

@@ -82,23 +82,35 @@ async def _id_out_of_range(request: Request, exc: Exception) -> Response:
     if "too large to convert" not in str(exc):
         raise exc
     log.info("no such row: %s %s (%s)", request.method, request.url.path, exc)
+    if getattr(request.app.state, "dashboard", False):
+        from harness.web.errors import error_page
+
+        return error_page(request, 404)  # the site's own page, like any other unknown address
     return PlainTextResponse("Not Found", status_code=404)
 
 
 def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, secret: str) -> None:
     from fastapi.staticfiles import StaticFiles
 
-    from harness.web import call_pages, console, mail_pages, pages, user_admin
+    from harness.web import call_pages, console, log_page, mail_pages, pages, user_admin
+    from harness.web.derived import DerivedCache
+    from harness.web.errors import install_error_pages
     from harness.web.limits import FormLimits
     from harness.web.login import install_auth
     from harness.web.page_base import CSP
 
+    app.state.dashboard = True
+    # Scores, charts and the long lists, made once per data version (harness.web.derived).
+    app.state.derived = DerivedCache()
+    # 404, 405, 422 and 500 as pages of the site, in the visitor's language.
+    install_error_pages(app)
     # Added before the sessions (so inside them): a refusal is a page in the user's language.
     app.add_middleware(FormLimits)
     install_auth(
         app, engine, clock, secret=secret, https=settings.web.public_url.startswith("https")
     )
     app.include_router(pages.router)
+    app.include_router(log_page.router)
     app.include_router(mail_pages.router)
     app.include_router(call_pages.router)
     app.include_router(console.router)

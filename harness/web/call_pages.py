@@ -5,7 +5,7 @@ calls, and the tester's marks and assessment (the same services as ``kkik call``
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -17,7 +17,9 @@ from harness.rules.measurement import timeline_rules
 from harness.services.base import ServiceError
 from harness.services.calls import AssessCall, Mark, MarkCall, assess_call, mark_call
 from harness.web.auth import UserView, flash
+from harness.web.derived import derived
 from harness.web.lang import page_lang
+from harness.web.listing import MAX_QUERY, known_targets, match_municipalities, page_of
 from harness.web.page_base import (
     back_to,
     csrf,
@@ -34,18 +36,36 @@ router = APIRouter()
 
 
 @router.get("/calls", dependencies=[viewer])
-def calls(request: Request) -> HTMLResponse:
+def calls(request: Request, kommun: str = "", page: str = "1") -> HTMLResponse:
+    engine, settings = engine_of(request), settings_of(request)
     zone = zone_of(request)
-    rows = call_rows(engine_of(request), timeline_rules(settings_of(request)))
-    for r in rows:
-        r["dialled"] = localtime(
-            datetime.fromisoformat(r["dial_at"]) if r["dial_at"] else None, zone
-        )
-    upcoming = upcoming_calls(engine_of(request))
+
+    def rows() -> list[dict[str, Any]]:
+        # Timelines recomputed from every stored callback: made once per data version.
+        made = call_rows(engine, timeline_rules(settings))
+        for r in made:
+            r["dialled"] = localtime(
+                datetime.fromisoformat(r["dial_at"]) if r["dial_at"] else None, zone
+            )
+        return made
+
+    placed = derived(request, "call_rows", None, rows)
+    targets = known_targets(engine)
+    wanted = match_municipalities(kommun, targets)
+    shown = placed if not kommun.strip() else [r for r in placed if r["kommunkod"] in wanted]
+    upcoming = upcoming_calls(engine)  # the campaign's next calls, whatever the filter
     return render(
         request,
         "calls.html",
-        {"rows": rows, "upcoming": upcoming, "zone": settings_of(request).timezone},
+        {
+            "page": page_of(shown, page),
+            "upcoming": upcoming,
+            "zone": settings.timezone,
+            "kommun": kommun[:MAX_QUERY],
+            "unknown_kommun": bool(kommun.strip()) and not wanted,
+            "targets": targets,
+            "any_calls": bool(placed),
+        },
     )
 
 
@@ -57,11 +77,15 @@ def assess(
     direct_answer: Annotated[str, Form()],
     bemotande: Annotated[int, Form(ge=0, le=3)],
     note: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "/calls",
 ) -> RedirectResponse:
-    """The same service, rules and audit as ``kkik call assess``."""
+    """The same service, rules and audit as ``kkik call assess``: a first assessment or a
+    change of one (the audit keeps both, with the reason given)."""
     lang = page_lang(request)
-    request_ = AssessCall(probe_id, direct_answer == "yes", bemotande, note.strip() or None)
+    request_ = AssessCall(
+        probe_id, direct_answer == "yes", bemotande, note.strip() or None, reason.strip() or None
+    )
     try:
         done = assess_call(service_context(request, user), request_)
         flash(request, messages.assessed(lang, probe_id, done.direct_answer, done.bemotande))

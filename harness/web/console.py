@@ -18,11 +18,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlmodel import Session, select
 
 from harness.channels.phone.console import CallView, load_call
 from harness.rules.measurement import timeline_rules
 from harness.services import calls
 from harness.services.base import ServiceError
+from harness.store.models import Assessment
+from harness.web.audit_text import actor_text
 from harness.web.auth import UserView, flash, require_csrf, require_role
 from harness.web.lang import page_lang
 from harness.web.page_base import CONSOLE_CSP, service_context
@@ -57,6 +60,10 @@ def console(request: Request, probe_id: int) -> HTMLResponse:
     settings = request.app.state.settings
     now = request.app.state.clock.now()
     phone = _phone(request)
+    with Session(request.app.state.engine) as session:
+        assessment = session.exec(select(Assessment).where(Assessment.probe_id == probe_id)).first()
+    # An assessed call shows its assessment, and the form to change it.
+    shown = assessment if assessment is not None and assessment.direct_answer is not None else None
     page = render(
         request,
         "console.html",
@@ -71,6 +78,8 @@ def console(request: Request, probe_id: int) -> HTMLResponse:
             "caller_number": phone.config.caller_number if phone is not None else None,
             "levels": (3, 2, 1, 0),
             "statuses": STATUSES,
+            "assessment": shown,
+            "assessor": actor_text(shown.assessor, page_lang(request)) if shown else "",
         },
     )
     page.headers["Content-Security-Policy"] = CONSOLE_CSP

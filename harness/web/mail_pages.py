@@ -9,9 +9,8 @@ scripts, under a page-wide content security policy that forbids script.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,14 +19,29 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from harness import messages
-from harness.campaign.evidence import email_evidence
 from harness.channels.email.html import MAX_DEPTH, MAX_HTML_CHARS, MAX_TAGS, clean_mail_html
 from harness.channels.email.store import decompress
 from harness.channels.phone import store as phonestore
-from harness.rules.measurement import timing_rules
+from harness.core.i18n import Lang
+from harness.core.labels import (
+    CALL_EVENTS,
+    CALL_STATUSES,
+    MAIL_KINDS,
+    PROBE_OUTCOMES,
+    PROBE_STATES,
+    label,
+)
+from harness.core.mail_labels import (
+    ARRIVAL_SOURCES,
+    CLASSIFICATION_REASONS,
+    MATCH_METHODS,
+    folder_label,
+    review_text,
+)
 from harness.services.base import ServiceError
 from harness.services.review import KINDS, Correction, correct
 from harness.store.models import AuditEntry, Message, Probe, Question
+from harness.web.audit_text import actor_text, change_text
 from harness.web.auth import UserView, flash
 from harness.web.lang import page_lang
 from harness.web.page_base import (
@@ -36,107 +50,18 @@ from harness.web.page_base import (
     csrf,
     engine_of,
     service_context,
-    settings_of,
     staff,
     viewer,
     zone_of,
 )
 from harness.web.page_texts import PAGE_TEXTS
 from harness.web.render import localtime, render
-from results.calendar import DeadlineRule
-from results.email_log import log_rows
-from results.spreadsheet import csv_writer
 
 # The cap a refused mail HTML broke, for the note shown instead of it.
 HTML_LIMITS = {"size": f"{MAX_HTML_CHARS:,}".replace(",", "\u00a0"),
                "tags": f"{MAX_TAGS:,}".replace(",", "\u00a0"), "depth": str(MAX_DEPTH)}  # fmt: skip
 
 router = APIRouter()
-
-LOG_COLUMNS = ["probe_id", "kommunkod", "kommun", "area", "sent_at", "answered_at",
-               "business_hours", "within_one_working_day", "reply_kind", "matched_by",
-               "match_confidence", "acknowledged_at", "case_numbers"]  # fmt: skip
-router = APIRouter()
-
-
-def _log(request: Request, kommunkod: str | None, within: str | None, sort: str) -> list[Any]:
-    settings = settings_of(request)
-    rules = timing_rules(settings)
-    # The configured calendar: log_rows adds each probe's own campaign's closed days.
-    rows = log_rows(
-        email_evidence(engine_of(request), kommunkod or None, None, settings.timezone,
-                       rules.review_below),
-        rules.calendar,
-        DeadlineRule(settings.email.deadline_rule),
-        count_holding_replies=settings.email.count_holding_replies,
-    )  # fmt: skip
-    if within in ("yes", "no"):
-        rows = [r for r in rows if r.within_one_working_day is (within == "yes")]
-    keys = {
-        "sent": lambda r: (r.sent_at is None, r.sent_at),
-        "hours": lambda r: (r.business_hours is None, r.business_hours or 0.0),
-        "kommun": lambda r: (r.kommunkod, r.sent_at),
-    }
-    return sorted(rows, key=keys.get(sort, keys["sent"]))
-
-
-@router.get("/email", dependencies=[viewer])
-def email_log(
-    request: Request, kommun: str | None = None, within: str | None = None, sort: str = "sent"
-) -> HTMLResponse:
-    rows = _log(request, kommun, within, sort)
-    zone = zone_of(request)
-    shown = [
-        {
-            "probe": r.probe_id,
-            "kommun": f"{r.kommunkod} {r.target}",
-            "area": r.area or "–",
-            "sent": localtime(r.sent_at, zone),
-            "answered": localtime(r.answered_at, zone),
-            "hours": "–" if r.business_hours is None else f"{r.business_hours:.2f}",
-            "within": r.within_one_working_day,
-            "kind": r.reply_kind or "–",
-            "matched_by": r.matched_by or "–",
-            "confidence": r.confidence,
-            "replies": r.replies,
-            "acknowledged": localtime(r.acknowledged_at, zone),
-            "case_numbers": ", ".join(r.case_numbers) or "–",
-        }
-        for r in rows
-    ]
-    return render(
-        request,
-        "email.html",
-        {"rows": shown, "kommun": kommun or "", "within": within or "", "sort": sort},
-    )
-
-
-@router.get("/email.csv", dependencies=[viewer])
-def email_csv(
-    request: Request, kommun: str | None = None, within: str | None = None, sort: str = "sent"
-) -> Response:
-    rows = _log(request, kommun, within, sort)
-    zone = zone_of(request)
-    buffer = io.StringIO()
-    writer = csv_writer(buffer)  # no cell a spreadsheet runs as a formula (issue 15, M4)
-    writer.writerow(LOG_COLUMNS)
-    for r in rows:
-        writer.writerow([
-            r.probe_id, r.kommunkod, r.target, r.area or "",
-            r.sent_at.astimezone(zone).isoformat() if r.sent_at else "",
-            r.answered_at.astimezone(zone).isoformat() if r.answered_at else "",
-            "" if r.business_hours is None else r.business_hours,
-            "" if r.within_one_working_day is None else str(r.within_one_working_day).lower(),
-            r.reply_kind or "", r.matched_by or "",
-            "" if r.confidence is None else f"{r.confidence:.2f}",
-            r.acknowledged_at.astimezone(zone).isoformat() if r.acknowledged_at else "",
-            " ".join(r.case_numbers),
-        ])  # fmt: skip
-    return Response(
-        buffer.getvalue().encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="e-postlogg.csv"'},
-    )
 
 
 @router.get("/probe/{probe_id}", dependencies=[viewer])
@@ -160,10 +85,9 @@ def probe_detail(request: Request, probe_id: int) -> HTMLResponse:
             "subject": m.subject or "",
             "date_header": localtime(m.date_header, zone),
             "arrived": localtime(m.arrived_at, zone),
-            "source": m.arrival_source or "–",
-            "classification": f"{m.classification or '–'} ({m.classification_reason or '–'})"
-            + (f", {PAGE_TEXTS['k_holding_reply'](lang)}" if m.holding_reply else ""),
-            "matched_by": m.match_method or "–",
+            "source": label(ARRIVAL_SOURCES, m.arrival_source, lang),
+            "classification": _classification(m, lang),
+            "matched_by": label(MATCH_METHODS, m.match_method, lang),
             "confidence": "–" if m.match_confidence is None else f"{m.match_confidence:.2f}",
             "text": m.text_body or "",
             "html": m.html_clean,
@@ -173,7 +97,11 @@ def probe_detail(request: Request, probe_id: int) -> HTMLResponse:
         for m in messages
     ]
     timeline = [
-        {"at": localtime(e.occurred_at, zone), "event": e.event, "status": e.status or ""}
+        {
+            "at": localtime(e.occurred_at, zone),
+            "event": label(CALL_EVENTS, e.event, lang),
+            "status": label(CALL_STATUSES, e.status, lang, none=""),
+        }
         for e in sorted(events, key=lambda e: e.occurred_at)
     ]
     return render(
@@ -185,9 +113,23 @@ def probe_detail(request: Request, probe_id: int) -> HTMLResponse:
             "messages": shown,
             "timeline": timeline,
             "sent": localtime(probe.sent_at, zone),
+            "state": label(PROBE_STATES, probe.state, lang),
+            "outcome": label(PROBE_OUTCOMES, probe.outcome, lang, none=""),
             "kinds": KINDS,
         },
     )
+
+
+def _classification(m: Message, lang: Lang) -> str:
+    """The kind in words, why (the rule's reason or a person's correction), holding or not."""
+    kind = label(MAIL_KINDS, m.classification, lang)
+    why = (
+        PAGE_TEXTS["by_person"](lang)
+        if m.classified_by == "manual"
+        else label(CLASSIFICATION_REASONS, m.classification_reason, lang)
+    )
+    holding = f", {PAGE_TEXTS['k_holding_reply'](lang)}" if m.holding_reply else ""
+    return f"{kind} ({why}){holding}"
 
 
 def _clean_stored_html(session: Session, messages: Sequence[Message]) -> None:
@@ -229,6 +171,7 @@ def message_raw(request: Request, message_id: int) -> Response:
 @router.get("/review", dependencies=[viewer])
 def review_queue(request: Request) -> HTMLResponse:
     zone = zone_of(request)
+    lang = page_lang(request)
     with Session(engine_of(request)) as session:
         waiting = session.exec(
             select(Message)
@@ -247,17 +190,18 @@ def review_queue(request: Request) -> HTMLResponse:
             "from": m.from_address or "",
             "subject": m.subject or "",
             "arrived": localtime(m.arrived_at, zone),
-            "classification": m.classification or "–",
+            "classification": _classification(m, lang),
             "probe": m.probe_id,
             "candidates": m.candidates,
-            "note": m.review_note or "",
-            "folder": m.folder,
+            "note": review_text(m.review_codes, lang, fallback=m.review_note),
+            "folder": folder_label(m.folder, lang),
         }
         for m in waiting
     ]
     trail = [
-        {"at": localtime(a.at, zone), "who": a.actor, "what": f"{a.entity} {a.entity_id}",
-         "before": a.before, "after": a.after, "reason": a.reason or ""}
+        {"at": localtime(a.at, zone), "who": actor_text(a.actor, lang),
+         "what": change_text(a.entity, a.entity_id, a.before, a.after, lang),
+         "reason": a.reason or ""}
         for a in audit
     ]  # fmt: skip
     return render(request, "review.html", {"items": items, "trail": trail, "kinds": KINDS})

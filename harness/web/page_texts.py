@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from harness.core.i18n import Text
+from harness.core.labels import CALL_MODES, CALL_STATUSES
+from harness.messages import LEVELS
 
 PAGE_TEXTS: dict[str, Text] = {
     "overview": Text("Översikt", "Overview"),
@@ -34,6 +36,25 @@ PAGE_TEXTS: dict[str, Text] = {
     "count": Text("Antal", "Count"),
     "interval": Text("95 % intervall", "95% interval"),
     "email_log": Text("E-postlogg", "E-mail log"),
+    # The long lists: filter by municipality and pages (harness.web.listing)
+    "kommun_hint": Text("namn eller kommunkod, t.ex. Berg eller 2326",
+                        "name or municipality code, e.g. Berg or 2326"),
+    "no_such_kommun": Text(
+        "Ingen kommun i kampanjen matchar ”{query}”. Skriv ett namn (Berg) eller en kommunkod "
+        "(2326), eller töm fältet för att se alla.",
+        "No municipality of the campaign matches “{query}”. Type a name (Berg) or a "
+        "municipality code (2326), or empty the field to see all.",
+    ),
+    "no_questions": Text("Inga frågor har skickats ännu.", "No questions have been sent yet."),
+    "no_questions_filtered": Text("Inga frågor matchar filtret.",
+                                  "No questions match the filter."),
+    "no_calls": Text("Inga samtal har ringts ännu.", "No calls have been placed yet."),
+    "no_calls_filtered": Text("Inga samtal matchar filtret.", "No calls match the filter."),
+    "pages": Text("Sidor", "Pages"),
+    "showing": Text("Visar {first}–{last} av {total}", "Showing {first}–{last} of {total}"),
+    "previous_page": Text("Föregående sida", "Previous page"),
+    "next_page": Text("Nästa sida", "Next page"),
+    "page_of": Text("sida {number} av {pages}", "page {number} of {pages}"),
     "filter": Text("Filtrera", "Filter"),
     "all": Text("alla", "all"),
     "within": Text("Inom en arbetsdag", "Within one working day"),
@@ -103,6 +124,10 @@ PAGE_TEXTS: dict[str, Text] = {
     "review_error": Text("Kunde inte spara: {why}", "Could not save: {why}"),
     "saved": Text("Sparat.", "Saved."),
     "audit": Text("Ändringslogg", "Audit trail"),
+    "reason_given": Text("Skäl", "Reason"),
+    "found_in": Text("i {folder}", "in {folder}"),
+    "by_person": Text("ändrad av en person", "changed by a person"),
+    "call_status": Text("Samtalets status", "Call status"),
     "when": Text("När", "When"),
     "who": Text("Vem", "Who"),
     "what": Text("Vad", "What"),
@@ -115,6 +140,17 @@ PAGE_TEXTS: dict[str, Text] = {
     "assessment": Text("Bedömning", "Assessment"),
     "waiting": Text("väntar", "waiting"),
     "assess": Text("Bedöm", "Assess"),
+    "change_assessment": Text("Ändra bedömningen", "Change the assessment"),
+    "change_reason": Text("Skäl till ändringen (sparas i loggen)",
+                          "Reason for the change (kept in the log)"),
+    "assessed_as": Text("direkt svar: {answer}; bemötande: {level}",
+                        "direct answer: {answer}; treatment: {level}"),
+    "current_assessment": Text("Bedömning", "Assessment"),
+    "assessed_by_label": Text("Bedömd av", "Assessed by"),
+    "bemotande_question": Text("Hur var bemötandet?", "How was the treatment?"),
+    "note_change": Text("Ny kommentar (lämna tom för att behålla den nuvarande)",
+                        "New note (leave empty to keep the present one)"),
+    "direct_answer_short": Text("Direkt svar i samtalet", "Direct answer in the call"),
     "direct_answer": Text(
         "Fick frågan svar i samtalet (vidarekoppling tillåten, ingen återuppringning)?",
         "Was the question answered in the call (transfers allowed, no call-back)?",
@@ -155,6 +191,12 @@ PAGE_TEXTS: dict[str, Text] = {
     ),
     "export_json": Text("JSON för program", "JSON for programs"),
     "settings": Text("Inställningar", "Settings"),
+    "settings_lead": Text(
+        "Inställningarna som de är inlästa från konfigurationsfilen. Hemligheter visas aldrig, "
+        "bara var de finns.",
+        "The settings as loaded from the configuration file. Secrets are never shown, only "
+        "where they are kept.",
+    ),
     "masked": Text("(dold)", "(hidden)"),
     "setting": Text("Inställning", "Setting"),
     "purge": Text("Rensa personuppgifter", "Purge personal data"),
@@ -164,6 +206,29 @@ PAGE_TEXTS: dict[str, Text] = {
         "Removes raw mail, names, texts, notes and recording links older than {days} days. "
         "Timestamps and results stay.",
     ),
+    "purge_confirm_heading": Text("Rensa personuppgifter?", "Purge personal data?"),
+    "purge_confirm_lead": Text(
+        "Det här tas bort från allt som kom in före {before} (äldre än {days} dagar):",
+        "This is removed from everything received before {before} (older than {days} days):",
+    ),
+    "purge_what": Text("Vad", "What"),
+    "purge_messages": Text("Meddelanden: rå e-post, text, avsändarens namn och ämne",
+                           "Messages: raw mail, text, the sender's name and subject"),
+    "purge_assessments": Text("Anteckningar i bedömningar av samtal",
+                              "Notes in call assessments"),
+    "purge_recordings": Text("Länkar till inspelningar av samtal", "Links to call recordings"),
+    "purge_kept": Text(
+        "Tidpunkter, klassningar, bedömningar och resultat finns kvar, liksom varje meddelandes "
+        "kontrollsumma; poängen ändras inte. Rensningen går inte att ångra och skrivs i "
+        "ändringsloggen.",
+        "Timestamps, classifications, assessments and results stay, as does each message's "
+        "checksum; the scores do not change. The purge cannot be undone and is written in the "
+        "audit log.",
+    ),
+    "purge_nothing": Text("Inget är så gammalt just nu; rensningen tar bort ingenting.",
+                          "Nothing is that old now; the purge removes nothing."),
+    "purge_confirm": Text("Ja, rensa nu", "Yes, purge now"),
+    "cancel": Text("Avbryt", "Cancel"),
     # The call console
     "call": Text("Samtal", "Call"),
     "console": Text("Konsol", "Console"),
@@ -171,10 +236,9 @@ PAGE_TEXTS: dict[str, Text] = {
     "upcoming": Text("Kommande samtal", "Upcoming calls"),
     "placed_calls": Text("Ringda samtal", "Placed calls"),
     "number": Text("Nummer", "Number"),
-    "mode_bridged": Text("kopplat via testarens telefon", "bridged through the tester's phone"),
-    "mode_automated": Text("automatiskt (bara tider)", "automated (timing only)"),
+    **{f"mode_{mode}": text for mode, text in CALL_MODES.items()},
     "planned_at": Text("Planerat", "Planned"),
-    "state": Text("Läge", "State"),
+    "state": Text("Status", "Status"),
     "st_planned": Text("planerat", "planned"),
     "st_sending": Text("rings upp", "being placed"),
     "st_sent": Text("ringt", "placed"),
@@ -195,15 +259,7 @@ PAGE_TEXTS: dict[str, Text] = {
     "leg_caller": Text("Din telefon", "Your phone"),
     "leg_municipal": Text("Kommunen", "The municipality"),
     "cs_waiting": Text("väntar", "waiting"),
-    "cs_queued": Text("köad", "queued"),
-    "cs_initiated": Text("rings upp", "dialling"),
-    "cs_ringing": Text("ringer", "ringing"),
-    "cs_in-progress": Text("pågår", "in progress"),
-    "cs_completed": Text("avslutat", "ended"),
-    "cs_busy": Text("upptaget", "busy"),
-    "cs_no-answer": Text("inget svar", "no answer"),
-    "cs_failed": Text("misslyckades", "failed"),
-    "cs_canceled": Text("avbrutet", "canceled"),
+    **{f"cs_{status}": text for status, text in CALL_STATUSES.items()},
     "end_call": Text("Avsluta samtalet", "End the call"),
     "timeline": Text("Tidslinje", "Timeline"),
     "person_at": Text("Person svarade", "Person answered"),
@@ -284,4 +340,6 @@ PAGE_TEXTS: dict[str, Text] = {
         "Lösenordet för {name} är bytt; öppna sessioner är utloggade.",
         "The password of {name} was changed; open sessions are logged out.",
     ),
+    # The bemötande levels in a sentence ("god (2)"), from the services' own words.
+    **{f"level_{n}": Text(f"{text.sv} ({n})", f"{text.en} ({n})") for n, text in LEVELS.items()},
 }  # fmt: skip

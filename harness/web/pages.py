@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session, select
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
 
 from harness import messages
 from harness.campaign.reportdata import report_data
 from harness.core.config import Settings
 from harness.core.i18n import Lang
+from harness.core.setting_labels import sections
 from harness.services.base import ServiceError
 from harness.services.outputs import ExportRequest, Format, export_campaign, report_html
 from harness.services.retention import purge_personal_data
@@ -29,6 +32,7 @@ from harness.services.sends import SEND_UNKNOWN
 from harness.store.models import Probe, ProbeState
 from harness.store.othermeasures import find_campaign
 from harness.web.auth import UserView, flash
+from harness.web.derived import derived
 from harness.web.lang import page_lang
 from harness.web.page_base import (
     REPORT_CSP,
@@ -38,8 +42,9 @@ from harness.web.page_base import (
     service_context,
     settings_of,
     viewer,
+    zone_of,
 )
-from harness.web.render import render
+from harness.web.render import localtime, render
 from results.counts import count_text
 from results.measures import MEASURES
 from results.report import ReportData, figures
@@ -53,27 +58,21 @@ def overview(request: Request) -> HTMLResponse:
     campaign = find_campaign(engine)
     if campaign is None:
         return render(request, "overview.html", {"campaign": None})
-    with Session(engine) as session:
-        probes = session.exec(
-            select(Probe.channel, Probe.state, Probe.claimed_at, Probe.outcome).where(
-                Probe.campaign_id == campaign.id
-            )
-        ).all()
-    progress: dict[str, Counter[str]] = {"email": Counter(), "phone": Counter()}
-    in_doubt = 0
-    for channel, probe_state, claimed, outcome in probes:
-        in_doubt += probe_state == ProbeState.SENDING and outcome == SEND_UNKNOWN
-        c = progress[channel]
-        c["planned"] += 1
-        c["placed"] += claimed is not None
-        c["completed"] += probe_state == ProbeState.COMPLETED
-        c["faults"] += probe_state == ProbeState.FAILED
-    # The report's data: its scores fill the table, its charts are drawn by the report's code.
-    data = report_data(engine, settings, campaign.name, request.app.state.clock.now())
+    progress, in_doubt = _progress(engine, campaign.id)
     lang = page_lang(request)
+    # The report's data and charts: seconds of work nationally, so made once per data version
+    # (harness.web.derived); the charts once per language too.
+    name = campaign.name
+    data = derived(
+        request,
+        "report_data",
+        campaign.id,
+        lambda: report_data(engine, settings, name, request.app.state.clock.now()),
+    )
+    charts = derived(request, "charts", (campaign.id, lang), lambda: _charts(data, lang))
     scores = [
         {
-            "kommunkod": s.kommunkod,
+            "kommun": f"{s.kommunkod} {data.targets.get(s.kommunkod, '')}".strip(),
             "title": MEASURES[s.measure_id].title_sv
             if lang == "sv"
             else MEASURES[s.measure_id].title_en,
@@ -92,9 +91,36 @@ def overview(request: Request) -> HTMLResponse:
             "in_doubt": in_doubt,
             "scores": scores,
             "edition": data.edition,
-            "charts": _charts(data, lang),
+            "charts": charts,
         },
     )
+
+
+def _progress(engine: Engine, campaign_id: int | None) -> tuple[dict[str, Counter[str]], int]:
+    """Per channel: probes planned, placed (claimed), completed and failed; and the sends in
+    doubt. Counted by the database, not by reading every probe."""
+    progress: dict[str, Counter[str]] = {"email": Counter(), "phone": Counter()}
+    in_doubt = 0
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Probe.channel, Probe.state, func.count(), func.count(col(Probe.claimed_at)))
+            .where(Probe.campaign_id == campaign_id)
+            .group_by(Probe.channel, Probe.state)
+        ).all()
+        in_doubt = session.exec(
+            select(func.count()).where(
+                Probe.campaign_id == campaign_id,
+                Probe.state == ProbeState.SENDING,
+                Probe.outcome == SEND_UNKNOWN,
+            )
+        ).one()
+    for channel, probe_state, count, claimed in rows:
+        c = progress.setdefault(channel, Counter())
+        c["planned"] += count
+        c["placed"] += claimed
+        c["completed"] += count if probe_state == ProbeState.COMPLETED else 0
+        c["faults"] += count if probe_state == ProbeState.FAILED else 0
+    return progress, in_doubt
 
 
 def _charts(data: ReportData, lang: Lang) -> list[tuple[str, str]]:
@@ -109,26 +135,21 @@ def _charts(data: ReportData, lang: Lang) -> list[tuple[str, str]]:
     ]
 
 
-def settings_rows(settings: Settings) -> list[tuple[str, str]]:
-    """The configuration as dotted settings; anything secret-looking is masked.
-
-    The file never holds secret values (only where to find them), but a name like
-    ``password_env`` is still shown masked unless it is only a pointer (``*_env``/``*_file``)."""
-    rows: list[tuple[str, str]] = []
+def setting_values(settings: Settings) -> dict[str, Any]:
+    """The configuration as dotted keys and their loaded values (the file never holds a secret,
+    only where it is kept; :func:`harness.core.setting_labels.setting_value` masks any that
+    would)."""
+    flat: dict[str, Any] = {}
 
     def walk(prefix: str, value: Any) -> None:
         if isinstance(value, dict):
             for key, inner in value.items():
                 walk(f"{prefix}.{key}" if prefix else key, inner)
             return
-        leaf = prefix.rpartition(".")[2]
-        pointer = leaf.endswith(("_env", "_file", "_command"))
-        secret = any(word in leaf for word in ("password", "token", "secret"))
-        shown = "" if value is None else str(value)
-        rows.append((prefix, "•••" if secret and not pointer and shown else shown))
+        flat[prefix] = value
 
     walk("", settings.model_dump(mode="json"))
-    return rows
+    return flat
 
 
 @router.get("/settings", dependencies=[viewer])
@@ -138,18 +159,55 @@ def settings_page(request: Request) -> HTMLResponse:
         request,
         "settings.html",
         {
-            "rows": settings_rows(settings),
+            "sections": sections(setting_values(settings), page_lang(request)),
             "retention_days": settings.retention.personal_data_days,
         },
     )
 
 
-@router.post("/purge", dependencies=[csrf])
-def purge_page(request: Request, user: Annotated[UserView, admin]) -> RedirectResponse:
-    """Admins purge personal data older than the retention period (as ``kkik purge``)."""
+@router.get("/purge", dependencies=[admin])
+def purge_confirm(request: Request, user: Annotated[UserView, admin]) -> Response:
+    """What a purge would remove now (the retention service's dry run), and the button that
+    does it: nothing is removed at one click (a page without script cannot ask in a dialog)."""
     lang = page_lang(request)
     try:
-        flash(request, messages.purged(lang, purge_personal_data(service_context(request, user))))
+        preview = purge_personal_data(service_context(request, user), dry_run=True)
+    except ServiceError as exc:
+        flash(request, messages.describe(exc, lang))
+        return RedirectResponse("/settings", status_code=303)
+    zone = zone_of(request)
+    return render(
+        request,
+        "purge.html",
+        {
+            "counts": preview.counts,
+            "before": preview.before.isoformat(),
+            "before_shown": localtime(preview.before, zone),
+            "retention_days": settings_of(request).retention.personal_data_days,
+        },
+    )
+
+
+@router.post("/purge", dependencies=[csrf])
+def purge_page(
+    request: Request,
+    user: Annotated[UserView, admin],
+    before: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """Purge what the confirmation page listed: personal data from before its instant (never a
+    later one than the retention period allows), as ``kkik purge --before``."""
+    lang = page_lang(request)
+    ctx = service_context(request, user)
+    try:
+        shown = datetime.fromisoformat(before)
+    except ValueError:
+        return RedirectResponse("/purge", status_code=303)  # not confirmed: ask first
+    if shown.tzinfo is None:
+        return RedirectResponse("/purge", status_code=303)
+    latest = ctx.now() - timedelta(days=ctx.settings.retention.personal_data_days)
+    try:
+        done = purge_personal_data(ctx, min(shown, latest))
+        flash(request, messages.purged(lang, done))
     except ServiceError as exc:
         flash(request, messages.describe(exc, lang))
     return RedirectResponse("/settings", status_code=303)

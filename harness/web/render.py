@@ -16,6 +16,7 @@ from harness.core.labels import fault_text
 from harness.web.auth import csrf_token, current_user, pop_flashes
 from harness.web.form_limits import FIELD_LIMITS
 from harness.web.lang import page_lang
+from harness.web.listing import MAX_QUERY
 from harness.web.page_texts import PAGE_TEXTS
 from harness.web.texts import t
 
@@ -59,6 +60,7 @@ def render(
         "csrf_token": csrf_token(request),
         "flashes": pop_flashes(request),
         "limits": FIELD_LIMITS,  # the forms' maxlength: what harness.web.limits accepts
+        "max_query": MAX_QUERY,  # a filter value's length kept (harness.web.listing)
         **(context or {}),
     }
     return TEMPLATES.TemplateResponse(request, template, values, status_code=status)

@@ -28,7 +28,7 @@ from harness.core.config import load_config
 from harness.demo.run import Demo
 from harness.rules.measurement import timing_rules
 from harness.store.db import make_engine
-from harness.store.models import Assessment, Channel, Message, Probe, ProbeState
+from harness.store.models import Assessment, AuditEntry, Channel, Message, Probe, ProbeState
 from harness.web.app import WebServer
 from probes.imap_wire import FetchedMessage
 from tests.browser import needs_chromium
@@ -321,10 +321,20 @@ async def test_settings_show_no_secret_and_only_admins_purge(site: Site, browser
 
     admin = await _login(browser, site, "anna")
     await admin.goto(site.url + "/settings")
-    await admin.get_by_role("button", name="Rensa personuppgifter").click()
+    await _shot(admin, "installningar")
+    # Nothing is purged at one click: the link leads to a page that says what would go.
+    await admin.get_by_role("link", name="Rensa personuppgifter").click()
+    await admin.wait_for_url(site.url + "/purge")
+    assert await admin.get_by_role("heading", name="Rensa personuppgifter?").is_visible()
+    assert "Meddelanden: rå e-post" in await admin.locator("main table").inner_text()
+    with Session(site.engine) as session:
+        purges = select(AuditEntry).where(AuditEntry.action == "purge")
+        assert session.exec(purges).all() == []  # asking wrote nothing
+    await admin.get_by_role("button", name="Ja, rensa nu").click()
     await admin.wait_for_url(site.url + "/settings")
     assert "Rensat: 0 meddelanden" in await admin.locator(".flash").inner_text()
-    await _shot(admin, "installningar")
+    with Session(site.engine) as session:
+        assert len(session.exec(purges).all()) == 1
     await admin.context.close()
 
 

@@ -19,14 +19,9 @@ from sqlmodel import Session, col, select
 from harness.cli import run as run_cli
 from harness.core.clock import FakeClock
 from harness.core.config import load_config
-from harness.core.labels import (
-    AREA_TITLES,
-    FAULTS,
-    MAIL_REASONS,
-    MATCH_METHODS,
-    PROBE_OUTCOMES,
-    PROBE_STATES,
-)
+from harness.core.labels import AREAS as AREA_TITLES
+from harness.core.labels import FAULTS, PROBE_OUTCOMES, PROBE_STATES
+from harness.core.mail_labels import CLASSIFICATION_REASONS, MATCH_METHODS
 from harness.core.scenario import AREAS
 from harness.demo.run import Demo
 from harness.store.db import make_engine
@@ -40,8 +35,8 @@ MAIL = ROOT / "tests" / "data" / "mail" / "realworld"
 # Codes that are also ordinary Swedish or English words are left out ("failed", "planned"...
 # read as words in the English output only, and the Swedish output is checked).
 CODES = sorted(
-    {*PROBE_STATES, *PROBE_OUTCOMES, *(k.value for k in Kind), *MAIL_REASONS, *MATCH_METHODS,
-     *FAULTS, "email", "phone", "bridged", "automated", "human", "machine_start",
+    {*PROBE_STATES, *PROBE_OUTCOMES, *(k.value for k in Kind), *CLASSIFICATION_REASONS,
+     *MATCH_METHODS, *FAULTS, "email", "phone", "bridged", "automated", "human", "machine_start",
      # area slugs without å/ä/ö (a title is shown instead)
      *(area for area in AREAS if AREA_TITLES[area].sv.lower() != area)} - {"person"}
 )  # fmt: skip

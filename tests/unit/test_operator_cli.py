@@ -115,7 +115,8 @@ def test_it_withdraws_only_planned_probes(kkik, campaign: Path):
     refused = kkik("--lang", "en", "--config", str(campaign), "cancel", str(second_id))
     assert refused.code == 1
     assert refused.err == (
-        f"Probe {second_id} is sent and cannot be withdrawn; only planned ones can.\n"
+        f"Probe {second_id} cannot be withdrawn (sent or placed, awaiting the outcome); only "
+        "planned ones can.\n"
     )
     with Session(_engine(campaign)) as session:
         assert session.get(Probe, first_id).state == ProbeState.CANCELLED  # type: ignore[union-attr]

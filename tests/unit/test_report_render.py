@@ -7,7 +7,7 @@ import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from harness.core.labels import AREA_TITLES as REPORT_AREAS
+from harness.core.labels import AREAS as REPORT_AREAS
 from harness.core.scenario import AREAS
 from results.calendar import WorkCalendar
 from results.reference import bundled

@@ -93,7 +93,10 @@ def test_a_confirmed_send_is_measured_from_the_evidence(kkik, config: Path):
     # Decided once: a second decision is refused.
     again = _en(kkik, config, str(probe), "--not-sent", "--reason", "x")
     assert again.code == 1
-    assert again.err == f"Probe {probe} is not waiting for a decision (state sent).\n"
+    assert again.err == (
+        f"Probe {probe} is not waiting for a decision (state sent or placed, awaiting the "
+        "outcome).\n"
+    )
 
 
 def test_a_probe_not_sent_becomes_a_fault_to_replace(kkik, config: Path):

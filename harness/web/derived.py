@@ -1,0 +1,149 @@
+"""What the dashboard derives from the evidence (scores, charts, the e-mail log, the call rows),
+computed once per *data version* and kept in a small per-process cache.
+
+The data version is a cheap fingerprint of everything the derived data is computed from: counts
+and highest ids of the evidence tables (a new reply, a callback, an assessment, a mark), the
+probes' counts per state and their latest claim, send and completion (the runner settling a
+probe), the messages' links to probes and review flags (the watcher matching an early reply),
+the newest audit entry (every correction, assessment, purge or pause a person makes), the
+campaigns' saved scenarios (closed days) and the imported national figures. Reading it is a
+handful of aggregate queries over indexes: a few milliseconds even nationally, against seconds
+for the scores and charts themselves. A change to any of those makes the next page compute
+afresh, so a correction in the review queue or a new reply shows at once; nothing is ever
+served from an older version.
+
+The cache is per process (every ``kkik serve`` has its own), bounded (the newest few entries),
+and computes each entry once even when several requests ask at the same moment: the others
+wait for it rather than repeating seconds of work on a shared machine.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from fastapi import Request
+from sqlalchemy import Engine, Text, cast, func, select
+from sqlmodel import col
+
+from harness.store.models import (
+    Assessment,
+    AuditEntry,
+    CallEvent,
+    Campaign,
+    MeasureValue,
+    Message,
+    Probe,
+    ReferenceValue,
+    Target,
+)
+
+T = TypeVar("T")
+DataVersion = tuple[Hashable, ...]
+ENTRIES = 12  # a few kinds of derived data × the two languages, with room for a second version
+
+
+def data_version(engine: Engine) -> DataVersion:
+    """The fingerprint of the evidence and everything scored from it (see the module doc).
+
+    Only aggregates an index answers: counting call events or reading the probes' timestamps
+    would scan tables of 66,000 and 10,000 rows on every page. Call events are only ever added
+    (a purge, which edits them, writes an audit entry), so their highest id is enough; a probe
+    is claimed, sent, completed or failed only by changing its state, so the counts per state
+    follow it (a person's reopening is audited)."""
+    with engine.connect() as connection:
+
+        def one(*columns: Any) -> tuple[Hashable, ...]:
+            return tuple(connection.execute(select(*columns)).one())
+
+        states = tuple(
+            tuple(row)
+            for row in connection.execute(
+                select(col(Probe.state), func.count())
+                .group_by(col(Probe.state))
+                .order_by(col(Probe.state))
+            )
+        )
+        # The saved scenario holds the campaign's closed days: a checksum of its stored text.
+        campaigns = tuple(
+            (campaign_id, status, zlib.crc32((text or "").encode()))
+            for campaign_id, status, text in connection.execute(
+                select(
+                    col(Campaign.id), col(Campaign.status), cast(col(Campaign.scenario), Text)
+                ).order_by(col(Campaign.id))
+            )
+        )
+        return (
+            states,
+            one(func.max(Probe.id)),
+            one(func.count(), func.max(Message.id)),
+            # Over the probe_id index alone: a late match or a reassignment moves these.
+            one(func.count(col(Message.probe_id)), func.sum(Message.probe_id)),
+            tuple(connection.execute(select(func.count()).where(col(Message.needs_review))).one()),
+            one(func.max(CallEvent.id)),
+            one(func.count(), func.max(Assessment.id)),
+            one(func.max(AuditEntry.id)),
+            one(func.count(), func.max(Target.id)),
+            campaigns,
+            one(
+                func.count(),
+                func.max(ReferenceValue.id),
+                func.sum(ReferenceValue.value),
+                func.max(ReferenceValue.imported_at),
+            ),
+            one(func.count(), func.max(MeasureValue.id)),
+        )
+
+
+class DerivedCache:
+    """A bounded, thread-safe cache of derived data by (what, data version, parameters).
+
+    When an entry of a newer version is stored, the entries of older versions of the same kind
+    are dropped: they can never be asked for again. A miss is computed by the first request only;
+    concurrent requests for the same key wait for its result.
+    """
+
+    def __init__(self, entries: int = ENTRIES) -> None:
+        self.entries = entries
+        self._values: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._computing: dict[tuple[Hashable, ...], threading.Lock] = {}
+        self.computed = 0  # how many entries were computed (for tests and benchmarks)
+
+    def get(self, what: str, version: DataVersion, params: Hashable, make: Callable[[], T]) -> T:
+        key = (what, version, params)
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]  # type: ignore[no-any-return]
+            gate = self._computing.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                if key in self._values:  # made by the request this one waited for
+                    self._values.move_to_end(key)
+                    return self._values[key]  # type: ignore[no-any-return]
+            value = make()
+            with self._lock:
+                for old in [k for k in self._values if k[0] == what and k[1] != version]:
+                    del self._values[old]
+                self._values[key] = value
+                while len(self._values) > self.entries:
+                    self._values.popitem(last=False)
+                self._computing.pop(key, None)
+                self.computed += 1
+        return value
+
+
+def derived(request: Request, what: str, params: Hashable, make: Callable[[], T]) -> T:
+    """``make()``'s value for this request's data version, from the app's cache when it has it.
+
+    The version is read once per request, so every part of one page is of the same version."""
+    version: DataVersion | None = getattr(request.state, "data_version", None)
+    if version is None:
+        version = data_version(request.app.state.engine)
+        request.state.data_version = version
+    cache: DerivedCache = request.app.state.derived
+    return cache.get(what, version, params, make)

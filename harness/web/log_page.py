@@ -1,0 +1,141 @@
+"""The dashboard's e-mail log: every question with its answer, business hours and verdict;
+filtered by municipality (name or code) and verdict, sorted, in pages, and as CSV.
+
+The log is recomputed from the stored evidence once per data version (:mod:`harness.web.derived`):
+a national campaign's 5,220 questions take seconds to time, a page of them milliseconds.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from harness.campaign.evidence import email_evidence
+from harness.core.labels import MAIL_KINDS, area_label, label
+from harness.core.mail_labels import MATCH_METHODS
+from harness.rules.measurement import timing_rules
+from harness.web.derived import derived
+from harness.web.lang import page_lang
+from harness.web.listing import MAX_QUERY, known_targets, match_municipalities, page_of
+from harness.web.page_base import engine_of, settings_of, viewer, zone_of
+from harness.web.render import localtime, render
+from results.calendar import DeadlineRule
+from results.email_log import LogRow, log_rows
+from results.spreadsheet import csv_writer
+
+router = APIRouter()
+
+LOG_COLUMNS = ["probe_id", "kommunkod", "kommun", "area", "sent_at", "answered_at",
+               "business_hours", "within_one_working_day", "reply_kind", "matched_by",
+               "match_confidence", "acknowledged_at", "case_numbers"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Filtered:
+    rows: list[LogRow]
+    any_rows: bool  # the log has rows before filtering
+    unknown_kommun: bool  # the municipality filter named none of the campaign's
+    targets: dict[str, str]
+
+
+def _log(request: Request, kommun: str, within: str | None, sort: str) -> _Filtered:
+    """The e-mail log (made once per data version), filtered by municipality (name or code)
+    and verdict, sorted."""
+    engine, settings = engine_of(request), settings_of(request)
+
+    def every_row() -> list[LogRow]:
+        rules = timing_rules(settings)
+        # The configured calendar: log_rows adds each probe's own campaign's closed days.
+        return log_rows(
+            email_evidence(engine, None, None, settings.timezone, rules.review_below),
+            rules.calendar,
+            DeadlineRule(settings.email.deadline_rule),
+            count_holding_replies=settings.email.count_holding_replies,
+        )
+
+    rows = derived(request, "email_log", None, every_row)
+    targets = known_targets(engine)
+    wanted = match_municipalities(kommun, targets)
+    shown = [r for r in rows if r.kommunkod in wanted] if kommun.strip() else list(rows)
+    if within in ("yes", "no"):
+        shown = [r for r in shown if r.within_one_working_day is (within == "yes")]
+    keys: dict[str, Callable[[LogRow], Any]] = {
+        "sent": lambda r: (r.sent_at is None, r.sent_at),
+        "hours": lambda r: (r.business_hours is None, r.business_hours or 0.0),
+        "kommun": lambda r: (r.kommunkod, r.sent_at),
+    }
+    shown.sort(key=keys.get(sort, keys["sent"]))
+    return _Filtered(shown, bool(rows), bool(kommun.strip()) and not wanted, targets)
+
+
+@router.get("/email", dependencies=[viewer])
+def email_log(
+    request: Request, kommun: str = "", within: str = "", sort: str = "sent", page: str = "1"
+) -> HTMLResponse:
+    found = _log(request, kommun, within, sort)
+    zone = zone_of(request)
+    lang = page_lang(request)
+    paged = page_of(found.rows, page)
+    shown = [
+        {
+            "probe": r.probe_id,
+            "kommun": f"{r.kommunkod} {r.target}",
+            "area": area_label(r.area, lang),
+            "sent": localtime(r.sent_at, zone),
+            "answered": localtime(r.answered_at, zone),
+            "hours": "–" if r.business_hours is None else f"{r.business_hours:.2f}",
+            "within": r.within_one_working_day,
+            "kind": label(MAIL_KINDS, r.reply_kind, lang),
+            "matched_by": label(MATCH_METHODS, r.matched_by, lang),
+            "confidence": r.confidence,
+            "replies": r.replies,
+            "acknowledged": localtime(r.acknowledged_at, zone),
+            "case_numbers": ", ".join(r.case_numbers) or "–",
+        }
+        for r in paged.rows
+    ]
+    filters = {"kommun": kommun[:MAX_QUERY], "within": within, "sort": sort}
+    return render(
+        request,
+        "email.html",
+        {
+            "rows": shown,
+            "page": paged,
+            "filters": filters,
+            "any_rows": found.any_rows,
+            "unknown_kommun": found.unknown_kommun,
+            "targets": found.targets,
+            **filters,
+        },
+    )
+
+
+@router.get("/email.csv", dependencies=[viewer])
+def email_csv(request: Request, kommun: str = "", within: str = "", sort: str = "sent") -> Response:
+    rows = _log(request, kommun, within, sort).rows
+    zone = zone_of(request)
+    buffer = io.StringIO()
+    writer = csv_writer(buffer)  # no cell a spreadsheet runs as a formula (issue 15, M4)
+    writer.writerow(LOG_COLUMNS)
+    for r in rows:
+        writer.writerow([
+            r.probe_id, r.kommunkod, r.target, r.area or "",
+            r.sent_at.astimezone(zone).isoformat() if r.sent_at else "",
+            r.answered_at.astimezone(zone).isoformat() if r.answered_at else "",
+            "" if r.business_hours is None else r.business_hours,
+            "" if r.within_one_working_day is None else str(r.within_one_working_day).lower(),
+            r.reply_kind or "", r.matched_by or "",
+            "" if r.confidence is None else f"{r.confidence:.2f}",
+            r.acknowledged_at.astimezone(zone).isoformat() if r.acknowledged_at else "",
+            " ".join(r.case_numbers),
+        ])  # fmt: skip
+    return Response(
+        buffer.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="e-postlogg.csv"'},
+    )
