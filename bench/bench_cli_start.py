@@ -23,7 +23,6 @@ is reported beside it because it moves less with other processes' load. Prints o
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import platform
@@ -31,12 +30,12 @@ import resource
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.baseline import extract_baseline
 from harness.core.clock import SystemClock
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,26 +71,6 @@ def _launcher() -> list[str]:
     """How a user starts kkik: the installed script beside this interpreter, if there is one."""
     script = Path(sys.executable).parent / "kkik"
     return [sys.executable, str(script)] if script.is_file() else [sys.executable, "-m", "harness"]
-
-
-def _git(*args: str) -> bytes:
-    return subprocess.run(
-        ["git", "-C", str(ROOT), *args], capture_output=True, check=True, timeout=120
-    ).stdout
-
-
-def extract_baseline(revision: str, into: Path) -> tuple[str | None, str]:
-    """The baseline's packages extracted into ``into``: (full commit, "") or (None, why not)."""
-    try:
-        commit = _git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}").decode().strip()
-        archive = _git("archive", "--format=tar", commit, "--", *PACKAGES)
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(into, filter="data")
-    except FileNotFoundError:
-        return None, "git is not installed: the 'before' side was skipped"
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, tarfile.TarError) as exc:
-        return None, f"revision {revision} could not be extracted ({exc}): 'before' skipped"
-    return commit, ""
 
 
 def _env(code: Path) -> dict[str, str]:
@@ -212,7 +191,7 @@ def main() -> None:
         sides = {"after": ROOT}
         extracted = work / "baseline"
         extracted.mkdir()
-        commit, skipped = extract_baseline(args.baseline, extracted)
+        commit, skipped = extract_baseline(args.baseline, extracted, PACKAGES)
         if commit is not None:
             sides["before"] = extracted
             output["baseline_commit"] = commit

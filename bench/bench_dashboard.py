@@ -32,7 +32,6 @@ import argparse
 import asyncio
 import contextlib
 import http.client
-import io
 import json
 import os
 import re
@@ -40,7 +39,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,6 +46,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench.baseline import extract_baseline
 from bench.dashboard_db import build_national
 from harness.core.clock import SystemClock
 
@@ -247,13 +246,10 @@ def _database(name: str, config: Path) -> Database:
 
 
 def extract(revision: str, into: Path) -> str:
-    def git(*args: str) -> bytes:
-        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, check=True,
-                              timeout=120).stdout  # fmt: skip
-
-    commit = git("rev-parse", "--verify", f"{revision}^{{commit}}").decode().strip()
-    with tarfile.open(fileobj=io.BytesIO(git("archive", "--format=tar", commit, *PACKAGES))) as t:
-        t.extractall(into, filter="data")
+    """The baseline's packages in ``into`` (bench/baseline.py); its full commit."""
+    commit, why = extract_baseline(revision, into, PACKAGES)
+    if commit is None:
+        raise RuntimeError(why)
     return commit
 
 

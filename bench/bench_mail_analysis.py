@@ -45,7 +45,6 @@ import email.header
 import email.message
 import email.policy
 import email.utils
-import io
 import json
 import os
 import platform
@@ -55,7 +54,6 @@ import re
 import resource
 import subprocess
 import sys
-import tarfile
 import tempfile
 import textwrap
 from collections import Counter, defaultdict
@@ -543,7 +541,12 @@ def _cpu_seconds() -> float:
 
 
 def child(folder: Path, root: Path, out: Path) -> None:
-    from harness.core.clock import SystemClock
+    # The clock from wherever the code under test keeps it: harness/core/ since the layout by
+    # layer (issue 15), harness/ before; importing the other path would load this tree's.
+    if (root / "harness" / "core" / "clock.py").exists():
+        from harness.core.clock import SystemClock
+    else:  # a baseline from before the layout by layer
+        from harness.clock import SystemClock  # type: ignore[import-not-found, no-redef]
     from probes.email_analysis import TimingRules, analyse
     from probes.email_match import ProbeRef
 
@@ -622,37 +625,13 @@ def child(folder: Path, root: Path, out: Path) -> None:
 # --- the parent ------------------------------------------------------------------------------
 
 
-def _git(*args: str) -> bytes:
-    return subprocess.run(
-        ["git", "-C", str(ROOT), *args], capture_output=True, check=True, timeout=120
-    ).stdout
-
-
-def extract_baseline(revision: str, into: Path) -> tuple[str | None, str]:
-    """Extract the baseline's packages into ``into``: (full commit, "") or (None, why not)."""
-    try:
-        commit = _git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}").decode().strip()
-    except FileNotFoundError:
-        return None, "git is not installed: the 'before' side was skipped"
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
-        return None, f"revision {revision} is not available (no git checkout?): 'before' skipped"
-    try:
-        top = set(_git("ls-tree", "--name-only", commit).decode().split())
-        paths = [p for p in PACKAGES if p in top]
-        if "probes" not in paths:
-            return None, f"revision {commit} has no probes/ package: 'before' skipped"
-        archive = _git("archive", "--format=tar", commit, "--", *paths)
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(into, filter="data")
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, tarfile.TarError) as exc:
-        return None, f"could not extract {revision} ({exc}): 'before' skipped"
-    return commit, ""
-
-
 def _working_tree() -> str | None:
+    # Only the parent uses git: a child runs with nothing but the code under test on its path.
+    from bench.baseline import git
+
     try:
-        head = _git("rev-parse", "HEAD").decode().strip()
-        dirty = _git("status", "--porcelain", "--", *PACKAGES).strip()
+        head = git("rev-parse", "HEAD").decode().strip()
+        dirty = git("status", "--porcelain", "--", *PACKAGES).strip()
     except (FileNotFoundError, subprocess.CalledProcessError, subprocess.TimeoutExpired):
         return None
     return head + (" with uncommitted changes" if dirty else "")
@@ -811,7 +790,10 @@ def main() -> None:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         extracted = Path(tmp) / "baseline"
         extracted.mkdir()
-        commit, skipped = extract_baseline(args.baseline, extracted)
+        # Only the parent uses git: a child runs with nothing but the code under test on its path.
+        from bench.baseline import extract_baseline
+
+        commit, skipped = extract_baseline(args.baseline, extracted, PACKAGES)
         sides = {"after": Side(ROOT)}
         if commit is not None:
             sides["before"] = Side(extracted)
