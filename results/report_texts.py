@@ -13,6 +13,7 @@ from functools import cache
 
 from harness.core.i18n import Lang, Text
 from harness.core.labels import AREAS, CALL_MODES, CALL_OUTCOMES, WEEKDAYS
+from harness.core.setting_labels import setting_label as config_setting_label
 
 T = {
     "title": Text("KKiK-mätning: {name}", "KKiK measurement: {name}"),
@@ -238,26 +239,9 @@ OUTCOMES = {
 #: The settings the numbers depend on (harness.campaign.reportdata), by their keys.
 SETTINGS = {
     "edition": Text("KKiK-utgåva (vilka mått)", "KKiK edition (which measures)"),
-    "timezone": Text("Tidszon", "Time zone"),
     "calendar.office_hours": Text("Kontorstid på arbetsdagar", "Office hours on working days"),
-    "calendar.include_de_facto_holidays": Text(
-        "Midsommarafton, julafton och nyårsafton är lediga",
-        "Midsummer Eve, Christmas Eve and New Year's Eve are days off",
-    ),
-    "calendar.extra_closed_days": Text(
-        "Egna stängda dagar (alla kampanjer)", "Own closed days (every campaign)"
-    ),
     "campaign.extra_closed_days": Text(
         "Egna stängda dagar (den här kampanjen)", "Own closed days (this campaign)"
-    ),
-    "email.deadline_rule": Text("Regel för en arbetsdag", "Rule for one working day"),
-    "email.count_holding_replies": Text(
-        "Väntesvar (”vi återkommer”) räknas som svar",
-        "Holding replies (“we will get back to you”) count as answers",
-    ),
-    "email.date_skew_flag_minutes": Text(
-        "Granska svar vars Date-rad avviker mer än (minuter)",
-        "Review replies whose Date header differs by more than (minutes)",
     ),
     "campaign.give_up_working_days": Text(
         "Obesvarad efter (arbetsdagar)", "Unanswered after (working days)"
@@ -273,18 +257,6 @@ SETTINGS = {
         "Least time between two probes to a municipality (minutes)",
     ),
     "campaign.seed": Text("Slumptal för planen", "Random seed of the plan"),
-    "phone.mode": Text("Samtalsläge", "Call mode"),
-    "phone.ring_timeout_seconds": Text(
-        "Ringtid innan samtalet räknas som obesvarat (sekunder)",
-        "Ringing before a call counts as not answered (seconds)",
-    ),
-    "phone.hold_limit_seconds": Text(
-        "Längsta tid till en person innan ”ingen person” (sekunder)",
-        "Longest time to a person before “no person” (seconds)",
-    ),
-    "phone.call_time_limit_seconds": Text(
-        "Längsta samtalstid (sekunder)", "Longest call (seconds)"
-    ),
 }
 #: Setting values that are codes: (key, code) -> label.
 VALUES = {
@@ -312,8 +284,10 @@ def area_title(area: str | None, lang: Lang) -> str:
 
 
 def setting_label(key: str, lang: Lang) -> str:
+    """The report's own rows (the edition, the campaign's settings), else the configuration's
+    setting as the dashboard's settings page names it."""
     label = SETTINGS.get(key)
-    return label(lang) if label is not None else key
+    return label(lang) if label is not None else config_setting_label(key, lang)
 
 
 def setting_value(key: str, value: str, lang: Lang) -> str:

@@ -61,19 +61,11 @@ class CallbackSender:
         sequence = call.sequence - 1
         if not call.status_callback or event not in call.status_events:
             return
-        params = {
-            "AccountSid": call.account_sid,
-            "ApiVersion": "2010-04-01",
-            "CallSid": call.sid,
-            "CallStatus": call.status,
-            "Called": call.to,
-            "Caller": call.from_,
+        params = call.webhook_params("outbound-dial" if call.parent_sid else "outbound-api")
+        params |= {
             "CallbackSource": "call-progress-events",
-            "Direction": "outbound-dial" if call.parent_sid else "outbound-api",
-            "From": call.from_,
             "SequenceNumber": str(sequence),
             "Timestamp": rfc2822(self.clock.now()) or "",
-            "To": call.to,
         }
         if call.parent_sid:
             params["ParentCallSid"] = call.parent_sid

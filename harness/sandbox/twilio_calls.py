@@ -128,6 +128,21 @@ class SimCall:
     def ended(self) -> bool:
         return self.status in FINAL
 
+    def webhook_params(self, direction: str) -> dict[str, str]:
+        """The parameters Twilio sends about this call with every webhook, status callback and
+        TwiML request alike."""
+        return {
+            "AccountSid": self.account_sid,
+            "ApiVersion": "2010-04-01",
+            "CallSid": self.sid,
+            "CallStatus": self.status,
+            "Called": self.to,
+            "Caller": self.from_,
+            "Direction": direction,
+            "From": self.from_,
+            "To": self.to,
+        }
+
     def duration(self) -> int | None:
         if self.answered_at is None or self.end_time is None:
             return None

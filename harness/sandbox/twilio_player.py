@@ -125,17 +125,7 @@ class CallPlayer(CallbackSender):
     ) -> None:
         if call.ended or url is None:
             return
-        params = {
-            "AccountSid": call.account_sid,
-            "ApiVersion": "2010-04-01",
-            "CallSid": call.sid,
-            "CallStatus": call.status,
-            "Called": call.to,
-            "Caller": call.from_,
-            "Direction": "outbound-api",
-            "From": call.from_,
-            "To": call.to,
-        }
+        params = call.webhook_params("outbound-api")
         if amd is not None:
             call.answered_by = call.script.answered_by()
             params["AnsweredBy"] = call.answered_by
