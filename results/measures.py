@@ -75,6 +75,18 @@ class Measure:
     channel: Channel
     kind: Kind
     threshold: int | None
+    #: The years whose published Kolada values were measured this way (None: open-ended). U00414
+    #: kept its id when it was redefined in 2016, so a value is compared only with its own kind.
+    kolada_from: int | None = None
+    kolada_until: int | None = None
+
+    def kolada_defined(self, year: int) -> bool:
+        """Whether Kolada's value of ``year`` for :attr:`kolada_id` measures what this does."""
+        if self.kolada_id is None:
+            return False
+        return (self.kolada_from is None or year >= self.kolada_from) and (
+            self.kolada_until is None or year <= self.kolada_until
+        )
 
 
 EMAIL_1 = Measure(
@@ -147,6 +159,7 @@ BEMOTANDE = Measure(
     channel="phone",
     kind="points",
     threshold=None,
+    kolada_from=2016,
 )
 BEMOTANDE_GOOD_SHARE = Measure(
     id="phone_bemotande_good_share",
@@ -159,6 +172,7 @@ BEMOTANDE_GOOD_SHARE = Measure(
     kind="share",
     # Four-level points 2 (god) and 3 (mycket god) both read as "god" on the old scale.
     threshold=2,
+    kolada_until=2015,
 )
 
 #: Each edition's measures in report order.

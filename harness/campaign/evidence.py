@@ -118,7 +118,7 @@ def imported_national(engine: Engine) -> tuple[Reference, ...]:
         Reference(m.id, r.period, round(r.value), "participant_mean", "stated", r.source)
         for r in rows
         for m in MEASURES.values()
-        if m.kolada_id == r.kpi
+        if m.kolada_id == r.kpi and m.kolada_defined(r.period)
     )
 
 

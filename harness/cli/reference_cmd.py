@@ -66,8 +66,10 @@ T = {
         "Kolada ids, comma-separated; the option may repeat (e.g. U00412,U00413).",
     ),
     "municipality_help": Text(
-        "Kommunkoder med fyra siffror, kommaseparerade (0000 är riket; t.ex. 0000,2380).",
-        "Four-digit municipality codes, comma-separated (0000 is the country; e.g. 0000,2380).",
+        "Kommunkoder med fyra siffror, kommaseparerade (0000 är riket; t.ex. 0000,2380), eller "
+        "alla: rikets och alla 290 kommuners värden, för jämförelsen med hela landet.",
+        "Four-digit municipality codes, comma-separated (0000 is the country; e.g. 0000,2380), "
+        "or all: the country's and all 290 municipalities' values, for the national comparison.",
     ),
     "year_help": Text(
         "År eller intervall, kommaseparerade (t.ex. 2016,2017 eller 2014-2019). Krävs.",
@@ -142,6 +144,10 @@ T = {
         "Torrkörning: {n} värden från {url} ({pages} svar), inget sparat.",
         "Dry run: {n} values from {url} ({pages} answers), nothing stored.",
     ),
+    "value_group": Text(
+        "{kpi} {period}: {n} värden ({new} nya, {updated} uppdaterade)",
+        "{kpi} {period}: {n} values ({new} new, {updated} updated)",
+    ),
     "nothing": Text(
         "Kolada har inga värden för {kpis} i {municipalities} år {years} ({url}); inget sparat.",
         "Kolada has no values for {kpis} in {municipalities} for {years} ({url}); nothing stored.",
@@ -201,7 +207,13 @@ def build(lang: Lang) -> click.Group:
     def municipality_option(
         _ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
     ) -> list[str]:
-        return split(values, param, "bad_municipality", KOMMUNKOD) if values else [COUNTRY]
+        if not values:
+            return [COUNTRY]
+        if {v.strip().casefold() for v in values} & EVERY_MUNICIPALITY:
+            from harness.core.scenario import municipalities
+
+            return [COUNTRY, *sorted(municipalities())]
+        return split(values, param, "bad_municipality", KOMMUNKOD)
 
     def year_option(
         _ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
@@ -295,8 +307,26 @@ def build(lang: Lang) -> click.Group:
         # Stored data, so one language: like the bundled figures' sources, in English.
         source = f"Kolada API {base_url}/data, fetched {cli.clock.now().date().isoformat()}"
         created = _store(cli, engine, values, source)
-        for v, is_new in zip(values, created, strict=True):
-            click.echo(cli.t(T["value_new" if is_new else "value_updated"], **_fields(v, cli.lang)))
+        if len(values) <= ONE_LINE_EACH:
+            for v, is_new in zip(values, created, strict=True):
+                line = T["value_new" if is_new else "value_updated"]
+                click.echo(cli.t(line, **_fields(v, cli.lang)))
+        else:  # a whole country is a line per KPI and year, not thousands of lines
+            groups: dict[tuple[str, int], list[bool]] = {}
+            for v, is_new in zip(values, created, strict=True):
+                groups.setdefault((v.kpi, v.period), []).append(is_new)
+            for (kpi, period), news in groups.items():
+                fresh = sum(news)
+                click.echo(
+                    cli.t(
+                        T["value_group"],
+                        kpi=kpi,
+                        period=period,
+                        n=len(news),
+                        new=fresh,
+                        updated=len(news) - fresh,
+                    )
+                )
         new = sum(created)
         click.echo(
             cli.t(
@@ -309,6 +339,10 @@ def build(lang: Lang) -> click.Group:
 
 KPI_ID = re.compile(r"[A-Z]\d{5}")
 KOMMUNKOD = re.compile(r"\d{4}")
+#: ``--municipality alla`` (or ``all``): the country and every municipality.
+EVERY_MUNICIPALITY = {"alla", "all"}
+#: Up to this many fetched values get a line each; more get a line per KPI and year.
+ONE_LINE_EACH = 25
 YEARS = re.compile(r"\d{4}(-\d{4})?")
 MIN_YEAR, MAX_YEAR = 1950, 2100
 

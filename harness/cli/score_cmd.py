@@ -15,7 +15,9 @@ from harness.services.outputs import campaign_scores
 from results.calendar import DeadlineRule
 from results.counts import Empty, count_text, counts, why_empty
 from results.evidence_csv import EvidenceError, UnreadableEvidence, read_evidence
+from results.kolada import KoladaValue
 from results.measures import EDITIONS, MEASURES
+from results.national import Place, places
 from results.reference import Reference, bundled, reference_for
 from results.scoring import Evidence, Score, ScoringRules, compare, score
 
@@ -61,6 +63,16 @@ T = {
         "jämförelse                                      medel bäst sämst  riket (år)  färg",
         "comparison                                       mean  best worst  nat. (year)  colour",
     ),
+    "national_head": Text(
+        "Jämfört med riket (Koladas värden för alla kommuner):",
+        "Compared with the country (Kolada's values for every municipality):",
+    ),
+    "national_line": Text(
+        "{kommun} {title}: {value} %, plats {rank} av {compared} ({colour}); riket {year}: "
+        "bäst {best}, sämst {worst}, medel {mean} ({n} kommuner)",
+        "{kommun} {title}: {value}%, rank {rank} of {compared} ({colour}); country {year}: "
+        "best {best}, worst {worst}, mean {mean} ({n} municipalities)",
+    ),
     "waiting": Text("  ({n} samtal väntar på bedömning)", "  ({n} calls awaiting assessment)"),
 }
 
@@ -91,6 +103,7 @@ def build(lang: Lang) -> click.Command:
         chosen = edition
         figures = bundled()
         empty: Empty | None
+        published: tuple[KoladaValue, ...] = ()  # an evidence file has no stored Kolada values
         if csv_path is not None:
             # An evidence file belongs to no saved campaign: the configured calendar judges it.
             calendar = work_calendar(settings)
@@ -109,6 +122,7 @@ def build(lang: Lang) -> click.Command:
             except ServiceError as exc:
                 fail_service(cli, exc)
             evidence, scores, figures = scored.evidence, scored.scores, scored.national
+            published = scored.published
             empty, name = scored.empty, scored.campaign.name
         if empty is None:
             why = ""
@@ -116,8 +130,13 @@ def build(lang: Lang) -> click.Command:
             why = cli.t(T["no_rows"], path=csv_path)
         else:
             why = empty.text(cli.lang, name)
+        year = max((e.sent_at.year for e in evidence), default=cli.clock.now().year)
+        if csv_path is None:
+            year = scored.campaign.year
+        placed = places(scores, MEASURES, year, published)
         if as_json:
-            click.echo(json.dumps([_row(s) for s in scores], ensure_ascii=False, indent=2))
+            rows = [_row(s) | placed[(s.kommunkod, s.measure_id)].as_dict() for s in scores]
+            click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             if why:  # stdout stays JSON
                 click.echo(why, err=True)
             return
@@ -125,8 +144,8 @@ def build(lang: Lang) -> click.Command:
             _print(cli, scores)
         if why:  # an empty table is never left unexplained
             click.echo(why)
-        year = max((e.sent_at.year for e in evidence), default=cli.clock.now().year)
         _print_comparison(cli, scores, year, figures)
+        _print_national(cli, scores, placed)
 
     return score_cmd
 
@@ -212,3 +231,45 @@ def _print_comparison(
         national = reference_for(measure_id, year, figures)
         nat = f"{national.value} ({national.year})" if national else "–"
         click.echo(f"{title[:46]:<46} {mean:>6} {c.best!s:>5} {c.worst!s:>5} {nat:>11}  {colours}")
+
+
+def _number(value: float, lang: Lang) -> str:
+    shown = f"{value:g}"
+    return shown.replace(".", ",") if lang == "sv" else shown
+
+
+def _print_national(
+    cli: CliContext, scores: list[Score], placed: dict[tuple[str, str], Place]
+) -> None:
+    """Each measured value's place among every municipality's published value, where stored."""
+    lines = []
+    for s in scores:
+        p = placed[(s.kommunkod, s.measure_id)]
+        if s.value is None or p.national_rank is None or p.national_n is None:
+            continue
+        assert p.national_best is not None
+        assert p.national_worst is not None
+        assert p.national_mean is not None
+        assert p.national_colour is not None
+        measure = MEASURES[s.measure_id]
+        lines.append(
+            cli.t(
+                T["national_line"],
+                kommun=s.kommunkod,
+                title=measure.title_sv if cli.lang == "sv" else measure.title_en,
+                value=s.value,
+                rank=p.national_rank,
+                compared=p.compared,
+                colour=cli.t(COLOURS[p.national_colour]),
+                year=p.national_year,
+                best=_number(p.national_best, cli.lang),
+                worst=_number(p.national_worst, cli.lang),
+                mean=_number(p.national_mean, cli.lang),
+                n=p.national_n,
+            )
+        )
+    if lines:
+        click.echo("")
+        click.echo(cli.t(T["national_head"]))
+        for line in lines:
+            click.echo(f"  {line}")

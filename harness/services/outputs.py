@@ -21,9 +21,12 @@ from harness.rules.measurement import scoring_rules, timeline_rules, timing_rule
 from harness.services.base import Context, ServiceError
 from harness.store.models import Campaign, Message, Probe, ProbeState, Target
 from harness.store.othermeasures import other_measure_values
+from harness.store.references import published_values
 from results.counts import Empty, why_empty
 from results.email_log import answer
-from results.measures import EDITIONS
+from results.kolada import KoladaValue
+from results.measures import EDITIONS, MEASURES
+from results.national import Place, places
 from results.reference import Reference, bundled
 from results.scoring import Evidence, Score, score
 
@@ -64,6 +67,12 @@ class CampaignScores:
     scores: list[Score]
     national: tuple[Reference, ...]  # imported figures first, then the bundled ones
     empty: Empty | None  # why no measure has a value; None when some has
+    # Every municipality's stored Kolada value of the edition's KPIs (results.national).
+    published: tuple[KoladaValue, ...] = ()
+
+    def places(self) -> dict[tuple[str, str], Place]:
+        """Each score beside the country (the campaign's year) and the network."""
+        return places(self.scores, MEASURES, self.campaign.year, self.published)
 
 
 def _no_campaign(name: str | None) -> ServiceError:
@@ -97,6 +106,9 @@ def campaign_scores(ctx: Context, name: str | None, edition: str | None = None) 
         scores=scores,
         national=imported_national(ctx.engine) + bundled(),
         empty=why_empty(evidence, scores, planned),
+        published=published_values(
+            ctx.engine, {m.kolada_id for m in EDITIONS[rules.edition] if m.kolada_id}
+        ),
     )
 
 

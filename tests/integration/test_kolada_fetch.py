@@ -319,3 +319,34 @@ def test_bad_input_exits_2_naming_the_option_before_any_request(
     assert result.code == 2
     assert message in result.err
     assert kolada.requests == []
+
+
+def test_all_fetches_the_whole_country_for_the_national_comparison(
+    kkik_at: Callable[..., Result], config: str, sqlite_engine: Engine
+):
+    """Issue 18: ``--municipality alla`` asks for the country and all 290 municipalities (in
+    pieces of 25) and says what it stored per KPI and year, not a line per value."""
+    from harness.core.scenario import municipalities
+
+    codes = sorted(municipalities())
+    records = [_record("U00412", "0000", 2021, _v("T", 61.0))] + [
+        _record("U00412", code, 2021, _v("T", float(n % 101))) for n, code in enumerate(codes)
+    ]
+    stub = KoladaStub(records, page_size=100).start()
+    try:
+        result = kkik_at(
+            "--config", config, "reference", "fetch", "--kpi", "U00412",
+            "--municipality", "alla", "--year", "2021", "--base-url", stub.base_url,
+        )  # fmt: skip
+    finally:
+        stub.stop()
+    assert (result.code, result.err) == (0, "")
+    lines = result.out.splitlines()
+    assert lines[0] == "U00412 2021: 291 värden (291 nya, 0 uppdaterade)"
+    assert len(lines) == 2
+    asked = [r.split("/")[6] for r in stub.requests if "page=1&" in r]
+    assert [len(a.split(",")) for a in asked] == [25] * 11 + [16]
+    stored = {(r[1], r[3]) for r in _rows(sqlite_engine)}
+    assert len(stored) == 291
+    assert ("0000", 61.0) in stored
+    assert {code for code, _ in stored} == {"0000", *codes}

@@ -30,6 +30,8 @@ def test_it_scores_an_evidence_file_as_json(kkik):
     assert set(rows[0]) == {
         "kommunkod", "measure", "value", "value_exact", "numerator", "denominator",
         "ci_low", "ci_high", "points", "max_points", "calls",
+        "national_year", "national_best", "national_worst", "national_mean", "national_n",
+        "national_rank", "national_quartile", "network_best", "network_worst", "network_mean",
     }  # fmt: skip
     first = rows[0]
     assert (first["kommunkod"], first["measure"]) == ("0180", "email_within_1_working_day")
@@ -237,3 +239,93 @@ def test_an_evidence_file_without_rows_says_so(kkik, tmp_path: Path):
     result = kkik("--lang", "en", "score", "--from-csv", str(empty))
     assert (result.code, result.err) == (0, "")
     assert result.out == f"{empty}: no evidence rows, only the header; nothing to score.\n"
+
+
+def _national_file(path: Path, seed: int) -> dict[int, dict[str, float]]:
+    """A Kolada CSV for every one of the 290 municipalities, two years, with the country's and
+    a region's rows, which are no municipalities; returns what was written, by year."""
+    import random
+
+    from harness.core.scenario import municipalities
+
+    rng = random.Random(seed)
+    written: dict[int, dict[str, float]] = {}
+    lines = ["kpi,municipality,period,value"]
+    for year in (2020, 2021):
+        written[year] = {}
+        for code in municipalities():
+            value = float(rng.randint(0, 100))
+            written[year][code] = value
+            lines.append(f"U00412,{code},{year},{value:g}")
+        lines += [f"U00412,0000,{year},61", f"U00412,0003,{year},100"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return written
+
+
+def test_score_json_places_each_value_in_the_country(kkik, tmp_path: Path, sqlite_engine: Engine):
+    """Issue 18: the country's best, worst, mean, rank and quartile from a national file, equal
+    to an independent computation from the file; the network's beside them."""
+    import math
+    import statistics
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{sqlite_engine.url.database}"\n')
+    written = _national_file(tmp_path / "kolada.csv", seed=18)
+    imported = kkik("--config", str(config), "reference", "import", str(tmp_path / "kolada.csv"))
+    assert imported.code == 0, imported.err
+    # Östersund answers one of two within two working days, Stockholm both.
+    towns = (("2380", "Östersund", "ostersund", 1), ("0180", "Stockholm", "stockholm", 2))
+    answers = []
+    for kommunkod, name, domain, answered in towns:
+        for n in range(2):
+            probe = seed_sent_probe(
+                sqlite_engine, sent_at=FRIDAY_1600, token=f"{kommunkod}ab{n}c",
+                kommunkod=kommunkod, name=name, address=f"kommun@{domain}.example.se",
+            )  # fmt: skip
+            if n < answered:
+                answers.append((probe, f"karin.berg@{domain}.example.se"))
+    store = MailStore(sqlite_engine, SystemClock(), TimingRules())
+    monday = FRIDAY_1600 + timedelta(days=3)
+    for uid, (probe, sender) in enumerate(answers, 1):
+        raw = reply_to(probe, written_at=monday, sender=sender)
+        assert store.ingest("INBOX", 1, FetchedMessage(uid, monday, None, raw))
+    result = kkik("--config", str(config), "score", "--edition", "2016", "--json")
+    assert result.code == 0, result.err
+    rows = {
+        r["kommunkod"]: r
+        for r in json.loads(result.out)
+        if r["measure"] == "email_within_2_working_days"
+    }
+    assert (rows["0180"]["value"], rows["2380"]["value"]) == (100, 50)
+    # Independently: the campaign is of 2026, so the latest year stored up to it, 2021; every
+    # municipality's value but the country's and the region's.
+    country = written[2021]
+    assert len(country) == 290
+    for kommunkod, row in rows.items():
+        others = [v for code, v in country.items() if code != kommunkod]
+        sorted_desc = sorted([*others, row["value"]], reverse=True)
+        rank = sorted_desc.index(row["value"]) + 1
+        position = rank - 1
+        quartile = next(q for q in (1, 2, 3, 4) if position < math.ceil(q * len(sorted_desc) / 4))
+        assert row["national_year"] == 2021
+        assert row["national_n"] == 290
+        assert row["national_best"] == max(country.values())
+        assert row["national_worst"] == min(country.values())
+        assert row["national_mean"] == pytest.approx(
+            math.floor(statistics.mean(country.values()) * 10 + 0.5) / 10
+        )
+        assert (row["national_rank"], row["national_quartile"]) == (rank, quartile)
+        assert (row["network_best"], row["network_worst"], row["network_mean"]) == (100, 50, 75.0)
+    # A measure without a Kolada id has its network figures and no national ones.
+    own = next(
+        r for r in json.loads(result.out)
+        if r["kommunkod"] == "0180" and r["measure"] == "email_within_1_working_day"
+    )  # fmt: skip
+    assert own["national_best"] is None
+    assert own["national_rank"] is None
+    text = kkik("--lang", "en", "--config", str(config), "score", "--edition", "2016")
+    line = next(
+        x for x in text.out.splitlines() if x.strip().startswith("0180 E-mails answered within two")
+    )
+    assert f"rank {rows['0180']['national_rank']} of 290" in line
+    assert "country 2021:" in line
