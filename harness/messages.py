@@ -10,12 +10,16 @@ or a state of the world that refuses the action (exit code 1).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from harness.core.i18n import Lang, Text
 from harness.core.labels import CALL_OUTCOMES, PROBE_STATES
 from harness.services.base import ServiceError
 from harness.services.retention import Purged
+
+if TYPE_CHECKING:
+    from harness.campaign.pending import PendingReview
 
 __all__ = ["ERRORS", "LEVELS", "USAGE", "describe"]
 
@@ -71,6 +75,12 @@ ERRORS: dict[str, Text] = {
     ),
     "kolada_format": Text(
         "--kolada skriver JSON; välj --format json", "--kolada writes JSON; use --format json"
+    ),
+    "pending_review": Text(
+        "{replies} svar väntar på granskning och kan ändra resultaten ({municipalities}); "
+        "granska dem under Granska i webbgränssnittet först.",
+        "{replies} replies await review and may change the results ({municipalities}); "
+        "review them under Review in the dashboard first.",
     ),
     # campaign operations
     "no_campaign_saved": Text(
@@ -131,6 +141,11 @@ def describe(error: ServiceError, lang: Lang, zone: str = "Europe/Stockholm") ->
     state = fields.get("state")
     if isinstance(state, str) and state in PROBE_STATES:
         fields["state"] = PROBE_STATES[state](lang)
+    if error.code == "pending_review":
+        unassigned = fields.get("unassigned")
+        fields["municipalities"] = pending_text(
+            fields.get("municipalities", ()), unassigned if isinstance(unassigned, int) else 0, lang
+        )
     for key, value in fields.items():
         if isinstance(value, datetime):
             fields[key] = value.astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")
@@ -138,6 +153,32 @@ def describe(error: ServiceError, lang: Lang, zone: str = "Europe/Stockholm") ->
     if text is None:  # a code without a sentence is a bug; still say something useful
         return f"{error.code}: {fields}"
     return text(lang, **fields)
+
+
+_PENDING_NOTE = Text(
+    "Obs: {replies} svar väntar på granskning ({municipalities}); värdena kan ändras när de är "
+    "granskade.",
+    "Note: {replies} replies await review ({municipalities}); the values may change once they "
+    "are reviewed.",
+)
+
+
+def pending_note(pending: PendingReview, lang: Lang) -> str:
+    """The warning beside results while replies await review (scores, exports, dashboard)."""
+    who = pending_text(pending.named(), pending.unassigned, lang)
+    return _PENDING_NOTE(lang, replies=pending.replies, municipalities=who)
+
+
+_UNASSIGNED = Text("{n} utan kopplad fråga", "{n} matched to no question")
+
+
+def pending_text(municipalities: object, unassigned: int, lang: Lang) -> str:
+    """Who replies awaiting review concern: "0180 Stockholm, 2380 Östersund, 1 utan kopplad
+    fråga"."""
+    parts = [str(m) for m in municipalities] if isinstance(municipalities, list | tuple) else []
+    if unassigned:
+        parts.append(_UNASSIGNED(lang, n=unassigned))
+    return ", ".join(parts)
 
 
 MARKS = {

@@ -127,6 +127,22 @@ RESULT_COLUMNS: tuple[Column, ...] = (
     ),
     Column("edition", Text("KKiK-utgåva", "KKiK edition")),
     Column("source", Text("Källa", "Source"), labels=SOURCES),
+    # The country (every municipality's published Kolada value) and the network beside it.
+    Column("national_year", Text("Rikets år", "Country: year"), "count"),
+    Column("national_best", Text("Rikets bästa", "Country: best"), "number"),
+    Column("national_worst", Text("Rikets sämsta", "Country: worst"), "number"),
+    Column("national_mean", Text("Rikets medel", "Country: mean"), "number"),
+    Column("national_n", Text("Kommuner i riket", "Country: municipalities"), "count"),
+    Column("national_rank", Text("Placering i riket", "Country: rank"), "count"),
+    Column(
+        "national_quartile", Text("Kvartil i riket (1 bäst)", "Country: quartile (1 best)"), "count"
+    ),
+    Column("network_best", Text("Nätverkets bästa", "Network: best"), "number"),
+    Column("network_worst", Text("Nätverkets sämsta", "Network: worst"), "number"),
+    Column("network_mean", Text("Nätverkets medel", "Network: mean"), "number"),
+    Column(
+        "awaiting_review", Text("Svar som väntar på granskning", "Replies awaiting review"), "count"
+    ),
 )
 
 #: One row per probe (``kkik export --evidence``; the XLSX's second sheet).

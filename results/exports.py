@@ -26,6 +26,7 @@ from typing import Any
 
 from results.counts import counts
 from results.measures import MEASURES, OTHER_MEASURES
+from results.national import Place
 from results.other_measures import OtherValue
 from results.scoring import Score
 from results.spreadsheet import csv_writer
@@ -50,6 +51,19 @@ COLUMNS = (
     "points",
     "max_points",
     "calls",
+    # The country and the network beside the value (results.national), and the replies that
+    # await review for the municipality: while any do, the value may still change.
+    "national_year",
+    "national_best",
+    "national_worst",
+    "national_mean",
+    "national_n",
+    "national_rank",
+    "national_quartile",
+    "network_best",
+    "network_worst",
+    "network_mean",
+    "awaiting_review",
 )
 
 
@@ -60,12 +74,20 @@ def score_rows(
     edition: str,
     lang: str = "sv",
     others: Sequence[OtherValue] = (),
+    placed: Mapping[tuple[str, str], Place] | None = None,
+    awaiting_review: Mapping[str, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Scored rows, then (per municipality, after its scores) the ``others`` given."""
+    """Scored rows, then (per municipality, after its scores) the ``others`` given.
+
+    ``placed`` puts each score beside the country and the network (:func:`results.national.
+    places`); ``awaiting_review`` counts, per kommunkod, the replies a person has yet to decide
+    on. Without them those columns are empty (an evidence file has neither).
+    """
     rows = []
     for s in scores:
         measure = MEASURES[s.measure_id]
         c = counts(s)
+        place = placed.get((s.kommunkod, s.measure_id)) if placed else None
         rows.append(
             {
                 "kommunkod": s.kommunkod,
@@ -86,6 +108,12 @@ def score_rows(
                 "points": c.points,
                 "max_points": c.max_points,
                 "calls": c.calls,
+            }
+            | (place.as_dict() if place else {})
+            | {
+                "awaiting_review": (
+                    None if awaiting_review is None else awaiting_review.get(s.kommunkod, 0)
+                )
             }
         )
     for v in others:

@@ -17,6 +17,7 @@ from harness.cli.common import (
     state,
 )
 from harness.core.i18n import Lang, Text
+from harness.messages import pending_note
 from harness.services.base import ServiceError
 from harness.services.outputs import MEDIA, Exported, ExportRequest, Format, export_campaign
 from results.measures import EDITIONS
@@ -47,6 +48,10 @@ T = {
         "Kampanjens namn (standard: den senaste).", "Campaign name (default: latest)."
     ),
     "edition": Text("KKiK-utgåva.", "KKiK edition."),
+    "allow_pending": Text(
+        "Skriv resultaten fast svar väntar på granskning (raderna visar hur många per kommun).",
+        "Write the results although replies await review (the rows say how many per municipality).",
+    ),
     "written": Text("Skrev {rows} rader till {path}.", "Wrote {rows} rows to {path}."),
     "written_sheets": Text(
         "Skrev {rows} rader per kommun och mått och {probes} rader per mätning till {path}.",
@@ -68,6 +73,7 @@ def build(lang: Lang) -> click.Command:
     @click.option("--include-personal-data", "personal", is_flag=True, help=T["personal"](lang))
     @click.option("--campaign", "campaign_name", metavar="NAME", help=T["campaign"](lang))
     @click.option("--edition", type=click.Choice(list(EDITIONS)), help=T["edition"](lang))
+    @click.option("--allow-pending", is_flag=True, help=T["allow_pending"](lang))
     @click.pass_context
     def export_cmd(
         ctx: click.Context,
@@ -78,6 +84,7 @@ def build(lang: Lang) -> click.Command:
         personal: bool,
         campaign_name: str | None,
         edition: str | None,
+        allow_pending: bool,
     ) -> None:
         cli = state(ctx)
         request = ExportRequest(
@@ -88,6 +95,7 @@ def build(lang: Lang) -> click.Command:
             campaign=campaign_name,
             edition=edition,
             lang=cli.lang,
+            allow_pending=allow_pending,
         )
         if kolada and fmt != "json":  # before the database is opened: a mistake in the call
             fail_service(cli, ServiceError("kolada_format"))
@@ -101,6 +109,8 @@ def build(lang: Lang) -> click.Command:
         except OSError as exc:  # a missing folder or no permission: one line, not a traceback
             fail(cli.t(T["cannot_write"], path=path, error=exc.strerror or exc), EXIT_USAGE)
         click.echo(written(cli, exported, path))
+        if exported.pending and not evidence:
+            click.echo(pending_note(exported.pending, cli.lang))
         if exported.empty is not None:
             click.echo(exported.empty.text(cli.lang, exported.campaign))
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 
+from harness.campaign.pending import PendingReview
 from harness.cli.common import EXIT_USAGE, CliContext, fail, fail_service, service_context, state
 from harness.core.i18n import Lang, Text
+from harness.messages import pending_note
 from harness.rules.calendars import work_calendar
 from harness.services.base import ServiceError
 from harness.services.outputs import campaign_scores
@@ -104,6 +106,7 @@ def build(lang: Lang) -> click.Command:
         figures = bundled()
         empty: Empty | None
         published: tuple[KoladaValue, ...] = ()  # an evidence file has no stored Kolada values
+        pending: PendingReview | None = None  # nor replies to review
         if csv_path is not None:
             # An evidence file belongs to no saved campaign: the configured calendar judges it.
             calendar = work_calendar(settings)
@@ -122,7 +125,7 @@ def build(lang: Lang) -> click.Command:
             except ServiceError as exc:
                 fail_service(cli, exc)
             evidence, scores, figures = scored.evidence, scored.scores, scored.national
-            published = scored.published
+            published, pending = scored.published, scored.pending
             empty, name = scored.empty, scored.campaign.name
         if empty is None:
             why = ""
@@ -135,10 +138,17 @@ def build(lang: Lang) -> click.Command:
             year = scored.campaign.year
         placed = places(scores, MEASURES, year, published)
         if as_json:
-            rows = [_row(s) | placed[(s.kommunkod, s.measure_id)].as_dict() for s in scores]
+            rows = [
+                _row(s)
+                | placed[(s.kommunkod, s.measure_id)].as_dict()
+                | {"awaiting_review": None if pending is None else pending.count(s.kommunkod)}
+                for s in scores
+            ]
             click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             if why:  # stdout stays JSON
                 click.echo(why, err=True)
+            if pending:
+                click.echo(pending_note(pending, cli.lang), err=True)
             return
         if scores:
             _print(cli, scores)
@@ -146,6 +156,9 @@ def build(lang: Lang) -> click.Command:
             click.echo(why)
         _print_comparison(cli, scores, year, figures)
         _print_national(cli, scores, placed)
+        if pending:  # last, where the eye ends: the values above may still change
+            click.echo("")
+            click.echo(pending_note(pending, cli.lang))
 
     return score_cmd
 

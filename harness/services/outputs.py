@@ -6,7 +6,7 @@ download. Columns and formats: ``docs/exports.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, func, select
 
 from harness.campaign.evidence import NoCampaign, campaign_evidence, imported_national
+from harness.campaign.pending import PendingReview, pending_review
 from harness.campaign.reportdata import report_data
 from harness.channels.email.settle import replies_by_probe
 from harness.core.i18n import Lang
 from harness.rules.measurement import scoring_rules, timeline_rules, timing_rules
 from harness.services.base import Context, ServiceError
 from harness.store.models import Campaign, Message, Probe, ProbeState, Target
-from harness.store.othermeasures import other_measure_values
+from harness.store.othermeasures import find_campaign, other_measure_values
 from harness.store.references import published_values
 from results.counts import Empty, why_empty
 from results.email_log import answer
@@ -42,6 +43,7 @@ __all__ = [
     "export_campaign",
     "export_filename",
     "report_html",
+    "review_pending",
 ]
 
 #: "csv" and "json" for machines; "csv-excel" and "xlsx" for people (Swedish Excel).
@@ -69,6 +71,8 @@ class CampaignScores:
     empty: Empty | None  # why no measure has a value; None when some has
     # Every municipality's stored Kolada value of the edition's KPIs (results.national).
     published: tuple[KoladaValue, ...] = ()
+    # Replies a person has yet to decide on: until then the scores may change.
+    pending: PendingReview = field(default_factory=PendingReview)
 
     def places(self) -> dict[tuple[str, str], Place]:
         """Each score beside the country (the campaign's year) and the network."""
@@ -109,7 +113,15 @@ def campaign_scores(ctx: Context, name: str | None, edition: str | None = None) 
         published=published_values(
             ctx.engine, {m.kolada_id for m in EDITIONS[rules.edition] if m.kolada_id}
         ),
+        pending=pending_review(ctx.engine, campaign),
     )
+
+
+def review_pending(ctx: Context, name: str | None) -> PendingReview:
+    """What awaits review for a stored campaign (the latest when ``name`` is None); nothing when
+    there is no campaign. Cheap: for pages that warn before anything is scored."""
+    campaign = find_campaign(ctx.engine, name)
+    return PendingReview() if campaign is None else pending_review(ctx.engine, campaign)
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,9 @@ class ExportRequest:
     campaign: str | None = None
     edition: str | None = None
     lang: Lang = "sv"  # of the measure titles in the rows, and of csv-excel's and xlsx's words
+    # Write the results although replies await review (the rows then say how many, per
+    # municipality); without it such a file is refused, since its values may still change.
+    allow_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,7 @@ class Exported:
     probe_rows: int = 0  # the XLSX's second sheet: one row per probe beside the results
     campaign: str = ""
     empty: Empty | None = None  # why there is no result to export; None when there is
+    pending: PendingReview = field(default_factory=PendingReview)  # written with allow_pending
 
 
 def export_filename(request: ExportRequest) -> str:
@@ -161,6 +177,14 @@ def export_campaign(ctx: Context, request: ExportRequest) -> Exported:
         raise ServiceError("kolada_format")
     scored = campaign_scores(ctx, request.campaign, request.edition)
     campaign = scored.campaign
+    if scored.pending and not request.evidence and not request.allow_pending:
+        # The evidence is what it is, pending or not; results may change with a decision.
+        raise ServiceError(
+            "pending_review",
+            replies=scored.pending.replies,
+            municipalities=tuple(scored.pending.named()),
+            unassigned=scored.pending.unassigned,
+        )
     with Session(ctx.engine) as session:
         targets = session.exec(select(Target).where(Target.campaign_id == campaign.id)).all()
     names = {t.kommunkod: t.name for t in targets}
@@ -170,7 +194,10 @@ def export_campaign(ctx: Context, request: ExportRequest) -> Exported:
     probes: list[dict[str, Any]] = []
     if request.evidence or request.format == "xlsx":
         probes = _evidence_rows(ctx, campaign.id or 0, names, personal)
-    results = score_rows(scored.scores, names, campaign.year, scored.edition, request.lang, others)
+    results = score_rows(
+        scored.scores, names, campaign.year, scored.edition, request.lang, others,
+        placed=scored.places(), awaiting_review=scored.pending.by_municipality,
+    )  # fmt: skip
     rows = probes if request.evidence else results
     probe_columns = PROBE_COLUMNS + (PERSONAL_EXCEL if personal else ())
     lang = request.lang
@@ -201,6 +228,7 @@ def export_campaign(ctx: Context, request: ExportRequest) -> Exported:
         probe_rows=len(probes) if request.format == "xlsx" and not request.evidence else 0,
         campaign=campaign.name,
         empty=empty,
+        pending=scored.pending,
     )
 
 

@@ -27,6 +27,7 @@ HEADINGS: dict[int, Text] = {
     403: Text("Inte tillåtet", "Not allowed"),
     404: Text("Sidan finns inte", "There is no such page"),
     405: Text("Det går inte att göra så här", "That cannot be done here"),
+    409: Text("Väntar på granskning", "Waiting for review"),
     413: Text("För mycket data", "Too much data"),
     422: Text("Formuläret hade ogiltiga värden", "The form had values that are not valid"),
     500: Text("Något gick fel hos oss", "Something went wrong on our side"),

@@ -177,6 +177,12 @@ PAGE_TEXTS: dict[str, Text] = {
     "report": Text("Rapport och export", "Report and export"),
     "open_report": Text("Öppna rapporten", "Open the report"),
     "exports": Text("Exporter", "Exports"),
+    "exports_pending": Text(
+        "Filerna nedan skrivs ändå, med antalet per kommun i kolumnen Svar som väntar på "
+        "granskning; `kkik export` vägrar utan --allow-pending.",
+        "The files below are written anyway, with the count per municipality in the column "
+        "Replies awaiting review; `kkik export` refuses without --allow-pending.",
+    ),
     "export_xlsx": Text(
         "Excel-arbetsbok: ett blad per kommun och mått, ett per mätning",
         "Excel workbook: a sheet by municipality and measure, one by probe",

@@ -26,7 +26,13 @@ from harness.core.config import Settings
 from harness.core.i18n import Lang
 from harness.core.setting_labels import sections
 from harness.services.base import ServiceError
-from harness.services.outputs import ExportRequest, Format, export_campaign, report_html
+from harness.services.outputs import (
+    ExportRequest,
+    Format,
+    export_campaign,
+    report_html,
+    review_pending,
+)
 from harness.services.retention import purge_personal_data
 from harness.services.sends import SEND_UNKNOWN
 from harness.store.models import Probe, ProbeState
@@ -224,9 +230,11 @@ EXPORTS: dict[str, tuple[Format, str]] = {
 
 
 @router.get("/report", dependencies=[viewer])
-def report_page(request: Request) -> HTMLResponse:
+def report_page(request: Request, user: Annotated[UserView, viewer]) -> HTMLResponse:
     formats = [(name, about) for name, (_, about) in EXPORTS.items()]
-    return render(request, "report.html", {"formats": formats})
+    pending = review_pending(service_context(request, user), None)
+    note = messages.pending_note(pending, page_lang(request)) if pending else ""
+    return render(request, "report.html", {"formats": formats, "pending": note})
 
 
 @router.get("/report.html", dependencies=[viewer])
@@ -240,16 +248,20 @@ def report_file(request: Request, user: Annotated[UserView, viewer]) -> Response
 
 
 @router.get("/export.{fmt}", dependencies=[viewer])
-def export_file(request: Request, fmt: str, user: Annotated[UserView, viewer]) -> Response:
+def export_file(
+    request: Request, fmt: str, user: Annotated[UserView, viewer], allow_pending: bool = False
+) -> Response:
     if fmt not in EXPORTS:
         raise HTTPException(404)
     lang = page_lang(request)
+    wanted = ExportRequest(format=EXPORTS[fmt][0], lang=lang, allow_pending=allow_pending)
     try:
-        exported = export_campaign(
-            service_context(request, user), ExportRequest(format=EXPORTS[fmt][0], lang=lang)
-        )
+        exported = export_campaign(service_context(request, user), wanted)
     except ServiceError as exc:
-        raise HTTPException(404, detail=messages.describe(exc, lang)) from None
+        # Replies awaiting review: the state of things, not a missing page (the report page
+        # offers the download anyway, with the count in the rows).
+        status = 409 if exc.code == "pending_review" else 404
+        raise HTTPException(status, detail=messages.describe(exc, lang)) from None
     return Response(
         exported.data,
         media_type=exported.media_type,
