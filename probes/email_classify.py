@@ -71,6 +71,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from probes.email_parse import ParsedMail, strip_reply_prefixes
+from probes.email_signature import NAME_WORD, ORG_WORDS, SIGN_OFF, split_signature
 from probes.email_wording import (
     AUTO_MACHINE,
     BOILERPLATE,
@@ -90,7 +91,6 @@ from probes.email_wording import (
     RECEIPT_STRONG,
     RECEIPT_SUBJECT,
     RECEIPT_WEAK,
-    SIGN_OFFS,
     SUCCESS,
     SUCCESS_SUBJECT_PREFIX,
     new_text,
@@ -120,19 +120,6 @@ _SMTP_FAILURE = re.compile(
 _SUCCESS_ACTIONS = frozenset({"delivered", "deliverable", "relayed", "expanded"})
 _NOREPLY = re.compile(r"no[-_.]?reply|do[-_.]?not[-_.]?reply|svara[-_.]?inte|inte[-_.]?svara")
 _AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-autoreply-from", "x-mail-autoreply")
-_SIGN_OFF = re.compile(
-    r"^[\s/-]*(?:"
-    + "|".join(re.escape(p) for p in sorted(SIGN_OFFS.phrases, key=len, reverse=True))
-    + r")(?!\w)[\s,.!:]*",
-    re.IGNORECASE,
-)
-_NAME_WORD = re.compile(r"[A-ZÅÄÖÉÜ][a-zåäöéüæøß'’]+(?:-[A-ZÅÄÖÉÜ][a-zåäöéüæøß'’]+)?")
-_ORG_WORDS = re.compile(
-    r"kommun|förvaltning|center|centret|tjänst|registr|enhet|avdelning|nämnd|kansli|växel"
-    r"|team|support|administration|brevlåda|sektion|bygglov|kontor|service|region|info"
-    r"|funktion|myndighet|verket|stab|diarie",
-    re.IGNORECASE,
-)
 _GREETING = re.compile(
     r"^\s*(?:hej|hejsan|hallå|god (?:morgon|dag|eftermiddag)|hello|hi|dear)\b[^.!?,\n]{0,40}",
     re.IGNORECASE,
@@ -178,31 +165,21 @@ class _Text:
 
 def _weigh(mail: ParsedMail) -> _Text:
     fresh = new_text((mail.text or "")[:MAX_WEIGHED])
-    lines = fresh.split("\n")
-    cut = next((i for i, line in enumerate(lines) if _is_sign_off(line)), len(lines))
-    return _Text(fresh, _personal(lines[cut:]), _substance("\n".join(lines[:cut])))
-
-
-def _is_sign_off(line: str) -> bool:
-    stripped = line.strip()
-    return (
-        stripped in ("--", "-- ")
-        or (stripped.startswith("/") and 1 < len(stripped) < 40)
-        or (SIGN_OFFS.starts(stripped.lstrip("/- ")))
-    )
+    body, signature = split_signature(fresh)
+    return _Text(fresh, _personal(signature), _substance("\n".join(body)))
 
 
 def _personal(signature: list[str]) -> bool:
     """True when the sign-off is followed by a person's name rather than an organisation."""
     if not signature:
         return False
-    first = _SIGN_OFF.sub("", signature[0], count=1)
+    first = SIGN_OFF.sub("", signature[0], count=1)
     candidates = [first, *(line for line in signature[1:] if line.strip())][:3]
     for candidate in candidates:
         name = re.split(r",|\||\s[–-]\s", candidate)[0]  # "Karin Berg | Bygglovshandläggare"
         words = name.strip(" ./").split()
-        is_name = 2 <= len(words) <= 4 and all(_NAME_WORD.fullmatch(w) for w in words)
-        if is_name and not _ORG_WORDS.search(name):
+        is_name = 2 <= len(words) <= 4 and all(NAME_WORD.fullmatch(w) for w in words)
+        if is_name and not ORG_WORDS.search(name):
             return True
     return False
 
