@@ -116,6 +116,14 @@ ERRORS: dict[str, Text] = {
     "no_email_probe": Text(
         "Ingen e-postmätning med id {probe}.", "No e-mail probe with id {probe}."
     ),
+    # e-mail answers judged by a person
+    "not_answered": Text(
+        "Fråga {probe} har inget svar som räknas; det finns inget att bedöma.",
+        "Probe {probe} has no reply that counts; there is nothing to assess.",
+    ),
+    "field_too_long": Text(
+        "{field} får vara högst {limit} tecken.", "{field} may be at most {limit} characters."
+    ),
     # retention
     "purge_future": Text(
         "Kan inte rensa det som kommer efter nu ({before}).",
@@ -127,7 +135,7 @@ USAGE = frozenset(
     {"no_call", "not_call", "bad_mark", "bad_bemotande", "automated"}
     | {"no_campaign", "no_edition", "no_format", "kolada_format", "purge_future"}
     | {"no_reason", "reason_too_long", "bad_kind", "no_message", "no_email_probe"}
-    | {"no_target", "no_probe"}
+    | {"no_target", "no_probe", "not_answered", "field_too_long"}
 )
 
 
@@ -141,6 +149,9 @@ def describe(error: ServiceError, lang: Lang, zone: str = "Europe/Stockholm") ->
     state = fields.get("state")
     if isinstance(state, str) and state in PROBE_STATES:
         fields["state"] = PROBE_STATES[state](lang)
+    field = fields.get("field")
+    if isinstance(field, str) and field in SENDER_FIELDS:
+        fields["field"] = SENDER_FIELDS[field](lang)
     if error.code == "pending_review":
         unassigned = fields.get("unassigned")
         fields["municipalities"] = pending_text(
@@ -208,6 +219,26 @@ def assessed(lang: Lang, probe: int, direct: bool, bemotande: int) -> str:
         level=LEVELS[bemotande](lang),
         points=bemotande,
     )
+
+
+#: The sender details of an e-mail answer's assessment, as a person reads them.
+SENDER_FIELDS = {
+    "name": Text("Namnet", "The name"),
+    "title": Text("Titeln", "The title"),
+    "phone": Text("Telefonnumret", "The phone number"),
+    "address": Text("Adressen", "The address"),
+}
+_MAIL_ASSESSED = Text(
+    "Svaret på fråga {probe} är bedömt: avsändaruppgifter {complete}, svarskvalitet {quality}.",
+    "The answer to probe {probe} is assessed: sender details {complete}, answer quality {quality}.",
+)
+_COMPLETE = {True: Text("fullständiga", "complete"), False: Text("ofullständiga", "incomplete")}
+_QUALITY_OPEN = Text("ej färdigbedömd", "not fully assessed")
+
+
+def mail_assessed(lang: Lang, probe: int, complete: bool, points: int | None) -> str:
+    quality = _QUALITY_OPEN(lang) if points is None else f"{points}/3"
+    return _MAIL_ASSESSED(lang, probe=probe, complete=_COMPLETE[complete](lang), quality=quality)
 
 
 _PURGED = Text(

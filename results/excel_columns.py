@@ -55,11 +55,13 @@ UNITS = {
     "percent": Text("procent", "percent"),
     "hours_per_week": Text("timmar per vecka", "hours per week"),
     "days": Text("dagar", "days"),
+    "hours": Text("arbetstimmar", "working hours"),
 }
 SOURCES = {
     "scored": Text("mätning", "measured"),
     "scenario": Text("scenariots öppettider", "the scenario's opening hours"),
     "manual": Text("inmatat för hand", "entered by hand"),
+    "assessed": Text("bedömt av en person", "assessed by a person"),
 }
 CHANNELS = {"email": Text("E-post", "E-mail"), "phone": Text("Telefon", "Phone")}
 STATES = {

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from results.counts import counts
+from results.mail_quality import ANSWER_QUALITY, OWN_MAIL_MEASURES, SENDER_COMPLETE, OwnValue
 from results.measures import MEASURES, OTHER_MEASURES
 from results.national import Place
 from results.other_measures import OtherValue
@@ -64,6 +65,8 @@ COLUMNS = (
     "network_worst",
     "network_mean",
     "awaiting_review",
+    # Our own e-mail measures: answered questions a person has yet to assess.
+    "awaiting_assessment",
 )
 
 
@@ -76,12 +79,16 @@ def score_rows(
     others: Sequence[OtherValue] = (),
     placed: Mapping[tuple[str, str], Place] | None = None,
     awaiting_review: Mapping[str, int] | None = None,
+    own: Sequence[OwnValue] = (),
 ) -> list[dict[str, Any]]:
     """Scored rows, then (per municipality, after its scores) the ``others`` given.
 
     ``placed`` puts each score beside the country and the network (:func:`results.national.
     places`); ``awaiting_review`` counts, per kommunkod, the replies a person has yet to decide
-    on. Without them those columns are empty (an evidence file has neither).
+    on. Without them those columns are empty (an evidence file has neither). ``own`` are our
+    own e-mail measures (:mod:`results.mail_quality`), after the scores, marked as our ids:
+    source ``assessed`` where a person's judgement is counted, ``scored`` where the evidence
+    alone is.
     """
     rows = []
     for s in scores:
@@ -114,6 +121,32 @@ def score_rows(
                 "awaiting_review": (
                     None if awaiting_review is None else awaiting_review.get(s.kommunkod, 0)
                 )
+            }
+        )
+    for o in own:
+        mine = OWN_MAIL_MEASURES[o.measure_id]
+        judged = o.measure_id in (SENDER_COMPLETE.id, ANSWER_QUALITY.id)
+        rows.append(
+            {
+                "kommunkod": o.kommunkod,
+                "kommun": names.get(o.kommunkod, ""),
+                "ar": year,
+                "measure": o.measure_id,
+                "kpi_id": o.measure_id,
+                "kpi_id_is_own": True,
+                "title": mine.title_sv if lang == "sv" else mine.title_en,
+                "value": None if o.value is None else _number(o.value),
+                "numerator": o.numerator,
+                "denominator": o.denominator,
+                "ci_low": None,
+                "ci_high": None,
+                "edition": edition,
+                "unit": mine.unit,
+                "source": "assessed" if judged else "scored",
+                "points": None,
+                "max_points": None,
+                "calls": None,
+                "awaiting_assessment": o.awaiting if judged else None,
             }
         )
     for v in others:

@@ -71,8 +71,8 @@ COMMANDS: dict[str, Entry] = {
     "mail": Entry(
         "mail_cmd",
         Text(
-            "E-post: klassa, bevaka, skicka test, svarstidslogg.",
-            "E-mail: classify, watch, send a test, response-time log.",
+            "E-post: klassa, bevaka, testa, svarstidslogg, bedöm svar.",
+            "E-mail: classify, watch, test, reply log, assess answers.",
         ),
     ),
     "measure": Entry(

@@ -17,7 +17,6 @@ from harness.cli.common import (
     state,
 )
 from harness.core.i18n import Lang, Text
-from harness.messages import pending_note
 from harness.services.base import ServiceError
 from harness.services.outputs import MEDIA, Exported, ExportRequest, Format, export_campaign
 from results.measures import EDITIONS
@@ -110,6 +109,8 @@ def build(lang: Lang) -> click.Command:
             fail(cli.t(T["cannot_write"], path=path, error=exc.strerror or exc), EXIT_USAGE)
         click.echo(written(cli, exported, path))
         if exported.pending and not evidence:
+            from harness.messages import pending_note
+
             click.echo(pending_note(exported.pending, cli.lang))
         if exported.empty is not None:
             click.echo(exported.empty.text(cli.lang, exported.campaign))

@@ -1,4 +1,5 @@
-"""``kkik mail``: classify a message file, watch the mailbox, send a test, read the log."""
+"""``kkik mail``: classify a message file, watch the mailbox, send a test, read the log, assess
+an answer (sender details and quality)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from harness.core.config import Settings
+    from harness.services.mail_assess import MailProposal
 
 # Each subcommand imports what it uses when it runs: `kkik mail classify` needs the mail
 # analysis only, not SQLAlchemy, the IMAP and SMTP clients or the mail store (issue 16, item 8).
@@ -77,6 +79,40 @@ T = {
         "The response-time log: per question sent, answered, working time and whether in time.",
     ),
     "target": Text("Bara denna kommun (kommunkod).", "Only this municipality (kommunkod)."),
+    "assess": Text(
+        "Bedöm svaret på en e-postfråga: avsändaruppgifter (föreslås ur signaturen) och "
+        "svarskvalitet. Utan val visas förslaget och det som är sparat.",
+        "Assess the answer to an e-mail question: sender details (proposed from the signature) "
+        "and answer quality. Without options, shows the proposal and what is saved.",
+    ),
+    "a_name": Text(
+        "Avsändarens namn (annars förslaget).", "The sender's name (else the proposal)."
+    ),
+    "a_title": Text("Avsändarens titel.", "The sender's title."),
+    "a_phone": Text("Avsändarens telefonnummer.", "The sender's phone number."),
+    "a_address": Text("Enhetens adress.", "The unit's address."),
+    "a_answered": Text(
+        "Besvarar svaret frågan? ja/nej", "Does the reply answer the question? yes/no"
+    ),
+    "a_correct": Text("Är svaret korrekt? ja/nej", "Is the answer correct? yes/no"),
+    "a_extra": Text(
+        "Ger svaret extra hjälp (länk, öppettider, kontakt)? ja/nej",
+        "Does the answer give extra help (a link, opening hours, a contact)? yes/no",
+    ),
+    "a_note": Text("Anteckning.", "Note."),
+    "a_reason": Text(
+        "Varför en tidigare bedömning ändras (krävs då).",
+        "Why an earlier assessment changes (required then).",
+    ),
+    "a_proposed": Text("Förslag ur signaturen:", "Proposed from the signature:"),
+    "a_saved": Text("Sparad bedömning:", "Saved assessment:"),
+    "a_nothing_saved": Text("Ingen bedömning sparad ännu.", "No assessment saved yet."),
+    "a_hint": Text(
+        "Spara med t.ex. kkik mail assess {probe} --answered ja --correct ja --extra-help nej "
+        "(avsändaruppgifterna tas ur förslaget om du inte anger dem).",
+        "Save with e.g. kkik mail assess {probe} --answered yes --correct yes --extra-help no "
+        "(the sender details come from the proposal unless you give them).",
+    ),
     "no_file": Text("{path}: filen finns inte", "{path}: file not found"),
     "unreadable": Text(
         "{path}: filen går inte att läsa: {reason}", "{path}: the file cannot be read: {reason}"
@@ -355,6 +391,78 @@ def build(lang: Lang) -> click.Group:
         at = done.accepted_at.astimezone(ZoneInfo(settings.timezone)).isoformat(timespec="seconds")
         click.echo(cli.t(T["accepted"], at=at, response=done.response, message_id=job.message_id))
 
+    yes_no = click.Choice(sorted(YES_NO_WORDS), case_sensitive=False)
+
+    @group.command("assess", help=T["assess"](lang))
+    @click.argument("probe_id", type=int, metavar="PROBE")
+    @click.option("--name", default=None, help=T["a_name"](lang))
+    @click.option("--title", default=None, help=T["a_title"](lang))
+    @click.option("--phone", default=None, help=T["a_phone"](lang))
+    @click.option("--address", default=None, help=T["a_address"](lang))
+    @click.option("--answered", type=yes_no, default=None, help=T["a_answered"](lang))
+    @click.option("--correct", type=yes_no, default=None, help=T["a_correct"](lang))
+    @click.option("--extra-help", "extra", type=yes_no, default=None, help=T["a_extra"](lang))
+    @click.option("--note", default=None, help=T["a_note"](lang))
+    @click.option("--reason", default=None, help=T["a_reason"](lang))
+    @click.pass_context
+    def assess_cmd(
+        ctx: click.Context,
+        probe_id: int,
+        name: str | None,
+        title: str | None,
+        phone: str | None,
+        address: str | None,
+        answered: str | None,
+        correct: str | None,
+        extra: str | None,
+        note: str | None,
+        reason: str | None,
+    ) -> None:
+        from harness import messages
+        from harness.cli.common import fail_service, service_context
+        from harness.services.base import ServiceError
+        from harness.services.mail_assess import AssessMail, assess_mail, mail_proposal
+
+        cli = state(ctx)
+        service = service_context(cli)
+        try:
+            proposal = mail_proposal(service, probe_id)
+        except ServiceError as exc:
+            fail_service(cli, exc)
+        given = (name, title, phone, address, answered, correct, extra, note)
+        if all(v is None for v in given):
+            _show_assessment(cli, proposal)
+            return
+        saved = proposal.saved or {}
+        p = proposal.proposed
+
+        def keep(value: str | None, key: str, proposed: str | None) -> str | None:
+            # Given > saved > proposed: a re-assessment keeps what a person confirmed before.
+            return value if value is not None else saved.get(key, proposed)
+
+        def verdict(value: str | None, key: str) -> bool | None:
+            return YES_NO_WORDS[value.lower()] if value is not None else saved.get(key)
+
+        request = AssessMail(
+            probe_id,
+            keep(name, "sender_name", p.name),
+            keep(title, "sender_title", p.title),
+            keep(phone, "sender_phone", p.phone),
+            keep(address, "sender_address", p.address),
+            verdict(answered, "answered"),
+            verdict(correct, "correct"),
+            verdict(extra, "extra_help"),
+            note,
+            reason,
+        )
+        try:
+            done = assess_mail(service, request)
+        except ServiceError as exc:
+            fail_service(cli, exc)
+        click.echo(
+            messages.mail_assessed(cli.lang, probe_id, done.sender_complete, done.quality_points)
+        )
+
     @group.command("log", help=T["log"](lang))
     @click.option("--target", "kommunkod", metavar="KOMMUNKOD", help=T["target"](lang))
     @click.option("--since", type=DayType(lang), help=T["since"](lang))
@@ -447,3 +555,37 @@ def campaign_start(engine: Engine, cli: CliContext) -> date:
     with Session(engine) as session:
         first = session.exec(select(func.min(Campaign.period_start))).one()
     return first or (cli.clock.now() - timedelta(days=30)).date()
+
+
+#: Yes and no, as a person types them in either language.
+YES_NO_WORDS = {"ja": True, "yes": True, "nej": False, "no": False}
+_DETAILS = (
+    ("name", "sender_name", Text("Namn", "Name")),
+    ("title", "sender_title", Text("Titel", "Title")),
+    ("phone", "sender_phone", Text("Telefon", "Phone")),
+    ("address", "sender_address", Text("Adress", "Address")),
+)
+_RUBRIC = (
+    ("answered", Text("Besvarar frågan", "Answers the question")),
+    ("correct", Text("Korrekt", "Correct")),
+    ("extra_help", Text("Extra hjälp", "Extra help")),
+)
+
+
+def _show_assessment(cli: CliContext, proposal: MailProposal) -> None:
+    from harness.messages import YES_NO
+
+    click.echo(cli.t(T["a_proposed"]))
+    for attr, _key, heading in _DETAILS:
+        click.echo(f"  {cli.t(heading)}: {getattr(proposal.proposed, attr) or '–'}")
+    if proposal.saved is None:
+        click.echo(cli.t(T["a_nothing_saved"]))
+    else:
+        click.echo(cli.t(T["a_saved"]))
+        for _attr, key, heading in _DETAILS:
+            click.echo(f"  {cli.t(heading)}: {proposal.saved.get(key) or '–'}")
+        for key, heading in _RUBRIC:
+            value = proposal.saved.get(key)
+            shown = "–" if value is None else cli.t(YES_NO[bool(value)])
+            click.echo(f"  {cli.t(heading)}: {shown}")
+    click.echo(cli.t(T["a_hint"], probe=proposal.probe_id))

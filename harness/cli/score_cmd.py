@@ -10,7 +10,6 @@ import click
 from harness.campaign.pending import PendingReview
 from harness.cli.common import EXIT_USAGE, CliContext, fail, fail_service, service_context, state
 from harness.core.i18n import Lang, Text
-from harness.messages import pending_note
 from harness.rules.calendars import work_calendar
 from harness.services.base import ServiceError
 from harness.services.outputs import campaign_scores
@@ -148,7 +147,7 @@ def build(lang: Lang) -> click.Command:
             if why:  # stdout stays JSON
                 click.echo(why, err=True)
             if pending:
-                click.echo(pending_note(pending, cli.lang), err=True)
+                click.echo(_pending_note(pending, cli.lang), err=True)
             return
         if scores:
             _print(cli, scores)
@@ -158,7 +157,7 @@ def build(lang: Lang) -> click.Command:
         _print_national(cli, scores, placed)
         if pending:  # last, where the eye ends: the values above may still change
             click.echo("")
-            click.echo(pending_note(pending, cli.lang))
+            click.echo(_pending_note(pending, cli.lang))
 
     return score_cmd
 
@@ -244,6 +243,13 @@ def _print_comparison(
         national = reference_for(measure_id, year, figures)
         nat = f"{national.value} ({national.year})" if national else "–"
         click.echo(f"{title[:46]:<46} {mean:>6} {c.best!s:>5} {c.worst!s:>5} {nat:>11}  {colours}")
+
+
+def _pending_note(pending: PendingReview, lang: Lang) -> str:
+    # harness.messages loads the services' modules (and the mail clients): only when needed.
+    from harness.messages import pending_note
+
+    return pending_note(pending, lang)
 
 
 def _number(value: float, lang: Lang) -> str:

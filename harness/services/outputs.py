@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, func, select
 
 from harness.campaign.evidence import NoCampaign, campaign_evidence, imported_national
+from harness.campaign.mail_assessments import mail_assessments
 from harness.campaign.pending import PendingReview, pending_review
 from harness.campaign.reportdata import report_data
 from harness.channels.email.settle import replies_by_probe
@@ -26,6 +27,7 @@ from harness.store.references import published_values
 from results.counts import Empty, why_empty
 from results.email_log import answer
 from results.kolada import KoladaValue
+from results.mail_quality import OwnValue, mail_quality
 from results.measures import EDITIONS, MEASURES
 from results.national import Place, places
 from results.reference import Reference, bundled
@@ -73,6 +75,8 @@ class CampaignScores:
     published: tuple[KoladaValue, ...] = ()
     # Replies a person has yet to decide on: until then the scores may change.
     pending: PendingReview = field(default_factory=PendingReview)
+    # Our own e-mail measures: sender details, answer quality, unanswered, reply hours.
+    own: tuple[OwnValue, ...] = ()
 
     def places(self) -> dict[tuple[str, str], Place]:
         """Each score beside the country (the campaign's year) and the network."""
@@ -114,6 +118,9 @@ def campaign_scores(ctx: Context, name: str | None, edition: str | None = None) 
             ctx.engine, {m.kolada_id for m in EDITIONS[rules.edition] if m.kolada_id}
         ),
         pending=pending_review(ctx.engine, campaign),
+        own=tuple(
+            mail_quality(evidence, mail_assessments(ctx.engine, campaign.id or 0), rules.calendar)
+        ),
     )
 
 
@@ -196,7 +203,7 @@ def export_campaign(ctx: Context, request: ExportRequest) -> Exported:
         probes = _evidence_rows(ctx, campaign.id or 0, names, personal)
     results = score_rows(
         scored.scores, names, campaign.year, scored.edition, request.lang, others,
-        placed=scored.places(), awaiting_review=scored.pending.by_municipality,
+        placed=scored.places(), awaiting_review=scored.pending.by_municipality, own=scored.own,
     )  # fmt: skip
     rows = probes if request.evidence else results
     probe_columns = PROBE_COLUMNS + (PERSONAL_EXCEL if personal else ())

@@ -286,6 +286,34 @@ class Assessment(SQLModel, table=True):
     assessed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
+class MailAssessment(SQLModel, table=True):
+    """A person's judgement of one answered e-mail question: who answered, and how well.
+
+    The sender details are proposed from the counting reply's signature
+    (:mod:`probes.email_signature`, kept in ``proposed``) and confirmed or corrected by a person;
+    they are personal data, purged with the mail. ``sender_complete`` is the published
+    method's "fullständiga avsändaruppgifter": a name, a title and a phone number.
+    """
+
+    __tablename__ = "mail_assessment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    probe_id: int = Field(foreign_key="probe.id", unique=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id")  # the reply judged
+    sender_name: str | None = Field(default=None, sa_type=String(200))
+    sender_title: str | None = Field(default=None, sa_type=String(200))
+    sender_phone: str | None = Field(default=None, sa_type=String(60))
+    sender_address: str | None = Field(default=None, sa_type=String(300))
+    sender_complete: bool | None = None
+    proposed: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    answered: bool | None = None  # the reply answers the question asked
+    correct: bool | None = None
+    extra_help: bool | None = None  # a link, opening hours, a contact beyond the answer
+    notes: str | None = None
+    assessor: str = Field(sa_type=String(200))
+    assessed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
 class AuditEntry(SQLModel, table=True):
     """Who changed what and when, with the values before and after and the reason given."""
 

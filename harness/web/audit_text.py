@@ -22,6 +22,16 @@ FIELDS: dict[str, Text] = {
     "match_method": Text("kopplad via", "matched by"),
     "match_confidence": Text("säkerhet", "confidence"),
     "needs_review": Text("behöver granskas", "needs review"),
+    # an e-mail answer's assessment (harness.services.mail_assess)
+    "sender_name": Text("avsändarens namn", "sender's name"),
+    "sender_title": Text("titel", "title"),
+    "sender_phone": Text("telefon", "phone"),
+    "sender_address": Text("adress", "address"),
+    "sender_complete": Text("fullständiga avsändaruppgifter", "complete sender details"),
+    "answered": Text("besvarar frågan", "answers the question"),
+    "correct": Text("korrekt", "correct"),
+    "extra_help": Text("extra hjälp", "extra help"),
+    "notes": Text("anteckning", "note"),
 }
 _CODES: dict[str, Mapping[str, Text]] = {
     "classification": MAIL_KINDS,
@@ -32,7 +42,10 @@ _WHERE = {
     "cli": Text("{name} (kommandoraden)", "{name} (command line)"),
     "demo": Text("{name} (demokörningen)", "{name} (the demo run)"),
 }
-_ENTITIES = {"message": Text("Meddelande {id}", "Message {id}")}
+_ENTITIES = {
+    "message": Text("Meddelande {id}", "Message {id}"),
+    "probe": Text("Mätning {id}", "Probe {id}"),
+}
 
 
 def actor_text(actor: str, lang: Lang) -> str:

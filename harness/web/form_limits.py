@@ -17,5 +17,10 @@ FIELD_LIMITS = {
     "back": 2000,
     "reason": 500,
     "note": 1000,
+    # an e-mail answer's sender details (harness.services.mail_assess.MAX_FIELD)
+    "sender_name": 200,
+    "sender_title": 200,
+    "sender_phone": 60,
+    "sender_address": 300,
 }
 DEFAULT_FIELD_LIMIT = 40

@@ -39,6 +39,7 @@ from harness.core.mail_labels import (
     review_text,
 )
 from harness.services.base import ServiceError
+from harness.services.mail_assess import AssessMail, assess_mail, mail_proposal
 from harness.services.review import KINDS, Correction, correct
 from harness.store.models import AuditEntry, Message, Probe, Question
 from harness.web.audit_text import actor_text, change_text
@@ -65,7 +66,9 @@ router = APIRouter()
 
 
 @router.get("/probe/{probe_id}", dependencies=[viewer])
-def probe_detail(request: Request, probe_id: int) -> HTMLResponse:
+def probe_detail(
+    request: Request, probe_id: int, user: Annotated[UserView, viewer]
+) -> HTMLResponse:
     zone = zone_of(request)
     lang = page_lang(request)
     with Session(engine_of(request)) as session:
@@ -104,10 +107,18 @@ def probe_detail(request: Request, probe_id: int) -> HTMLResponse:
         }
         for e in sorted(events, key=lambda e: e.occurred_at)
     ]
+    # An answered question is judged by a person: the signature's proposal fills the form.
+    proposal = None
+    if probe.channel == "email" and probe.outcome == "answered":
+        try:
+            proposal = mail_proposal(service_context(request, user), probe_id)
+        except ServiceError:
+            proposal = None  # the answer was taken back meanwhile: nothing to judge
     return render(
         request,
         "probe.html",
         {
+            "proposal": proposal,
             "probe": probe,
             "question": question,
             "messages": shown,
@@ -152,6 +163,38 @@ def _clean_stored_html(session: Session, messages: Sequence[Message]) -> None:
             set_committed_value(m, "html_clean", shown.html)
             set_committed_value(m, "html_refused", shown.refused)
         writer.commit()
+
+
+@router.post("/probe/{probe_id}/assess-mail", dependencies=[csrf])
+def assess_mail_answer(
+    request: Request,
+    probe_id: int,
+    user: Annotated[UserView, staff],
+    answered: Annotated[str, Form(pattern="^(yes|no)$")],
+    correct: Annotated[str, Form(pattern="^(yes|no)$")],
+    extra_help: Annotated[str, Form(pattern="^(yes|no)$")],
+    sender_name: Annotated[str, Form()] = "",
+    sender_title: Annotated[str, Form()] = "",
+    sender_phone: Annotated[str, Form()] = "",
+    sender_address: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """The same service, rules and audit as ``kkik mail assess``."""
+    lang = page_lang(request)
+    wanted = AssessMail(
+        probe_id, sender_name, sender_title, sender_phone, sender_address,
+        answered == "yes", correct == "yes", extra_help == "yes", note, reason or None,
+    )  # fmt: skip
+    try:
+        done = assess_mail(service_context(request, user), wanted)
+        flash(
+            request,
+            messages.mail_assessed(lang, probe_id, done.sender_complete, done.quality_points),
+        )
+    except ServiceError as exc:
+        flash(request, messages.describe(exc, lang))
+    return RedirectResponse(f"/probe/{probe_id}", status_code=303)
 
 
 @router.get("/message/{message_id}.eml", dependencies=[admin])

@@ -165,6 +165,27 @@ PAGE_TEXTS: dict[str, Text] = {
     "b0": Text("0 – dålig: otrevlig, avvisande eller nonchalant",
                "0 – poor: unpleasant, dismissive or offhand"),
     "note": Text("Kommentar", "Note"),
+    # an e-mail answer's assessment (probe page)
+    "mail_assess": Text("Bedöm svaret", "Assess the answer"),
+    "mail_assess_change": Text("Ändra bedömningen av svaret", "Change the answer's assessment"),
+    "mail_assess_about": Text(
+        "Avsändaruppgifterna föreslås ur svarets signatur; rätta dem så att de stämmer med svaret. "
+        "Fullständiga uppgifter är namn, titel och telefonnummer.",
+        "The sender details are proposed from the reply's signature; correct them to match the "
+        "reply. Complete details are a name, a title and a phone number.",
+    ),
+    "sender_details": Text("Avsändaruppgifter i svaret", "Sender details in the reply"),
+    "sender_name": Text("Namn", "Name"),
+    "sender_title": Text("Titel", "Title"),
+    "sender_phone": Text("Telefonnummer", "Phone number"),
+    "sender_address": Text("Enhetens adress", "The unit's address"),
+    "proposed": Text("förslag", "proposed"),
+    "q_answered": Text("Besvarar svaret frågan?", "Does the reply answer the question?"),
+    "q_correct": Text("Är svaret korrekt?", "Is the answer correct?"),
+    "q_extra_help": Text(
+        "Ger svaret extra hjälp (länk, öppettider, kontaktuppgift)?",
+        "Does the answer give extra help (a link, opening hours, a contact)?",
+    ),
     "mark_person": Text("Person svarade nu", "A person answered now"),
     "mark_transfer": Text("Kopplades vidare nu", "Transferred now"),
     "marked": Text("Markerat.", "Marked."),

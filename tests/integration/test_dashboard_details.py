@@ -11,6 +11,7 @@ first and removes what it said it would.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -364,6 +365,66 @@ async def test_unknown_addresses_and_refused_methods_get_the_site_s_own_page(sit
     async with anonymous.get(site.url + "/nowhere") as answer:
         assert answer.status == 404
         assert "Sidan finns inte" in await answer.text()
+
+
+@needs_chromium
+async def test_an_answered_question_is_assessed_from_the_signature_s_proposal(
+    site: Site, browser: Browser
+):
+    """Issue 18, item 4: sender details proposed from the signature, confirmed or corrected by
+    a person, with the answer-quality rubric; audited; counted in the exports as our own."""
+    from harness.services.mail_assess import mail_proposal
+    from harness.services.outputs import ExportRequest, export_campaign
+    from harness.store.models import MailAssessment
+
+    ctx = Context(site.engine, site.clock, site.settings, "web:sara")
+    probe = _ids(site.engine)["answered"]
+    proposal = mail_proposal(ctx, probe)
+    page = await _browser_login(browser, site, "staff")
+    await page.goto(f"{site.url}/probe/{probe}")
+    for field, attr in (("sender_name", "name"), ("sender_title", "title"),
+                        ("sender_phone", "phone"), ("sender_address", "address")):  # fmt: skip
+        assert await page.locator(f"input[name={field}]").input_value() == (
+            getattr(proposal.proposed, attr) or ""
+        )
+    await page.get_by_label("Namn", exact=True).fill("Karin Berg")
+    await page.get_by_label("Titel", exact=True).fill("Bygglovshandläggare")
+    await page.get_by_label("Telefonnummer").fill("063-14 30 00")
+    for question, answer in (("Besvarar svaret frågan?", "ja"), ("Är svaret korrekt?", "ja"),
+                             ("Ger svaret extra hjälp", "nej")):  # fmt: skip
+        group = page.get_by_role("group", name=re.compile(re.escape(question)))
+        await group.get_by_label(answer, exact=True).check()
+    await page.get_by_role("button", name="Spara").last.click()
+    await page.wait_for_url(f"{site.url}/probe/{probe}")
+    flash = await page.locator("p.flash").inner_text()
+    assert flash == (
+        f"Svaret på fråga {probe} är bedömt: avsändaruppgifter fullständiga, svarskvalitet 2/3."
+    )
+    with Session(site.engine) as session:
+        row = session.exec(select(MailAssessment).where(MailAssessment.probe_id == probe)).one()
+        entry = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.action == "mail_assess", AuditEntry.entity_id == str(probe)
+            )
+        ).one()
+    assert (row.sender_name, row.sender_phone, row.sender_complete) == (
+        "Karin Berg", "063-14 30 00", True,
+    )  # fmt: skip
+    assert (row.answered, row.correct, row.extra_help) == (True, True, False)
+    assert entry.actor == "web:sara"
+    assert entry.after is not None
+    assert entry.after["sender_title"] == "Bygglovshandläggare"
+    # A change needs a reason: the form asks for one now.
+    assert await page.get_by_label("Skäl till ändringen").count() == 1
+    await page.context.close()
+    # Counted as our own measure in the exports, beside the answers still to assess.
+    exported = export_campaign(ctx, ExportRequest(format="json", allow_pending=True))
+    rows = [r for r in json.loads(exported.data)
+            if r["measure"] == "email_sender_complete" and r["numerator"]]  # fmt: skip
+    assert len(rows) == 1
+    assert rows[0]["kpi_id_is_own"] is True
+    assert rows[0]["source"] == "assessed"
+    assert (rows[0]["numerator"], rows[0]["denominator"], rows[0]["value"]) == (1, 1, 100)
 
 
 async def test_purge_asks_first_and_removes_what_it_said(site: Site):

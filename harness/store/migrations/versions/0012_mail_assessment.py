@@ -1,0 +1,47 @@
+"""e-mail answer assessments: sender details and answer quality
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-06
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import harness.store.db
+
+revision: str = "0012"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "mail_assessment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("probe_id", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.Integer(), nullable=True),
+        sa.Column("sender_name", sa.String(length=200), nullable=True),
+        sa.Column("sender_title", sa.String(length=200), nullable=True),
+        sa.Column("sender_phone", sa.String(length=60), nullable=True),
+        sa.Column("sender_address", sa.String(length=300), nullable=True),
+        sa.Column("sender_complete", sa.Boolean(), nullable=True),
+        sa.Column("proposed", sa.JSON(), nullable=True),
+        sa.Column("answered", sa.Boolean(), nullable=True),
+        sa.Column("correct", sa.Boolean(), nullable=True),
+        sa.Column("extra_help", sa.Boolean(), nullable=True),
+        sa.Column("notes", sa.String(), nullable=True),
+        sa.Column("assessor", sa.String(length=200), nullable=False),
+        sa.Column("assessed_at", harness.store.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["message_id"], ["message.id"]),
+        sa.ForeignKeyConstraint(["probe_id"], ["probe.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("probe_id"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("mail_assessment")
