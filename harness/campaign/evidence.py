@@ -214,34 +214,43 @@ def call_rows(
         found = connection.execute(query).all()
         lines = _timelines(engine, connection, found, placed, rules)
         assessments = _assessments(connection, placed)
+    with _MEMO_LOCK:
+        memo = _ROWS.setdefault(engine, {})
     rows = []
     for probe in found:
         line = lines[probe.id]
         assessment = assessments.get(probe.id)
+        # The row of the same probe columns, the same timeline object (the memo's, so one made
+        # from the same events) and the same assessment, made before: reused (as a copy).
+        key = (tuple(probe), tuple(assessment) if assessment else None)
+        known = memo.get(probe.id)
+        if known is not None and known[0] == key and known[1] is line:
+            rows.append(dict(known[2], notes=list(known[2]["notes"])))
+            continue
         bridged = probe.mode != "automated"
-        rows.append(
-            {
-                "probe": probe.id,
-                "kommunkod": probe.kommunkod,
-                "name": probe.name,
-                "mode": "automated" if not bridged else "bridged",
-                "state": probe.state,
-                "call_sid": probe.call_sid,
-                **_times(line),
-                "outcome": line.outcome,
-                "fault_reason": line.fault_reason,
-                "fault_code": line.fault_code,
-                "fault_params": line.fault_params,
-                "answered_by": line.answered_by,
-                "notes": list(line.notes),
-                "assessed": assessment is not None and assessment.direct_answer is not None,
-                "direct_answer": assessment.direct_answer if assessment else None,
-                "bemotande": assessment.bemotande if assessment else None,
-                "awaiting_assessment": bridged
-                and line.outcome == "person"
-                and (assessment is None or assessment.direct_answer is None),
-            }
-        )
+        row = {
+            "probe": probe.id,
+            "kommunkod": probe.kommunkod,
+            "name": probe.name,
+            "mode": "automated" if not bridged else "bridged",
+            "state": probe.state,
+            "call_sid": probe.call_sid,
+            **_times(line),
+            "outcome": line.outcome,
+            "fault_reason": line.fault_reason,
+            "fault_code": line.fault_code,
+            "fault_params": line.fault_params,
+            "answered_by": line.answered_by,
+            "notes": list(line.notes),
+            "assessed": assessment is not None and assessment.direct_answer is not None,
+            "direct_answer": assessment.direct_answer if assessment else None,
+            "bemotande": assessment.bemotande if assessment else None,
+            "awaiting_assessment": bridged
+            and line.outcome == "person"
+            and (assessment is None or assessment.direct_answer is None),
+        }
+        memo[probe.id] = (key, line, row)
+        rows.append(dict(row))
     return rows
 
 
@@ -335,6 +344,10 @@ _MEMO: weakref.WeakKeyDictionary[Engine, dict[int, tuple[_EventKey, CallTimeline
     weakref.WeakKeyDictionary()
 )
 _MEMO_LOCK = threading.Lock()
+# Per engine and probe: the call row last made, with what it was made from (call_rows).
+_ROWS: weakref.WeakKeyDictionary[Engine, dict[int, tuple[Any, CallTimeline, dict[str, Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _timelines(
