@@ -40,7 +40,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,30 +123,75 @@ class Client:
         status, _ = self.request("POST", "/login", urlencode(form))
         assert status == 303, status
 
-    def timed(self, path: str, samples: int, budget: float) -> dict[str, Any]:
-        times: list[float] = []
+    def timed(
+        self,
+        path: str,
+        samples: int,
+        budget: float,
+        changes: int = 0,
+        change: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:
+        """The page's first answer after the server started; then ``changes`` times: the
+        evidence changed (``change()``), the page asked for (**cold**); then the warm answers.
+        On the overview, how long after a change its charts are on the page too."""
         statuses: set[int] = set()
-        size = 0
-        began = CLOCK.monotonic()
-        while len(times) < samples and (len(times) < 3 or CLOCK.monotonic() - began < budget):
+
+        def get() -> tuple[float, bytes]:
             start = CLOCK.monotonic()
             status, body = self.request("GET", path)
-            times.append((CLOCK.monotonic() - start) * 1000)
             statuses.add(status)
-            size = len(body)
-        return figures(times) | {"status": sorted(statuses), "bytes": size}
+            return (CLOCK.monotonic() - start) * 1000, body
+
+        first, body = get()
+        cold: list[float] = []
+        charts: list[float] = []
+        for _ in range(changes if change is not None else 0):
+            assert change is not None
+            change()
+            began = CLOCK.monotonic()
+            took, body = get()
+            cold.append(took)
+            if path == "/":
+                # Drawn in the background after a change: asked for again until they are shown.
+                while CHART not in body and CLOCK.monotonic() - began < 120:
+                    threading.Event().wait(0.05)
+                    _, body = get()
+                charts.append((CLOCK.monotonic() - began) * 1000)
+        times: list[float] = []
+        began = CLOCK.monotonic()
+        while len(times) < samples and (len(times) < 3 or CLOCK.monotonic() - began < budget):
+            took, body = get()
+            times.append(took)
+        out = {"first_ms": round(first, 1)} | figures(times, cold)
+        if charts:
+            out["charts_shown_p95_ms"] = round(percentile95(charts), 1)
+        return out | {"status": sorted(statuses), "bytes": len(body)}
 
 
-def figures(times: list[float]) -> dict[str, Any]:
-    warm = times[1:]
-    q = statistics.quantiles(warm, n=20, method="inclusive") if len(warm) > 1 else warm * 19
-    return {
-        "cold_ms": round(times[0], 1),
+CHART = b'<figure class="chart">'
+
+
+def percentile95(values: list[float]) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=20, method="inclusive")[18]
+
+
+def figures(warm: list[float], cold: list[float]) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "p50_ms": round(statistics.median(warm), 1),
-        "p95_ms": round(q[18], 1),
+        "p95_ms": round(percentile95(warm), 1),
         "max_ms": round(max(warm), 1),
-        "samples": len(times),
+        "samples": len(warm),
     }
+    if cold:
+        out |= {
+            "cold_p50_ms": round(statistics.median(cold), 1),
+            "cold_p95_ms": round(percentile95(cold), 1),
+            "cold_max_ms": round(max(cold), 1),
+            "cold_samples": len(cold),
+        }
+    return out
 
 
 @contextlib.contextmanager
@@ -176,18 +222,95 @@ def measure(code: Path, db: Database, args: argparse.Namespace) -> dict[str, Any
 
     port = free_port()
     out: dict[str, Any] = {"pages": {}, "downloads": {}}
-    with serving(code, db.config, port):
+    with Changes(db) as changes, serving(code, db.config, port):
         visitor = Client(port)
         out["pages"]["/login"] = visitor.timed("/login", args.samples, args.budget)
         client = Client(port)
         client.log_in()
         for path in pages(db):
-            out["pages"][path] = client.timed(path, args.samples, args.budget)
+            if args.pages and path not in args.pages.split(","):
+                continue
+            out["pages"][path] = client.timed(
+                path, args.samples, args.budget, args.changes, changes.callback
+            )
             print(f"  {db.name} {path}: {out['pages'][path]}", file=sys.stderr, flush=True)
         if args.downloads:
             for path in DOWNLOADS:
                 out["downloads"][path] = client.timed(path, 3, 0.0)
     return out
+
+
+class Changes:
+    """Changes of the evidence as a live campaign makes them: each a late status callback of
+    another call (a municipality's in turn), stored as the webhook stores one. It changes the
+    data version, so every derived page is made afresh, and the scores not at all (a call's
+    first final status stands). The rows are removed after the server stopped, so the
+    databases stay as they were made."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.count = 0
+
+    def __enter__(self) -> Changes:
+        from sqlalchemy import select
+        from sqlmodel import col
+
+        from harness.core.config import load_config
+        from harness.store.db import make_engine
+        from harness.store.models import Channel, Probe
+
+        self.engine = make_engine(load_config(self.db.config).database.url)
+        with self.engine.connect() as connection:
+            calls = connection.execute(
+                select(
+                    col(Probe.target_id), col(Probe.id), col(Probe.call_sid), col(Probe.claimed_at)
+                )
+                .where(col(Probe.channel) == Channel.PHONE, col(Probe.outcome) == "person")
+                .order_by(col(Probe.target_id), col(Probe.id))
+            ).all()
+        # One call of each municipality in turn, so successive changes touch different ones.
+        rank: dict[int, int] = {}
+        ranked = []
+        for target_id, probe_id, sid, claimed in calls:
+            rank[target_id] = rank.get(target_id, -1) + 1
+            ranked.append((rank[target_id], target_id, probe_id, sid, claimed))
+        self.calls = [(p, sid, claimed) for _, _, p, sid, claimed in sorted(ranked)]
+        return self
+
+    def callback(self) -> None:
+        from datetime import timedelta
+
+        from sqlalchemy import insert
+
+        from harness.store.models import CallEvent
+
+        probe_id, sid, claimed = self.calls[self.count % len(self.calls)]
+        self.count += 1
+        assert claimed is not None  # a placed call
+        at = claimed + timedelta(hours=1)
+        seq = str(1000 + self.count)
+        with self.engine.begin() as connection:
+            connection.execute(insert(CallEvent).values(
+                probe_id=probe_id, call_sid=sid, source="twilio", event="status",
+                status="completed", sequence_number=int(seq), occurred_at=at, received_at=at,
+                dedupe_key=f"{CHANGE}{sid}:{seq}",
+                payload={"CallSid": sid, "CallStatus": "completed", "SequenceNumber": seq},
+            ))  # fmt: skip
+
+    def __exit__(self, *exc: object) -> None:
+        from sqlalchemy import delete
+        from sqlmodel import col
+
+        from harness.store.models import CallEvent
+
+        with self.engine.begin() as connection:
+            connection.execute(
+                delete(CallEvent).where(col(CallEvent.dedupe_key).startswith(CHANGE))
+            )
+        self.engine.dispose()
+
+
+CHANGE = "bench-change:"
 
 
 # --- the databases and the two trees ----------------------------------------------------------
@@ -254,20 +377,24 @@ def extract(revision: str, into: Path) -> str:
 
 
 def verdict(results: dict[str, Any]) -> dict[str, Any]:
-    """Per database: the slowest warm p95 and cold time of the pages, and the target met."""
+    """Per database: the slowest warm p95 and cold p95 (first view after a change) of the
+    pages, and whether both are under the target."""
     out: dict[str, Any] = {}
     for name, target in TARGETS_MS.items():
         got = results.get(name)
         if got is None:
             continue
-        worst = max(got["pages"].items(), key=lambda kv: kv[1]["p95_ms"])
-        coldest = max(got["pages"].items(), key=lambda kv: kv[1]["cold_ms"])
+        pages = got["pages"]
+        worst = max(pages.items(), key=lambda kv: kv[1]["p95_ms"])
+        coldest = max(pages.items(), key=lambda kv: kv[1].get("cold_p95_ms", 0.0))
         out[name] = {
             "target_p95_ms": target,
             "worst_p95": {"page": worst[0], "ms": worst[1]["p95_ms"]},
-            "worst_cold": {"page": coldest[0], "ms": coldest[1]["cold_ms"]},
-            "met": all(f["p95_ms"] < target for f in got["pages"].values()),
+            "worst_cold_p95": {"page": coldest[0], "ms": coldest[1].get("cold_p95_ms")},
+            "met_warm": all(f["p95_ms"] < target for f in pages.values()),
+            "met_cold": all(f.get("cold_p95_ms", 0.0) < target for f in pages.values()),
         }
+        out[name]["met"] = out[name]["met_warm"] and out[name]["met_cold"]
     return out
 
 
@@ -278,12 +405,21 @@ def main() -> None:
     parser.add_argument("--municipalities", type=int, default=290)
     parser.add_argument("--samples", type=int, default=20, help="answers per page at most")
     parser.add_argument("--budget", type=float, default=20.0, help="seconds per page at most")
+    parser.add_argument(
+        "--changes",
+        type=int,
+        default=6,
+        help="cold answers per page: each after a change of the evidence",
+    )
+    parser.add_argument(
+        "--pages", help="only these pages (comma-separated paths), e.g. '/,/email,/calls'"
+    )
     parser.add_argument("--downloads", action="store_true", help="also time the downloads")
     parser.add_argument("--quick", action="store_true", help="smoke run: 20 municipalities")
     parser.add_argument("--keep", type=Path, help="make (or reuse) the databases in this folder")
     args = parser.parse_args()
     if args.quick:
-        args.municipalities, args.samples, args.budget = 20, 6, 5.0
+        args.municipalities, args.samples, args.budget, args.changes = 20, 6, 5.0, 3
     output: dict[str, Any] = {"benchmark": "dashboard_pages", "targets_p95_ms": TARGETS_MS,
                               "municipalities": args.municipalities}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="kkik-dashboard-bench-") as tmp:

@@ -7,6 +7,7 @@ the trend: their network means per measure, by campaign year.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -19,9 +20,17 @@ from harness.core.scenario import CampaignSpec
 from harness.rules.measurement import scoring_rules, timeline_rules
 from harness.store.models import Campaign, Probe, Question, Target
 from harness.store.othermeasures import other_measure_values
+from results.calendar import DeadlineRule, WorkCalendar
 from results.reference import Reference, bundled
 from results.report_model import EvidenceLine, OtherLine, ReportData
 from results.scoring import Evidence, compare, score
+
+# Per (calendar, deadline rule): each answer's (within the deadline, business hours), by its
+# (sent, answered) instants; replaced by each report's own (so it holds only current answers).
+_Times = dict[tuple[datetime, datetime], tuple[bool, float]]
+_TIMED: dict[tuple[WorkCalendar, DeadlineRule], _Times] = {}
+_TIMED_LOCK = threading.Lock()
+_CALENDARS = 4  # the newest few calendars (a changed closed day makes a new one)
 
 
 def _category(e: Evidence, within: bool | None) -> str:
@@ -77,13 +86,24 @@ def report_data(
             select(Campaign.name).where(Campaign.year < campaign.year).order_by(col(Campaign.year))
         ).all()
     lines = []
+    # The calendar's verdicts are pure: those of the last report on this calendar and rule are
+    # reused (nationally 4,600 answers, each walked through working days and office hours).
+    known = _TIMED.get((calendar, rule), {})
+    timed: dict[tuple[datetime, datetime], tuple[bool, float]] = {}
     for e in evidence:
         within = None
         hours = None
         seconds = None
         if e.channel == "email" and e.answered_at is not None and not e.harness_fault:
-            within = calendar.within(e.sent_at, e.answered_at, 1, rule)
-            hours = calendar.business_seconds(e.sent_at, e.answered_at) / 3600
+            pair = (e.sent_at, e.answered_at)
+            found_times = known.get(pair)
+            if found_times is None:
+                found_times = (
+                    calendar.within(e.sent_at, e.answered_at, 1, rule),
+                    calendar.business_seconds(e.sent_at, e.answered_at) / 3600,
+                )
+            timed[pair] = found_times
+            within, hours = found_times
         if e.channel == "phone" and e.person_at is not None:
             seconds = (e.person_at - e.sent_at).total_seconds()
         lines.append(
@@ -101,13 +121,23 @@ def report_data(
                 bemotande=e.bemotande,
             )
         )
+    with _TIMED_LOCK:
+        _TIMED.pop((calendar, rule), None)
+        _TIMED[(calendar, rule)] = timed
+        while len(_TIMED) > _CALENDARS:
+            del _TIMED[next(iter(_TIMED))]
     trend: dict[str, list[tuple[int, float]]] = {}
     for name in [*earlier, campaign.name]:
-        past, past_campaign = campaign_evidence(engine, name, holding, calls)
-        year = campaign.year if name == campaign.name else _year(engine, name)
-        # Each campaign of the trend by its own rules and closed days, as `kkik score` scores it.
-        past_rules = scoring_rules(settings, past_campaign)
-        for measure_id, c in compare(score(past, past_rules)).items():
+        if name == campaign.name:
+            # This campaign's scores are the ones above: its evidence is read once.
+            year, scored = campaign.year, scores
+        else:
+            past, past_campaign = campaign_evidence(engine, name, holding, calls)
+            year = _year(engine, name)
+            # Each campaign of the trend by its own rules and closed days, as `kkik score`
+            # scores it.
+            scored = score(past, scoring_rules(settings, past_campaign))
+        for measure_id, c in compare(scored).items():
             if c.mean is not None:
                 trend.setdefault(measure_id, []).append((year, c.mean))
     spec = CampaignSpec.model_validate(campaign.scenario["campaign"])

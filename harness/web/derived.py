@@ -19,6 +19,7 @@ wait for it rather than repeating seconds of work on a shared machine.
 
 from __future__ import annotations
 
+import logging
 import threading
 import zlib
 from collections import OrderedDict
@@ -41,6 +42,7 @@ from harness.store.models import (
     Target,
 )
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 DataVersion = tuple[Hashable, ...]
 ENTRIES = 12  # a few kinds of derived data × the two languages, with room for a second version
@@ -136,14 +138,51 @@ class DerivedCache:
                 self.computed += 1
         return value
 
+    def ready(
+        self, what: str, version: DataVersion, params: Hashable, make: Callable[[], T]
+    ) -> T | None:
+        """The entry if it is made; otherwise None, and ``make()`` runs in a thread of its own
+        (once, however many ask: :meth:`get`'s gate), so a later request finds it made."""
+        key = (what, version, params)
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]  # type: ignore[no-any-return]
+            if key in self._computing:
+                return None  # being made
+            self._computing[key] = threading.Lock()
+
+        def draw() -> None:
+            try:
+                self.get(what, version, params, make)
+            except Exception:  # a request asking for it again will see the error itself
+                log.exception("making %s in the background failed", what)
+                with self._lock:
+                    self._computing.pop(key, None)
+
+        threading.Thread(target=draw, name=f"derived-{what}", daemon=True).start()
+        return None
+
 
 def derived(request: Request, what: str, params: Hashable, make: Callable[[], T]) -> T:
     """``make()``'s value for this request's data version, from the app's cache when it has it.
 
     The version is read once per request, so every part of one page is of the same version."""
+    cache: DerivedCache = request.app.state.derived
+    return cache.get(what, _version(request), params, make)
+
+
+def derived_ready(request: Request, what: str, params: Hashable, make: Callable[[], T]) -> T | None:
+    """``make()``'s value for this request's data version if it is made; otherwise None, and it
+    is made in the background (:meth:`DerivedCache.ready`): for what a page can show later
+    without holding up the rest of it (the overview's charts)."""
+    cache: DerivedCache = request.app.state.derived
+    return cache.ready(what, _version(request), params, make)
+
+
+def _version(request: Request) -> DataVersion:
     version: DataVersion | None = getattr(request.state, "data_version", None)
     if version is None:
         version = data_version(request.app.state.engine)
         request.state.data_version = version
-    cache: DerivedCache = request.app.state.derived
-    return cache.get(what, version, params, make)
+    return version

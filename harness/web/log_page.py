@@ -8,6 +8,7 @@ a national campaign's 5,220 questions take seconds to time, a page of them milli
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +25,8 @@ from harness.web.lang import page_lang
 from harness.web.listing import MAX_QUERY, known_targets, match_municipalities, page_of
 from harness.web.page_base import engine_of, settings_of, viewer, zone_of
 from harness.web.render import localtime, render
-from results.calendar import DeadlineRule
-from results.email_log import LogRow, log_rows
+from results.calendar import DeadlineRule, WorkCalendar
+from results.email_log import LogRow, ProbeEvidence, log_rows
 from results.spreadsheet import csv_writer
 
 router = APIRouter()
@@ -51,11 +52,11 @@ def _log(request: Request, kommun: str, within: str | None, sort: str) -> _Filte
     def every_row() -> list[LogRow]:
         rules = timing_rules(settings)
         # The configured calendar: log_rows adds each probe's own campaign's closed days.
-        return log_rows(
+        return _log_rows(
             email_evidence(engine, None, None, settings.timezone, rules.review_below),
             rules.calendar,
             DeadlineRule(settings.email.deadline_rule),
-            count_holding_replies=settings.email.count_holding_replies,
+            settings.email.count_holding_replies,
         )
 
     rows = derived(request, "email_log", None, every_row)
@@ -71,6 +72,32 @@ def _log(request: Request, kommun: str, within: str | None, sort: str) -> _Filte
     }
     shown.sort(key=keys.get(sort, keys["sent"]))
     return _Filtered(shown, bool(rows), bool(kommun.strip()) and not wanted, targets)
+
+
+# A log row is a pure function of its probe's evidence (replies, closed days and all) and the
+# calendar, deadline rule and holding-reply setting: the rows of the last log on those settings
+# are reused for every probe whose evidence is equal, so a new reply recomputes one row, not
+# 3,500 walks through working days. Keyed by content, so it cannot mix databases up.
+_LogSettings = tuple[WorkCalendar, DeadlineRule, bool]
+_LOG_ROWS: dict[_LogSettings, dict[ProbeEvidence, LogRow]] = {}
+_LOG_LOCK = threading.Lock()
+
+
+def _log_rows(
+    probes: list[ProbeEvidence], calendar: WorkCalendar, rule: DeadlineRule, holding: bool
+) -> list[LogRow]:
+    key = (calendar, rule, holding)
+    with _LOG_LOCK:
+        known = _LOG_ROWS.get(key, {})
+    new = [p for p in probes if p not in known]
+    made = dict(zip(new, log_rows(new, calendar, rule, count_holding_replies=holding), strict=True))
+    rows = [known[p] if p in known else made[p] for p in probes]
+    with _LOG_LOCK:
+        _LOG_ROWS.pop(key, None)
+        _LOG_ROWS[key] = dict(zip(probes, rows, strict=True))
+        while len(_LOG_ROWS) > 2:  # the current settings (a changed closed day is a new one)
+            del _LOG_ROWS[next(iter(_LOG_ROWS))]
+    return rows
 
 
 @router.get("/email", dependencies=[viewer])

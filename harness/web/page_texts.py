@@ -28,6 +28,11 @@ PAGE_TEXTS: dict[str, Text] = {
         "sent again on their own; check with the municipality and decide with `kkik resolve`.",
     ),
     "charts": Text("Diagram (samma som i rapporten)", "Charts (as in the report)"),
+    "charts_drawing": Text(
+        "Diagrammen ritas för de senaste uppgifterna och visas om en stund.",
+        "The charts are being drawn for the latest figures and will be shown shortly.",
+    ),
+    "charts_reload": Text("Ladda om sidan", "Reload the page"),
     "chart_of": Text("Diagram: {what}; siffrorna finns i tabellen ovan och i rapporten.",
                      "Chart: {what}; the figures are in the table above and in the report."),
     "kommun": Text("Kommun", "Municipality"),

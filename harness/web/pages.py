@@ -38,7 +38,7 @@ from harness.services.sends import SEND_UNKNOWN
 from harness.store.models import Probe, ProbeState
 from harness.store.othermeasures import find_campaign
 from harness.web.auth import UserView, flash
-from harness.web.derived import derived
+from harness.web.derived import derived, derived_ready
 from harness.web.lang import page_lang
 from harness.web.page_base import (
     REPORT_CSP,
@@ -75,7 +75,10 @@ def overview(request: Request) -> HTMLResponse:
         campaign.id,
         lambda: report_data(engine, settings, name, request.app.state.clock.now()),
     )
-    charts = derived(request, "charts", (campaign.id, lang), lambda: _charts(data, lang))
+    # Drawing the charts takes a second or more (matplotlib, nationally 290 rows per chart):
+    # the page does not wait for it. The first view after a change of the evidence says they
+    # are being drawn (in the background, once); the views after it show them.
+    charts = derived_ready(request, "charts", (campaign.id, lang), lambda: _charts(data, lang))
     scores = [
         {
             "kommun": f"{s.kommunkod} {data.targets.get(s.kommunkod, '')}".strip(),

@@ -341,6 +341,15 @@ async def test_settings_show_no_secret_and_only_admins_purge(site: Site, browser
 async def test_the_overview_shows_the_report_s_charts(site: Site, browser: Browser):
     page = await _login(browser, site, "vera")
     charts = page.locator("figure.chart img")
+    # The charts are drawn in the background after a change of the evidence: until they are
+    # made the page says so (and links to itself), then shows them.
+    for _ in range(100):
+        if await charts.count():
+            break
+        drawing = page.get_by_role("status").filter(has_text="Diagrammen ritas")
+        assert await drawing.is_visible()
+        await page.wait_for_timeout(200)
+        await page.get_by_role("link", name="Ladda om sidan").click()
     assert await charts.count() >= 5  # one interval chart per measure, distributions, outcomes
     for i in range(await charts.count()):
         chart = charts.nth(i)

@@ -130,3 +130,49 @@ def test_requests_at_the_same_moment_wait_for_one_computation():
     assert results == [42] * 5
     assert calls == [1]
     assert cache.computed == 1
+
+
+def test_ready_makes_an_entry_in_the_background_once():
+    cache = DerivedCache()
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def slow() -> str:
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return "svg"
+
+    assert cache.ready("charts", (1,), "sv", slow) is None  # not made: started in a thread
+    assert started.wait(5)
+    assert cache.ready("charts", (1,), "sv", slow) is None  # being made: not started again
+    release.set()
+    for _ in range(500):
+        if (found := cache.ready("charts", (1,), "sv", slow)) is not None:
+            break
+        threading.Event().wait(0.01)
+    assert found == "svg"
+    assert calls == [1]
+    # A newer version is made afresh; the older one's entry is dropped when it is stored.
+    assert cache.get("charts", (2,), "sv", lambda: "new") == "new"
+    assert cache.ready("charts", (1,), "sv", lambda: "again") is None
+
+
+def test_a_failed_background_entry_can_be_asked_for_again():
+    cache = DerivedCache()
+
+    def broken() -> str:
+        raise RuntimeError("no")
+
+    assert cache.ready("charts", (1,), "sv", broken) is None
+    for _ in range(500):
+        with cache._lock:
+            if ("charts", (1,), "sv") not in cache._computing:
+                break
+        threading.Event().wait(0.01)
+    assert cache.ready("charts", (1,), "sv", lambda: "drawn") is None  # started again
+    for _ in range(500):
+        if (found := cache.ready("charts", (1,), "sv", lambda: "drawn")) is not None:
+            break
+        threading.Event().wait(0.01)
+    assert found == "drawn"

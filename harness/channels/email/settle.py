@@ -10,6 +10,8 @@ assignment, so the probe, the log and the scores move together.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
 
 from sqlmodel import Session, col, select
 
@@ -111,7 +113,25 @@ def replies_by_probe(
     return replies
 
 
-def replies_from(rows: Sequence[Message], review_below: float) -> list[ReplyEvidence]:
+class StoredReply(Protocol):
+    """What the answer rule reads of a stored message: a :class:`Message`, or a row of its
+    columns (the evidence reader selects only these)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def arrived_at(self) -> datetime | None: ...
+    @property
+    def classification(self) -> str | None: ...
+    @property
+    def holding_reply(self) -> bool: ...
+    @property
+    def match_method(self) -> str | None: ...
+    @property
+    def match_confidence(self) -> float | None: ...
+
+
+def replies_from(rows: Sequence[StoredReply], review_below: float) -> list[ReplyEvidence]:
     """Stored messages as reply evidence (results.email_log): the one reading of a message that
     the answer rule is applied to."""
     return [

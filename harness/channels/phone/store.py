@@ -20,7 +20,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -205,13 +205,30 @@ def events_for(session: Session, probe_ids: Iterable[int]) -> dict[int, list[Cal
     return found
 
 
-def _leg(mode: Mode, row: CallEvent) -> Leg:
+class StoredEvent(Protocol):
+    """What a timeline reads of a stored event: a :class:`CallEvent`, or a row of its columns."""
+
+    @property
+    def event(self) -> str: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def parent_call_sid(self) -> str | None: ...
+    @property
+    def sequence_number(self) -> int | None: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+
+def _leg(mode: Mode, row: StoredEvent) -> Leg:
     if mode == "automated" or row.parent_call_sid:
         return "municipal"
     return "caller"
 
 
-def facts(mode: Mode, rows: Iterable[CallEvent]) -> list[CallFact]:
+def facts(mode: Mode, rows: Iterable[StoredEvent]) -> list[CallFact]:
     """The stored events of one probe as timeline facts (TwiML requests give AMD and speech)."""
     out: list[CallFact] = []
     for row in rows:
@@ -246,8 +263,15 @@ def facts(mode: Mode, rows: Iterable[CallEvent]) -> list[CallFact]:
     return out
 
 
-def timeline(probe: Probe, rows: Iterable[CallEvent], rules: TimelineRules) -> CallTimeline:
-    mode: Mode = "automated" if probe.mode == "automated" else "bridged"
+def timeline(probe: Probe, rows: Iterable[StoredEvent], rules: TimelineRules) -> CallTimeline:
+    return timeline_of(probe.mode, rows, rules)
+
+
+def timeline_of(
+    probe_mode: str | None, rows: Iterable[StoredEvent], rules: TimelineRules
+) -> CallTimeline:
+    """The timeline of a probe of this mode (as stored: None is bridged) from its events."""
+    mode: Mode = "automated" if probe_mode == "automated" else "bridged"
     return call_timeline(mode, facts(mode, rows), rules)
 
 
