@@ -43,6 +43,7 @@ class CliContext:
     config_path: str | None = None  # as given by --config or KKIK_CONFIG; None means default
     clock: Clock = field(default_factory=SystemClock)
     assembled: Assembly | None = None  # made by assembly() on first use
+    exiting: bool = False  # the process ends with this command (the kkik script, not a test)
 
     def t(self, text: Text, **fields: object) -> str:
         return text(self.lang, **fields)
@@ -112,21 +113,23 @@ def assembly(cli: CliContext, *, required: bool = False) -> Assembly:
 
 
 @contextmanager
-def no_collection() -> Iterator[None]:
+def no_collection(cli: CliContext) -> Iterator[None]:
     """The cyclic garbage collector off while a short read-only command runs.
 
     A cold command's imports make hundreds of thousands of objects (SQLAlchemy's and pydantic's
     classes), and every few hundred allocations the collector walks the young ones again:
     a tenth of a cold ``kkik status`` (issue 16, item 8), with nothing to free in a process
-    that reads a bounded number of rows and exits. The collector is as it was afterwards, for
-    callers that go on (the tests run the CLI in their own process).
+    that reads a bounded number of rows and exits. Turned on again, the collector would walk
+    everything allocated meanwhile at once, so it stays off when the process ends with the
+    command (:func:`harness.cli.main` freezes what is left); a caller that goes on (the tests
+    run the CLI in their own process) gets it back as it was.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if enabled:
+        if enabled and not cli.exiting:
             gc.enable()
 
 

@@ -88,8 +88,9 @@ def build(lang: Lang) -> click.Command:
     @click.command("status", help=T["help"](lang))
     @click.pass_context
     def status_cmd(ctx: click.Context) -> None:
-        with no_collection():
-            _status(state(ctx))
+        cli = state(ctx)
+        with no_collection(cli):
+            _status(cli)
 
     return status_cmd
 
