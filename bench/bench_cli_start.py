@@ -14,10 +14,11 @@ Each side runs with only its own tree on PYTHONPATH; that the packages came from
 checked once per side before timing (the virtualenv's editable install would otherwise fill
 gaps silently). The demo database is built once by this tree's ``kkik demo`` (``--demo DIR``
 reuses one); both sides read the same files. Every command is run once per side untimed (byte
-code, disk cache), then the sides alternate, the order swapped every round, so load on a shared
-machine hits both. Wall time is what the targets are about; the child's CPU time (user + system)
-is reported beside it because it moves less with other processes' load. Prints one JSON object;
-``--quick`` uses three rounds and the two-municipality test world.
+code written, as an installed kkik has it, even under ``PYTHONDONTWRITEBYTECODE``; disk cache),
+then the sides alternate, the order swapped every round, so load on a shared machine hits both.
+Wall time is what the targets are about; the child's CPU time (user + system) is reported
+beside it because it moves less with other processes' load. Prints one JSON object; ``--quick``
+uses three rounds and the two-municipality test world.
 """
 
 from __future__ import annotations
@@ -74,7 +75,10 @@ def _launcher() -> list[str]:
 
 
 def _env(code: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("KKIK_CONFIG", "KKIK_LANG")}
+    # PYTHONDONTWRITEBYTECODE (set in some shells and CI) would make every timed run compile
+    # each module from source: an installed kkik has its byte code, so the untimed run writes it.
+    dropped = ("KKIK_CONFIG", "KKIK_LANG", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     return {**env, "PYTHONPATH": str(code)}
 
 

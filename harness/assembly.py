@@ -27,7 +27,6 @@ from harness.core.clock import Clock, SystemClock
 from harness.core.config import Settings
 from harness.rules.calendars import work_calendar
 from harness.services.base import Context
-from harness.store.models import Channel
 from results.calendar import WorkCalendar
 
 if TYPE_CHECKING:  # the parts below import the network libraries: only when they are made
@@ -90,6 +89,7 @@ class Assembly:
         """Every configured channel, by name (the channel registry's names)."""
 
         from harness.channels.registry import CHANNELS
+        from harness.store.models import Channel
 
         def make() -> dict[str, ChannelProbe]:
             made: dict[str, ChannelProbe] = {}
@@ -188,6 +188,7 @@ class Assembly:
 
         ``console``: the dashboard's call console may place and end calls (needs the phone
         channel's token)."""
+        from harness.store.models import Channel
         from harness.web.app import create_app
 
         token = auth_token

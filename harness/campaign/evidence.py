@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, Row, Select, func, select
 from sqlmodel import Session, col
 
-from harness.channels.email.settle import replies_from
-from harness.channels.phone import store as phonestore
+from harness.channels.email.replies import replies_from
+from harness.channels.phone.facts import call_line
 from harness.rules.calendars import scenario_closed_days
 from harness.store.models import (
     Assessment,
@@ -303,7 +303,7 @@ def _replies(
     connection: Connection, probes: ProbeIds, review_below: float
 ) -> dict[int, list[ReplyEvidence]]:
     """The stored replies of these probes (ids, or a query of them) as reply evidence, read as
-    the columns the answer rule needs (:func:`harness.channels.email.settle.replies_from`)."""
+    the columns the answer rule needs (:func:`harness.channels.email.replies.replies_from`)."""
     rows = connection.execute(
         select(
             col(Message.id),
@@ -409,7 +409,7 @@ def _timelines(
             events[row.probe_id].append(row)
     for probe in missing:
         rows = events[probe.id]
-        line = phonestore.timeline_of(probe.mode, rows, rules)
+        line = call_line(probe.mode, rows, rules)
         lines[probe.id] = line
         # Keyed by the events actually read (one may have arrived since they were counted).
         ids = [r.id for r in rows]

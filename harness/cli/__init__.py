@@ -47,31 +47,36 @@ def _lang_from_config(argv: Sequence[str]) -> Lang | None:
     return parse_lang(value) if isinstance(value, str) else None
 
 
-def run(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+def run(
+    argv: Sequence[str] | None = None, *, clock: Clock | None = None, exiting: bool = False
+) -> int:
     """Run the CLI with ``argv`` and return its exit code (0 ok, 1 failure, 2 usage/config).
 
-    ``clock`` replaces the system clock (tests, the demo's virtual time).
+    ``clock`` replaces the system clock (tests, the demo's virtual time). ``exiting``: the
+    process ends with this command (the ``kkik`` script), so what it leaves behind needs no
+    collecting (:func:`harness.cli.common.no_collection`).
     """
     args = list(sys.argv[1:] if argv is None else argv)
     lang = choose_lang(args)
     click_sv.install(lang == "sv")
     app = build_app(lang)
+    cli = CliContext(lang=lang, clock=clock or SystemClock(), exiting=exiting)
     try:
-        app.main(
-            args=args,
-            prog_name="kkik",
-            obj=CliContext(lang=lang, clock=clock or SystemClock()),
-            standalone_mode=True,
-        )
+        app.main(args=args, prog_name="kkik", obj=cli, standalone_mode=True)
     except SystemExit as exc:
         if exc.code is None:
             return 0
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    finally:
+        # The command's database connections closed, not left to the garbage collector: a
+        # caller that goes on (the tests, on PostgreSQL) would be warned of open connections.
+        if cli.assembled is not None:
+            cli.assembled.engine.dispose()
     return 0
 
 
 def main() -> None:
-    code = run()
+    code = run(exiting=True)
     # At exit the interpreter's last collection walks every object the command's imports made
     # (SQLAlchemy's and pydantic's classes, the rows read): a fifth of a cold `kkik status`,
     # to free memory the process is about to give back (issue 16, item 8). Frozen objects are

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import getpass
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -40,6 +43,7 @@ class CliContext:
     config_path: str | None = None  # as given by --config or KKIK_CONFIG; None means default
     clock: Clock = field(default_factory=SystemClock)
     assembled: Assembly | None = None  # made by assembly() on first use
+    exiting: bool = False  # the process ends with this command (the kkik script, not a test)
 
     def t(self, text: Text, **fields: object) -> str:
         return text(self.lang, **fields)
@@ -53,7 +57,6 @@ class CliContext:
         explicitly must always exist.
         """
         from harness.core.config import ConfigError, Settings, load_config
-        from harness.core.config_messages import format_problem
 
         path = self.config_path or DEFAULT_CONFIG
         if self.config_path is None and not Path(path).exists():
@@ -63,6 +66,8 @@ class CliContext:
         try:
             settings = load_config(path)
         except ConfigError as exc:
+            from harness.core.config_messages import format_problem
+
             for problem in exc.problems:
                 click.echo(format_problem(problem, self.lang), err=True)
             raise SystemExit(EXIT_USAGE) from None
@@ -105,6 +110,27 @@ def assembly(cli: CliContext, *, required: bool = False) -> Assembly:
             config_path=path.resolve() if path.exists() else None,
         )
     return cli.assembled
+
+
+@contextmanager
+def no_collection(cli: CliContext) -> Iterator[None]:
+    """The cyclic garbage collector off while a short read-only command runs.
+
+    A cold command's imports make hundreds of thousands of objects (SQLAlchemy's and pydantic's
+    classes), and every few hundred allocations the collector walks the young ones again:
+    a tenth of a cold ``kkik status`` (issue 16, item 8), with nothing to free in a process
+    that reads a bounded number of rows and exits. Turned on again, the collector would walk
+    everything allocated meanwhile at once, so it stays off when the process ends with the
+    command (:func:`harness.cli.main` freezes what is left); a caller that goes on (the tests
+    run the CLI in their own process) gets it back as it was.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled and not cli.exiting:
+            gc.enable()
 
 
 def service_context(cli: CliContext) -> Context:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from harness.cli.common import CliContext, actor, assembly, fail_service, state
+from harness.cli.common import CliContext, actor, assembly, fail_service, no_collection, state
 from harness.core.i18n import Lang, Text
 
 if TYPE_CHECKING:
@@ -88,20 +88,25 @@ def build(lang: Lang) -> click.Command:
     @click.command("status", help=T["help"](lang))
     @click.pass_context
     def status_cmd(ctx: click.Context) -> None:
-        from harness.services.base import ServiceError
-        from harness.services.progress import campaign_progress
-
         cli = state(ctx)
-        # required: without a configuration file, one line saying how to make one (exit 2),
-        # never an empty kkik.db in whatever folder the command was run from.
-        process = assembly(cli, required=True)
-        try:
-            progress = campaign_progress(process.context(actor()))
-        except ServiceError as exc:
-            fail_service(cli, exc, process.settings.timezone)
-        show(cli, progress, ZoneInfo(process.settings.timezone))
+        with no_collection(cli):
+            _status(cli)
 
     return status_cmd
+
+
+def _status(cli: CliContext) -> None:
+    from harness.services.base import ServiceError
+    from harness.services.progress import campaign_progress
+
+    # required: without a configuration file, one line saying how to make one (exit 2),
+    # never an empty kkik.db in whatever folder the command was run from.
+    process = assembly(cli, required=True)
+    try:
+        progress = campaign_progress(process.context(actor()))
+    except ServiceError as exc:
+        fail_service(cli, exc, process.settings.timezone)
+    show(cli, progress, ZoneInfo(process.settings.timezone))
 
 
 def show(cli: CliContext, progress: CampaignProgress, zone: ZoneInfo) -> None:

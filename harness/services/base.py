@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from harness.core.clock import Clock
 from harness.core.config import Settings
-from harness.store.models import AuditEntry
+
+if TYPE_CHECKING:
+    # Imported by audit() when it runs: the model classes load SQLModel and the ORM, which a
+    # service that only reads (``kkik status``, issue 16, item 8) does not need.
+    from harness.store.models import AuditEntry
 
 __all__ = ["Context", "ServiceError"]
 
@@ -55,6 +59,8 @@ class Context:
     ) -> AuditEntry:
         """An audit-log row for a change this actor makes (added to the session by the caller,
         so it commits with the change)."""
+        from harness.store.models import AuditEntry
+
         return AuditEntry(
             at=at or self.now(),
             actor=self.actor,

@@ -23,11 +23,12 @@ from sqlmodel import Session, col, select
 
 from harness.core.clock import ensure_utc
 from harness.services.base import Context, ServiceError
+
+# The outcome of a crashed send waiting for a decision, kept with the stored values.
+from harness.store.core_tables import SEND_UNKNOWN as SEND_UNKNOWN
 from harness.store.models import Probe, ProbeState, Target
 from harness.store.probestore import set_fault
 from probes.base import HarnessFault
-
-SEND_UNKNOWN = "send_unknown"
 
 
 class DecisionRefused(ServiceError):

@@ -73,6 +73,13 @@ def test_the_head_is_the_script_no_other_revises(tmp_path: Path, monkeypatch: py
         migrate.head_revision.cache_clear()
         with pytest.raises(RuntimeError, match="several heads: b2, c3"):
             migrate.head_revision()
+        # A merge whose parents span lines, after a docstring that names a revision in words.
+        (tmp_path / "d.py").write_text(
+            '"""Merge.\n\nrevision = "x0" in a docstring is no assignment.\n"""\n'
+            'revision = "d4"\ndown_revision = (\n    "b2",\n    "c3",\n)\n'
+        )
+        migrate.head_revision.cache_clear()
+        assert migrate.head_revision() == "d4"
     finally:
         migrate.head_revision.cache_clear()
 

@@ -10,11 +10,10 @@ assignment, so the probe, the log and the scores move together.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Protocol
 
 from sqlmodel import Session, col, select
 
+from harness.channels.email.replies import replies_from
 from harness.store.models import Channel, Classification, Message, Probe, ProbeState
 from results.email_log import ReplyEvidence, answer
 
@@ -100,49 +99,11 @@ def _settle_with(probe: Probe, row: Message, *, count_holding: bool, review_belo
 def replies_by_probe(
     session: Session, probe_ids: Sequence[int | None], review_below: float
 ) -> dict[int, list[ReplyEvidence]]:
-    """The stored messages of these probes as reply evidence for the log and for scoring.
-
-    Only an uncertain match keeps a reply from counting; a flagged Date: or odd MIME is for the
-    administrator to see, not a reason to drop the answer.
-    """
+    """The stored messages of these probes as reply evidence for the log and for scoring
+    (read by :func:`harness.channels.email.replies.replies_from`)."""
     ids = [i for i in probe_ids if i is not None]
     replies: dict[int, list[ReplyEvidence]] = {}
     rows = session.exec(select(Message).where(col(Message.probe_id).in_(ids))).all()
     for m, evidence in zip(rows, replies_from(rows, review_below), strict=True):
         replies.setdefault(m.probe_id or 0, []).append(evidence)
     return replies
-
-
-class StoredReply(Protocol):
-    """What the answer rule reads of a stored message: a :class:`Message`, or a row of its
-    columns (the evidence reader selects only these)."""
-
-    @property
-    def id(self) -> int | None: ...
-    @property
-    def arrived_at(self) -> datetime | None: ...
-    @property
-    def classification(self) -> str | None: ...
-    @property
-    def holding_reply(self) -> bool: ...
-    @property
-    def match_method(self) -> str | None: ...
-    @property
-    def match_confidence(self) -> float | None: ...
-
-
-def replies_from(rows: Sequence[StoredReply], review_below: float) -> list[ReplyEvidence]:
-    """Stored messages as reply evidence (results.email_log): the one reading of a message that
-    the answer rule is applied to."""
-    return [
-        ReplyEvidence(
-            arrived_at=m.arrived_at,
-            kind=m.classification,
-            holding=m.holding_reply,
-            matched_by=m.match_method,
-            needs_review=(m.match_confidence or 0.0) < review_below,
-            confidence=m.match_confidence,
-            message_id=m.id,
-        )
-        for m in rows
-    ]

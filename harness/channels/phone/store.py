@@ -10,7 +10,7 @@ out-of-order callback simply changes the next computation.
 Which leg an event belongs to is read from the event itself: a callback with ``ParentCallSid``
 is the second leg that ``<Dial>`` opened to the switchboard (bridged mode); without one it is the
 call we created, which is the tester's phone in bridged mode and the switchboard in automated
-mode.
+mode. That reading is :mod:`harness.channels.phone.facts`, which needs no session.
 """
 
 from __future__ import annotations
@@ -20,28 +20,51 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from harness.channels.phone.facts import (
+    DIAL_ENDED,
+    FINAL_STATUSES,
+    MARK_PERSON,
+    MARK_TRANSFER,
+    RECONCILE,
+    RECORDING,
+    SPEECH_PERSON,
+    STATUS,
+    VOICE,
+    call_line,
+)
 from harness.core.clock import ensure_utc
 from harness.store.models import CallEvent, Channel, Probe
-from results.phone_timeline import CallFact, CallTimeline, Leg, TimelineRules, call_timeline
-from results.scoring import Mode
+from results.phone_timeline import CallTimeline, TimelineRules
+
+# The event names are defined with the reading of the events (facts.py, which loads no model
+# class); the webhooks, the console and the finisher name them through this module.
+__all__ = [
+    "DIAL_ENDED",
+    "FINAL_STATUSES",
+    "MARK_PERSON",
+    "MARK_TRANSFER",
+    "RECONCILE",
+    "RECORDING",
+    "SPEECH_PERSON",
+    "STATUS",
+    "VOICE",
+    "add_mark",
+    "add_reconcile",
+    "dedupe_key",
+    "event_row",
+    "events_for",
+    "find_probe",
+    "store_event",
+    "timeline",
+    "twilio_time",
+]
 
 log = logging.getLogger(__name__)
-
-# Event names stored in CallEvent.event
-STATUS = "status"
-VOICE = "voice"  # a TwiML request (answer, AMD result, speech result, dial ended)
-RECORDING = "recording"
-MARK_PERSON = "mark_person"
-MARK_TRANSFER = "mark_transfer"
-RECONCILE = "reconcile"
-SPEECH_PERSON = "speech_person"
-DIAL_ENDED = "dial_ended"
-FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 
 def twilio_time(value: str | None) -> datetime | None:
@@ -205,78 +228,5 @@ def events_for(session: Session, probe_ids: Iterable[int]) -> dict[int, list[Cal
     return found
 
 
-class StoredEvent(Protocol):
-    """What a timeline reads of a stored event: a :class:`CallEvent`, or a row of its columns."""
-
-    @property
-    def event(self) -> str: ...
-    @property
-    def status(self) -> str | None: ...
-    @property
-    def parent_call_sid(self) -> str | None: ...
-    @property
-    def sequence_number(self) -> int | None: ...
-    @property
-    def occurred_at(self) -> datetime: ...
-    @property
-    def payload(self) -> dict[str, Any]: ...
-
-
-def _leg(mode: Mode, row: StoredEvent) -> Leg:
-    if mode == "automated" or row.parent_call_sid:
-        return "municipal"
-    return "caller"
-
-
-def facts(mode: Mode, rows: Iterable[StoredEvent]) -> list[CallFact]:
-    """The stored events of one probe as timeline facts (TwiML requests give AMD and speech)."""
-    out: list[CallFact] = []
-    for row in rows:
-        at = ensure_utc(row.occurred_at)
-        if row.event == STATUS and row.status:
-            out.append(
-                CallFact(
-                    _leg(mode, row),
-                    "status",
-                    at,
-                    status=row.status,
-                    sequence_number=row.sequence_number,
-                    answered_by=row.payload.get("AnsweredBy"),
-                    call_duration=_int(row.payload.get("CallDuration")),
-                )
-            )
-            if row.payload.get("AnsweredBy") and _leg(mode, row) == "municipal":
-                out.append(CallFact("municipal", "amd", at, answered_by=row.payload["AnsweredBy"]))
-        elif row.event == VOICE and row.payload.get("AnsweredBy"):
-            out.append(CallFact("municipal", "amd", at, answered_by=row.payload["AnsweredBy"]))
-        elif row.event == SPEECH_PERSON:
-            out.append(CallFact("municipal", "speech_person", at))
-        elif row.event == DIAL_ENDED:
-            out.append(CallFact("caller", "dial_ended", at))
-        elif row.event == MARK_PERSON:
-            out.append(CallFact("municipal", "mark_person", at))
-        elif row.event == MARK_TRANSFER:
-            out.append(CallFact("municipal", "mark_transfer", at))
-        elif row.event == RECONCILE and row.status:
-            leg: Leg = "municipal" if mode == "automated" or row.parent_call_sid else "caller"
-            out.append(CallFact(leg, "reconcile", at, status=row.status))
-    return out
-
-
-def timeline(probe: Probe, rows: Iterable[StoredEvent], rules: TimelineRules) -> CallTimeline:
-    return timeline_of(probe.mode, rows, rules)
-
-
-def timeline_of(
-    probe_mode: str | None, rows: Iterable[StoredEvent], rules: TimelineRules
-) -> CallTimeline:
-    """The timeline of a probe of this mode (as stored: None is bridged) from its events."""
-    mode: Mode = "automated" if probe_mode == "automated" else "bridged"
-    return call_timeline(mode, facts(mode, rows), rules)
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+def timeline(probe: Probe, rows: Iterable[CallEvent], rules: TimelineRules) -> CallTimeline:
+    return call_line(probe.mode, rows, rules)
