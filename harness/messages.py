@@ -29,6 +29,12 @@ LEVELS = {
     1: Text("medelgod", "fair"),
     0: Text("dålig", "poor"),
 }
+#: Edition 2011's own three-level bemötande scale (the share "god" is its KPI).
+LEVELS_2011 = {
+    2: Text("god", "good"),
+    1: Text("medelgod", "fair"),
+    0: Text("dålig", "poor"),
+}
 OUTCOMES = CALL_OUTCOMES  # how a call ended, worded in harness.core.labels
 ERRORS: dict[str, Text] = {
     # calls
@@ -43,6 +49,12 @@ ERRORS: dict[str, Text] = {
     ),
     "bad_bemotande": Text(
         "Bemötande ska vara 0–3, inte {value}.", "Treatment must be 0–3, not {value}."
+    ),
+    "bad_bemotande_2011": Text(
+        "Kampanjen följer 2011 års utgåva: bemötandet bedöms som god, medelgod eller dålig "
+        "(2, 1 eller 0), inte {value}.",
+        "The campaign follows the 2011 edition: treatment is assessed as good, fair or poor "
+        "(2, 1 or 0), not {value}.",
     ),
     "automated": Text(
         "Samtal {probe} var automatiskt: direkt svar och bemötande bedöms bara i kopplade samtal.",
@@ -132,7 +144,7 @@ ERRORS: dict[str, Text] = {
 }
 # Codes that mean the user asked for something that does not exist or cannot be (exit 2).
 USAGE = frozenset(
-    {"no_call", "not_call", "bad_mark", "bad_bemotande", "automated"}
+    {"no_call", "not_call", "bad_mark", "bad_bemotande", "bad_bemotande_2011", "automated"}
     | {"no_campaign", "no_edition", "no_format", "kolada_format", "purge_future"}
     | {"no_reason", "reason_too_long", "bad_kind", "no_message", "no_email_probe"}
     | {"no_target", "no_probe", "not_answered", "field_too_long"}
@@ -195,6 +207,7 @@ def pending_text(municipalities: object, unassigned: int, lang: Lang) -> str:
 MARKS = {
     "person": Text("Person nådd", "Person reached"),
     "transfer": Text("Vidarekoppling", "Transfer"),
+    "case_officer": Text("Handläggare nådd", "Case officer reached"),
 }
 _MARKED = Text(
     "{what} markerat för samtal {probe} kl. {at}.", "{what} marked for call {probe} at {at}."
@@ -211,14 +224,38 @@ def marked(lang: Lang, probe: int, what: str, at: str) -> str:
     return _MARKED(lang, what=MARKS[what](lang), probe=probe, at=at)
 
 
-def assessed(lang: Lang, probe: int, direct: bool, bemotande: int) -> str:
-    return _ASSESSED(
+_ASSESSED_2011 = Text(
+    "Samtal {probe}: direkt svar {direct}, bemötande {level} (2011 års skala){officer}.",
+    "Call {probe}: direct answer {direct}, treatment {level} (the 2011 scale){officer}.",
+)
+_OFFICER = {
+    True: Text(", handläggare nådd", ", case officer reached"),
+    False: Text(", ingen handläggare nådd", ", no case officer reached"),
+}
+
+
+def assessed(
+    lang: Lang,
+    probe: int,
+    direct: bool,
+    bemotande: int | None,
+    bemotande_2011: int | None = None,
+    case_officer: bool | None = None,
+) -> str:
+    officer = "" if case_officer is None else _OFFICER[case_officer](lang)
+    if bemotande_2011 is not None or bemotande is None:
+        level = "–" if bemotande_2011 is None else LEVELS_2011[bemotande_2011](lang)
+        return _ASSESSED_2011(
+            lang, probe=probe, direct=YES_NO[direct](lang), level=level, officer=officer
+        )
+    text = _ASSESSED(
         lang,
         probe=probe,
         direct=YES_NO[direct](lang),
         level=LEVELS[bemotande](lang),
         points=bemotande,
     )
+    return text[:-1] + officer + "." if officer else text
 
 
 #: The sender details of an e-mail answer's assessment, as a person reads them.

@@ -145,6 +145,16 @@ RESULT_COLUMNS: tuple[Column, ...] = (
     Column(
         "awaiting_review", Text("Svar som väntar på granskning", "Replies awaiting review"), "count"
     ),
+    Column(
+        "awaiting_assessment",
+        Text("Svar som väntar på bedömning", "Answers awaiting assessment"),
+        "count",
+    ),
+    Column(
+        "approximated",
+        Text("Samtal räknade med närmevärde", "Calls counted by approximation"),
+        "count",
+    ),
 )
 
 #: One row per probe (``kkik export --evidence``; the XLSX's second sheet).

@@ -67,6 +67,9 @@ COLUMNS = (
     "awaiting_review",
     # Our own e-mail measures: answered questions a person has yet to assess.
     "awaiting_assessment",
+    # Calls counted by an approximation of the edition's definition (edition 2011 without the
+    # case officer mark or the three-level scale).
+    "approximated",
 )
 
 
@@ -115,6 +118,7 @@ def score_rows(
                 "points": c.points,
                 "max_points": c.max_points,
                 "calls": c.calls,
+                "approximated": s.approximated,
             }
             | (place.as_dict() if place else {})
             | {
@@ -146,6 +150,9 @@ def score_rows(
                 "points": None,
                 "max_points": None,
                 "calls": None,
+                "awaiting_review": (
+                    None if awaiting_review is None else awaiting_review.get(o.kommunkod, 0)
+                ),
                 "awaiting_assessment": o.awaiting if judged else None,
             }
         )

@@ -28,7 +28,10 @@ Person reached
     answered call: one before the answer is moved to the answer (the tester's phone or our server
     may run a second ahead of Twilio), one when the municipal leg was never answered or after it
     ended is ignored with a note, so a stray click cannot turn a busy line into a success.
-    "mark_transfer" gives the transfer time under the same rules; it never changes the outcome.
+    "mark_transfer" gives the transfer time under the same rules, and "mark_case_officer" the
+    moment the tester reached a case officer (handläggare: someone who handles the matter, not
+    the switchboard), which edition 2011's "kontakt med handläggare" counts; neither changes the
+    outcome.
 Outcome (None until the municipal leg has a final status: no verdict on an unfinished call)
     busy → busy; no-answer → no_answer; failed or canceled → failed (a harness fault);
     completed but never answered → no_answer. Completed and answered: person if a person was
@@ -75,7 +78,14 @@ __all__ = [
 
 Leg = Literal["caller", "municipal"]
 FactKind = Literal[
-    "status", "amd", "speech_person", "mark_person", "mark_transfer", "reconcile", "dial_ended"
+    "status",
+    "amd",
+    "speech_person",
+    "mark_person",
+    "mark_transfer",
+    "mark_case_officer",
+    "reconcile",
+    "dial_ended",
 ]
 
 _FINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
@@ -136,6 +146,8 @@ class CallTimeline:
     fault_code: str | None
     fault_params: dict[str, str] | None
     notes: tuple[Note, ...]  # codes of harness.core.labels.CALL_NOTES with their details
+    # The tester's "case officer reached" mark, inside the answered call (edition 2011).
+    case_officer_at: datetime | None = None
 
     @property
     def time_to_answer(self) -> timedelta | None:
@@ -308,6 +320,8 @@ def call_timeline(
     person_at = _person_at(mode, unique, call, notes)
     transfers = (f.occurred_at for f in unique if f.kind == "mark_transfer")
     transferred_at = _earliest_inside("transfer_mark", transfers, call, notes)
+    officers = (f.occurred_at for f in unique if f.kind == "mark_case_officer")
+    case_officer_at = _earliest_inside("case_officer_mark", officers, call, notes)
     amd = sorted(
         (f for f in unique if f.kind == "amd" and f.leg == "municipal"),
         key=lambda f: (f.occurred_at, f.answered_by or ""),
@@ -328,4 +342,5 @@ def call_timeline(
         fault_code=fault.code if fault else None,
         fault_params=dict(fault.params) if fault and fault.params else None,
         notes=tuple(notes),
+        case_officer_at=case_officer_at,
     )

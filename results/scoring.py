@@ -94,6 +94,12 @@ class Evidence:
     person_at: datetime | None = None
     direct_answer: bool | None = None
     bemotande: int | None = None
+    # Edition 2011: the case officer reached (the tester's mark or assessment; None: not known)
+    # and bemötande on its own three-level scale (god 2, medelgod 1, dålig 0; None: not so
+    # assessed). Where unknown, 2011 falls back to "a person answered" and to the four-level
+    # points (god or better), and counts the call in Score.approximated.
+    case_officer: bool | None = None
+    bemotande_2011: int | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,9 @@ class Score:
     ci_high: float | None
     awaiting_assessment: int
     excluded_faults: int
+    # Calls counted by an approximation of the edition's definition (edition 2011 without the
+    # case officer mark or the three-level scale: see Evidence); 0 when measured as defined.
+    approximated: int = 0
 
 
 @dataclass(frozen=True)
@@ -326,8 +335,14 @@ class EmailJudge:
     _BEM_N,
     _BEM_POINTS,
     _BEM_GOOD,
+    _CO_YES,
+    _CO_APPROX,
+    _G3_WAIT,
+    _G3_N,
+    _G3_GOOD,
+    _G3_APPROX,
     _SLOTS,
-) = range(21)
+) = range(27)
 
 _SECONDS_60 = timedelta(seconds=60)
 _SECONDS_120 = timedelta(seconds=120)
@@ -352,6 +367,7 @@ def _make_score(
     wait: int,
     faults: int,
     trials_per_call: int = 1,
+    approximated: int = 0,
 ) -> Score:
     if den == 0:
         return Score(kommunkod, m.id, None, None, num, den, None, None, wait, faults)
@@ -368,6 +384,7 @@ def _make_score(
         ci_high=high,
         awaiting_assessment=wait,
         excluded_faults=faults,
+        approximated=approximated,
     )
 
 
@@ -382,7 +399,17 @@ def _scores_for(kommunkod: str, c: list[int], measures: tuple[Measure, ...]) -> 
             wait = c[_DA_WAIT] + c[_B_WAIT]
             out.append(_make_score(kommunkod, m, c[_DA_YES], c[_DA_DEN], wait, c[_B_FAULT]))
         elif m.id == "phone_contact_case_officer":
-            out.append(_make_score(kommunkod, m, c[_B_PERSON], c[_B_DEN], c[_B_WAIT], c[_B_FAULT]))
+            out.append(
+                _make_score(
+                    kommunkod,
+                    m,
+                    c[_CO_YES],
+                    c[_B_DEN],
+                    c[_B_WAIT],
+                    c[_B_FAULT],
+                    approximated=c[_CO_APPROX],
+                )
+            )
         elif m.id in ("phone_person_within_60s", "phone_person_within_120s"):
             num = c[_P_60] if m.threshold == 60 else c[_P_120]
             out.append(_make_score(kommunkod, m, num, c[_P_DEN], c[_P_WAIT], c[_P_FAULT]))
@@ -394,8 +421,18 @@ def _scores_for(kommunkod: str, c: list[int], measures: tuple[Measure, ...]) -> 
                 )
             )
         elif m.id == "phone_bemotande_good_share":
-            wait = c[_BEM_WAIT] + c[_B_WAIT]
-            out.append(_make_score(kommunkod, m, c[_BEM_GOOD], c[_BEM_N], wait, c[_B_FAULT]))
+            wait = c[_G3_WAIT] + c[_B_WAIT]
+            out.append(
+                _make_score(
+                    kommunkod,
+                    m,
+                    c[_G3_GOOD],
+                    c[_G3_N],
+                    wait,
+                    c[_B_FAULT],
+                    approximated=c[_G3_APPROX],
+                )
+            )
         else:  # pragma: no cover - a measure added to an edition without a rule here
             raise ValueError(f"no scoring rule for measure {m.id!r}")
     return out
@@ -460,6 +497,27 @@ def score(evidence: Iterable[Evidence], rules: ScoringRules) -> list[Score]:
             c[_DA_DEN] += 1  # busy, no answer, no person: a failure for direct answer
             continue
         c[_B_PERSON] += 1
+        # Edition 2011's case officer: the mark or the assessment; unknown falls back to the
+        # person who answered, counted as approximated.
+        if row.case_officer is None:
+            c[_CO_YES] += 1
+            c[_CO_APPROX] += 1
+        elif row.case_officer:
+            c[_CO_YES] += 1
+        g3 = row.bemotande_2011
+        if g3 is not None:
+            if not 0 <= g3 <= 2:
+                raise ValueError(f"probe {row.probe_id}: bemotande_2011 must be 0-2, got {g3}")
+            c[_G3_N] += 1
+            if g3 == 2:
+                c[_G3_GOOD] += 1
+        elif row.bemotande is not None:
+            c[_G3_N] += 1
+            c[_G3_APPROX] += 1
+            if row.bemotande >= 2:  # god or mycket god on the four-level scale
+                c[_G3_GOOD] += 1
+        else:
+            c[_G3_WAIT] += 1
         if row.direct_answer is None:
             c[_DA_WAIT] += 1
         else:

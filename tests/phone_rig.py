@@ -48,6 +48,7 @@ period_end = 2026-10-16
 emails_per_target = 0
 calls_per_target = {calls}
 question_bank = "questions"
+edition = "{edition}"
 
 [[personas]]
 name = "Anna Lindqvist"
@@ -147,6 +148,8 @@ async def make_rig(
     record: bool = False,
     mark_person: bool = True,
     dashboard_secret: str | None = None,
+    edition: str = "2018",
+    also_mark: tuple[str, ...] = (),
 ) -> PhoneRig:
     """Start everything; ``targets`` are (kommunkod, switchboard as written in the scenario)."""
     monkeypatch.setenv(TOKEN_ENV, TOKEN)  # type: ignore[attr-defined]
@@ -187,7 +190,9 @@ public_url = "http://127.0.0.1:{port}"
         f'\n[[targets]]\nkommunkod = "{code}"\nswitchboard = "{number}"\n'
         for code, number in targets
     )
-    (tmp / "scenario.toml").write_text(SCENARIO.format(calls=calls, targets=lines), "utf-8")
+    (tmp / "scenario.toml").write_text(
+        SCENARIO.format(calls=calls, targets=lines, edition=edition), "utf-8"
+    )
     made = plan_scenario(tmp / "scenario.toml", settings)
     with Session(engine) as session:
         save_plan(session, made.scenario, made.bank, made.probes, START)
@@ -204,7 +209,8 @@ public_url = "http://127.0.0.1:{port}"
         async def tester_marks(call: object, at: datetime) -> None:
             parent = getattr(call, "parent_sid", None)
             probe = next(p for p in rig.probes() if p.call_sid == parent)
-            assert rig.cli("call", "mark", str(probe.id), "person") == 0
+            for what in ("person", *also_mark):  # e.g. "case_officer" at the same moment
+                assert rig.cli("call", "mark", str(probe.id), what) == 0
             rig.marks.append((probe.id or 0, at))
 
         sim.on_person = tester_marks

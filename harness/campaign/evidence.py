@@ -116,9 +116,21 @@ def campaign_evidence(
                 person_at=line.person_at,
                 direct_answer=assessment.direct_answer if assessment else None,
                 bemotande=assessment.bemotande if assessment else None,
+                case_officer=_case_officer(line, assessment),
+                bemotande_2011=assessment.bemotande_2011 if assessment else None,
             )
         )
     return evidence, campaign
+
+
+def _case_officer(line: CallTimeline, assessment: Row[*tuple[Any, ...]] | None) -> bool | None:
+    """Edition 2011's "kontakt med handläggare": what the assessment says, else the tester's
+    mark during the call. Only a tester can tell, so an automated call says nothing (None)."""
+    if line.mode != "bridged":
+        return None
+    if assessment is not None and assessment.case_officer is not None:
+        return bool(assessment.case_officer)
+    return line.case_officer_at is not None
 
 
 def imported_national(engine: Engine) -> tuple[Reference, ...]:
@@ -328,7 +340,11 @@ def _assessments(connection: Connection, probes: ProbeIds) -> dict[int, Row[*tup
         a.probe_id: a
         for a in connection.execute(
             select(
-                col(Assessment.probe_id), col(Assessment.direct_answer), col(Assessment.bemotande)
+                col(Assessment.probe_id),
+                col(Assessment.direct_answer),
+                col(Assessment.bemotande),
+                col(Assessment.bemotande_2011),
+                col(Assessment.case_officer),
             ).where(col(Assessment.probe_id).in_(probes))
         )
     }

@@ -44,8 +44,10 @@ T = {
         "Visa ett samtals tidslinje och bedömning.", "Show a call's timeline and assessment."
     ),
     "mark": Text(
-        "Markera att en person svarat (person) eller att du kopplats vidare (transfer), nu.",
-        "Mark that a person answered (person) or that you were transferred (transfer), now.",
+        "Markera nu att en person svarat (person), att du kopplats vidare (transfer) eller att "
+        "du nått en handläggare (case_officer).",
+        "Mark now that a person answered (person), that you were transferred (transfer) or that "
+        "you reached a case officer (case_officer).",
     ),
     "assess": Text(
         "Bedöm ett samtal: fick du svar direkt, och bemötandet: 3 mycket god, 2 god, "
@@ -64,6 +66,17 @@ T = {
         "Treatment (3 mycket god/very good, 2 god/good, 1 medelgod/fair, 0 dålig/poor)",
     ),
     "note": Text("Kommentar.", "Note."),
+    "bemotande_2011": Text(
+        "Bemötandet på 2011 års skala, för en kampanj av den utgåvan: god, medelgod eller dålig.",
+        "Treatment on the 2011 scale, for a campaign of that edition: good, fair or poor "
+        "(god, medelgod, dålig).",
+    ),
+    "case_officer": Text(
+        "Nådde du en handläggare (inte bara växeln)? ja/nej; utan valet avgör markeringen under "
+        "samtalet.",
+        "Did you reach a case officer (not only the switchboard)? yes/no; without it, the mark "
+        "during the call decides.",
+    ),
     "reason": Text("Varför bedömningen ändras (sparas i loggen).", "Why it changes (logged)."),
     "yes": Text("ja", "yes"),
     "no": Text("nej", "no"),
@@ -77,6 +90,9 @@ T = {
     "waiting": Text("väntar", "waiting"),
 }
 DIRECT = {"yes": True, "ja": True, "no": False, "nej": False}
+#: Edition 2011's three levels as typed, in Swedish or English.
+LEVEL_WORDS_2011 = {"god": 2, "good": 2, "medelgod": 1, "fair": 1, "dålig": 0, "dalig": 0,
+                    "poor": 0}  # fmt: skip
 
 # The mode in the list's narrow column.
 SHORT_MODES = {"bridged": Text("testare", "tester"), "automated": Text("automatiskt", "automated")}
@@ -176,7 +192,7 @@ def build(lang: Lang) -> click.Group:
 
     @call.command("mark", help=T["mark"](lang))
     @click.argument("probe_id", type=int, metavar="PROBE")
-    @click.argument("what", type=click.Choice(["person", "transfer"]))
+    @click.argument("what", type=click.Choice(["person", "transfer", "case_officer"]))
     @click.pass_context
     def mark_cmd(ctx: click.Context, probe_id: int, what: Mark) -> None:
         cli = state(ctx)
@@ -198,12 +214,20 @@ def build(lang: Lang) -> click.Group:
         type=click.Choice(sorted(DIRECT), case_sensitive=False),
         help=T["direct"](lang),
     )
+    @click.option("--bemotande", type=click.IntRange(0, 3), default=None, help=T["bemotande"](lang))
     @click.option(
-        "--bemotande",
-        required=True,
-        prompt=T["bemotande_prompt"](lang),
-        type=click.IntRange(0, 3),
-        help=T["bemotande"](lang),
+        "--bemotande-2011",
+        "bemotande_2011",
+        type=click.Choice(sorted(LEVEL_WORDS_2011), case_sensitive=False),
+        default=None,
+        help=T["bemotande_2011"](lang),
+    )
+    @click.option(
+        "--case-officer",
+        "case_officer",
+        type=click.Choice(sorted(DIRECT), case_sensitive=False),
+        default=None,
+        help=T["case_officer"](lang),
     )
     @click.option("--note", default=None, help=T["note"](lang))
     @click.option("--reason", default=None, help=T["reason"](lang))
@@ -212,17 +236,40 @@ def build(lang: Lang) -> click.Group:
         ctx: click.Context,
         probe_id: int,
         direct: str,
-        bemotande: int,
+        bemotande: int | None,
+        bemotande_2011: str | None,
+        case_officer: str | None,
         note: str | None,
         reason: str | None,
     ) -> None:
         cli = state(ctx)
-        request = AssessCall(probe_id, DIRECT[direct.lower()], bemotande, note, reason)
+        if bemotande is None and bemotande_2011 is None:  # asked, as the direct answer is
+            bemotande = click.prompt(T["bemotande_prompt"](lang), type=click.IntRange(0, 3))
+        request = AssessCall(
+            probe_id,
+            DIRECT[direct.lower()],
+            bemotande,
+            note,
+            reason,
+            bemotande_2011=None
+            if bemotande_2011 is None
+            else LEVEL_WORDS_2011[bemotande_2011.lower()],
+            case_officer=None if case_officer is None else DIRECT[case_officer.lower()],
+        )
         try:
             done = assess_call(service_context(cli), request)
         except ServiceError as exc:
             fail_service(cli, exc)
-        click.echo(messages.assessed(cli.lang, probe_id, done.direct_answer, done.bemotande))
+        click.echo(
+            messages.assessed(
+                cli.lang,
+                probe_id,
+                done.direct_answer,
+                done.bemotande,
+                done.bemotande_2011,
+                done.case_officer,
+            )
+        )
 
     return call
 

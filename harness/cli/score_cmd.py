@@ -74,6 +74,19 @@ T = {
         "{kommun} {title}: {value}%, rank {rank} of {compared} ({colour}); country {year}: "
         "best {best}, worst {worst}, mean {mean} ({n} municipalities)",
     ),
+    # Edition 2011 approximated where its own evidence is missing (results.scoring.Evidence).
+    "approximated_phone_contact_case_officer": Text(
+        "  ({n} samtal utan markering eller bedömning av handläggare: räknade som nådda när en "
+        "person svarade, ett närmevärde)",
+        "  ({n} calls without a case officer mark or assessment: counted as reached when a "
+        "person answered, an approximation)",
+    ),
+    "approximated_phone_bemotande_good_share": Text(
+        "  ({n} samtal bedömda på fyrgradig skala: god eller bättre räknat som god, ett "
+        "närmevärde)",
+        "  ({n} calls assessed on the four-level scale: good or better counted as good, an "
+        "approximation)",
+    ),
     "waiting": Text("  ({n} samtal väntar på bedömning)", "  ({n} calls awaiting assessment)"),
 }
 
@@ -197,6 +210,9 @@ def _row(s: Score) -> dict[str, object]:
         "points": c.points,
         "max_points": c.max_points,
         "calls": c.calls,
+        # Calls counted by an approximation of the edition's definition (edition 2011 without
+        # the case officer mark or the three-level scale); 0 when measured as defined.
+        "approximated": s.approximated,
     }
 
 
@@ -218,6 +234,8 @@ def _print(cli: CliContext, scores: list[Score]) -> None:
         click.echo(_line(s.kommunkod, title, value, interval, count_text(s, cli.lang)))
         if s.awaiting_assessment:
             click.echo(cli.t(T["waiting"], n=s.awaiting_assessment))
+        if s.approximated:
+            click.echo(cli.t(T[f"approximated_{s.measure_id}"], n=s.approximated))
 
 
 def _print_comparison(

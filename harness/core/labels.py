@@ -203,6 +203,7 @@ CALL_EVENTS: dict[str, Text] = {
     "recording": Text("inspelning klar", "recording ready"),
     "mark_person": Text("testaren: en person svarade", "tester: a person answered"),
     "mark_transfer": Text("testaren: kopplades vidare", "tester: transferred"),
+    "mark_case_officer": Text("testaren: nådde en handläggare", "tester: reached a case officer"),
     "reconcile": Text("avstämt med Twilio i efterhand", "reconciled with Twilio afterwards"),
     "speech_person": Text("en person hördes säga något", "a person was heard speaking"),
     "dial_ended": Text("kopplingen till växeln tog slut", "the dial to the switchboard ended"),
@@ -337,6 +338,9 @@ ANSWERED_BY: dict[str, Text] = {
 SIGNALS: dict[str, Text] = {
     "person_mark": Text("Testarens markering ”person”", "The tester's person mark"),
     "transfer_mark": Text("Testarens markering ”kopplad”", "The tester's transfer mark"),
+    "case_officer_mark": Text(
+        "Testarens markering ”handläggare”", "The tester's case officer mark"
+    ),
     "detected_speech": Text("Tal som en person", "Speech as of a person"),
 }
 

@@ -1,7 +1,8 @@
 """Calls: the tester's marks during a call, and a person's assessment after it.
 
-A mark ("a person answered", "I was transferred") is timed by the process clock at the moment
-the service is called: the tester presses it while the call is going on. The assessment
+A mark ("a person answered", "I was transferred", "I reached a case officer") is timed by the
+process clock at the moment the service is called: the tester presses it while the call is
+going on. The assessment
 (direct answer, bemötande 0-3) is a person's judgement, kept apart from Twilio's evidence, and
 every change is in the audit log with the values before and after.
 """
@@ -20,7 +21,7 @@ from harness.channels.phone import store as phonestore
 from harness.channels.phone.console import load_call
 from harness.rules.measurement import timeline_rules
 from harness.services.base import Context, ServiceError
-from harness.store.models import Assessment, Channel, Probe, ProbeState
+from harness.store.models import Assessment, Campaign, Channel, Probe, ProbeState
 from probes.phone_call import PhoneProbe
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
     "start_call",
 ]
 
-Mark = Literal["person", "transfer"]
+Mark = Literal["person", "transfer", "case_officer"]
 
 
 @dataclass(frozen=True)
@@ -52,19 +53,27 @@ class Marked:
 
 @dataclass(frozen=True)
 class AssessCall:
+    """``bemotande`` on the four-level scale, or for a campaign of edition 2011
+    ``bemotande_2011`` on its own three levels; ``case_officer`` None leaves it to the tester's
+    mark during the call."""
+
     probe_id: int
     direct_answer: bool
-    bemotande: int  # mycket god = 3, god = 2, medelgod = 1, dålig = 0
+    bemotande: int | None  # mycket god = 3, god = 2, medelgod = 1, dålig = 0
     note: str | None = None  # None keeps the earlier note
     reason: str | None = None  # why an earlier assessment changes
+    bemotande_2011: int | None = None  # god = 2, medelgod = 1, dålig = 0
+    case_officer: bool | None = None
 
 
 @dataclass(frozen=True)
 class Assessed:
     probe_id: int
     direct_answer: bool
-    bemotande: int
+    bemotande: int | None
     changed: bool  # an earlier assessment was replaced
+    bemotande_2011: int | None = None
+    case_officer: bool | None = None
 
 
 def _call(session: Session, probe_id: int) -> Probe:
@@ -79,7 +88,7 @@ def _call(session: Session, probe_id: int) -> Probe:
 
 def mark_call(ctx: Context, request: MarkCall) -> Marked:
     """Record the tester's mark on a placed call, at this moment; audited."""
-    if request.what not in ("person", "transfer"):
+    if request.what not in ("person", "transfer", "case_officer"):
         raise ServiceError("bad_mark", what=request.what)
     at = ctx.now()
     with Session(ctx.engine) as session:
@@ -102,11 +111,21 @@ def mark_call(ctx: Context, request: MarkCall) -> Marked:
 
 
 def assess_call(ctx: Context, request: AssessCall) -> Assessed:
-    """Record (or change) a person's assessment of a bridged call that reached a person."""
-    if request.bemotande not in (0, 1, 2, 3):
-        raise ServiceError("bad_bemotande", value=request.bemotande)
+    """Record (or change) a person's assessment of a bridged call that reached a person.
+
+    A campaign of edition 2011 is assessed on its own three-level scale (god, medelgod, dålig),
+    the others on the four levels 0-3."""
     with Session(ctx.engine) as session:
         probe = _call(session, request.probe_id)
+        campaign = session.get(Campaign, probe.campaign_id)
+    three_levels = campaign is not None and campaign.edition == "2011"
+    if three_levels:
+        if request.bemotande_2011 not in (0, 1, 2):
+            raise ServiceError("bad_bemotande_2011", value=request.bemotande_2011)
+        if request.bemotande is not None and request.bemotande not in (0, 1, 2, 3):
+            raise ServiceError("bad_bemotande", value=request.bemotande)
+    elif request.bemotande not in (0, 1, 2, 3):
+        raise ServiceError("bad_bemotande", value=request.bemotande)
     if probe.mode == "automated":
         raise ServiceError("automated", probe=request.probe_id)
     row = next(r for r in call_rows(ctx.engine, timeline_rules(ctx.settings), request.probe_id))
@@ -125,6 +144,8 @@ def assess_call(ctx: Context, request: AssessCall) -> Assessed:
         )
         assessment.direct_answer = request.direct_answer
         assessment.bemotande = request.bemotande
+        assessment.bemotande_2011 = request.bemotande_2011 if three_levels else None
+        assessment.case_officer = request.case_officer
         assessment.person_reached = True
         assessment.transferred = row["transferred_at"] is not None
         assessment.notes = request.note if request.note is not None else assessment.notes
@@ -144,13 +165,22 @@ def assess_call(ctx: Context, request: AssessCall) -> Assessed:
             )
         )
         session.commit()
-    return Assessed(request.probe_id, request.direct_answer, request.bemotande, before is not None)
+    return Assessed(
+        request.probe_id,
+        request.direct_answer,
+        request.bemotande,
+        before is not None,
+        request.bemotande_2011 if three_levels else None,
+        request.case_officer,
+    )
 
 
 def _public(a: Assessment) -> dict[str, Any]:
     return {
         "direct_answer": a.direct_answer,
         "bemotande": a.bemotande,
+        "bemotande_2011": a.bemotande_2011,
+        "case_officer": a.case_officer,
         "transferred": a.transferred,
         "notes": a.notes,
         "assessor": a.assessor,

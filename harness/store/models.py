@@ -281,6 +281,11 @@ class Assessment(SQLModel, table=True):
     person_reached: bool
     direct_answer: bool | None = None
     bemotande: int | None = None  # mycket god = 3, god = 2, medelgod = 1, dålig = 0
+    # Edition 2011's own scale, assessed as such: god = 2, medelgod = 1, dålig = 0.
+    bemotande_2011: int | None = None
+    # Did the tester reach a case officer (handläggare)? None: not said in the assessment, and
+    # the tester's mark during the call decides (edition 2011's "kontakt med handläggare").
+    case_officer: bool | None = None
     transferred: bool = False
     notes: str | None = None
     assessed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -75,7 +75,9 @@ def assess(
     probe_id: int,
     user: Annotated[UserView, staff],
     direct_answer: Annotated[str, Form()],
-    bemotande: Annotated[int, Form(ge=0, le=3)],
+    bemotande: Annotated[int | None, Form(ge=0, le=3)] = None,
+    bemotande_2011: Annotated[int | None, Form(ge=0, le=2)] = None,
+    case_officer: Annotated[str, Form(pattern="^(yes|no|)$")] = "",
     note: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "/calls",
@@ -84,11 +86,19 @@ def assess(
     change of one (the audit keeps both, with the reason given)."""
     lang = page_lang(request)
     request_ = AssessCall(
-        probe_id, direct_answer == "yes", bemotande, note.strip() or None, reason.strip() or None
-    )
+        probe_id, direct_answer == "yes", bemotande, note.strip() or None, reason.strip() or None,
+        bemotande_2011=bemotande_2011,
+        case_officer={"yes": True, "no": False}.get(case_officer),
+    )  # fmt: skip
     try:
         done = assess_call(service_context(request, user), request_)
-        flash(request, messages.assessed(lang, probe_id, done.direct_answer, done.bemotande))
+        flash(
+            request,
+            messages.assessed(
+                lang, probe_id, done.direct_answer, done.bemotande, done.bemotande_2011,
+                done.case_officer,
+            ),
+        )  # fmt: skip
     except ServiceError as exc:
         flash(request, messages.describe(exc, lang))
     return RedirectResponse(back_to(back, "/calls"), status_code=303)
@@ -99,7 +109,7 @@ def mark(
     request: Request,
     probe_id: int,
     user: Annotated[UserView, staff],
-    what: Annotated[str, Form(pattern="^(person|transfer)$")],
+    what: Annotated[str, Form(pattern="^(person|transfer|case_officer)$")],
     back: Annotated[str, Form()] = "/calls",
 ) -> RedirectResponse:
     lang = page_lang(request)

@@ -24,7 +24,7 @@ from harness.channels.phone.console import CallView, load_call
 from harness.rules.measurement import timeline_rules
 from harness.services import calls
 from harness.services.base import ServiceError
-from harness.store.models import Assessment
+from harness.store.models import Assessment, Campaign
 from harness.web.audit_text import actor_text
 from harness.web.auth import UserView, flash, require_csrf, require_role
 from harness.web.lang import page_lang
@@ -62,6 +62,9 @@ def console(request: Request, probe_id: int) -> HTMLResponse:
     phone = _phone(request)
     with Session(request.app.state.engine) as session:
         assessment = session.exec(select(Assessment).where(Assessment.probe_id == probe_id)).first()
+        campaign = session.get(Campaign, view.probe.campaign_id)
+    # Edition 2011 is assessed on its own three-level scale, with "case officer reached".
+    edition_2011 = campaign is not None and campaign.edition == "2011"
     # An assessed call shows its assessment, and the form to change it.
     shown = assessment if assessment is not None and assessment.direct_answer is not None else None
     page = render(
@@ -77,6 +80,8 @@ def console(request: Request, probe_id: int) -> HTMLResponse:
             and view.mode == "bridged",
             "caller_number": phone.config.caller_number if phone is not None else None,
             "levels": (3, 2, 1, 0),
+            "levels_2011": (2, 1, 0),
+            "edition_2011": edition_2011,
             "statuses": STATUSES,
             "assessment": shown,
             "assessor": actor_text(shown.assessor, page_lang(request)) if shown else "",

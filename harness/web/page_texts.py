@@ -169,6 +169,19 @@ PAGE_TEXTS: dict[str, Text] = {
                "1 – fair: correct but curt or uninterested; you had to drive the call"),
     "b0": Text("0 – dålig: otrevlig, avvisande eller nonchalant",
                "0 – poor: unpleasant, dismissive or offhand"),
+    # Edition 2011's own three levels and its case officer question (call console).
+    "g2": Text("God: vänlig, saklig och hjälpsam", "Good: friendly, to the point and helpful"),
+    "g1": Text("Medelgod: korrekt men kort eller ointresserad",
+               "Fair: correct but curt or uninterested"),
+    "g0": Text("Dålig: otrevlig, avvisande eller nonchalant",
+               "Poor: unpleasant, dismissive or offhand"),
+    "bemotande_question_2011": Text("Hur var bemötandet (2011 års skala)?",
+                                    "How was the treatment (the 2011 scale)?"),
+    "case_officer_question": Text(
+        "Nådde du en handläggare, någon som handlägger frågan (inte bara växeln)?",
+        "Did you reach a case officer, someone who handles the matter (not only the switchboard)?",
+    ),
+    "case_officer_by_mark": Text("Som markerat under samtalet", "As marked during the call"),
     "note": Text("Kommentar", "Note"),
     # an e-mail answer's assessment (probe page)
     "mail_assess": Text("Bedöm svaret", "Assess the answer"),
@@ -193,6 +206,7 @@ PAGE_TEXTS: dict[str, Text] = {
     ),
     "mark_person": Text("Person svarade nu", "A person answered now"),
     "mark_transfer": Text("Kopplades vidare nu", "Transferred now"),
+    "mark_case_officer": Text("Nådde handläggare nu", "Reached a case officer now"),
     "marked": Text("Markerat.", "Marked."),
     "assessed": Text("Bedömningen sparades.", "The assessment was saved."),
     "o_person": Text("person nådd", "person reached"),

@@ -122,6 +122,57 @@ async def test_bridged_person_at_once_then_assessed_and_scored(
         await stop_rig(rig)
 
 
+async def test_edition_2011_case_officer_mark_and_its_own_bemotande_scale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """Issue 18, item 3: the tester marks "case officer reached" during the call; a 2011
+    campaign is assessed on god / medelgod / dålig; U00413 and the share "god" are scored
+    from those, not approximated."""
+    script = SwitchboardScript(dial_delay=1, ring_seconds=7, person_after=0, talk_seconds=50)
+    rig = await make_rig(
+        tmp_path, monkeypatch, targets=[("2380", "063-14 30 00")], scripts={OSTERSUND: script},
+        edition="2011", also_mark=("case_officer",),
+    )  # fmt: skip
+    try:
+        await rig.drive(week_later())
+        [probe] = rig.calls()
+        assert probe.outcome == "person"
+        # The four-level scale is refused for a 2011 campaign, with what to give instead.
+        capsys.readouterr()
+        assert rig.cli("call", "assess", str(probe.id), "--direct-answer", "yes",
+                       "--bemotande", "3") == 2  # fmt: skip
+        assert "2011 edition: treatment is assessed as good, fair or poor" in (
+            capsys.readouterr().err
+        )
+        assert rig.cli("call", "assess", str(probe.id), "--direct-answer", "yes",
+                       "--bemotande-2011", "god") == 0  # fmt: skip
+        assert capsys.readouterr().out == (
+            f"Call {probe.id}: direct answer yes, treatment good (the 2011 scale).\n"
+        )
+        with Session(rig.engine) as session:
+            [assessment] = session.exec(select(Assessment)).all()
+            actions = [a.action for a in session.exec(select(AuditEntry)).all()]
+        assert (assessment.bemotande_2011, assessment.bemotande) == (2, None)
+        assert actions == ["mark_person", "mark_case_officer", "assess"]
+        assert rig.cli("score", "--json") == 0
+        scores = {s["measure"]: s for s in json.loads(capsys.readouterr().out)}
+        officer = scores["phone_contact_case_officer"]
+        assert (officer["value"], officer["approximated"]) == (100, 0)
+        good = scores["phone_bemotande_good_share"]
+        assert (good["value"], good["numerator"], good["approximated"]) == (100, 1, 0)
+        # The tester says after all that it was only the switchboard: the assessment decides.
+        assert rig.cli("call", "assess", str(probe.id), "--direct-answer", "yes",
+                       "--bemotande-2011", "medelgod", "--case-officer", "no",
+                       "--reason", "Det var växeln") == 0  # fmt: skip
+        capsys.readouterr()
+        assert rig.cli("score", "--json") == 0
+        scores = {s["measure"]: s for s in json.loads(capsys.readouterr().out)}
+        assert scores["phone_contact_case_officer"]["value"] == 0
+        assert scores["phone_bemotande_good_share"]["value"] == 0
+    finally:
+        await stop_rig(rig)
+
+
 async def test_bridged_ivr_then_person(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):

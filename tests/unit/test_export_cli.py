@@ -41,7 +41,8 @@ def test_it_exports_one_row_per_municipality_and_measure(kkik, config: Path, tmp
         "--lang", "en", "--config", str(config), "export", "--format", "csv", "--out", str(out)
     )
     assert result.code == 0, result.err
-    assert result.out == f"Wrote 5 rows to {out}.\n"
+    # The edition's five measures, then our own five e-mail measures (results.mail_quality).
+    assert result.out == f"Wrote 10 rows to {out}.\n"
     text = out.read_bytes().decode("utf-8")
     assert text.startswith("\ufeffkommunkod,kommun,ar,measure,kpi_id,kpi_id_is_own,title,")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
@@ -56,13 +57,22 @@ def test_it_exports_one_row_per_municipality_and_measure(kkik, config: Path, tmp
         "False",
         "",
     )
+    own = {r["measure"]: r for r in rows if r["measure"].startswith("email_") and
+           r["measure"] not in ("email_within_1_working_day",)}  # fmt: skip
+    assert set(own) == {
+        "email_sender_complete", "email_answer_quality", "email_unanswered",
+        "email_reply_hours_mean", "email_reply_hours_median",
+    }  # fmt: skip
+    assert all(r["kpi_id_is_own"] == "True" for r in own.values())
+    assert own["email_unanswered"]["value"] == "50"
+    assert own["email_sender_complete"]["awaiting_assessment"] == "1"  # answered, not assessed
 
 
 def test_it_writes_an_xlsx_that_reads_back(kkik, config: Path, tmp_path: Path):
     out = tmp_path / "kkik.xlsx"
     result = kkik("--config", str(config), "export", "--format", "xlsx", "--out", str(out))
     assert result.code == 0, result.err
-    assert result.out == f"Skrev 5 rader per kommun och mått och 2 rader per mätning till {out}.\n"
+    assert result.out == f"Skrev 10 rader per kommun och mått och 2 rader per mätning till {out}.\n"
     book = openpyxl.load_workbook(out)
     # A sheet per level, the results open first.
     assert book.sheetnames == ["Per kommun och mått", "Per mätning"]
@@ -227,7 +237,7 @@ def _excel_rows(path: Path) -> list[dict[str, str]]:
 def test_the_csv_for_swedish_excel_reads_back_in_columns(kkik, config: Path, tmp_path: Path):
     out = tmp_path / "kkik.csv"
     result = kkik("--config", str(config), "export", "--format", "csv-excel", "--out", str(out))
-    assert (result.code, result.out) == (0, f"Skrev 5 rader till {out}.\n")
+    assert (result.code, result.out) == (0, f"Skrev 10 rader till {out}.\n")
     rows = _excel_rows(out)
     assert list(rows[0])[:5] == ["Kommunkod", "Kommun", "År", "Mått", "Måttets id"]
     email = next(r for r in rows if r["Måttets id"] == "email_within_1_working_day")

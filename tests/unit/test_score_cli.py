@@ -32,7 +32,7 @@ def test_it_scores_an_evidence_file_as_json(kkik):
         "ci_low", "ci_high", "points", "max_points", "calls",
         "national_year", "national_best", "national_worst", "national_mean", "national_n",
         "national_rank", "national_quartile", "network_best", "network_worst", "network_mean",
-        "awaiting_review",
+        "awaiting_review", "approximated",
     }  # fmt: skip
     assert rows[0]["awaiting_review"] is None  # a file has no review queue
     first = rows[0]

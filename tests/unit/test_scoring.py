@@ -7,6 +7,7 @@ Expected values are worked out by hand in the comments. Calendar facts: 2026-10-
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -423,3 +424,35 @@ def test_it_compares_a_measure_nobody_has_a_value_for() -> None:
         None,
         {},
     )
+
+
+def test_2011_counts_the_case_officer_from_the_mark_or_assessment_not_any_person() -> None:
+    # Issue 18: p1 reached a case officer, p2 only the switchboard (a person, but not one who
+    # handles the matter), p6 has no mark or assessment yet: counted as before, by the person
+    # who answered, and flagged as approximated. Busy, no answer, no person: not reached.
+    rows = [
+        replace(r, case_officer={"p1": True, "p2": False}.get(r.probe_id)) for r in _mixed_calls()
+    ]
+    m = by_measure(score(rows, rules("2011")))["phone_contact_case_officer"]
+    assert (m.numerator, m.denominator, m.value) == (2, 6, 33)
+    assert m.approximated == 1
+    exact = [replace(r, case_officer=r.probe_id == "p1") for r in _mixed_calls()]
+    m = by_measure(score(exact, rules("2011")))["phone_contact_case_officer"]
+    assert (m.numerator, m.approximated) == (1, 0)
+
+
+def test_2011_bemotande_on_its_own_three_levels_with_the_share_god() -> None:
+    # Assessed as god (2), medelgod (1), dålig (0) on the 2011 scale: god only counts. A call
+    # assessed on the four levels only falls back to "god or better", flagged as approximated.
+    rows = [
+        replace(call("0180", "a", "person", wait=10, direct=True), bemotande_2011=2),
+        replace(call("0180", "b", "person", wait=10, direct=True), bemotande_2011=1),
+        replace(call("0180", "c", "person", wait=10, direct=True), bemotande_2011=0),
+        call("0180", "d", "person", wait=10, direct=True, bem=3),
+        call("0180", "e", "person", wait=10, direct=True),  # not assessed yet
+    ]
+    m = by_measure(score(rows, rules("2011")))["phone_bemotande_good_share"]
+    assert (m.numerator, m.denominator, m.value) == (2, 4, 50)
+    assert (m.approximated, m.awaiting_assessment) == (1, 1)
+    with pytest.raises(ValueError, match="bemotande_2011 must be 0-2"):
+        score([replace(call("0180", "x", "person", wait=1), bemotande_2011=3)], rules("2011"))

@@ -20,6 +20,7 @@ from results.scoring import Mode
 __all__ = [
     "DIAL_ENDED",
     "FINAL_STATUSES",
+    "MARK_CASE_OFFICER",
     "MARK_PERSON",
     "MARK_TRANSFER",
     "RECONCILE",
@@ -38,6 +39,9 @@ VOICE = "voice"  # a TwiML request (answer, AMD result, speech result, dial ende
 RECORDING = "recording"
 MARK_PERSON = "mark_person"
 MARK_TRANSFER = "mark_transfer"
+MARK_CASE_OFFICER = "mark_case_officer"
+#: A tester's mark by what it says ("person", "transfer", "case_officer") and its stored event.
+MARK_EVENTS = {"person": MARK_PERSON, "transfer": MARK_TRANSFER, "case_officer": MARK_CASE_OFFICER}
 RECONCILE = "reconcile"
 SPEECH_PERSON = "speech_person"
 DIAL_ENDED = "dial_ended"
@@ -96,6 +100,8 @@ def facts(mode: Mode, rows: Iterable[StoredEvent]) -> list[CallFact]:
             out.append(CallFact("municipal", "mark_person", at))
         elif row.event == MARK_TRANSFER:
             out.append(CallFact("municipal", "mark_transfer", at))
+        elif row.event == MARK_CASE_OFFICER:
+            out.append(CallFact("municipal", "mark_case_officer", at))
         elif row.event == RECONCILE and row.status:
             leg: Leg = "municipal" if mode == "automated" or row.parent_call_sid else "caller"
             out.append(CallFact(leg, "reconcile", at, status=row.status))

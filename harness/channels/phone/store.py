@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from harness.channels.phone.facts import (
     DIAL_ENDED,
     FINAL_STATUSES,
+    MARK_EVENTS,
     MARK_PERSON,
     MARK_TRANSFER,
     RECONCILE,
@@ -175,8 +176,9 @@ def store_event(
 def add_mark(
     session: Session, probe: Probe, kind: str, at: datetime, actor: str, note: str | None = None
 ) -> CallEvent:
-    """A tester's mark ("person reached", "transferred"), timed by the harness clock."""
-    event = MARK_PERSON if kind == "person" else MARK_TRANSFER
+    """A tester's mark ("person reached", "transferred", "case officer reached"), timed by the
+    harness clock."""
+    event = MARK_EVENTS[kind]
     row = CallEvent(
         probe_id=probe.id,
         call_sid=probe.call_sid or "",

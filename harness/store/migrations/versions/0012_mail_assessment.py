@@ -1,4 +1,4 @@
-"""e-mail answer assessments: sender details and answer quality
+"""e-mail answer assessments (sender details, answer quality); edition 2011's call assessment
 
 Revision ID: 0012
 Revises: 0011
@@ -41,7 +41,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("probe_id"),
     )
+    with op.batch_alter_table("assessment", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("bemotande_2011", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("case_officer", sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("assessment", schema=None) as batch_op:
+        batch_op.drop_column("case_officer")
+        batch_op.drop_column("bemotande_2011")
     op.drop_table("mail_assessment")
