@@ -12,6 +12,8 @@ command serves the login page on that database with the unit's environment.
 from __future__ import annotations
 
 import contextlib
+import os
+import pwd
 import secrets
 import signal
 import subprocess
@@ -307,6 +309,39 @@ def test_a_failed_restore_leaves_the_database_as_it_was(server: Server, tmp_path
     assert result.returncode == 1
     assert "unchanged" in result.stderr
     assert server.databases() == before
+
+
+def _guide_shell_function() -> str:
+    """The guide's ``kk`` function (kkik as the services run it), as written there."""
+    text = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    start = text.index("kk() {")
+    return text[start : text.index(") }\n", start) + 3]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="setpriv --init-groups needs root, as in the guide")
+def test_the_guides_kk_runs_kkik_with_the_services_configuration_and_secrets(server: Server):
+    """The guide's ``kk`` reads secrets.env and the configuration; only the user is the test's
+    (the guide's ``kkik`` account does not exist on the test machine)."""
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    function = render(_guide_shell_function(), server.root)
+    assert "--reuid=kkik --regid=kkik" in function
+    function = function.replace("--reuid=kkik --regid=kkik", f"--reuid={me} --regid={me}")
+    (server.root / "var" / "lib" / "kkik").mkdir(parents=True, exist_ok=True)
+    secrets_env = server.root / "etc" / "kkik" / "secrets.env"
+    secrets_env.write_text(
+        "".join(f"{name}={value}\n" for name, value in server.secrets.items()), encoding="utf-8"
+    )
+    secrets_env.chmod(0o600)
+    result = subprocess.run(
+        ["bash", "-c", f"{function}\nkk --lang en status"],
+        env=clean_environ(SECRET_NAMES),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == server.kkik("status")
+    assert "Kampanjen" in result.stdout
 
 
 @PENDING_MERGE
