@@ -26,13 +26,17 @@ if ! pg_restore --exit-on-error --no-owner --role="$owner" --dbname="$new" "$dum
 fi
 exists="$(psql -X -A -t -v ON_ERROR_STOP=1 --dbname=postgres \
     -c "SELECT count(*) FROM pg_database WHERE datname = '$db'")"
-{
+if ! {
     echo "REVOKE ALL ON DATABASE \"$new\" FROM PUBLIC;"
     if [ "$exists" = 1 ]; then
         echo "ALTER DATABASE \"$db\" RENAME TO \"$old\";"
     fi
     echo "ALTER DATABASE \"$new\" RENAME TO \"$db\";"
-} | psql -X -q -v ON_ERROR_STOP=1 --single-transaction --dbname=postgres
+} | psql -X -q -v ON_ERROR_STOP=1 --single-transaction --dbname=postgres; then
+    echo "kkik-restore: $db is unchanged (is something still connected? stop kkik-run and" \
+        "kkik-serve); the restored copy is $new" >&2
+    exit 1
+fi
 if [ "$exists" = 1 ]; then
     echo "kkik-restore: $db restored from $dump; the previous database is now $old"
 else

@@ -314,6 +314,27 @@ def test_a_failed_restore_leaves_the_database_as_it_was(server: Server, tmp_path
     assert server.databases() == before
 
 
+def test_a_restore_while_the_database_is_in_use_changes_nothing(server: Server):
+    """The guide stops the services first; if something is still connected, the swap is refused
+    and the current database stays, the restored copy kept beside it."""
+    dump = server.script("kkik-backup.sh").strip()
+    before = server.databases()
+    with psycopg.connect(server.pg.conninfo("kkik"), autocommit=True):
+        result = subprocess.run(
+            ["sh", str(DEPLOY / "kkik-restore.sh"), dump],
+            env=server.client_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1
+    assert "kkik is unchanged (is something still connected?" in result.stderr
+    added = server.databases() - before
+    assert len(added) == 1
+    assert added.pop().startswith("kkik_restore_")
+    assert "kkik" in server.databases()
+
+
 def _guide_shell_function() -> str:
     """The guide's ``kk`` function (kkik as the services run it), as written there."""
     text = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
