@@ -5,8 +5,10 @@ does for TCP, so the role of ``docs/deploy/postgres-setup.sql`` must log in with
 the harness reads from ``KKIK_DB_PASSWORD``. Then, as the guide says: ``kkik db upgrade``, a
 saved campaign and users, ``kkik-backup`` (``docs/deploy/kkik-backup.sh``), a change after the
 backup, ``kkik-restore`` (``docs/deploy/kkik-restore.sh``): the restored database gives what
-the backed-up one gave, and the database it replaced is kept. Finally the dashboard unit's
-command serves the login page on that database with the unit's environment.
+the backed-up one gave, and the database it replaced is kept; a broken dump, or a database still
+in use, changes nothing. The guide's ``kk`` shell function runs kkik with the services'
+configuration and secrets, and the dashboard unit's command serves the login page on that
+database with the unit's environment.
 """
 
 from __future__ import annotations
