@@ -5,6 +5,8 @@
 #   postgresql                   -> initdb/pg_ctl/postgres binaries (marker "postgres")
 #   make                         -> the project's task runner
 #   chromium fonts-dejavu-core   -> headless Chromium for the report tests and `kkik report --pdf`
+#   systemd                      -> systemd-analyze, which checks docs/deploy/systemd's units
+#                                   (tests/integration/test_deploy_files.py; not in container images)
 #
 # The tests start their own throwaway servers on free loopback ports from generated
 # configs in temporary directories; they never use or start the Debian system services.
@@ -18,7 +20,7 @@
 #     in which case it exits non-zero (CI must run the real-server tests).
 set -euo pipefail
 
-PACKAGES=(dovecot-imapd dovecot-lmtpd postgresql make chromium fonts-dejavu-core)
+PACKAGES=(dovecot-imapd dovecot-lmtpd postgresql make chromium fonts-dejavu-core systemd)
 CI_MODE="${CI:-}"
 
 fail_or_skip() {
