@@ -21,6 +21,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
@@ -113,6 +114,16 @@ class OwnValue:
     awaiting: int = 0  # answered questions not yet assessed (sender details and quality)
 
 
+def _hours(
+    calendar: WorkCalendar,
+    sent: datetime,
+    answered: datetime,
+    known: Mapping[tuple[datetime, datetime], float] | None,
+) -> float:
+    found = known.get((sent, answered)) if known else None
+    return found if found is not None else calendar.business_seconds(sent, answered) / 3600
+
+
 def _half_up(value: Decimal, places: str) -> float:
     return float(value.quantize(Decimal(places), rounding=ROUND_HALF_UP))
 
@@ -125,8 +136,13 @@ def mail_quality(
     evidence: Sequence[Evidence],
     assessments: Mapping[str, MailAssessment],
     calendar: WorkCalendar,
+    known_hours: Mapping[tuple[datetime, datetime], float] | None = None,
 ) -> list[OwnValue]:
-    """Each municipality's own e-mail measures, in :data:`OWN_MAIL_MEASURES` order."""
+    """Each municipality's own e-mail measures, in :data:`OWN_MAIL_MEASURES` order.
+
+    ``known_hours``: working hours already computed by (sent, answered) on this calendar (the
+    report has them), so a national campaign's answers are not walked through the calendar
+    twice."""
     by_kommun: dict[str, list[Evidence]] = {}
     for e in evidence:
         if e.channel == "email" and not e.harness_fault:
@@ -141,7 +157,7 @@ def mail_quality(
         waiting_sender = len(answered) - len(senders)
         waiting_quality = len(answered) - len(points)
         hours = [
-            Decimal(str(calendar.business_seconds(e.sent_at, e.answered_at))) / Decimal(3600)
+            Decimal(str(_hours(calendar, e.sent_at, e.answered_at, known_hours)))
             for e in answered
             if e.answered_at is not None
         ]

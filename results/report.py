@@ -4,11 +4,14 @@ Pure: :class:`ReportData` in (gathered from the database by :mod:`harness.campai
 HTML text out. No external assets: the CSS is inline, the charts are inline SVG from
 :mod:`results.charts`, there is no script. Every text from the data is escaped.
 
-Sections, in order: the summary per municipality (one row each, every measure, the network mean
-and the national figure, colours by quartile; :mod:`results.report_summary`), each measure with
-its interval chart and ranked table; the e-mail and phone time distributions, outcomes, question
-areas and the trend (:mod:`results.report_outcomes`); the other accessibility measures, method
-and settings, and the evidence appendix (:mod:`results.report_appendix`). Texts and labels are in
+Sections, in order: a note while replies await review; the summary per municipality (one row
+each, every measure, the network mean and the national figure, colours by quartile;
+:mod:`results.report_summary`); each value beside the whole country and the network, each
+municipality's development over the years, our own e-mail measures
+(:mod:`results.report_country`); each measure with its interval chart and ranked table; the
+e-mail and phone time distributions, outcomes, question areas and the trend
+(:mod:`results.report_outcomes`); the other accessibility measures, method and settings, and the
+evidence appendix (:mod:`results.report_appendix`). Texts and labels are in
 :mod:`results.report_texts`, the HTML building blocks and the print stylesheet (A4) in
 :mod:`results.report_html`.
 """
@@ -21,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from harness.core.i18n import Lang
 from results.report_appendix import appendix, method, other
+from results.report_country import pending_note, sections
 from results.report_html import CSS, chart_of, e, local
 from results.report_model import EvidenceLine, OtherLine, ReportData
 from results.report_outcomes import areas, distributions, outcomes, trend
@@ -53,7 +57,9 @@ def render(data: ReportData, lang: Lang = "sv") -> str:
         f"<h1>{e(title)}</h1>",
         f"<p>{e(lead)}</p>",
     ]
+    parts += pending_note(data, lang)
     parts += summary(data, comparison, lang)
+    parts += sections(data, lang)
     parts += _charted(data, comparison, lang)
     parts += other(data, lang)
     parts += method(data, lang)

@@ -39,6 +39,7 @@ table.summary td{min-width:4.5rem}table.summary{width:100%}
 figure.chart{margin:.5rem 0 1rem}figure.chart svg{max-width:100%;height:auto}
 figcaption{color:#444;font-size:.85rem;max-width:48rem}
 .note{color:#555;font-size:.85rem}
+.pending{background:#fff3bf;border-left:4px solid #8a6d00;padding:.4rem .6rem}
 section.measure{margin-bottom:1.5rem}
 table.appendix{font-size:.75rem}table.appendix td{white-space:nowrap}
 @page{size:A4;margin:14mm 12mm}

@@ -7,6 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from results.development import Development
+from results.mail_quality import OwnValue
+from results.national import Place
 from results.reference import Reference
 from results.scoring import Score
 
@@ -55,3 +58,13 @@ class ReportData:
     samples: Mapping[str, tuple[int, int]]  # channel -> (planned, placed)
     trend: Mapping[str, Sequence[tuple[int, float]]] = field(default_factory=dict)
     other: Sequence[OtherLine] = ()
+    # The wider picture (results.report_country): each score beside the country and the
+    # network, the development over the years, our own e-mail measures, and the replies that
+    # still await review (how many, the municipalities as "0180 Stockholm", and those matched
+    # to no question).
+    places: Mapping[tuple[str, str], Place] = field(default_factory=dict)
+    developments: Sequence[Development] = ()
+    own: Sequence[OwnValue] = ()
+    pending_replies: int = 0
+    pending_where: Sequence[str] = ()
+    pending_unassigned: int = 0

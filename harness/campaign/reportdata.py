@@ -15,15 +15,23 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from harness.campaign.evidence import campaign_evidence, imported_national
+from harness.campaign.mail_assessments import mail_assessments
+from harness.campaign.pending import pending_review
 from harness.core.config import Settings
 from harness.core.scenario import CampaignSpec
 from harness.rules.measurement import scoring_rules, timeline_rules
 from harness.store.models import Campaign, Probe, Question, Target
 from harness.store.othermeasures import other_measure_values
+from harness.store.references import published_values
 from results.calendar import DeadlineRule, WorkCalendar
+from results.development import developments
+from results.mail_quality import mail_quality
+from results.measures import MEASURES
+from results.measures import edition as edition_measures
+from results.national import places
 from results.reference import Reference, bundled
 from results.report_model import EvidenceLine, OtherLine, ReportData
-from results.scoring import Evidence, compare, score
+from results.scoring import Evidence, Score, compare, score
 
 # Per (calendar, deadline rule): each answer's (within the deadline, business hours), by its
 # (sent, answered) instants; replaced by each report's own (so it holds only current answers).
@@ -127,6 +135,7 @@ def report_data(
         while len(_TIMED) > _CALENDARS:
             del _TIMED[next(iter(_TIMED))]
     trend: dict[str, list[tuple[int, float]]] = {}
+    by_campaign: dict[tuple[int, str], list[Score]] = {}
     for name in [*earlier, campaign.name]:
         if name == campaign.name:
             # This campaign's scores are the ones above: its evidence is read once.
@@ -137,6 +146,7 @@ def report_data(
             # Each campaign of the trend by its own rules and closed days, as `kkik score`
             # scores it.
             scored = score(past, scoring_rules(settings, past_campaign))
+        by_campaign[(year, name)] = scored
         for measure_id, c in compare(scored).items():
             if c.mean is not None:
                 trend.setdefault(measure_id, []).append((year, c.mean))
@@ -146,6 +156,12 @@ def report_data(
         for v in other_measure_values(engine, campaign.id or 0)
     ]
     national: tuple[Reference, ...] = imported_national(engine) + bundled()
+    measures = edition_measures(edition)
+    published = published_values(engine, {m.kolada_id for m in measures if m.kolada_id})
+    pending = pending_review(engine, campaign)
+    known_hours = {pair: found[1] for pair, found in timed.items()}
+    assessed = mail_assessments(engine, campaign.id or 0)
+    own = mail_quality(evidence, assessed, calendar, known_hours)
     return ReportData(
         campaign=campaign.name,
         year=campaign.year,
@@ -162,6 +178,12 @@ def report_data(
         samples={channel: (planned, placed) for channel, planned, placed in counts},
         trend=trend,
         other=other,
+        places=places(scores, MEASURES, campaign.year, published),
+        developments=developments(by_campaign, published, measures, targets),
+        own=own,
+        pending_replies=pending.replies,
+        pending_where=pending.named(),
+        pending_unassigned=pending.unassigned,
     )
 
 

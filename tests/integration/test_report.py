@@ -80,6 +80,33 @@ async def _campaign(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PhoneRig
         session.commit()
     raw = reply_to(earlier, written_at=earlier.sent_at + timedelta(hours=1))
     assert store.ingest("INBOX", 1, FetchedMessage(uid + 1, earlier.sent_at, None, raw))
+    # Issue 18: every municipality's published bemötande for two years (the country beside
+    # each value, and Östersund's development), an answer assessed (our own e-mail measures)
+    # and a reply that names no question of two to Krokom (waiting for review).
+    import random
+
+    from harness.core.scenario import municipalities
+
+    rng = random.Random(18)
+    lines = ["kpi,municipality,period,value,count"]
+    for year in (2019, 2021):
+        lines += [f"U00414,{code},{year},{rng.randint(30, 95)},12" for code in municipalities()]
+    kolada = rig.tmp / "kolada.csv"
+    kolada.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert rig.cli("reference", "import", str(kolada)) == 0
+    answered = next(p for p in rig.probes() if p.channel == "email" and p.outcome == "answered")
+    assert rig.cli("mail", "assess", str(answered.id), "--answered", "ja", "--correct", "ja",
+                   "--extra-help", "nej", "--phone", "063-14 30 00") == 0  # fmt: skip
+    twins = [
+        seed_sent_probe(rig.engine, sent_at=TUESDAY_10, token=f"twin{k}abc", kommunkod="2309",
+                        name="Krokom", address="kommun@2309.example.se",
+                        campaign_name="Telefontest")
+        for k in range(2)
+    ]  # fmt: skip
+    vague = reply_to(twins[0], written_at=TUESDAY_10 + timedelta(hours=2), threaded=False,
+                     sender="handlaggare@2309.example.se")  # fmt: skip
+    vague = vague.replace(b"+twin0abc@", b"@").replace(b" (twin0abc)", b"")
+    assert store.ingest("INBOX", 1, FetchedMessage(uid + 2, TUESDAY_10, None, vague))
     return rig
 
 
@@ -157,6 +184,23 @@ async def test_the_report_is_self_contained_and_every_chart_is_drawn(
                     "Bilaga: alla mätningar"):  # fmt: skip
         assert f"<h2>{heading}" in html, heading
     assert html.index("<h2>Sammanfattning per kommun") < html.index("<h2>Resultat per mått")
+    # Issue 18: the reply awaiting review first, then the country, the years and our own.
+    # (The replies from another municipality's domain above wait for review too.)
+    note = re.search(r'<p class="pending" role="note">Obs: (\d+) svar väntar på granskning', html)
+    assert note is not None
+    assert int(note.group(1)) >= 1
+    assert note.start() < html.index("<h2>Sammanfattning")
+    for heading in ("Jämfört med riket", "Utveckling över åren", "Egna e-postmått"):
+        assert f"<h2>{heading}</h2>" in html, heading
+    country = html.split("<h2>Jämfört med riket</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "(2021, 290)" in country  # the latest year stored, every municipality
+    assert re.search(r"\d+ av 290", country)
+    development = html.split("<h2>Utveckling över åren</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "2019" in development
+    assert "2021" in development
+    assert "development-2380" in development  # a chart per municipality, named by its caption
+    own = html.split("<h2>Egna e-postmått</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "Andel svar med fullständiga avsändaruppgifter" in own
     assert ('<span class="code">email.deadline_rule</span></th>'
             "<td>9 timmars kontorstid efter frågan (office_hours)") in html  # fmt: skip
     assert '<span class="code">phone.hold_limit_seconds</span></th><td>300' in html
