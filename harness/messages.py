@@ -279,10 +279,21 @@ def mail_assessed(lang: Lang, probe: int, complete: bool, points: int | None) ->
 
 
 _PURGED = Text(
-    "{verb}: {messages} meddelanden, {assessments} bedömningsanteckningar, "
-    "{events} inspelningslänkar (före {before}).",
-    "{verb}: {messages} messages, {assessments} assessment notes, {events} recording "
-    "links (before {before}).",
+    "{verb}: {messages} meddelanden, {answers} svarsbedömningar med avsändaruppgifter, "
+    "{assessments} bedömningsanteckningar, {details} samtalshändelser med nummer eller tal, "
+    "{audit} loggposter, {events} inspelningslänkar (före {before}).{twilio}",
+    "{verb}: {messages} messages, {answers} answer assessments with sender details, "
+    "{assessments} assessment notes, {details} call events with numbers or speech, "
+    "{audit} audit entries, {events} recording links (before {before}).{twilio}",
+)
+_TWILIO_DELETED = Text(
+    " {n} inspelningar raderade hos Twilio.", " {n} recordings deleted at Twilio."
+)
+_TWILIO_KEPT = Text(
+    " {n} inspelningar kunde inte raderas hos Twilio (telefonkanalen eller dess token saknas, "
+    "eller Twilio svarade inte); de försöks igen vid nästa rensning.",
+    " {n} recordings could not be deleted at Twilio (the phone channel or its token is "
+    "missing, or Twilio did not answer); the next purge tries again.",
 )
 _PURGE_VERB = {True: Text("Skulle rensas", "Would be purged"), False: Text("Rensat", "Purged")}
 
@@ -292,7 +303,22 @@ def purged(lang: Lang, done: Purged) -> str:
         lang,
         verb=_PURGE_VERB[done.dry_run](lang),
         messages=done.counts.messages,
+        answers=done.counts.mail_assessments,
         assessments=done.counts.assessments,
+        details=done.counts.call_details,
+        audit=done.counts.audit_entries,
         events=done.counts.call_events,
         before=done.before.isoformat(timespec="minutes"),
+        twilio=(
+            (
+                _TWILIO_DELETED(lang, n=done.counts.recordings_deleted)
+                if done.counts.recordings_deleted
+                else ""
+            )
+            + (
+                _TWILIO_KEPT(lang, n=done.counts.recordings_kept)
+                if done.counts.recordings_kept
+                else ""
+            )
+        ),
     )

@@ -17,6 +17,7 @@ Callback URLs carry the probe id, so a callback that beats the REST answer (Twil
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +38,8 @@ from probes.base import (
     TransientFailure,
 )
 from probes.twilio_http import TWILIO_API, ApiHttpClient, encode_basic_auth, rewrite
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["bridged", "automated"]
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
@@ -199,6 +202,24 @@ class PhoneProbe:
 
     async def hang_up(self, call_sid: str) -> None:
         await self.client.calls(call_sid).update_async(status="completed")
+
+    async def delete_recording(self, recording_sid: str) -> bool:
+        """Delete a recording at Twilio (retention): True when it is gone, now or before (404);
+        False when Twilio could not be asked or refused, so the caller keeps its link and
+        tries again later."""
+        if not RECORDING_SID.fullmatch(recording_sid):
+            raise ValueError(f"not a recording SID: {recording_sid!r}")
+        try:
+            await self.client.recordings(recording_sid).delete_async()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return True
+            log.warning("Twilio refused to delete recording %s: %s", recording_sid, exc.msg)
+            return False
+        except (OSError, TimeoutError, aiohttp.ClientError) as exc:
+            log.warning("Twilio could not be asked to delete recording %s: %s", recording_sid, exc)
+            return False
+        return True
 
     async def recording_audio(self, recording_sid: str) -> bytes:
         """The recording's audio as WAV, fetched from the account's API with its credentials.

@@ -277,8 +277,21 @@ class AlertSettings(_Model):
     pause_after_faults: Annotated[int, Field(ge=0, le=1000)] = 5
 
 
+Days = Annotated[int, Field(ge=1, le=3650)]
+
+
 class RetentionSettings(_Model):
-    personal_data_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    """How long personal data is kept, by kind (harness.campaign.retention); a kind without its
+    own setting keeps ``personal_data_days``. ``kkik run`` purges every ``purge_every_hours``
+    (0: only when a person runs ``kkik purge``)."""
+
+    personal_data_days: Days = 365
+    mail_days: Days | None = None
+    notes_days: Days | None = None
+    call_details_days: Days | None = None
+    recordings_days: Days | None = None
+    audit_days: Days | None = None
+    purge_every_hours: Annotated[int, Field(ge=0, le=24 * 31)] = 24
 
 
 class Settings(_Model):

@@ -136,6 +136,30 @@ SETTINGS: dict[str, Text] = {
     "retention.personal_data_days": Text(
         "Personuppgifter sparas i (dagar)", "Personal data is kept for (days)"
     ),
+    "retention.mail_days": Text(
+        "E-post och avsändaruppgifter sparas i (dagar; tomt: som ovan)",
+        "Mail and sender details are kept for (days; empty: as above)",
+    ),
+    "retention.notes_days": Text(
+        "Anteckningar i bedömningar sparas i (dagar; tomt: som ovan)",
+        "Assessment notes are kept for (days; empty: as above)",
+    ),
+    "retention.call_details_days": Text(
+        "Telefonnummer och tal i samtalen sparas i (dagar; tomt: som ovan)",
+        "Phone numbers and speech in calls are kept for (days; empty: as above)",
+    ),
+    "retention.recordings_days": Text(
+        "Inspelningar sparas i (dagar; tomt: som ovan)",
+        "Recordings are kept for (days; empty: as above)",
+    ),
+    "retention.audit_days": Text(
+        "Loggens värden sparas i (dagar; tomt: som ovan)",
+        "The audit trail's values are kept for (days; empty: as above)",
+    ),
+    "retention.purge_every_hours": Text(
+        "kkik run rensar var (timme; 0: bara med kkik purge)",
+        "kkik run purges every (hours; 0: only with kkik purge)",
+    ),
 }
 
 _DEADLINES = {

@@ -26,6 +26,8 @@ E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 class RestApi(CallPlayer):
     """The REST handlers; a base of the simulator, whose web app routes to them."""
 
+    deleted_recordings: list[str]  # the SIDs deleted through the API, for tests
+
     def _rest_app(self) -> web.Application:
         """A web app routing the REST API's paths to the handlers below."""
         app = web.Application()
@@ -35,6 +37,7 @@ class RestApi(CallPlayer):
         app.router.add_post(API + "/Calls/{sid}.json", self._rest_update)
         app.router.add_get(API + "/Calls/{sid}/Recordings.json", self._rest_recordings)
         app.router.add_get(API + "/Recordings/{sid}.wav", self._rest_recording_audio)
+        app.router.add_delete(API + "/Recordings/{sid}.json", self._rest_recording_delete)
         app.router.add_get(API + ".json", self._rest_account)
         app.router.add_get(API + "/IncomingPhoneNumbers.json", self._rest_incoming_numbers)
         app.router.add_get(API + "/OutgoingCallerIds.json", self._rest_caller_ids)
@@ -155,6 +158,21 @@ class RestApi(CallPlayer):
                     if rec["status"] != "completed":
                         break
                     return web.Response(body=recording_wav(call, rec), content_type="audio/x-wav")
+        return self._error(404, 20404, "The requested resource was not found")
+
+    async def _rest_recording_delete(self, request: web.Request) -> web.Response:
+        """Twilio deletes a recording with its media: 204, or 404 when there is none by that
+        SID on this account (already deleted included)."""
+        account = self._auth(request)
+        if account is None:
+            return self._error(401, 20003, "Authenticate")
+        sid = request.match_info["sid"]
+        for call in self.calls.values():
+            for rec in call.recordings:
+                if rec["sid"] == sid and call.account_sid == account:
+                    call.recordings.remove(rec)
+                    self.deleted_recordings.append(sid)
+                    return web.Response(status=204)
         return self._error(404, 20404, "The requested resource was not found")
 
     async def _rest_account(self, request: web.Request) -> web.Response:

@@ -77,6 +77,7 @@ class TwilioSimulator(RestApi, AsyncService):
         self.scripts = {}
         self.calls = {}
         self.deliveries = []  # every callback sent, for tests
+        self.deleted_recordings = []
         self.on_person = None
         # Called for every new leg with its number and parent call SID: a script for this one
         # call (a world whose switchboards vary from call to call); None falls back to the

@@ -262,7 +262,14 @@ PAGE_TEXTS: dict[str, Text] = {
                            "Messages: raw mail, text, the sender's name and subject"),
     "purge_assessments": Text("Anteckningar i bedömningar av samtal",
                               "Notes in call assessments"),
-    "purge_recordings": Text("Länkar till inspelningar av samtal", "Links to call recordings"),
+    "purge_recordings": Text("Inspelningar av samtal (raderas hos Twilio, sedan länken)",
+                             "Call recordings (deleted at Twilio, then the link)"),
+    "purge_mail_assessments": Text("Avsändaruppgifter och anteckningar i bedömda svar",
+                                   "Sender details and notes of assessed answers"),
+    "purge_call_details": Text("Telefonnummer, namn och tal i samtalens händelser",
+                               "Phone numbers, names and speech in the calls' events"),
+    "purge_audit": Text("Loggposter med sådana värden (värdena ersätts)",
+                        "Audit entries with such values (the values are replaced)"),
     "purge_kept": Text(
         "Tidpunkter, klassningar, bedömningar och resultat finns kvar, liksom varje meddelandes "
         "kontrollsumma; poängen ändras inte. Rensningen går inte att ångra och skrivs i "

@@ -175,12 +175,12 @@ def settings_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/purge", dependencies=[admin])
-def purge_confirm(request: Request, user: Annotated[UserView, admin]) -> Response:
+async def purge_confirm(request: Request, user: Annotated[UserView, admin]) -> Response:
     """What a purge would remove now (the retention service's dry run), and the button that
     does it: nothing is removed at one click (a page without script cannot ask in a dialog)."""
     lang = page_lang(request)
     try:
-        preview = purge_personal_data(service_context(request, user), dry_run=True)
+        preview = await purge_personal_data(service_context(request, user), dry_run=True)
     except ServiceError as exc:
         flash(request, messages.describe(exc, lang))
         return RedirectResponse("/settings", status_code=303)
@@ -198,7 +198,7 @@ def purge_confirm(request: Request, user: Annotated[UserView, admin]) -> Respons
 
 
 @router.post("/purge", dependencies=[csrf])
-def purge_page(
+async def purge_page(
     request: Request,
     user: Annotated[UserView, admin],
     before: Annotated[str, Form()] = "",
@@ -215,7 +215,10 @@ def purge_page(
         return RedirectResponse("/purge", status_code=303)
     latest = ctx.now() - timedelta(days=ctx.settings.retention.personal_data_days)
     try:
-        done = purge_personal_data(ctx, min(shown, latest))
+        # The recordings too, at Twilio, through the process's phone channel when it has one.
+        phone = getattr(request.app.state, "phone", None)
+        deleter = phone.delete_recording if phone is not None else None
+        done = await purge_personal_data(ctx, min(shown, latest), delete_recording=deleter)
         flash(request, messages.purged(lang, done))
     except ServiceError as exc:
         flash(request, messages.describe(exc, lang))

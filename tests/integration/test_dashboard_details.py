@@ -433,12 +433,14 @@ async def test_purge_asks_first_and_removes_what_it_said(site: Site):
     assert (await staff.get("/purge")).status == 403
     admin = await site.login("admin")
     ctx = Context(site.engine, site.clock, site.settings, "test")
-    expected = purge_personal_data(ctx, dry_run=True).counts
+    expected = (await purge_personal_data(ctx, dry_run=True)).counts
     assert expected.messages > 0
     page = await admin.get("/purge")
     cells = re.findall(r'<td class="num">(\d+)</td>', page.text)
-    assert [int(c) for c in cells] == [expected.messages, expected.assessments,
-                                       expected.call_events]  # fmt: skip
+    assert [int(c) for c in cells] == [
+        expected.messages, expected.mail_assessments, expected.assessments,
+        expected.call_details, expected.audit_entries, expected.call_events,
+    ]  # fmt: skip
     with Session(site.engine) as session:
         kept = session.exec(select(Message.text_body).where(col(Message.text_body).is_not(None)))
         texts = len(kept.all())
@@ -457,6 +459,10 @@ async def test_purge_asks_first_and_removes_what_it_said(site: Site):
     with Session(site.engine) as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "purge")).one()
         assert entry.entity_id == datetime.fromisoformat(before.group(1)).isoformat()
-        assert entry.after == {"messages": expected.messages, "assessments": expected.assessments,
-                               "call_events": expected.call_events}  # fmt: skip
+        assert entry.after == {
+            "messages": expected.messages, "assessments": expected.assessments,
+            "call_events": expected.call_events, "mail_assessments": expected.mail_assessments,
+            "call_details": expected.call_details, "audit_entries": expected.audit_entries,
+            "recordings_deleted": 0, "recordings_kept": 0,
+        }  # fmt: skip
         assert session.exec(select(Probe).where(Probe.state == ProbeState.COMPLETED)).first()

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from harness.campaign.retention import Cutoffs, purge_stored
 from harness.channels.email.html import (
     MAX_DEPTH,
     MAX_HTML_CHARS,
@@ -27,7 +28,6 @@ from harness.channels.email.html import (
 )
 from harness.channels.email.store import MailStore
 from harness.core.clock import FakeClock
-from harness.services.retention import purge
 from harness.store.models import Message
 from probes.email_analysis import TimingRules
 from probes.email_parse import parse_mail
@@ -186,7 +186,7 @@ def test_html_is_cleaned_once_at_ingest_and_purged(
     assert row.probe_id == probe.probe_id
     assert (row.html_clean, row.html_refused) == (clean, refused)
 
-    purge(sqlite_engine, arrived + timedelta(days=1), actor="test", at=arrived)
+    purge_stored(sqlite_engine, Cutoffs.every(arrived + timedelta(days=1)))
     with Session(sqlite_engine) as session:
         row = session.exec(select(Message)).one()
     assert (row.html_body, row.html_clean, row.html_refused) == (None, None, None)
