@@ -254,6 +254,8 @@ async def _serve(cli: CliContext, process: Assembly, runner: Runner, printer: Ru
         tasks.append(asyncio.create_task(watcher.run()))
     if settings.mail is not None and settings.alerts.email_to:
         tasks.append(asyncio.create_task(_alert_loop(cli, process, watcher)))
+    if settings.retention.purge_every_hours:
+        tasks.append(asyncio.create_task(_purge_loop(cli, process, printer.quiet)))
     web: WebServer | None = None
     if settings.phone is not None:
         # Twilio's callbacks and TwiML requests are answered while the campaign runs.
@@ -292,6 +294,25 @@ async def _alert_loop(cli: CliContext, process: Assembly, watcher: MailWatcher |
         stats = watcher.stats if watcher is not None else {}
         await check_and_send(alerter, engine, stats, down_for)
         await cli.clock.sleep(60)
+
+
+async def _purge_loop(cli: CliContext, process: Assembly, quiet: bool) -> None:
+    """Personal data older than its retention is purged on schedule (``retention.
+    purge_every_hours``; the audit trail says when the last purge ran, so a restart does not
+    purge again early). Checked every hour; the recordings at Twilio go too."""
+    from harness import messages
+    from harness.campaign.retention import cutoffs, purge_if_due
+    from harness.services.retention import Purged
+
+    phone = process.phone()
+    deleter = phone.delete_recording if phone is not None else None
+    while True:
+        now = cli.clock.now()
+        done = await purge_if_due(process.engine, process.settings, now, deleter)
+        if done is not None and (done.total or done.recordings_kept) and not quiet:
+            before = cutoffs(process.settings, now).earliest
+            click.echo(messages.purged(cli.lang, Purged(done, before, dry_run=False)))
+        await cli.clock.sleep(3600)
 
 
 def _dry_run(

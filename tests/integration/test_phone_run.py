@@ -22,7 +22,7 @@ from harness.sandbox.ports import free_port
 from harness.sandbox.twilio_calls import SwitchboardScript
 from harness.sandbox.twilio_sim import SimulatorThread, TwilioSimulator
 from harness.store.db import make_engine
-from harness.store.models import Probe, ProbeState
+from harness.store.models import AuditEntry, Probe, ProbeState
 from tests.phone_rig import ACCOUNT, ROOT, SCENARIO, START, TOKEN, TOKEN_ENV
 
 
@@ -33,7 +33,9 @@ def test_kkik_run_places_a_call_and_settles_it(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "questions").symlink_to(ROOT / "scenarios" / "questions")
     target = '\n[[targets]]\nkommunkod = "2380"\nswitchboard = "063-14 30 00"\n'
-    (tmp_path / "scenario.toml").write_text(SCENARIO.format(calls=1, targets=target), "utf-8")
+    (tmp_path / "scenario.toml").write_text(
+        SCENARIO.format(calls=1, targets=target, edition="2018"), "utf-8"
+    )
     clock = OffsetClock(START)
     sim = TwilioSimulator(clock)
     sim.add_account(ACCOUNT, TOKEN)
@@ -109,4 +111,8 @@ public_url = "http://127.0.0.1:{port}"
     # Twilio timestamps have whole seconds: 1 s to ring, 2 s ringing.
     assert 2.0 <= row["time_to_answer"] <= 4.0
     assert row["time_to_person"] == row["time_to_answer"]
+    # Issue 18: `kkik run` purges on schedule; it had not purged before, so it did at start.
+    with Session(engine) as session:
+        purges = session.exec(select(AuditEntry).where(AuditEntry.action == "purge")).all()
+    assert [(p.actor, p.reason) for p in purges] == [("runner", "schedule")]
     engine.dispose()
