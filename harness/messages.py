@@ -9,6 +9,7 @@ or a state of the world that refuses the action (exit code 1).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -188,8 +189,13 @@ _PENDING_NOTE = Text(
 
 def pending_note(pending: PendingReview, lang: Lang) -> str:
     """The warning beside results while replies await review (scores, exports, dashboard)."""
-    who = pending_text(pending.named(), pending.unassigned, lang)
-    return _PENDING_NOTE(lang, replies=pending.replies, municipalities=who)
+    return pending_note_of(pending.replies, pending.named(), pending.unassigned, lang)
+
+
+def pending_note_of(replies: int, named: Sequence[str], unassigned: int, lang: Lang) -> str:
+    """The same from its parts (the report data carries them)."""
+    who = pending_text(list(named), unassigned, lang)
+    return _PENDING_NOTE(lang, replies=replies, municipalities=who)
 
 
 _UNASSIGNED = Text("{n} utan kopplad fråga", "{n} matched to no question")

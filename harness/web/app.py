@@ -92,7 +92,15 @@ async def _id_out_of_range(request: Request, exc: Exception) -> Response:
 def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, secret: str) -> None:
     from fastapi.staticfiles import StaticFiles
 
-    from harness.web import call_pages, console, log_page, mail_pages, pages, user_admin
+    from harness.web import (
+        call_pages,
+        console,
+        log_page,
+        mail_pages,
+        municipality_page,
+        pages,
+        user_admin,
+    )
     from harness.web.derived import DerivedCache
     from harness.web.errors import install_error_pages
     from harness.web.limits import FormLimits
@@ -110,6 +118,7 @@ def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, s
         app, engine, clock, secret=secret, https=settings.web.public_url.startswith("https")
     )
     app.include_router(pages.router)
+    app.include_router(municipality_page.router)
     app.include_router(log_page.router)
     app.include_router(mail_pages.router)
     app.include_router(call_pages.router)

@@ -217,6 +217,12 @@ PAGE_TEXTS: dict[str, Text] = {
     "report": Text("Rapport och export", "Report and export"),
     "open_report": Text("Öppna rapporten", "Open the report"),
     "exports": Text("Exporter", "Exports"),
+    "kommun_nothing": Text(
+        "Inga värden ännu för kommunen; sidan fylls när svar och samtal kommer in.",
+        "No values yet for the municipality; the page fills as replies and calls come in.",
+    ),
+    "per_kommun": Text("Per kommun: riket, utvecklingen och egna e-postmått",
+                       "Per municipality: the country, the years and our own e-mail measures"),
     "exports_pending": Text(
         "Filerna nedan skrivs ändå, med antalet per kommun i kolumnen Svar som väntar på "
         "granskning; `kkik export` vägrar utan --allow-pending.",

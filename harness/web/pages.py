@@ -101,6 +101,12 @@ def overview(request: Request) -> HTMLResponse:
             "scores": scores,
             "edition": data.edition,
             "charts": charts,
+            "pending_note": messages.pending_note_of(
+                data.pending_replies, data.pending_where, data.pending_unassigned, lang
+            )
+            if data.pending_replies
+            else "",
+            "kommuner": sorted(data.targets.items()),
         },
     )
 

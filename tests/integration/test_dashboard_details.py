@@ -214,6 +214,7 @@ async def test_every_page_is_in_swedish_without_a_raw_code(site: Site, browser: 
              "/calls", "/calls?kommun=2326", f"/calls/{ids['assessed']}", f"/calls/{ids['busy']}",
              f"/probe/{ids['answered']}", f"/probe/{ids['unanswered']}",
              f"/probe/{ids['assessed']}", "/report", "/settings", "/users", "/purge",
+             "/kommun/2380", "/kommun/2326",
              "/no-such-page", f"/calls/{ids['busy']}/assess"]  # fmt: skip
     found: dict[str, list[str]] = {}
     for path in pages:
@@ -331,6 +332,25 @@ async def test_a_correction_shows_at_once_though_the_pages_are_cached(site: Site
                     re.DOTALL)  # fmt: skip
     assert row is not None
     assert "svar från en person" not in row.group(0)
+
+
+async def test_a_page_per_municipality_with_the_country_the_years_and_our_own(site: Site):
+    """Issue 18: each municipality's page, linked from the overview; the same tables as the
+    report's, the charts as images; an unknown municipality is the site's 404."""
+    client = await site.login("viewer")
+    overview = (await client.get("/")).text
+    assert '<a href="/kommun/2380">2380 Östersund</a>' in overview
+    page = await client.get("/kommun/2380")
+    assert page.status == 200
+    text = html.unescape(page.text)
+    assert "<h1>2380 Östersund</h1>" in text
+    for heading in ("Jämfört med riket", "Utveckling över åren", "Egna e-postmått"):
+        assert f"<h2>{heading}</h2>" in text, heading
+    # No Kolada values are loaded in this database: the page says how to load them.
+    assert "kkik reference fetch --municipality alla" in text
+    assert "Andel svar med fullständiga avsändaruppgifter" in text
+    assert "<svg" not in page.text  # charts only as images: the page's policy forbids style
+    assert (await client.get("/kommun/9999")).status == 404
 
 
 async def test_unknown_addresses_and_refused_methods_get_the_site_s_own_page(site: Site):
