@@ -5,11 +5,12 @@
 #   postgresql                   -> initdb/pg_ctl/postgres binaries (marker "postgres")
 #   make                         -> the project's task runner
 #   chromium fonts-dejavu-core   -> headless Chromium for the report tests and `kkik report --pdf`
+#   nginx                        -> the reverse proxy in front of `kkik serve` workers (marker "nginx")
 #
 # The tests start their own throwaway servers on free loopback ports from generated
 # configs in temporary directories; they never use or start the Debian system services.
 # While installing, a temporary policy-rc.d stops the package scripts from starting
-# services (no Dovecot on 143/993, no cluster on 5432).
+# services (no Dovecot on 143/993, no cluster on 5432, no nginx on 80).
 #
 # Behaviour:
 #   * packages that are already installed (dpkg -s) are skipped; nothing to do => no apt at all
@@ -18,7 +19,7 @@
 #     in which case it exits non-zero (CI must run the real-server tests).
 set -euo pipefail
 
-PACKAGES=(dovecot-imapd dovecot-lmtpd postgresql make chromium fonts-dejavu-core)
+PACKAGES=(dovecot-imapd dovecot-lmtpd postgresql make chromium fonts-dejavu-core nginx)
 CI_MODE="${CI:-}"
 
 fail_or_skip() {
