@@ -70,7 +70,7 @@ def revoke_session(engine: Engine, sid: str, until: datetime, now: datetime) -> 
 def is_revoked(session: Session, sid: str) -> bool:
     """Whether ``sid`` was logged out (read inside the caller's session, beside the user)."""
     found = session.execute(
-        select(RevokedSession.sid).where(col(RevokedSession.sid) == sid)
+        select(col(RevokedSession.sid)).where(col(RevokedSession.sid) == sid)
     ).first()
     return found is not None
 
@@ -93,9 +93,9 @@ def failure_wait(
     """None when ``key`` may try now; else how long until the oldest of its last
     ``max_failures`` failures within ``window`` leaves the window (a sliding window)."""
     with Session(engine) as session:
-        recent = (
+        recent: list[datetime] = list(
             session.execute(
-                select(LoginFailure.failed_at)
+                select(col(LoginFailure.failed_at))
                 .where(
                     col(LoginFailure.key_hash) == key_hash(key),
                     col(LoginFailure.failed_at) > now - window,
