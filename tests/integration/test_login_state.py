@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from harness.store import logins, migrate
 from harness.store.db import make_engine
@@ -102,8 +102,8 @@ def test_expired_rows_are_deleted_when_new_ones_are_written(engine: Engine):
     logins.revoke_session(engine, "new", later + timedelta(hours=8), later)
     logins.record_failure(engine, "addr:10.0.0.2", later, WINDOW)
     with Session(engine) as session:
-        assert list(session.execute(select(RevokedSession.sid)).scalars()) == ["new"]
-        hashes = list(session.execute(select(LoginFailure.key_hash)).scalars())
+        assert list(session.execute(select(col(RevokedSession.sid))).scalars()) == ["new"]
+        hashes = list(session.execute(select(col(LoginFailure.key_hash))).scalars())
     assert hashes == [logins.key_hash("addr:10.0.0.2")]
 
 

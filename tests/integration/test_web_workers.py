@@ -191,12 +191,19 @@ class Client:
         self.http = http
         self.cookie: str | None = None
 
-    async def request(self, method: str, url: str, **kwargs: object) -> tuple[int, str, dict]:
-        headers = dict(kwargs.pop("headers", {}) or {})  # type: ignore[call-overload]
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str, dict[str, str]]:
+        sent = dict(headers or {})
         if self.cookie is not None:
-            headers["Cookie"] = f"{SESSION_COOKIE}={self.cookie}"
+            sent["Cookie"] = f"{SESSION_COOKIE}={self.cookie}"
         async with self.http.request(
-            method, url, headers=headers, allow_redirects=False, **kwargs
+            method, url, data=data, headers=sent, allow_redirects=False
         ) as response:
             for value in response.headers.getall("Set-Cookie", []):
                 name, _, rest = value.partition("=")
