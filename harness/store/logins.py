@@ -80,7 +80,8 @@ def is_revoked(session: Session, sid: str) -> bool:
 
 def record_failure(engine: Engine, key: str, now: datetime, window: timedelta) -> None:
     """Count one failed login against ``key`` at ``now``; forget every failure older than
-    ``window`` (whatever its key)."""
+    ``window`` (whatever its key: every limiter of the dashboard uses the one window,
+    :data:`harness.web.auth.LIMIT_WINDOW`)."""
     with Session(engine) as session:
         session.execute(delete(LoginFailure).where(col(LoginFailure.failed_at) <= now - window))
         session.execute(insert(LoginFailure).values(key_hash=key_hash(key), failed_at=now))

@@ -389,3 +389,38 @@ async def test_the_dashboard_works_through_nginx_in_chromium(proxied: Pair, brow
         assert "/login" in page.url
     finally:
         await context.close()
+
+
+async def test_forwarded_proto_is_believed_from_the_trusted_proxy_only(
+    proxied: Pair, tls_ca: SandboxCA
+):
+    """A POST must come from this site: its Origin must be web.public_url's or the request's own
+    (scheme from X-Forwarded-Proto when a trusted proxy sent it). nginx sends ``https`` and
+    Host without the port, so ``Origin: https://localhost`` is this site through nginx, and
+    through a trusted peer saying the same; a peer that is no trusted proxy is not believed."""
+    assert proxied.nginx is not None
+    origin = "https://localhost"
+    claims = {"Host": "localhost", "X-Forwarded-Proto": "https", "Origin": origin}
+
+    async def attempt(http: aiohttp.ClientSession, base: str, headers: dict[str, str]) -> int:
+        client = Client(http)
+        status, page, _ = await client.request("GET", base + "/login", headers=headers)
+        assert status == 200, page
+        token = TOKEN.search(page)
+        assert token is not None
+        form = {"csrf_token": token.group(1), "name": "ingen-sadan", "password": "fel-123456"}
+        status, _, _ = await client.request("POST", base + "/login", data=form, headers=headers)
+        return status
+
+    untrusted = aiohttp.TCPConnector(local_addr=(UNTRUSTED, 0))
+    async with (
+        aiohttp.ClientSession(connector=_tls(tls_ca), cookie_jar=aiohttp.DummyCookieJar()) as tls,
+        aiohttp.ClientSession(connector=untrusted, cookie_jar=aiohttp.DummyCookieJar()) as other,
+        aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as local,
+    ):
+        # Through nginx and from the trusted address: the site's own origin, a wrong password.
+        assert await attempt(tls, proxied.nginx.url, {"Origin": origin}) == 400
+        assert await attempt(local, proxied.a.url, claims) == 400
+        # The same claims from an untrusted peer: plain http, so another site's origin.
+        assert await attempt(other, proxied.a.url, claims) == 403
+        assert await attempt(other, proxied.b.url, claims) == 403
