@@ -424,3 +424,22 @@ async def test_forwarded_proto_is_believed_from_the_trusted_proxy_only(
         # The same claims from an untrusted peer: plain http, so another site's origin.
         assert await attempt(other, proxied.a.url, claims) == 403
         assert await attempt(other, proxied.b.url, claims) == 403
+
+
+async def test_the_site_stays_up_while_one_server_is_stopped(proxied: Pair, tls_ca: SandboxCA):
+    """An upgrade restarts the servers one at a time (docs/deploy/nginx/kkik.conf): with A
+    stopped, nginx sends every request, a signed callback too, to B. Runs last in the module."""
+    assert proxied.nginx is not None
+    assert proxied.a.stop() == 0
+    path = "/twilio/status"
+    sids = CALL_SIDS[7:8]
+    async with aiohttp.ClientSession(connector=_tls(tls_ca)) as http:
+        for _ in range(4):
+            async with http.get(proxied.nginx.url + "/login") as response:
+                assert response.status == 200
+        params = _callback(sids[0], 1)
+        headers = _signed(proxied.public_url + path, params)
+        for _ in range(2):
+            async with http.post(proxied.nginx.url + path, data=params, headers=headers) as r:
+                assert r.status == 200
+    assert proxied.events(sids) == 1
