@@ -135,7 +135,9 @@ def _until_serving(server: Server, timeout: float = 120) -> None:
         raise AssertionError(f"kkik serve exited {server.process.returncode}: {output}")
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def pair(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Pair]:
