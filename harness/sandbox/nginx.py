@@ -224,11 +224,11 @@ http {{
             (d / "tmp" / kind).mkdir(parents=True, exist_ok=True)
             if os.geteuid() == 0:
                 os.chown(d / "tmp" / kind, *_nobody())
+        https, http = free_ports(2, self.host)
         if self._wanted_https is not None:
-            ports = (self._wanted_https, free_ports(1, self.host)[0])
-        else:
-            https, http = free_ports(2, self.host)
-            ports = (https, http)
+            # The two free ports differ, so at least one of them is not the wanted one.
+            https, http = self._wanted_https, (http if http != self._wanted_https else https)
+        ports = (https, http)
         site = d / "kkik.conf"
         site.write_text(
             render_site(
