@@ -7,11 +7,12 @@
 #   chromium fonts-dejavu-core   -> headless Chromium for the report tests and `kkik report --pdf`
 #   systemd                      -> systemd-analyze, which checks docs/deploy/systemd's units
 #                                   (tests/integration/test_deploy_files.py; not in container images)
+#   nginx                        -> the reverse proxy in front of `kkik serve` workers (marker "nginx")
 #
 # The tests start their own throwaway servers on free loopback ports from generated
 # configs in temporary directories; they never use or start the Debian system services.
 # While installing, a temporary policy-rc.d stops the package scripts from starting
-# services (no Dovecot on 143/993, no cluster on 5432).
+# services (no Dovecot on 143/993, no cluster on 5432, no nginx on 80).
 #
 # Behaviour:
 #   * packages that are already installed (dpkg -s) are skipped; nothing to do => no apt at all
@@ -20,7 +21,7 @@
 #     in which case it exits non-zero (CI must run the real-server tests).
 set -euo pipefail
 
-PACKAGES=(dovecot-imapd dovecot-lmtpd postgresql make chromium fonts-dejavu-core systemd)
+PACKAGES=(dovecot-imapd dovecot-lmtpd postgresql make chromium fonts-dejavu-core systemd nginx)
 CI_MODE="${CI:-}"
 
 fail_or_skip() {

@@ -18,12 +18,14 @@ from harness.store.models import (
     Channel,
     Classification,
     FolderState,
+    LoginFailure,
     MeasureValue,
     Message,
     Probe,
     ProbeState,
     Question,
     ReferenceValue,
+    RevokedSession,
     Target,
     User,
 )
@@ -215,9 +217,12 @@ def roundtrip_every_table(engine: Engine) -> None:
             message_id=message.id,
             found_at=sent + timedelta(hours=3),
         )
+        revoked = RevokedSession(sid="x" * 22, expires_at=sent + timedelta(hours=8))
+        failure = LoginFailure(key_hash="ab" * 32, failed_at=sent + timedelta(minutes=1))
         session.add_all(
-            [event, assessment, audit, folder, reference, measure_value, user, case_number]
-        )
+            [event, assessment, audit, folder, reference, measure_value, user, case_number,
+             revoked, failure]
+        )  # fmt: skip
         session.flush()
         # Dump before commit: committing expires the objects' attributes.
         written = {
@@ -235,6 +240,8 @@ def roundtrip_every_table(engine: Engine) -> None:
                 measure_value,
                 user,
                 case_number,
+                revoked,
+                failure,
             )
         }
         probe_dumps = {p.id: p.model_dump() for p in (probe, call_probe)}

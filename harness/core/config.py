@@ -244,6 +244,9 @@ class WebSettings(_Model):
     # Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed.
     # Empty: nobody's, so the login limiter counts the address that really connected.
     trusted_proxies: tuple[str, ...] = ()
+    # How many processes `kkik serve` runs on the one port (--workers overrides it). They share
+    # logins, logouts and login limits through the database.
+    workers: Annotated[int, Field(ge=1, le=64)] = 1
 
     @field_validator("public_url")
     @classmethod

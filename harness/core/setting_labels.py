@@ -120,6 +120,7 @@ SETTINGS: dict[str, Text] = {
         "Nyckeln för inloggningar finns i", "The login signing key is in"
     ),
     "web.trusted_proxies": Text("Betrodda omvända proxyer", "Trusted reverse proxies"),
+    "web.workers": Text("Antal webbprocesser", "Web worker processes"),
     "alerts.email_to": Text("Larm skickas till", "Alerts go to"),
     "alerts.watcher_down_minutes": Text(
         "Larma när brevlådan varit nere i (minuter)",

@@ -385,3 +385,29 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     disabled: bool = False
     last_login_at: datetime | None = _utc()
+
+
+class RevokedSession(SQLModel, table=True):
+    """A dashboard session ended by logging out, so a copy of its cookie no longer works.
+
+    In the database, not in one web process's memory, so every ``kkik serve`` worker refuses it
+    (:mod:`harness.store.logins`). Kept until the session would have expired anyway.
+    """
+
+    sid: str = Field(sa_type=String(64), primary_key=True)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed login, counted against a user name or a client address for a while.
+
+    ``key_hash`` is a SHA-256 of the limiter's key (``name:…`` or ``addr:…``), never the name
+    typed: people type their password into the name field. Rows older than the limit's window
+    are deleted (:mod:`harness.store.logins`).
+    """
+
+    __table_args__ = (Index("ix_loginfailure_key_hash_failed_at", "key_hash", "failed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(sa_type=String(64))
+    failed_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)

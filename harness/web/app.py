@@ -140,26 +140,30 @@ def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, s
         return response
 
 
-class WebServer:
-    """uvicorn in the current event loop, on loopback port 0 or the configured one.
+def server_options(settings: Settings | None) -> dict[str, Any]:
+    """uvicorn's options for the harness's web app, in one process or in several.
 
-    ``X-Forwarded-For`` (and ``-Proto``) is believed only from ``web.trusted_proxies`` of the
-    app's settings: uvicorn's default believes any local client, so anyone on the machine could
-    pick the address the login limiter counts against."""
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed only from ``web.trusted_proxies``:
+    uvicorn's default believes any local client, so anyone on the machine could pick the address
+    the login limiter counts against. ``X-Forwarded-Host`` is never read (uvicorn does not), and
+    nothing forwarded reaches Twilio's signature check, which uses ``web.public_url`` alone."""
+    trusted = list(settings.web.trusted_proxies) if settings is not None else []
+    return {
+        "lifespan": "off",
+        "log_level": "warning",
+        "access_log": False,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or None,
+    }
+
+
+class WebServer:
+    """uvicorn in the current event loop, on loopback port 0 or the configured one, with
+    :func:`server_options`."""
 
     def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
         settings: Settings | None = getattr(app.state, "settings", None)
-        trusted = list(settings.web.trusted_proxies) if settings is not None else []
-        self.config = uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            lifespan="off",
-            log_level="warning",
-            access_log=False,
-            proxy_headers=bool(trusted),
-            forwarded_allow_ips=trusted or None,
-        )
+        self.config = uvicorn.Config(app, host=host, port=port, **server_options(settings))
         self.server = uvicorn.Server(self.config)
         self._task: asyncio.Task[None] | None = None
 

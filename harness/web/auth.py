@@ -11,13 +11,18 @@ The session is a signed cookie (Starlette's ``SessionMiddleware``): ``HttpOnly``
 ``SameSite=Lax``, ``Secure`` when served over TLS, eight hours at most. It holds the user's id,
 never the role: every request re-reads the user, so a disabled or removed user, or one whose
 password was changed, is logged out at once. Logging in starts a new session (no fixation);
-logging out revokes it on the server too, so a copy of the old cookie no longer works (the
-revocation list lives in memory: a restart forgets it, the 8-hour limit still applies).
+logging out revokes it on the server too, so a copy of the old cookie no longer works, on every
+web worker: the revocation is stored in the database (:mod:`harness.store.logins`) until the
+session would have expired anyway.
 
 Every form carries the session's CSRF token; POSTs without it, or with another, get 403 and
 change nothing, and so do POSTs whose ``Origin`` (or ``Referer``) is not this site. Failed
-logins are counted per user name and per client address (:class:`LoginLimiter`); a blocked
-attempt is answered 429 without even checking the password.
+logins are counted per user name and per client address (:class:`LoginLimiter`, in the
+database too, so a name locked through one worker is locked on all); a blocked attempt is
+answered 429 without even checking the password.
+
+Flash messages need no shared state: they travel in the signed session cookie itself (bounded,
+see :func:`flash`), so the page after a redirect shows them whichever worker renders it.
 """
 
 from __future__ import annotations
@@ -26,7 +31,6 @@ import hashlib
 import json
 import logging
 import secrets
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -43,6 +47,7 @@ from harness.core.accounts import (
 from harness.core.clock import Clock
 from harness.core.config import SESSION_SECRET_MIN_LENGTH
 from harness.core.i18n import Lang
+from harness.store import logins
 from harness.store.models import User
 from harness.web.lang import page_lang
 
@@ -116,9 +121,12 @@ def _session_user(request: Request) -> UserView | None:
         return None
     if _clock(request).now().timestamp() - auth_at > SESSION_LIFETIME.total_seconds():
         return None
-    if _auth_state(request).is_revoked(session.get(_SID)):
+    sid = session.get(_SID)
+    if not isinstance(sid, str) or not sid:
         return None
     with Session(_engine(request)) as db:
+        if logins.is_revoked(db, sid):
+            return None
         user = db.get(User, uid)
     if user is None or user.id is None or user.disabled or user.role not in ROLES:
         return None
@@ -319,54 +327,39 @@ def pop_flashes(request: Request) -> list[str]:
 
 
 class LoginLimiter:
-    """Counts failed logins per key in a sliding window.
+    """Counts failed logins per key in a sliding window, in the database
+    (:mod:`harness.store.logins`), so every web worker sees every failure.
 
     After ``max_failures`` failures within ``window`` the key is blocked until the oldest of
     them leaves the window. Blocked attempts are not counted (they never reach the password).
+    The methods query the database: call them from a worker thread, not the event loop.
     """
-
-    MAX_KEYS = 10_000  # beyond this, expired keys are swept out on the next failure
 
     def __init__(
         self,
+        engine: Engine,
         clock: Clock,
         max_failures: int = NAME_MAX_FAILURES,
         window: timedelta = LIMIT_WINDOW,
     ) -> None:
         if max_failures < 1 or window <= timedelta(0):
             raise ValueError("max_failures must be at least 1 and window positive")
+        self.engine = engine
         self.clock = clock
         self.max_failures = max_failures
         self.window = window
-        self._failures: dict[str, deque[datetime]] = {}
 
     def allow(self, key: str) -> timedelta | None:
         """None when ``key`` may try now; else how long it must wait."""
-        now = self.clock.now()
-        recent = self._recent(key, now)
-        if len(recent) < self.max_failures:
-            return None
-        return recent[-self.max_failures] + self.window - now
+        return logins.failure_wait(
+            self.engine, key, self.clock.now(), max_failures=self.max_failures, window=self.window
+        )
 
     def failed(self, key: str) -> None:
-        now = self.clock.now()
-        if key not in self._failures and len(self._failures) >= self.MAX_KEYS:
-            for old in list(self._failures):
-                self._recent(old, now)
-        self._failures.setdefault(key, deque(maxlen=self.max_failures)).append(now)
+        logins.record_failure(self.engine, key, self.clock.now(), self.window)
 
     def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
-
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        found = self._failures.get(key)
-        if found is None:
-            return deque()
-        while found and found[0] <= now - self.window:
-            found.popleft()
-        if not found:
-            del self._failures[key]
-        return found
+        logins.clear_failures(self.engine, key)
 
 
 def name_key(name: str) -> str:
@@ -387,26 +380,22 @@ def client_address(request: Request) -> str:
 
 @dataclass
 class AuthState:
-    """What the login routes keep in memory: failure counts and revoked sessions."""
+    """The login routes' shared state: failure counts and revoked sessions, both in the
+    database, so any number of web workers behave as one."""
 
+    engine: Engine
     clock: Clock
     by_name: LoginLimiter = field(init=False)
     by_address: LoginLimiter = field(init=False)
-    revoked: dict[str, datetime] = field(default_factory=dict)  # session id -> its expiry
 
     def __post_init__(self) -> None:
-        self.by_name = LoginLimiter(self.clock, NAME_MAX_FAILURES, LIMIT_WINDOW)
-        self.by_address = LoginLimiter(self.clock, ADDRESS_MAX_FAILURES, LIMIT_WINDOW)
+        self.by_name = LoginLimiter(self.engine, self.clock, NAME_MAX_FAILURES, LIMIT_WINDOW)
+        self.by_address = LoginLimiter(self.engine, self.clock, ADDRESS_MAX_FAILURES, LIMIT_WINDOW)
 
     def revoke(self, sid: object, until: datetime) -> None:
-        now = self.clock.now()
-        for old in [s for s, expiry in self.revoked.items() if expiry <= now]:
-            del self.revoked[old]
-        if isinstance(sid, str):
-            self.revoked[sid] = until
-
-    def is_revoked(self, sid: object) -> bool:
-        return not isinstance(sid, str) or sid in self.revoked
+        """Refuse this session on every worker from now on (it was logged out)."""
+        if isinstance(sid, str) and sid:
+            logins.revoke_session(self.engine, sid, until, self.clock.now())
 
 
 # --- helpers -----------------------------------------------------------------------------------

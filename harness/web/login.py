@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -85,7 +85,7 @@ def install_auth(app: FastAPI, engine: Engine, clock: Clock, *, secret: str, htt
         app.state.engine = engine
     if getattr(app.state, "clock", None) is None:
         app.state.clock = clock
-    app.state.auth = AuthState(app.state.clock)
+    app.state.auth = AuthState(app.state.engine, app.state.clock)
     _dummy_hash()  # made now, so the first login with an unknown name takes no longer
     install_sessions(app, secret, https=https)
     router = APIRouter()
@@ -122,11 +122,7 @@ async def _login_submit(request: Request) -> Response:
     state = _auth_state(request)
     address = client_address(request)
     keys = (name_key(name), address_key(address))
-    waits = [
-        wait
-        for wait in (state.by_name.allow(keys[0]), state.by_address.allow(keys[1]))
-        if wait is not None
-    ]
+    waits = [wait for wait in await run_in_threadpool(_waits, state, keys) if wait is not None]
     if waits:
         seconds = max(1, math.ceil(max(waits).total_seconds()))
         log.warning("login blocked for %r from %s (%d s)", name[:100], address, seconds)
@@ -143,13 +139,12 @@ async def _login_submit(request: Request) -> Response:
     now = _clock(request).now()
     user = await run_in_threadpool(_check_login, _engine(request), name, password, now)
     if user is None:
-        state.by_name.failed(keys[0])
-        state.by_address.failed(keys[1])
+        await run_in_threadpool(_failed, state, keys)
         log.info("login failed for %r from %s", name[:100], address)
         return _login_response(
             request, error=t("login_failed", lang), name=name, target=target, status=400
         )
-    state.by_name.succeeded(keys[0])
+    await run_in_threadpool(state.by_name.succeeded, keys[0])
     view, password_hash = user
     _end_login(request)  # a new session: whatever was known before logging in is dropped
     request.session.update(
@@ -164,6 +159,16 @@ async def _login_submit(request: Request) -> Response:
     setattr(request.state, _USER_CACHE, view)
     log.info("login: %s (%s) from %s", view.name, view.role, address)
     return RedirectResponse(target, status_code=303)
+
+
+def _waits(state: AuthState, keys: tuple[str, str]) -> tuple[timedelta | None, ...]:
+    """How long the name and the address must each wait (None: not at all)."""
+    return state.by_name.allow(keys[0]), state.by_address.allow(keys[1])
+
+
+def _failed(state: AuthState, keys: tuple[str, str]) -> None:
+    state.by_name.failed(keys[0])
+    state.by_address.failed(keys[1])
 
 
 def _check_login(
@@ -215,7 +220,7 @@ async def _logout(request: Request) -> Response:
     auth_at = request.session.get(_AUTH_AT)
     if isinstance(auth_at, int | float):
         until = datetime.fromtimestamp(auth_at, UTC) + SESSION_LIFETIME
-        _auth_state(request).revoke(request.session.get(_SID), until)
+        await run_in_threadpool(_auth_state(request).revoke, request.session.get(_SID), until)
     _end_login(request)
     flash(request, t("logged_out", lang))
     return RedirectResponse("/login", status_code=303)

@@ -1,7 +1,7 @@
 """Real servers on 127.0.0.1 for the integration tests (see harness.sandbox).
 
 Every test under tests/integration/ gets the ``integration`` marker; tests that use the
-Dovecot or PostgreSQL fixtures also get ``dovecot`` / ``postgres``, so e.g.
+Dovecot, PostgreSQL or nginx fixtures also get ``dovecot`` / ``postgres`` / ``nginx``, so e.g.
 ``pytest -m "integration and not dovecot"`` works.
 
 Session fixtures (one server per test session, stopped at teardown):
@@ -12,6 +12,9 @@ Session fixtures (one server per test session, stopped at teardown):
 - ``pymap_server`` -> PymapSandbox (async, runs in the session event loop).
 - ``dovecot`` -> DovecotSandbox (subprocess).
 - ``postgres_server`` -> PostgresSandbox; ``postgres_url`` -> str, a database for the session.
+- ``nginx`` -> a function starting an NginxSandbox (the repository's site file, TLS from
+  ``tls_ca``) in front of given upstream servers; each is stopped at the end of the session, or
+  earlier by its user.
 
 Function fixtures:
 
@@ -20,7 +23,7 @@ Function fixtures:
 Servers are shared by the session: tests must not rely on mailboxes or recorded SMTP
 messages being empty; use unique subjects/addresses (``unique`` fixture) or ``clear()``.
 
-When a system server (Dovecot, PostgreSQL) is not installed the tests using it are skipped,
+When a system server (Dovecot, PostgreSQL, nginx) is not installed the tests using it are skipped,
 except with ``CI=true``, where they fail: CI must run them (``scripts/system-deps.sh``).
 """
 
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -37,6 +40,7 @@ import pytest_asyncio
 from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
 from harness.sandbox.dovecot import DovecotSandbox, dovecot_unavailable_reason
+from harness.sandbox.nginx import NginxSandbox, find_nginx
 from harness.sandbox.postgres import PostgresSandbox, find_pg_bindir
 from harness.sandbox.pymap import PymapSandbox
 from harness.sandbox.smtp import SmtpSandbox
@@ -70,6 +74,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.dovecot)
         if fixtures & _POSTGRES_FIXTURES:
             item.add_marker(pytest.mark.postgres)
+        if "nginx" in fixtures:
+            item.add_marker(pytest.mark.nginx)
 
 
 @pytest.fixture
@@ -143,3 +149,24 @@ def pg_database_url(postgres_server: PostgresSandbox) -> Iterator[str]:
     url = postgres_server.create_database(name)
     yield url
     postgres_server.drop_database(name)
+
+
+StartNginx = Callable[[Sequence[tuple[str, int]], int | None], NginxSandbox]
+
+
+@pytest.fixture(scope="session")
+def nginx(tls_ca: SandboxCA) -> Iterator[StartNginx]:
+    """``nginx(upstreams, https_port)``: the deployable site file (docs/deploy/nginx/kkik.conf)
+    in front of ``upstreams``, on ``https_port`` (None: a free one), TLS from ``tls_ca``."""
+    require_server("nginx", find_nginx() is not None, "the nginx binary is not installed")
+    started: list[NginxSandbox] = []
+
+    def start(upstreams: Sequence[tuple[str, int]], https_port: int | None) -> NginxSandbox:
+        proxy = NginxSandbox(upstreams, ca=tls_ca, https_port=https_port)
+        proxy.start()
+        started.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in started:
+        proxy.stop()

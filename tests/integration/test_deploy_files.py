@@ -139,8 +139,8 @@ def clean_environ(secret_names: set[str]) -> dict[str, str]:
 PENDING_MERGE = pytest.mark.xfail(
     strict=True, reason="delivered by the webworkers/pgstandby branches of issue 17"
 )
-PENDING_FILES = {"docs/deploy/nginx/kkik.conf"}
-PENDING_UNITS = {"kkik-serve.service", "kkik-run-standby.service"}
+PENDING_FILES: set[str] = set()
+PENDING_UNITS = {"kkik-run-standby.service"}
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
@@ -182,11 +182,7 @@ def test_every_unit_the_guide_names_is_in_the_repository(name: str):
 def test_every_file_under_docs_deploy_is_in_the_guide():
     """Nothing ships that the guide does not explain."""
     named = set(mentioned_paths()) | {f"docs/deploy/systemd/{u}" for u in mentioned_units()}
-    present = {
-        str(p.relative_to(ROOT))
-        for p in DEPLOY.rglob("*")
-        if p.is_file() and "nginx" not in p.parts
-    }
+    present = {str(p.relative_to(ROOT)) for p in DEPLOY.rglob("*") if p.is_file()}
     assert present - named == set()
 
 

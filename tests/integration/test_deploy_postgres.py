@@ -376,7 +376,7 @@ def test_the_dashboard_unit_serves_the_login_page(server: Server, tmp_path: Path
     unit = parse_unit(render((SYSTEMD / "kkik-serve.service").read_text(), server.root))
     assert unit.one("EnvironmentFile") == f"{server.root}/etc/kkik/secrets.env"
     port = free_port()
-    command = unit.one("ExecStart").replace("--port 8081", f"--port {port}").split()
+    command = unit.one("ExecStart").replace("--port 8001", f"--port {port}").split()
     assert f"--port {port}" in " ".join(command)
     env = clean_environ(SECRET_NAMES) | unit.environment() | server.secrets
     assert env["KKIK_CONFIG"] == str(server.config)

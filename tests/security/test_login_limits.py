@@ -1,9 +1,11 @@
 """Password guessing over real HTTP: the limiter per name and per address, and its window.
 
-Each test serves its own app (own limiter, own FakeClock) on the site's database, so the
-lock-outs here never lock the rest of the suite out. Addresses other than 127.0.0.1 come from
-``X-Forwarded-For``, believed because these apps list 127.0.0.1 in ``web.trusted_proxies``, as a
-deployment lists its reverse proxy; with the default (no trusted proxy) it is ignored.
+Each test serves its own app (own FakeClock) on the site's database. The failure counts live in
+that database (shared by every web worker), so they are cleared before and after each test: the
+lock-outs here never lock the rest of the suite out, nor do the suite's failures count here.
+Addresses other than 127.0.0.1 come from ``X-Forwarded-For``, believed because these apps list
+127.0.0.1 in ``web.trusted_proxies``, as a deployment lists its reverse proxy; with the default
+(no trusted proxy) it is ignored.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from harness.assembly import Assembly
 from harness.core.clock import FakeClock
 from harness.store import users
-from harness.store.models import User
+from harness.store.models import LoginFailure, User
 from harness.web.app import WebServer
 from harness.web.auth import ADDRESS_MAX_FAILURES, LIMIT_WINDOW, NAME_MAX_FAILURES
 from tests.security.site import PASSWORDS, SESSION_SECRET, Client, Site
@@ -33,6 +36,7 @@ async def own_app(
     settings = site.settings.model_copy(update={"web": proxies})
     assembly = Assembly(settings, site.engine, clock, config_path=site.config)
     app = assembly.web_app(webhooks=False, dashboard_secret=SESSION_SECRET)
+    _forget_failures(site)
     async with WebServer(app) as web:
         fresh = Site(web.url, app, site.engine, site.settings, site.config, site.out, clock,
                      site.logs, site.canary, site.matched_probe, site.hostile_messages,
@@ -42,6 +46,13 @@ async def own_app(
         finally:
             for http in fresh.clients:
                 await http.close()
+            _forget_failures(site)
+
+
+def _forget_failures(site: Site) -> None:
+    with Session(site.engine) as session:
+        session.execute(delete(LoginFailure))
+        session.commit()
 
 
 async def _try(client: Client, name: str, password: str, address: str) -> int:

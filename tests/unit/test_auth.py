@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from harness.core.accounts import (
     ROLES,
@@ -15,6 +17,8 @@ from harness.core.accounts import (
     verify_password,
 )
 from harness.core.clock import FakeClock
+from harness.store import logins
+from harness.store.models import LoginFailure
 from harness.web.auth import LoginLimiter, UserView, has_role, require_role
 from harness.web.login import safe_next
 
@@ -48,9 +52,9 @@ def test_a_hash_made_with_weaker_parameters_asks_for_a_rehash():
 
 
 def test_the_limiter_blocks_after_five_failures_until_the_first_leaves_the_window(
-    clock: FakeClock,
+    sqlite_engine: Engine, clock: FakeClock
 ):
-    limiter = LoginLimiter(clock, max_failures=5, window=timedelta(minutes=15))
+    limiter = LoginLimiter(sqlite_engine, clock, max_failures=5, window=timedelta(minutes=15))
     for _ in range(4):
         limiter.failed("name:anna")
         clock.advance(MIN)
@@ -67,8 +71,8 @@ def test_the_limiter_blocks_after_five_failures_until_the_first_leaves_the_windo
     assert limiter.allow("name:anna") == timedelta(minutes=1)
 
 
-def test_the_window_forgets_old_failures_entirely(clock: FakeClock):
-    limiter = LoginLimiter(clock, max_failures=3, window=timedelta(minutes=15))
+def test_the_window_forgets_old_failures_entirely(sqlite_engine: Engine, clock: FakeClock):
+    limiter = LoginLimiter(sqlite_engine, clock, max_failures=3, window=timedelta(minutes=15))
     limiter.failed("addr:10.0.0.1")
     limiter.failed("addr:10.0.0.1")
     clock.advance(minutes=15)
@@ -79,8 +83,8 @@ def test_the_window_forgets_old_failures_entirely(clock: FakeClock):
     assert limiter.allow("addr:10.0.0.1") == timedelta(minutes=15)
 
 
-def test_a_success_clears_the_count(clock: FakeClock):
-    limiter = LoginLimiter(clock, max_failures=2)
+def test_a_success_clears_the_count(sqlite_engine: Engine, clock: FakeClock):
+    limiter = LoginLimiter(sqlite_engine, clock, max_failures=2)
     limiter.failed("name:anna")
     limiter.failed("name:anna")
     assert limiter.allow("name:anna") is not None
@@ -89,23 +93,31 @@ def test_a_success_clears_the_count(clock: FakeClock):
     limiter.succeeded("name:nobody")  # nothing to clear: no error
 
 
-def test_the_limiter_sweeps_expired_keys_when_it_holds_many(
-    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.setattr(LoginLimiter, "MAX_KEYS", 3)
-    limiter = LoginLimiter(clock)
+def test_the_limiter_deletes_failures_that_left_the_window(sqlite_engine: Engine, clock: FakeClock):
+    limiter = LoginLimiter(sqlite_engine, clock)
     for key in ("a", "b", "c"):
         limiter.failed(key)
     clock.advance(minutes=16)
     limiter.failed("d")
-    assert set(limiter._failures) == {"d"}
+    with Session(sqlite_engine) as session:
+        kept = session.exec(select(LoginFailure.key_hash)).all()
+    assert kept == [logins.key_hash("d")]
 
 
-def test_the_limiter_refuses_nonsense_settings(clock: FakeClock):
+def test_the_limiter_stores_no_name_typed(sqlite_engine: Engine, clock: FakeClock):
+    """People type their password into the name field: only a hash of the key is kept."""
+    LoginLimiter(sqlite_engine, clock).failed("name:mitt-hemliga-lösenord")
+    with sqlite_engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT * FROM loginfailure").all()
+    assert len(rows) == 1
+    assert "hemliga" not in repr(rows)
+
+
+def test_the_limiter_refuses_nonsense_settings(sqlite_engine: Engine, clock: FakeClock):
     with pytest.raises(ValueError, match="max_failures"):
-        LoginLimiter(clock, max_failures=0)
+        LoginLimiter(sqlite_engine, clock, max_failures=0)
     with pytest.raises(ValueError, match="max_failures"):
-        LoginLimiter(clock, window=timedelta(0))
+        LoginLimiter(sqlite_engine, clock, window=timedelta(0))
 
 
 @pytest.mark.parametrize(
