@@ -165,8 +165,8 @@ def build(lang: Lang) -> click.Command:
             result = asyncio.run(demo.run())
         except DatabaseNotEmpty as exc:
             fail(cli.t(NOT_EMPTY, where=exc.where, n=len(exc.tables)), EXIT_USAGE)
-        except DatabaseUnavailable as exc:
-            fail(describe_unavailable(exc, cli.lang), EXIT_FAILURE)
+        except DatabaseUnavailable as exc:  # as every command says it (common.cannot_open)
+            fail(f"--database-url: {describe_unavailable(exc, cli.lang)}", EXIT_USAGE)
         (directory / "ground-truth.json").write_text(
             json.dumps(result.ground_truth, ensure_ascii=False, indent=2), encoding="utf-8"
         )
