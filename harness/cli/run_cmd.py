@@ -59,10 +59,10 @@ T = {
         "The other kkik run has stopped; taking over on {db}.",
     ),
     "lost_lock": Text(
-        "Förlorade låset mot {db} (databasanslutningen bröts); avslutar så att två kkik run "
-        "aldrig arbetar samtidigt.",
-        "Lost the lock on {db} (the database connection broke); stopping so that two kkik run "
-        "never work at once.",
+        "Förlorade låset mot {db} (databasanslutningen bröts eller låsfilen togs bort); "
+        "avslutar så att två kkik run aldrig arbetar samtidigt.",
+        "Lost the lock on {db} (the database connection broke or the lock file was removed); "
+        "stopping so that two kkik run never work at once.",
     ),
     "standby_help": Text(
         "Om en annan kkik run redan arbetar: vänta i reserv och ta över inom några sekunder "

@@ -53,6 +53,7 @@ class RunLock:
         self._path: Path | None = None
         self._lock_engine: Engine | None = None
         self._connection: Connection | None = None
+        self._in_memory = False  # an in-memory SQLite database: one process, nothing to lock
 
     def acquire(
         self,
@@ -93,6 +94,8 @@ class RunLock:
                 handle.write(f"{os.getpid()}\n")
                 handle.flush()
                 self._file, self._path = handle, path
+            else:
+                self._in_memory = True
             return self
         if self._lock_engine is None:
             # Its own connection, never returned to a pool: closing it is releasing the lock.
@@ -128,7 +131,7 @@ class RunLock:
             except OSError:
                 return False
         if self._connection is None:
-            return self.engine.dialect.name == "sqlite"  # an in-memory database: no lock
+            return self._in_memory
         try:
             found = self._connection.execute(
                 text(
@@ -144,6 +147,7 @@ class RunLock:
         return bool(found)
 
     def release(self) -> None:
+        self._in_memory = False
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()

@@ -22,7 +22,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, text, update
 from sqlmodel import Session, col, select
 
 from harness.campaign.planning import plan_scenario
@@ -38,6 +38,7 @@ from harness.store import migrate
 from harness.store.db import make_engine
 from harness.store.models import Channel, Message, Probe, ProbeState
 from harness.store.planstore import save_plan
+from harness.store.runlock import ADVISORY_KEY, CHECK_SECONDS
 from tests.phone_rig import ACCOUNT, ROOT, TOKEN, TOKEN_ENV
 
 MONDAY = "2026-10-05T08:00:00+00:00"  # 10:00 in Stockholm: inside every window
@@ -346,3 +347,66 @@ async def test_the_standby_takes_over_after_a_sigkill_with_nothing_doubled_or_lo
     took = took_over - killed
     print(f"{backend}: took over {took:.1f} s after the SIGKILL; {dict(states)}")
     assert took < 5.0
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_runner_that_loses_its_lock_stops_at_once(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+):
+    """Its lock session killed (PostgreSQL) or its lock file deleted (SQLite): a standby could
+    take the lock now, so the runner must stop rather than run beside it."""
+    url = (
+        request.getfixturevalue("pg_database_url")
+        if backend == "postgresql"
+        else f"sqlite:///{tmp_path / 'kkik.db'}"
+    )
+    (tmp_path / "questions").symlink_to(ROOT / "scenarios" / "questions")
+    (tmp_path / "scenario.toml").write_text(_scenario(), encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'language = "sv"\n[database]\nurl = "{url}"\n', encoding="utf-8")
+    clock = OffsetClock(datetime.fromisoformat(MONDAY))
+    offset = (clock.now() - REAL.now()).total_seconds()
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        made = plan_scenario(tmp_path / "scenario.toml", load_config(config))
+        with Session(engine) as session:
+            save_plan(session, made.scenario, made.bank, made.probes, clock.now())
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-u", "-c", CHILD, str(offset), "--config", "config.toml", "run",
+            cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        child = Child(process)
+        try:
+            await child.said("Kör mot")
+            lost = REAL.monotonic()
+            if backend == "sqlite":
+                (tmp_path / "kkik.db.run.lock").unlink()
+            else:
+                with engine.connect() as connection:
+                    connection.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_locks"
+                            " WHERE locktype = 'advisory' AND objid::bigint = :k"
+                        ),
+                        {"k": ADVISORY_KEY},
+                    )
+            async with asyncio.timeout(15):
+                code = await process.wait()
+            stopped = REAL.monotonic() - lost
+            assert process.stderr is not None
+            err = (await process.stderr.read()).decode()
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            child.reader.cancel()
+        assert code == 1
+        assert err.splitlines()[-1].startswith("Förlorade låset mot ")
+        assert err.splitlines()[-1].endswith(
+            "(databasanslutningen bröts eller låsfilen togs bort); avslutar så att två kkik run "
+            "aldrig arbetar samtidigt."
+        )
+        assert stopped < CHECK_SECONDS + 3.0
+    finally:
+        engine.dispose()
