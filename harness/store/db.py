@@ -57,6 +57,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def replace_nul(row: Any) -> None:
+    """Replace NUL characters in a row's text columns with U+FFFD, in place.
+
+    PostgreSQL's text type cannot hold NUL (SQLite can), and mail is input from anyone: a
+    malformed message with a NUL in its body or headers must be stored on both backends, the
+    same way. The raw message keeps the original bytes.
+    """
+    for column in row.__table__.columns:
+        value = getattr(row, column.name, None)
+        if isinstance(value, str) and "\x00" in value:
+            setattr(row, column.name, value.replace("\x00", "\ufffd"))
+
+
 def database_url(settings: DatabaseSettings, base_dir: Path | None = None) -> str:
     """Return the URL to connect to, with the password from the environment if one is named.
 
