@@ -56,17 +56,19 @@ def run(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int
     lang = choose_lang(args)
     click_sv.install(lang == "sv")
     app = build_app(lang)
+    context = CliContext(lang=lang, clock=clock or SystemClock())
     try:
-        app.main(
-            args=args,
-            prog_name="kkik",
-            obj=CliContext(lang=lang, clock=clock or SystemClock()),
-            standalone_mode=True,
-        )
+        app.main(args=args, prog_name="kkik", obj=context, standalone_mode=True)
     except SystemExit as exc:
         if exc.code is None:
             return 0
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    finally:
+        # Close the command's connections now: run in-process (the tests, the demo's scripted
+        # callers) a PostgreSQL connection would otherwise stay open until the garbage
+        # collector finds it.
+        for engine in context.engines:
+            engine.dispose()
     return 0
 
 
