@@ -150,8 +150,11 @@ async def make_rig(
     dashboard_secret: str | None = None,
     edition: str = "2018",
     also_mark: tuple[str, ...] = (),
+    database_url: str | None = None,
 ) -> PhoneRig:
-    """Start everything; ``targets`` are (kommunkod, switchboard as written in the scenario)."""
+    """Start everything; ``targets`` are (kommunkod, switchboard as written in the scenario);
+    the database is ``tmp/kkik.db`` unless ``database_url`` names another (an empty one)."""
+    url = database_url or f"sqlite:///{tmp / 'kkik.db'}"
     monkeypatch.setenv(TOKEN_ENV, TOKEN)  # type: ignore[attr-defined]
     clock = FakeClock(START)
     sim = TwilioSimulator(clock, faults=faults)
@@ -166,7 +169,7 @@ async def make_rig(
         f"""
 language = "en"
 [database]
-url = "sqlite:///{tmp / "kkik.db"}"
+url = "{url}"
 
 [phone]
 mode = "{mode}"
@@ -183,7 +186,7 @@ public_url = "http://127.0.0.1:{port}"
         encoding="utf-8",
     )
     settings = load_config(config_path)
-    engine = make_engine(f"sqlite:///{tmp / 'kkik.db'}")
+    engine = make_engine(url)
     migrate.upgrade(engine)
     shutil.copytree(ROOT / "scenarios" / "questions", tmp / "questions", dirs_exist_ok=True)
     lines = "".join(

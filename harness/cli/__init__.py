@@ -68,10 +68,14 @@ def run(
             return 0
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     finally:
-        # The command's database connections closed, not left to the garbage collector: a
-        # caller that goes on (the tests, on PostgreSQL) would be warned of open connections.
-        if cli.assembled is not None:
-            cli.assembled.engine.dispose()
+        # Close the command's connections now: run in-process (the tests, the demo's scripted
+        # callers) a PostgreSQL connection would otherwise stay open until the garbage
+        # collector finds it.
+        opened = list(cli.engines)
+        if cli.assembled is not None and cli.assembled.engine not in opened:
+            opened.append(cli.assembled.engine)
+        for engine in opened:
+            engine.dispose()
     return 0
 
 

@@ -44,6 +44,8 @@ class CliContext:
     clock: Clock = field(default_factory=SystemClock)
     assembled: Assembly | None = None  # made by assembly() on first use
     exiting: bool = False  # the process ends with this command (the kkik script, not a test)
+    # Every engine the command opened (open_database), disposed when it ends (cli.run).
+    engines: list[Engine] = field(default_factory=list)
 
     def t(self, text: Text, **fields: object) -> str:
         return text(self.lang, **fields)
@@ -176,6 +178,7 @@ def open_database(cli: CliContext, settings: Settings, base_dir: Path | None) ->
     except SecretUnavailable as exc:
         fail(cli.t(NO_SECRET, source=exc.source, detail=exc.detail), EXIT_FAILURE)
     engine = make_engine(url)
+    cli.engines.append(engine)
     current, head = connected_revision(cli, engine, url, base_dir), migrate.head_revision()
     if current != head:
         fail(cli.t(OLD_DB, current=current or "–", head=head), EXIT_FAILURE)

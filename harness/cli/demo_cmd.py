@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from harness.cli.common import EXIT_FAILURE, state
+from harness.cli.common import EXIT_FAILURE, EXIT_USAGE, CliContext, fail, state
 from harness.cli.export_cmd import written
 from harness.cli.report_cmd import T as REPORT_TEXTS
 from harness.core.clock import SystemClock
@@ -21,7 +21,13 @@ from harness.core.i18n import Lang, Text
 from harness.sandbox.ports import free_port
 from harness.services.outputs import ExportRequest, Format, export_campaign, report_html
 from harness.store import users
-from harness.store.db import make_engine
+from harness.store.db import (
+    NOT_EMPTY,
+    DatabaseNotEmpty,
+    DatabaseUnavailable,
+    describe_unavailable,
+    make_engine,
+)
 from harness.web.app import WebServer, create_app
 from results.measures import MEASURES
 
@@ -57,6 +63,18 @@ T = {
     ),
     "world": Text("En annan världsfil (TOML).", "Another world file (TOML)."),
     "weeks": Text("Kortare kampanj: antal veckor.", "A shorter campaign: number of weeks."),
+    "database_url": Text(
+        "Kör mot denna databas (t.ex. postgresql+psycopg://användare@värd/db) i stället för "
+        "en SQLite-fil i --out. Den måste vara tom: demon skapar tabellerna och raderar "
+        "aldrig något.",
+        "Run against this database (e.g. postgresql+psycopg://user@host/db) instead of an "
+        "SQLite file in --out. It must be empty: the demo creates the tables and never deletes "
+        "anything.",
+    ),
+    "bad_url": Text(
+        "--database-url: {url} är ingen databasadress (t.ex. postgresql+psycopg://värd/db).",
+        "--database-url: {url} is not a database URL (e.g. postgresql+psycopg://host/db).",
+    ),
     "start": Text(
         "Simulerar {name}: {n} kommuner, {start} – {end}, frö {seed}.",
         "Simulating {name}: {n} municipalities, {start} – {end}, seed {seed}.",
@@ -105,6 +123,7 @@ def build(lang: Lang) -> click.Command:
         "--world", "world", type=click.Path(dir_okay=False, exists=True), help=T["world"](lang)
     )
     @click.option("--weeks", type=click.IntRange(1, 12), default=None, help=T["weeks"](lang))
+    @click.option("--database-url", "database_url", metavar="URL", help=T["database_url"](lang))
     @click.pass_context
     def demo_cmd(
         ctx: click.Context,
@@ -113,12 +132,15 @@ def build(lang: Lang) -> click.Command:
         serve: bool,
         world: str | None,
         weeks: int | None,
+        database_url: str | None,
     ) -> None:
         # Imported here: the demo drives the CLI itself, so it cannot load with the command tree.
         from harness.demo.run import WORLD, Demo
 
         cli = state(ctx)
         directory = Path(out).resolve()
+        if database_url is not None:
+            database_url = _checked_url(cli, database_url)
         demo = Demo(
             directory,
             seed=seed,
@@ -126,6 +148,7 @@ def build(lang: Lang) -> click.Command:
             progress=lambda what, **figures: click.echo(cli.t(PROGRESS[what], **figures)),
             lang=cli.lang,
             weeks=weeks,
+            database_url=database_url,
         )
         w = demo.world
         click.echo(
@@ -138,7 +161,12 @@ def build(lang: Lang) -> click.Command:
                 seed=seed,
             )
         )
-        result = asyncio.run(demo.run())
+        try:
+            result = asyncio.run(demo.run())
+        except DatabaseNotEmpty as exc:
+            fail(cli.t(NOT_EMPTY, where=exc.where, n=len(exc.tables)), EXIT_USAGE)
+        except DatabaseUnavailable as exc:  # as every command says it (common.cannot_open)
+            fail(f"--database-url: {describe_unavailable(exc, cli.lang)}", EXIT_USAGE)
         (directory / "ground-truth.json").write_text(
             json.dumps(result.ground_truth, ensure_ascii=False, indent=2), encoding="utf-8"
         )
@@ -152,7 +180,8 @@ def build(lang: Lang) -> click.Command:
         report = directory / "report.html"
         report.write_text(report_html(demo.tester(), None, cli.lang), encoding="utf-8")
         click.echo(cli.t(REPORT_TEXTS["written"], path=report))
-        click.echo(cli.t(T["outputs"], files=", ".join(OUTPUTS), dir=directory))
+        files = OUTPUTS if database_url is None else [f for f in OUTPUTS if f != "kkik.db"]
+        click.echo(cli.t(T["outputs"], files=", ".join(files), dir=directory))
         if w.extra_closed_days:
             days = ", ".join(d.isoformat() for d in w.extra_closed_days)
             click.echo(cli.t(T["closed"], days=days, n=len(result.closed_day_verdicts)))
@@ -163,6 +192,22 @@ def build(lang: Lang) -> click.Command:
             raise SystemExit(EXIT_FAILURE)
 
     return demo_cmd
+
+
+def _checked_url(cli: CliContext, url: str) -> str:
+    """``url`` as the engine takes it (``postgresql://`` means psycopg 3), or exit 2."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        fail(cli.t(T["bad_url"], url=url), EXIT_USAGE)
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        fail(cli.t(T["bad_url"], url=url), EXIT_USAGE)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
 
 
 def _print_verdict(lang: Lang, result: DemoResult) -> None:
@@ -194,7 +239,7 @@ async def _serve(lang: Lang, demo: Demo, directory: Path) -> None:
 
     password = secrets.token_urlsafe(12)
     settings = load_config(demo.config)
-    engine = make_engine(f"sqlite:///{directory / 'kkik.db'}")
+    engine = make_engine(demo.database_url or f"sqlite:///{directory / 'kkik.db'}")
     users.add_user(engine, DEMO_USER, "admin", password, SystemClock().now(), "kkik demo")
     app = create_app(
         settings,

@@ -24,11 +24,14 @@ from harness.cli.common import (
 from harness.core.i18n import Lang, Text
 
 if TYPE_CHECKING:
+    import asyncio
+
     from sqlalchemy import Engine
 
     from harness.assembly import Assembly
     from harness.campaign.runner import Runner, TickResult
     from harness.cli.run_output import RunPrinter
+    from harness.store.runlock import RunLock
     from probes.email_watch import MailWatcher
 
 # The runner, the scheduler, the web server and the mail clients are imported by the functions
@@ -46,6 +49,26 @@ T = {
     "busy": Text(
         "En annan kkik run arbetar redan mot {db}; bara en åt gången.",
         "Another kkik run is already working on {db}; only one at a time.",
+    ),
+    "standby": Text(
+        "Väntar i reserv: en annan kkik run arbetar mot {db}; tar över när den slutar.",
+        "Standing by: another kkik run is working on {db}; taking over when it stops.",
+    ),
+    "took_over": Text(
+        "Den andra kkik run har slutat; tar över mot {db}.",
+        "The other kkik run has stopped; taking over on {db}.",
+    ),
+    "lost_lock": Text(
+        "Förlorade låset mot {db} (databasanslutningen bröts eller låsfilen togs bort); "
+        "avslutar så att två kkik run aldrig arbetar samtidigt.",
+        "Lost the lock on {db} (the database connection broke or the lock file was removed); "
+        "stopping so that two kkik run never work at once.",
+    ),
+    "standby_help": Text(
+        "Om en annan kkik run redan arbetar: vänta i reserv och ta över inom några sekunder "
+        "när den slutar (i stället för att avsluta).",
+        "If another kkik run is already working: stand by and take over within seconds when "
+        "it stops (instead of exiting).",
     ),
     "started": Text(
         "Kör mot {db}. Nästa fråga: {next}. Ctrl-C avslutar.",
@@ -142,9 +165,15 @@ def build(lang: Lang) -> list[click.Command]:
     @click.option("--at", "at", type=InstantType(lang), help=T["at"](lang))
     @click.option("-q", "--quiet", is_flag=True, help=T["quiet"](lang))
     @click.option("-v", "--verbose", count=True, help=T["verbose"](lang))
+    @click.option("--standby", is_flag=True, help=T["standby_help"](lang))
     @click.pass_context
     def run_cmd(
-        ctx: click.Context, dry_run: bool, at: datetime | None, quiet: bool, verbose: int
+        ctx: click.Context,
+        dry_run: bool,
+        at: datetime | None,
+        quiet: bool,
+        verbose: int,
+        standby: bool,
     ) -> None:
         import asyncio
 
@@ -174,20 +203,34 @@ def build(lang: Lang) -> list[click.Command]:
             runner = process.runner()
         except SecretUnavailable as exc:
             fail(cli.t(NO_SECRET, source=exc.source, detail=exc.detail), EXIT_FAILURE)
+        waited: list[bool] = []
+
+        def standing_by() -> None:
+            waited.append(True)
+            click.echo(cli.t(T["standby"], db=shown))
+
         try:
-            lock = RunLock(engine).acquire()
+            lock = RunLock(engine).acquire(wait=standby, on_wait=standing_by)
         except RunnerBusy:
             fail(cli.t(T["busy"], db=shown), EXIT_FAILURE)
+        except KeyboardInterrupt:  # Ctrl-C while standing by: nothing was started
+            click.echo(cli.t(T["stopped"]))
+            return
+        lost = False
         try:
+            if waited:
+                click.echo(cli.t(T["took_over"], db=shown))
             click.echo(cli.t(T["started"], db=shown, next=_local(runner.next_due(), zone)))
             for line in ready:
                 click.echo(line)
             printer = RunPrinter(cli, engine, zone, quiet=quiet)
             if not quiet:
                 printer.summary(force=True)
-            asyncio.run(_serve(cli, process, runner, printer))
+            lost = asyncio.run(_serve(cli, process, runner, printer, lock))
         finally:
             lock.release()
+        if lost:
+            fail(cli.t(T["lost_lock"], db=shown), EXIT_FAILURE)
         click.echo(cli.t(T["stopped"]))
 
     @click.command("pause", help=T["pause"](lang))
@@ -222,7 +265,10 @@ def build(lang: Lang) -> list[click.Command]:
     return [run_cmd, pause_cmd, resume_cmd, cancel_cmd]
 
 
-async def _serve(cli: CliContext, process: Assembly, runner: Runner, printer: RunPrinter) -> None:
+async def _serve(
+    cli: CliContext, process: Assembly, runner: Runner, printer: RunPrinter, lock: RunLock
+) -> bool:
+    """Run until Ctrl-C or SIGTERM (False) or until the runner lock is lost (True)."""
     import asyncio
     import contextlib
     import signal
@@ -246,7 +292,11 @@ async def _serve(cli: CliContext, process: Assembly, runner: Runner, printer: Ru
     # Every part that works on its own reports what it does in the same words.
     process.call_finisher().on_event = printer
     service = RunnerService(runner, on_tick=report)
-    tasks = [asyncio.create_task(service.run(stop))]
+    lost = asyncio.Event()
+    tasks = [
+        asyncio.create_task(service.run(stop)),
+        asyncio.create_task(_keep_lock(lock, stop, lost)),
+    ]
     watcher = process.watcher(campaign_start(engine, cli))
     if watcher is not None:
         process.mail_store().on_event = printer
@@ -271,6 +321,22 @@ async def _serve(cli: CliContext, process: Assembly, runner: Runner, printer: Ru
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    return lost.is_set()
+
+
+async def _keep_lock(lock: RunLock, stop: asyncio.Event, lost: asyncio.Event) -> None:
+    """Stop the run as soon as the runner lock is no longer ours (its connection broke): a
+    standby may hold it by now, and two runners must not work at once."""
+    import asyncio
+
+    from harness.store.runlock import CHECK_SECONDS
+
+    while not stop.is_set():
+        await asyncio.sleep(CHECK_SECONDS)  # noqa: TID251 - real time: about this process
+        if not await asyncio.to_thread(lock.held):
+            lost.set()
+            stop.set()
+            return
 
 
 async def _alert_loop(cli: CliContext, process: Assembly, watcher: MailWatcher | None) -> None:

@@ -65,7 +65,7 @@ from harness.sandbox.twilio_calls import SwitchboardScript
 from harness.sandbox.twilio_sim import TwilioSimulator
 from harness.services.base import Context
 from harness.store import migrate
-from harness.store.db import make_engine
+from harness.store.db import make_engine, require_empty
 from harness.store.models import Channel, Probe, ProbeState, Target
 from harness.store.planstore import save_plan
 from harness.web.app import WebServer
@@ -90,8 +90,12 @@ class Demo:
         weeks: int | None = None,
         world: World | None = None,
         batch_events: bool = True,
+        database_url: str | None = None,
     ) -> None:
         self.out = out
+        # Another database than the file in ``out`` (PostgreSQL: the whole run on a server).
+        # It must be empty: the demo migrates it and never wipes what it did not make.
+        self.database_url = database_url
         self.seed = seed
         # A world built in code (generate_world, for scale runs) or read from a world file.
         self.world: World = world if world is not None else load_world(world_path)
@@ -129,9 +133,14 @@ class Demo:
     # --- the run -------------------------------------------------------------------------------
 
     async def run(self) -> DemoResult:
+        url = self.database_url
+        if url is not None:
+            require_empty(url)  # before anything is written
         self.out.mkdir(parents=True, exist_ok=True)
-        for stale in self.out.glob("kkik.db*"):
-            stale.unlink()
+        if url is None:
+            for stale in self.out.glob("kkik.db*"):
+                stale.unlink()
+            url = f"sqlite:///{self.out / 'kkik.db'}"
         real = SystemClock()
         began = real.monotonic()
         smtp = SmtpSandbox(starttls=False, auth_required=False, hostname=OUR_HOST,
@@ -152,11 +161,11 @@ class Demo:
             )
             self.config = write_config(
                 self.out, lang=self.lang, smtp_port=smtp.port, imap_port=mailbox.port,
-                api=sim.base_url, web_port=web_port,
+                api=sim.base_url, web_port=web_port, database_url=url,
             )  # fmt: skip
             settings = load_config(self.config)
             self.settings = settings
-            engine = make_engine(f"sqlite:///{self.out / 'kkik.db'}")
+            engine = make_engine(url)
             self.engine = engine
             self.calendar = self.world.calendar(work_calendar(settings))
             migrate.upgrade(engine)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from harness.demo.world import World
 
 __all__ = [
@@ -78,18 +80,32 @@ address = "erik.johansson@fraga.example.se"
 
 
 def write_config(
-    out: Path, *, lang: str, smtp_port: int, imap_port: int, api: str, web_port: int
+    out: Path,
+    *,
+    lang: str,
+    smtp_port: int,
+    imap_port: int,
+    api: str,
+    web_port: int,
+    database_url: str | None = None,
 ) -> Path:
     """``out/config.toml``: the run's loopback servers, and the environment variables that
-    hold the demo's secrets (:data:`ENV`)."""
+    hold the demo's secrets (:data:`ENV`).
+
+    ``database_url`` (default: ``out/kkik.db``) is written without its password, if it has
+    one: a secret does not belong in a file; libpq reads ``PGPASSWORD`` or ``~/.pgpass``.
+    """
     config = out / "config.toml"
+    url = f"sqlite:///{out / 'kkik.db'}"
+    if database_url is not None:
+        url = make_url(database_url).set(password=None).render_as_string(hide_password=False)
     config.write_text(
         f"""# Written by `kkik demo`: the demo's loopback servers (gone when the demo ends).
 # `kkik --config {config} score` (or report, export, call list) reads the demo's database.
 language = "{lang}"
 
 [database]
-url = "sqlite:///{out / "kkik.db"}"
+url = "{url}"
 
 [mail]
 receiving_hosts = ["{OUR_HOST}"]

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, create_engine, event, inspect
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
@@ -55,6 +55,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def replace_nul(row: Any) -> None:
+    """Replace NUL characters in a row's text columns with U+FFFD, in place.
+
+    PostgreSQL's text type cannot hold NUL (SQLite can), and mail is input from anyone: a
+    malformed message with a NUL in its body or headers must be stored on both backends, the
+    same way. The raw message keeps the original bytes.
+    """
+    for column in row.__table__.columns:
+        value = getattr(row, column.name, None)
+        if isinstance(value, str) and "\x00" in value:
+            setattr(row, column.name, value.replace("\x00", "\ufffd"))
 
 
 def database_url(settings: DatabaseSettings, base_dir: Path | None = None) -> str:
@@ -168,3 +181,41 @@ def unavailable(url: str, exc: SQLAlchemyError) -> DatabaseUnavailable:
     if not allowed:
         return DatabaseUnavailable("no_permission", str(path if path.exists() else folder), detail)
     return DatabaseUnavailable("sqlite", str(path), detail)
+
+
+class DatabaseNotEmpty(Exception):
+    """The database already holds tables; ``where`` is its URL without password.
+
+    The demo (and anything else that wants a fresh database) refuses it rather than wipe what
+    might be a real campaign.
+    """
+
+    def __init__(self, where: str, tables: list[str]) -> None:
+        super().__init__(f"{where}: {len(tables)} tables")
+        self.where = where
+        self.tables = tables
+
+
+NOT_EMPTY = Text(
+    "Databasen {where} är inte tom ({n} tabeller); använd en ny, tom databas. Inget ändrat.",
+    "The database {where} is not empty ({n} tables); use a new, empty database. Nothing changed.",
+)
+
+
+def require_empty(url: str) -> None:
+    """Raise DatabaseNotEmpty if ``url``'s database has any table, DatabaseUnavailable if it
+    cannot be reached. A missing SQLite file counts as empty (and is not created here)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if not path or path == ":memory:" or not Path(path).exists():
+            return
+    engine = make_engine(url)
+    try:
+        tables = inspect(engine).get_table_names()
+    except SQLAlchemyError as exc:
+        raise unavailable(url, exc) from None
+    finally:
+        engine.dispose()
+    if tables:
+        raise DatabaseNotEmpty(parsed.render_as_string(hide_password=True), sorted(tables))

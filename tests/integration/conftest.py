@@ -19,6 +19,8 @@ Session fixtures (one server per test session, stopped at teardown):
 Function fixtures:
 
 - ``pg_database_url`` -> str: a new empty database for one test, dropped afterwards.
+- ``db_url`` -> str, parametrized: a new empty database for one test on each backend, an SQLite
+  file and a PostgreSQL database (the test runs twice); ``db_engine`` -> Engine, migrated.
 
 Servers are shared by the session: tests must not rely on mailboxes or recorded SMTP
 messages being empty; use unique subjects/addresses (``unique`` fixture) or ``clear()``.
@@ -36,6 +38,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import Engine
 
 from harness.sandbox.accounts import Account
 from harness.sandbox.certs import SandboxCA
@@ -44,6 +47,8 @@ from harness.sandbox.nginx import NginxSandbox, find_nginx
 from harness.sandbox.postgres import PostgresSandbox, find_pg_bindir
 from harness.sandbox.pymap import PymapSandbox
 from harness.sandbox.smtp import SmtpSandbox
+from harness.store import migrate
+from harness.store.db import make_engine
 
 _HERE = Path(__file__).resolve().parent
 _POSTGRES_FIXTURES = {"postgres_server", "postgres_url", "pg_database_url"}
@@ -72,7 +77,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if "dovecot" in fixtures:
             item.add_marker(pytest.mark.dovecot)
-        if fixtures & _POSTGRES_FIXTURES:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("db_url") == "postgresql"
+        if fixtures & _POSTGRES_FIXTURES or on_postgres:
             item.add_marker(pytest.mark.postgres)
         if "nginx" in fixtures:
             item.add_marker(pytest.mark.nginx)
@@ -170,3 +177,20 @@ def nginx(tls_ca: SandboxCA) -> Iterator[StartNginx]:
     yield start
     for proxy in started:
         proxy.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend in turn: for what must behave the same on both."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_database_url"))
+    return f"sqlite:///{tmp_path / 'kkik.db'}"
+
+
+@pytest.fixture
+def db_engine(db_url: str) -> Iterator[Engine]:
+    """A migrated engine on each backend in turn (``db_url``)."""
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()

@@ -140,7 +140,7 @@ PENDING_MERGE = pytest.mark.xfail(
     strict=True, reason="delivered by the webworkers/pgstandby branches of issue 17"
 )
 PENDING_FILES: set[str] = set()
-PENDING_UNITS = {"kkik-run-standby.service"}
+PENDING_UNITS: set[str] = set()
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 

@@ -92,20 +92,18 @@ def _connect_pymap(server: PymapSandbox) -> Callable[[], ImapMailbox]:
     return lambda: ImapMailbox(_imap(server.port), environ=ENV)
 
 
-async def test_it_records_a_reply_delivered_while_idling(
-    pymap: PymapSandbox, sqlite_engine: Engine
-):
-    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
-    watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap), ("INBOX", "Junk"))
+async def test_it_records_a_reply_delivered_while_idling(pymap: PymapSandbox, db_engine: Engine):
+    probe = seed_sent_probe(db_engine, sent_at=SENT)
+    watcher, _ = _watcher(db_engine, _connect_pymap(pymap), ("INBOX", "Junk"))
     arrived = SENT + timedelta(hours=3, minutes=2)
     async with _running(watcher):
         await _until(watcher, lambda: watcher.stats["INBOX"].syncs >= 1)
         # The reply lands in the junk folder, which did not even exist when watching began.
         raw = reply_to(probe, written_at=arrived - timedelta(minutes=1))
         await pymap.deliver(USER.username, raw, when=arrived, folder="Junk")
-        await _until(watcher, lambda: _count(sqlite_engine) == 1)
+        await _until(watcher, lambda: _count(db_engine) == 1)
 
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         message = session.exec(select(Message)).one()
         stored_probe = session.get(Probe, probe.probe_id)
     assert message.folder == "Junk"
@@ -125,9 +123,9 @@ async def test_it_records_a_reply_delivered_while_idling(
 
 
 async def test_it_takes_arrival_from_our_received_header_and_flags_a_skewed_date(
-    pymap: PymapSandbox, sqlite_engine: Engine
+    pymap: PymapSandbox, db_engine: Engine
 ):
-    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+    probe = seed_sent_probe(db_engine, sent_at=SENT)
     stamped = SENT + timedelta(hours=5)
     raw = reply_to(
         probe,
@@ -136,9 +134,9 @@ async def test_it_takes_arrival_from_our_received_header_and_flags_a_skewed_date
         received_at=stamped,
     )
     await pymap.deliver(USER.username, raw, when=stamped + timedelta(seconds=30))
-    watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
+    watcher, _ = _watcher(db_engine, _connect_pymap(pymap))
     assert await _sync_once(watcher, pymap) == 1
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         message = session.exec(select(Message)).one()
     assert message.arrived_at == stamped
     assert message.arrival_source == "received_header"
@@ -157,16 +155,14 @@ async def _delete_and_recreate(server: PymapSandbox, folder: str) -> None:
 
 
 async def test_it_resyncs_without_duplicates_when_uidvalidity_changes(
-    pymap: PymapSandbox, sqlite_engine: Engine
+    pymap: PymapSandbox, db_engine: Engine
 ):
-    probes = [
-        seed_sent_probe(sqlite_engine, sent_at=SENT, token=t) for t in ("aaaa1111", "bbbb2222")
-    ]
+    probes = [seed_sent_probe(db_engine, sent_at=SENT, token=t) for t in ("aaaa1111", "bbbb2222")]
     replies = [reply_to(p, written_at=SENT + timedelta(hours=2)) for p in (*probes, probes[0])]
     replies[2] = reply_to(probes[0], written_at=SENT + timedelta(hours=4))  # a second answer
     for raw in replies[:2]:
         await pymap.deliver(USER.username, raw, when=SENT + timedelta(hours=2), folder="Junk")
-    watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap), ("Junk",))
+    watcher, _ = _watcher(db_engine, _connect_pymap(pymap), ("Junk",))
 
     async def sync() -> int:
         return await _sync_once(watcher, pymap, "Junk")
@@ -182,21 +178,21 @@ async def test_it_resyncs_without_duplicates_when_uidvalidity_changes(
     assert first_validity is not None
     assert mark is not None
     assert mark.uidvalidity != first_validity.uidvalidity
-    assert _count(sqlite_engine) == 3
+    assert _count(db_engine) == 3
     assert await sync() == 0
 
 
 async def test_a_reply_that_came_before_its_question_was_recorded_as_sent_is_matched_later(
-    pymap: PymapSandbox, sqlite_engine: Engine
+    pymap: PymapSandbox, db_engine: Engine
 ):
     # The municipality has the question from the SMTP server's 250; the probe becomes `sent`
     # only when the runner commits it (after the Sent-folder copy, or after a crash when the
     # copy is found). A reply in between is stored unmatched; the next sync must match it.
-    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+    probe = seed_sent_probe(db_engine, sent_at=SENT)
     # Another probe to the same municipality with the same subject, sent: the reply must not
     # land on it by subject and domain while its own question is not recorded yet.
-    other = seed_sent_probe(sqlite_engine, sent_at=SENT - timedelta(days=1), token="bbbb2222")
-    with Session(sqlite_engine) as session:
+    other = seed_sent_probe(db_engine, sent_at=SENT - timedelta(days=1), token="bbbb2222")
+    with Session(db_engine) as session:
         row = session.get(Probe, probe.probe_id)
         other_row = session.get(Probe, other.probe_id)
         assert row is not None
@@ -210,12 +206,12 @@ async def test_a_reply_that_came_before_its_question_was_recorded_as_sent_is_mat
     arrived = SENT + timedelta(minutes=1)
     raw = reply_to(probe, written_at=arrived)
     await pymap.deliver(USER.username, raw, when=arrived)
-    watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
+    watcher, _ = _watcher(db_engine, _connect_pymap(pymap))
     assert await _sync_once(watcher, pymap) == 1
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         assert session.exec(select(Message)).one().probe_id is None
 
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         row = session.get(Probe, probe.probe_id)
         assert row is not None
         row.state, row.sent_at = ProbeState.SENT, SENT
@@ -223,7 +219,7 @@ async def test_a_reply_that_came_before_its_question_was_recorded_as_sent_is_mat
         session.commit()
     assert await _sync_once(watcher, pymap) == 0  # nothing new in the mailbox
 
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         message = session.exec(select(Message)).one()
         stored_probe = session.get(Probe, probe.probe_id)
     assert message.probe_id == probe.probe_id
@@ -236,7 +232,7 @@ async def test_a_reply_that_came_before_its_question_was_recorded_as_sent_is_mat
 
 
 async def test_it_stores_malformed_mail_raw_and_keeps_watching(
-    pymap: PymapSandbox, sqlite_engine: Engine
+    pymap: PymapSandbox, db_engine: Engine
 ):
     junk = [
         b"\x00\xff\xfe garbage without headers",
@@ -244,29 +240,31 @@ async def test_it_stores_malformed_mail_raw_and_keeps_watching(
         b"\r\n--b\r\nContent-Type: text/plain; charset=x-unknown\r\n\r\nh\xe4lsningar\r\n",
         b"From: \xc3\xa5sa@kommun.example.se\r\nSubject: tr\xe4sig rubrik\r\n\r\n" + b"x" * 200_000,
     ]
-    watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
+    watcher, _ = _watcher(db_engine, _connect_pymap(pymap))
     async with _running(watcher):
         await _until(watcher, lambda: watcher.stats["INBOX"].syncs >= 1)
         for raw in junk:
             await pymap.deliver(USER.username, raw, when=SENT)
-        await _until(watcher, lambda: _count(sqlite_engine) == 3)
-        probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+        await _until(watcher, lambda: _count(db_engine) == 3)
+        probe = seed_sent_probe(db_engine, sent_at=SENT)
         await pymap.deliver(
             USER.username, reply_to(probe, written_at=SENT + timedelta(hours=1)), when=SENT
         )
-        await _until(watcher, lambda: _count(sqlite_engine) == 4)
-    with Session(sqlite_engine) as session:
+        await _until(watcher, lambda: _count(db_engine) == 4)
+    with Session(db_engine) as session:
         rows = session.exec(select(Message).order_by(Message.uid)).all()  # type: ignore[arg-type]
     assert [decompress(r.raw_compressed) for r in rows[:3]] == junk
     assert all(r.malformed for r in rows[:3])
+    # PostgreSQL's text holds no NUL: shown as U+FFFD on both backends, kept in the raw bytes.
+    assert rows[0].text_body == "\ufffdÿþ garbage without headers"
     assert rows[3].probe_id == probe.probe_id
     assert watcher.stats["INBOX"].errors == 0
 
 
 async def test_it_syncs_a_mailbox_of_a_thousand_messages_and_refetches_only_new_ones(
-    pymap: PymapSandbox, sqlite_engine: Engine
+    pymap: PymapSandbox, db_engine: Engine
 ):
-    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+    probe = seed_sent_probe(db_engine, sent_at=SENT)
     mailbox_content = [
         (
             reply_to(
@@ -280,11 +278,11 @@ async def test_it_syncs_a_mailbox_of_a_thousand_messages_and_refetches_only_new_
         for i in range(1000)
     ]
     await pymap.deliver_many(USER.username, mailbox_content)
-    watcher, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
+    watcher, _ = _watcher(db_engine, _connect_pymap(pymap))
     assert await _sync_once(watcher, pymap) == 1000
-    assert _count(sqlite_engine) == 1000
+    assert _count(db_engine) == 1000
     # The earliest counting reply is the probe's answer, whatever the order of fetching.
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         answered = session.get(Probe, probe.probe_id)
     assert answered is not None
     assert answered.completed_at == SENT + timedelta(minutes=1)
@@ -293,7 +291,7 @@ async def test_it_syncs_a_mailbox_of_a_thousand_messages_and_refetches_only_new_
     for i in range(1000, 1003):
         raw = reply_to(probe, written_at=SENT, message_id=f"<m{i}@ostersund.example.se>")
         await pymap.deliver(USER.username, raw, when=SENT + timedelta(days=1))
-    restarted, _ = _watcher(sqlite_engine, _connect_pymap(pymap))
+    restarted, _ = _watcher(db_engine, _connect_pymap(pymap))
     assert await _sync_once(restarted, pymap) == 3
     assert restarted.stats["INBOX"].fetched == 3
 
@@ -316,20 +314,20 @@ def own_dovecot(tls_ca: SandboxCA) -> Iterator[DovecotSandbox]:
 
 
 async def test_it_loses_nothing_when_dovecot_restarts_during_idle(
-    own_dovecot: DovecotSandbox, sqlite_engine: Engine
+    own_dovecot: DovecotSandbox, db_engine: Engine
 ):
-    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+    probe = seed_sent_probe(db_engine, sent_at=SENT)
     own_dovecot.start()
     try:
         watcher, _ = _watcher(
-            sqlite_engine, lambda: ImapMailbox(_imap(own_dovecot.imap_port), environ=ENV)
+            db_engine, lambda: ImapMailbox(_imap(own_dovecot.imap_port), environ=ENV)
         )
         deliver = own_dovecot.lmtp_deliver
         async with _running(watcher):
             await _until(watcher, lambda: watcher.stats["INBOX"].syncs >= 1)
             first = reply_to(probe, written_at=SENT, message_id="<first@ostersund.example.se>")
             await asyncio.to_thread(deliver, USER.username, "karin@ostersund.example.se", first)
-            await _until(watcher, lambda: _count(sqlite_engine) == 1)
+            await _until(watcher, lambda: _count(db_engine) == 1)
 
             await asyncio.to_thread(own_dovecot.stop)
             await asyncio.to_thread(own_dovecot.start)
@@ -337,13 +335,13 @@ async def test_it_loses_nothing_when_dovecot_restarts_during_idle(
             for n in (2, 3):
                 raw = reply_to(probe, written_at=SENT, message_id=f"<n{n}@ostersund.example.se>")
                 await asyncio.to_thread(deliver, USER.username, "karin@ostersund.example.se", raw)
-            await _until(watcher, lambda: _count(sqlite_engine) == 3, seconds=20)
+            await _until(watcher, lambda: _count(db_engine) == 3, seconds=20)
         assert watcher.stats["INBOX"].connects >= 2
         assert watcher.stats["INBOX"].errors >= 1
         assert watcher.stats["INBOX"].down_since is None  # connected again
     finally:
         own_dovecot.stop()
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         ids = sorted(m.message_id_header or "" for m in session.exec(select(Message)).all())
     assert ids == [
         "<first@ostersund.example.se>",
@@ -353,9 +351,9 @@ async def test_it_loses_nothing_when_dovecot_restarts_during_idle(
 
 
 async def test_it_watches_dovecot_over_tls_with_xoauth2(
-    own_dovecot: DovecotSandbox, tls_ca: SandboxCA, sqlite_engine: Engine
+    own_dovecot: DovecotSandbox, tls_ca: SandboxCA, db_engine: Engine
 ):
-    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
+    probe = seed_sent_probe(db_engine, sent_at=SENT)
     own_dovecot.start()
     try:
 
@@ -372,17 +370,17 @@ async def test_it_watches_dovecot_over_tls_with_xoauth2(
             )
             return ImapMailbox(settings, tls_context=tls_ca.client_context(), token_provider=token)
 
-        watcher, _ = _watcher(sqlite_engine, connect)
+        watcher, _ = _watcher(db_engine, connect)
         async with _running(watcher):
             await _until(watcher, lambda: watcher.stats["INBOX"].syncs >= 1)
             raw = reply_to(probe, written_at=SENT + timedelta(hours=1))
             await asyncio.to_thread(
                 own_dovecot.lmtp_deliver, USER.username, "karin@ostersund.example.se", raw
             )
-            await _until(watcher, lambda: _count(sqlite_engine) == 1)
+            await _until(watcher, lambda: _count(db_engine) == 1)
     finally:
         own_dovecot.stop()
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         message = session.exec(select(Message)).one()
     # Dovecot's LMTP stamps its own Received: header; that is the arrival evidence.
     assert message.arrival_source == "received_header"
@@ -399,13 +397,13 @@ class _NoIdleMailbox(ImapMailbox):
         return False
 
 
-async def test_it_falls_back_to_polling_without_idle(pymap: PymapSandbox, sqlite_engine: Engine):
-    probe = seed_sent_probe(sqlite_engine, sent_at=SENT)
-    watcher, _ = _watcher(sqlite_engine, lambda: _NoIdleMailbox(_imap(pymap.port), environ=ENV))
+async def test_it_falls_back_to_polling_without_idle(pymap: PymapSandbox, db_engine: Engine):
+    probe = seed_sent_probe(db_engine, sent_at=SENT)
+    watcher, _ = _watcher(db_engine, lambda: _NoIdleMailbox(_imap(pymap.port), environ=ENV))
     async with _running(watcher):
         await _until(watcher, lambda: watcher.stats["INBOX"].syncs >= 1)
         await pymap.deliver(USER.username, reply_to(probe, written_at=SENT), when=SENT)
-        await _until(watcher, lambda: _count(sqlite_engine) == 1)
+        await _until(watcher, lambda: _count(db_engine) == 1)
     # Found by a later poll (every 0.2 s here), not by a push.
     assert watcher.stats["INBOX"].syncs >= 2
     assert watcher.stats["INBOX"].connects == 1

@@ -369,8 +369,12 @@ async def test_automated_queue_without_person_hangs_up_at_the_hold_limit(
 
 
 async def test_duplicated_and_reordered_callbacks_change_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    db_url: str,
 ):
+    """On both backends: the webhooks' insert-or-ignore is SQLite's and PostgreSQL's own."""
     script = SwitchboardScript(dial_delay=1, ring_seconds=7, person_after=30)
     (tmp_path / "plain").mkdir()
     (tmp_path / "faulty").mkdir()
@@ -389,6 +393,7 @@ async def test_duplicated_and_reordered_callbacks_change_nothing(
         targets=[("2380", "063-14 30 00")],
         scripts={OSTERSUND: script},
         faults=CallbackFaults(duplicate=0.6, max_delay=8.0, seed=7),
+        database_url=db_url,
     )
     try:
         await rig.drive(week_later())
@@ -538,7 +543,10 @@ async def test_pause_stops_new_calls_and_two_calls_a_day_at_most(
 
 
 async def test_a_campaign_with_calls_runs_end_to_end(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    db_url: str,
 ):
     scripts = {
         OSTERSUND: SwitchboardScript(ring_seconds=5, person_after=20, talk_seconds=40),
@@ -551,6 +559,7 @@ async def test_a_campaign_with_calls_runs_end_to_end(
         calls=2,
         targets=[("2380", "063-14 30 00"), ("2309", "0640-161 00"), ("0180", "08-508 290 00")],
         scripts=scripts,
+        database_url=db_url,
     )
     try:
         await rig.drive(week_later())

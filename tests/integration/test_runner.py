@@ -112,16 +112,16 @@ async def _run_campaign(runner: Runner, clock: FakeClock, until: datetime) -> No
 
 
 async def test_it_sends_every_planned_question_once_at_its_time(
-    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+    db_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
 ):
-    _plan(tmp_path, sqlite_engine, unique)
+    _plan(tmp_path, db_engine, unique)
     clock = FakeClock(START)
-    runner = _runner(sqlite_engine, clock, smtp_server, tls_ca)
+    runner = _runner(db_engine, clock, smtp_server, tls_ca)
     assert (await runner.tick()).work == 0  # nothing due at 07:00 on the first day
 
     await _run_campaign(runner, clock, datetime(2026, 10, 17, tzinfo=UTC))
 
-    probes = _probes(sqlite_engine)
+    probes = _probes(db_engine)
     assert len(probes) == 8
     assert {p.state for p in probes} == {ProbeState.SENT}
     received = _received(smtp_server, unique)
@@ -135,25 +135,25 @@ async def test_it_sends_every_planned_question_once_at_its_time(
 
 
 async def test_two_runners_racing_for_the_same_probe_send_it_once(
-    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+    db_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
 ):
-    _plan(tmp_path, sqlite_engine, unique)
-    first = _probes(sqlite_engine)[0]
+    _plan(tmp_path, db_engine, unique)
+    first = _probes(db_engine)[0]
     clock = FakeClock(first.planned_at)
-    one = _runner(sqlite_engine, clock, smtp_server, tls_ca)
-    two = _runner(sqlite_engine, clock, smtp_server, tls_ca)
+    one = _runner(db_engine, clock, smtp_server, tls_ca)
+    two = _runner(db_engine, clock, smtp_server, tls_ca)
     results = await asyncio.gather(one.tick(), two.tick())
     assert sum(r.sent for r in results) == 1
     assert list(_received(smtp_server, unique).values()) == [1]
 
 
 async def test_a_crash_mid_send_is_resolved_from_evidence_or_flagged_never_resent(
-    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+    db_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
 ):
-    _plan(tmp_path, sqlite_engine, unique)
-    a, b = _probes(sqlite_engine)[:2]
+    _plan(tmp_path, db_engine, unique)
+    a, b = _probes(db_engine)[:2]
     # Both were claimed by a runner that then died: outcome unknown.
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         for probe_id in (a.id, b.id):
             row = session.get(Probe, probe_id)
             assert row is not None
@@ -167,10 +167,10 @@ async def test_a_crash_mid_send_is_resolved_from_evidence_or_flagged_never_resen
         return evidence if probe.id == b.id else None  # only b's copy is in the Sent folder
 
     clock = FakeClock(b.planned_at + timedelta(minutes=1))
-    runner = _runner(sqlite_engine, clock, smtp_server, tls_ca, resolver=resolver)
+    runner = _runner(db_engine, clock, smtp_server, tls_ca, resolver=resolver)
     result = await runner.tick()
     assert (result.flagged, result.resolved) == (1, 1)
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         flagged = session.get(Probe, a.id)
         resolved = session.get(Probe, b.id)
     assert flagged is not None
@@ -182,18 +182,18 @@ async def test_a_crash_mid_send_is_resolved_from_evidence_or_flagged_never_resen
 
 
 async def test_a_slot_missed_while_stopped_moves_to_the_next_free_slot(
-    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+    db_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
 ):
-    _plan(tmp_path, sqlite_engine, unique)
-    first = _probes(sqlite_engine)[0]
+    _plan(tmp_path, db_engine, unique)
+    first = _probes(db_engine)[0]
     tz = work_calendar(Settings()).tz
     evening = datetime.combine(first.planned_at.astimezone(tz).date(), datetime.min.time(), tz)
     clock = FakeClock(evening + timedelta(hours=19))  # 19:00 the same day: window closed
-    runner = _runner(sqlite_engine, clock, smtp_server, tls_ca)
+    runner = _runner(db_engine, clock, smtp_server, tls_ca)
     result = await runner.tick()
     assert result.sent == 0
     assert result.rescheduled == 1
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         moved = session.get(Probe, first.id)
     assert moved is not None
     assert moved.state == ProbeState.PLANNED
@@ -204,13 +204,13 @@ async def test_a_slot_missed_while_stopped_moves_to_the_next_free_slot(
 
 
 async def test_it_never_contacts_a_placeholder_target(
-    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+    db_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
 ):
-    _plan(tmp_path, sqlite_engine, unique, placeholder=True)
+    _plan(tmp_path, db_engine, unique, placeholder=True)
     clock = FakeClock(START)
-    runner = _runner(sqlite_engine, clock, smtp_server, tls_ca)
+    runner = _runner(db_engine, clock, smtp_server, tls_ca)
     await _run_campaign(runner, clock, datetime(2026, 10, 17, tzinfo=UTC))
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         krokom = session.exec(select(Target).where(Target.kommunkod == "2309")).one()
         refused = session.exec(select(Probe).where(Probe.target_id == krokom.id)).all()
     assert {(p.state, p.outcome) for p in refused} == {(ProbeState.FAILED, "refused")}
@@ -219,15 +219,15 @@ async def test_it_never_contacts_a_placeholder_target(
 
 
 async def test_our_own_failure_is_a_harness_fault_and_gets_a_replacement(
-    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+    db_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
 ):
-    _plan(tmp_path, sqlite_engine, unique)
-    first = _probes(sqlite_engine)[0]
+    _plan(tmp_path, db_engine, unique)
+    first = _probes(db_engine)[0]
     clock = FakeClock(first.planned_at)
-    runner = _runner(sqlite_engine, clock, smtp_server, tls_ca, env={"SMTP_PW": "wrong"})
+    runner = _runner(db_engine, clock, smtp_server, tls_ca, env={"SMTP_PW": "wrong"})
     result = await runner.tick()
     assert (result.failed, result.replaced) == (1, 1)
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         failed = session.get(Probe, first.id)
         replacement = session.exec(select(Probe).where(Probe.replaces_probe_id == first.id)).one()
     assert failed is not None
@@ -245,15 +245,15 @@ async def test_our_own_failure_is_a_harness_fault_and_gets_a_replacement(
 
 
 async def test_the_same_fault_five_times_in_a_row_pauses_the_campaign_instead_of_burning_it(
-    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+    db_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
 ):
     """Issue 16: a wrong password failed every probe, each replaced and failing again, until
     the plan was burnt. Now the fifth fault of the same kind in a row pauses the campaign, with
     the reason stored as a code, audited and told; nothing more is sent or failed."""
-    _plan(tmp_path, sqlite_engine, unique)
+    _plan(tmp_path, db_engine, unique)
     clock = FakeClock(START)
     runner = _runner(
-        sqlite_engine, clock, smtp_server, tls_ca, env={"SMTP_PW": "wrong"}, pause_after_faults=5
+        db_engine, clock, smtp_server, tls_ca, env={"SMTP_PW": "wrong"}, pause_after_faults=5
     )
     events = []
     for _ in range(40):  # tick through the campaign's due times
@@ -262,7 +262,7 @@ async def test_the_same_fault_five_times_in_a_row_pauses_the_campaign_instead_of
             break
         clock.set(max(due, clock.now()))
         events += (await runner.tick()).events
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         campaign = session.exec(select(Campaign)).one()
         probes = session.exec(select(Probe)).all()
         audit = session.exec(select(AuditEntry).where(AuditEntry.entity == "campaign")).all()
@@ -285,42 +285,42 @@ async def test_the_same_fault_five_times_in_a_row_pauses_the_campaign_instead_of
 
 
 async def test_different_faults_or_a_success_between_them_do_not_pause(
-    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+    db_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
 ):
-    _plan(tmp_path, sqlite_engine, unique)
+    _plan(tmp_path, db_engine, unique)
     clock = FakeClock(START)
     wrong = _runner(
-        sqlite_engine, clock, smtp_server, tls_ca, env={"SMTP_PW": "wrong"}, pause_after_faults=5
+        db_engine, clock, smtp_server, tls_ca, env={"SMTP_PW": "wrong"}, pause_after_faults=5
     )
-    right = _runner(sqlite_engine, clock, smtp_server, tls_ca, pause_after_faults=5)
+    right = _runner(db_engine, clock, smtp_server, tls_ca, pause_after_faults=5)
     for n in range(12):
         due = wrong.next_due()
         assert due is not None
         clock.set(max(due, clock.now()))
         await (wrong if n % 4 else right).tick()  # a success after every three faults
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         campaign = session.exec(select(Campaign)).one()
     assert campaign.status != "paused"
     assert campaign.paused_code is None
 
 
 async def test_a_stored_persona_name_with_a_line_break_is_our_fault_not_a_crash(
-    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+    db_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
 ):
     # A plan saved before scenarios were checked for header values (issue 15, L4): the runner
     # crashed on the first send; now the probe fails as ours and nothing leaves.
-    _plan(tmp_path, sqlite_engine, unique)
-    first = _probes(sqlite_engine)[0]
-    with Session(sqlite_engine) as session:
+    _plan(tmp_path, db_engine, unique)
+    first = _probes(db_engine)[0]
+    with Session(db_engine) as session:
         probe = session.get(Probe, first.id)
         assert probe is not None
         probe.persona_name = "Anna Lindqvist\r\nBcc: alla@kommun.example.se"
         session.add(probe)
         session.commit()
     clock = FakeClock(first.planned_at)
-    result = await _runner(sqlite_engine, clock, smtp_server, tls_ca).tick()
+    result = await _runner(db_engine, clock, smtp_server, tls_ca).tick()
     assert result.failed == 1
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         failed = session.get(Probe, first.id)
     assert failed is not None
     assert (failed.state, failed.outcome) == (ProbeState.FAILED, "harness_fault")
@@ -329,15 +329,15 @@ async def test_a_stored_persona_name_with_a_line_break_is_our_fault_not_a_crash(
 
 
 async def test_a_refused_recipient_marks_the_address_broken(
-    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+    db_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
 ):
-    _plan(tmp_path, sqlite_engine, unique)
+    _plan(tmp_path, db_engine, unique)
     address = f"kommunen-{unique}@ostersund.example.se"
     smtp_server.handler.rcpt_replies[address] = "550 5.1.1 <kommunen>: Recipient address rejected"
     clock = FakeClock(START)
-    runner = _runner(sqlite_engine, clock, smtp_server, tls_ca)
+    runner = _runner(db_engine, clock, smtp_server, tls_ca)
     await _run_campaign(runner, clock, datetime(2026, 10, 17, tzinfo=UTC))
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         ostersund = session.exec(select(Target).where(Target.kommunkod == "2380")).one()
         outcomes = Counter(
             p.outcome
@@ -349,18 +349,18 @@ async def test_a_refused_recipient_marks_the_address_broken(
 
 
 async def test_it_gives_up_on_an_unanswered_question_after_ten_working_days(
-    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+    db_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
 ):
-    _plan(tmp_path, sqlite_engine, unique)
-    first = _probes(sqlite_engine)[0]
+    _plan(tmp_path, db_engine, unique)
+    first = _probes(db_engine)[0]
     clock = FakeClock(first.planned_at)
-    runner = _runner(sqlite_engine, clock, smtp_server, tls_ca)
+    runner = _runner(db_engine, clock, smtp_server, tls_ca)
     await runner.tick()
     clock.set(first.planned_at + timedelta(days=13))  # not yet: 9 working days later
     assert (await runner.tick()).given_up == 0
     clock.set(first.planned_at + timedelta(days=15))
     assert (await runner.tick()).given_up >= 1
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         probe = session.get(Probe, first.id)
     assert probe is not None
     assert (probe.state, probe.outcome) == (ProbeState.COMPLETED, "not_answered")
@@ -368,15 +368,15 @@ async def test_it_gives_up_on_an_unanswered_question_after_ten_working_days(
 
 @pytest.mark.parametrize("what", ["campaign", "target"])
 async def test_nothing_is_sent_while_paused(
-    sqlite_engine: Engine,
+    db_engine: Engine,
     smtp_server: SmtpSandbox,
     tls_ca: SandboxCA,
     unique: str,
     tmp_path: Path,
     what: str,
 ):
-    _plan(tmp_path, sqlite_engine, unique)
-    with Session(sqlite_engine) as session:
+    _plan(tmp_path, db_engine, unique)
+    with Session(db_engine) as session:
         if what == "campaign":
             for campaign in session.exec(select(Campaign)).all():
                 campaign.status = "paused"
@@ -386,14 +386,14 @@ async def test_nothing_is_sent_while_paused(
                 target.paused = True
                 session.add(target)
         session.commit()
-    first = _probes(sqlite_engine)[0]
-    runner = _runner(sqlite_engine, FakeClock(first.planned_at), smtp_server, tls_ca)
+    first = _probes(db_engine)[0]
+    runner = _runner(db_engine, FakeClock(first.planned_at), smtp_server, tls_ca)
     assert (await runner.tick()).sent == 0
     assert not _received(smtp_server, unique)
 
 
 async def test_calls_wait_while_the_phone_channel_is_not_set_up(
-    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+    db_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
 ):
     shutil.copytree(ROOT / "scenarios" / "questions", tmp_path / "questions")
     path = tmp_path / "scenario.toml"
@@ -404,14 +404,14 @@ async def test_calls_wait_while_the_phone_channel_is_not_set_up(
         text.replace('email = "kommun-', 'switchboard = "0640-161 00"\nemail = "kommun-')
     )
     made = plan_scenario(path, Settings())
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         save_plan(session, made.scenario, made.bank, made.probes, START)
-    call = next(p for p in _probes(sqlite_engine) if p.channel == "phone")
-    runner = _runner(sqlite_engine, FakeClock(call.planned_at), smtp_server, tls_ca)
+    call = next(p for p in _probes(db_engine) if p.channel == "phone")
+    runner = _runner(db_engine, FakeClock(call.planned_at), smtp_server, tls_ca)
     result = await runner.tick()
     assert result.waiting >= 1
     assert (result.failed, result.replaced) == (0, 0)
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         waiting = session.get(Probe, call.id)
     assert waiting is not None
     assert waiting.state == ProbeState.PLANNED
@@ -429,22 +429,22 @@ async def test_calls_wait_while_the_phone_channel_is_not_set_up(
     ],
 )  # fmt: skip
 def test_giving_up_reads_only_questions_old_enough_yet_misses_none(
-    sqlite_engine: Engine, sent: datetime, days: int, not_yet: datetime, given_up: datetime
+    db_engine: Engine, sent: datetime, days: int, not_yet: datetime, given_up: datetime
 ):
-    seeded = seed_sent_probe(sqlite_engine, sent_at=sent)
-    with Session(sqlite_engine) as session:
+    seeded = seed_sent_probe(db_engine, sent_at=sent)
+    with Session(db_engine) as session:
         campaign = session.exec(select(Campaign)).one()
         campaign.scenario = {"campaign": _spec_with_give_up(days)}
         session.add(campaign)
         session.commit()
     clock = FakeClock(not_yet)
-    runner = Runner(sqlite_engine, clock, {}, WorkCalendar(), resolver=None)
+    runner = Runner(db_engine, clock, {}, WorkCalendar(), resolver=None)
     result = TickResult()
     runner._give_up(not_yet, result)
     assert result.given_up == 0
     runner._give_up(given_up, result)
     assert result.given_up == 1
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         probe = session.get(Probe, seeded.probe_id)
         assert probe is not None
         assert (probe.state, probe.outcome) == (ProbeState.COMPLETED, "not_answered")
@@ -462,17 +462,17 @@ def _spec_with_give_up(days: int) -> dict[str, object]:
     }
 
 
-def test_giving_up_counts_each_campaigns_own_closed_days(sqlite_engine: Engine):
+def test_giving_up_counts_each_campaigns_own_closed_days(db_engine: Engine):
     # Two campaigns in one database, each with a question sent Tuesday 20 October 15:00 and a
     # give-up limit of one working day. One declares Wednesday its staff day: its deadline
     # moves from Wednesday 15:00 to Thursday 15:00; the other's does not. The runner serves both
     # with the configured calendar and must add each campaign's own days itself.
     sent = datetime(2026, 10, 20, 13, 0, tzinfo=UTC)
-    staff_day = seed_sent_probe(sqlite_engine, sent_at=sent, campaign_name="Med personaldag")
+    staff_day = seed_sent_probe(db_engine, sent_at=sent, campaign_name="Med personaldag")
     plain = seed_sent_probe(
-        sqlite_engine, sent_at=sent, token="bbbb2222", campaign_name="Utan personaldag"
+        db_engine, sent_at=sent, token="bbbb2222", campaign_name="Utan personaldag"
     )
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         for campaign in session.exec(select(Campaign)).all():
             spec = _spec_with_give_up(1)
             if campaign.name == "Med personaldag":
@@ -480,13 +480,13 @@ def test_giving_up_counts_each_campaigns_own_closed_days(sqlite_engine: Engine):
             campaign.scenario = {"campaign": spec}
             session.add(campaign)
         session.commit()
-    runner = Runner(sqlite_engine, FakeClock(sent), {}, work_calendar(Settings()), resolver=None)
+    runner = Runner(db_engine, FakeClock(sent), {}, work_calendar(Settings()), resolver=None)
 
     wednesday_1600 = datetime(2026, 10, 21, 14, 0, tzinfo=UTC)
     result = TickResult()
     runner._give_up(wednesday_1600, result)
     assert result.given_up == 1
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         given_up, waiting = (
             session.get(Probe, plain.probe_id),
             session.get(Probe, staff_day.probe_id),
@@ -500,7 +500,7 @@ def test_giving_up_counts_each_campaigns_own_closed_days(sqlite_engine: Engine):
     thursday_1501 = datetime(2026, 10, 22, 13, 1, tzinfo=UTC)
     runner._give_up(thursday_1501, result)
     assert result.given_up == 2
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         waiting = session.get(Probe, staff_day.probe_id)
         assert waiting is not None
         assert (waiting.state, waiting.outcome) == (ProbeState.COMPLETED, "not_answered")
@@ -508,7 +508,7 @@ def test_giving_up_counts_each_campaigns_own_closed_days(sqlite_engine: Engine):
 
 
 async def test_a_probe_is_not_placed_early_on_its_campaigns_closed_day(
-    sqlite_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
+    db_engine: Engine, smtp_server: SmtpSandbox, tls_ca: SandboxCA, unique: str, tmp_path: Path
 ):
     # The call console's "Ring" (Runner.place_now) runs on the configured calendar like every
     # runner; the campaign's own staff day (Wednesday 7 October) must still close its window.
@@ -521,15 +521,15 @@ async def test_a_probe_is_not_placed_early_on_its_campaigns_closed_day(
         )
     )
     made = plan_scenario(path, Settings())
-    with Session(sqlite_engine) as session:
+    with Session(db_engine) as session:
         save_plan(session, made.scenario, made.bank, made.probes, START)
     tz = work_calendar(Settings()).tz
     later = next(
-        p for p in _probes(sqlite_engine) if p.planned_at.astimezone(tz).date() > date(2026, 10, 8)
+        p for p in _probes(db_engine) if p.planned_at.astimezone(tz).date() > date(2026, 10, 8)
     )
     assert later.id is not None
     staff_day_1000 = datetime(2026, 10, 7, 8, 0, tzinfo=UTC)
-    runner = _runner(sqlite_engine, FakeClock(staff_day_1000), smtp_server, tls_ca)
+    runner = _runner(db_engine, FakeClock(staff_day_1000), smtp_server, tls_ca)
     assert (await runner.place_now(later.id)).reason == "outside_window"
     assert not _received(smtp_server, unique)
     thursday_1000 = datetime(2026, 10, 8, 8, 0, tzinfo=UTC)

@@ -29,6 +29,7 @@ from harness.channels.email.message_row import apply_to_probe, fill_row, remembe
 from harness.core.clock import Clock
 from harness.core.events import OnEvent, RunEvent
 from harness.rules.calendars import campaign_closed_days
+from harness.store.db import replace_nul
 from harness.store.models import (
     Campaign,
     CaseNumber,
@@ -297,6 +298,7 @@ class MailStore:
             row.arrival_source = "internaldate" if message.internal_date else None
         else:
             fill_row(row, analysis)
+        replace_nul(row)  # PostgreSQL's text cannot hold NUL; the raw message keeps it
         return message, row, analysis
 
     def _names_unsent(self, analysis: Analysis) -> bool:
