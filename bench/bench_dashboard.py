@@ -16,13 +16,16 @@ national one (290 municipalities × 36 probes), charts cached per data version.
   side's tree (checked at start), in the same run, one after the other.
 
 The client logs in (an administrator) and asks for every GET page of the dashboard over a
-keep-alive HTTP connection, one request at a time: a page is asked for until it has
-``--samples`` answers or ``--budget`` seconds have gone (at least 3). The first answer of each
-page after the server started is reported apart as **cold** (what the first view after a change
-of the evidence costs: the data version changed, so the derived data is made again); p50 and p95
-are over the answers after it (**warm**, what every further view costs until the evidence
-changes). Downloads (the report, the exports, the e-mail log as CSV) are made on request and
-are not pages; they are timed the same way for information, without a target.
+keep-alive HTTP connection, one request at a time. Per page: the first answer after the server
+started (``first_ms``); then ``--changes`` times a change of the evidence (a late status
+callback of another call, stored as the webhook stores one: the data version changes, no score
+does) followed by the page: **cold**, what the first view after a change costs, p50/p95 over
+those; on the overview also how long after the change its charts (drawn in the background) are
+on the page. Then the page is asked for until it has ``--samples`` answers or ``--budget``
+seconds have gone (at least 3): **warm**, p50/p95, what every further view costs until the
+evidence changes. The target applies to both. The callbacks are removed after each server
+stopped. Downloads (the report, the exports, the e-mail log as CSV) are made on request and
+are not pages; they are timed for information, without a target.
 Prints one JSON object.
 """
 

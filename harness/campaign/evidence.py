@@ -329,9 +329,23 @@ def _replies(
         .where(col(Message.probe_id).in_(probes))
         .order_by(col(Message.id))
     ).all()
+    # A reply's evidence is a pure function of these columns and the review threshold: the
+    # objects made last time are reused for the rows that are the same (nationally 7,000 of
+    # them, most of the time all but one).
+    with _MEMO_LOCK:
+        known = _READ.get(review_below, {})
+    keys = [tuple(m) for m in rows]
+    new = [m for m, key in zip(rows, keys, strict=True) if key not in known]
+    made = dict(zip((tuple(m) for m in new), replies_from(new, review_below), strict=True))
     replies: dict[int, list[ReplyEvidence]] = {}
-    for m, evidence in zip(rows, replies_from(rows, review_below), strict=True):
+    seen: dict[tuple[Any, ...], ReplyEvidence] = {}
+    for m, key in zip(rows, keys, strict=True):
+        evidence = known[key] if key in known else made[key]
+        seen[key] = evidence
         replies.setdefault(m.probe_id, []).append(evidence)
+    with _MEMO_LOCK:
+        _READ.clear()  # only the newest threshold's: the configuration has one
+        _READ[review_below] = seen
     return replies
 
 
@@ -360,6 +374,9 @@ _MEMO: weakref.WeakKeyDictionary[Engine, dict[int, tuple[_EventKey, CallTimeline
     weakref.WeakKeyDictionary()
 )
 _MEMO_LOCK = threading.Lock()
+# Per review threshold: each stored reply's evidence by the columns it was read from (_replies);
+# keyed by content, so databases cannot be mixed up.
+_READ: dict[float, dict[tuple[Any, ...], ReplyEvidence]] = {}
 # Per engine and probe: the call row last made, with what it was made from (call_rows).
 _ROWS: weakref.WeakKeyDictionary[Engine, dict[int, tuple[Any, CallTimeline, dict[str, Any]]]] = (
     weakref.WeakKeyDictionary()
