@@ -106,6 +106,15 @@ def campaign_evidence(
                 person_at=line.person_at,
                 direct_answer=assessment.direct_answer if assessment else None,
                 bemotande=assessment.bemotande if assessment else None,
+                # Edition 2011's evidence (issue 18), read the same plain way: the assessment's
+                # answer, else the tester's mark; nothing for an automated call.
+                case_officer=(
+                    None if line.mode != "bridged"
+                    else assessment.case_officer
+                    if assessment is not None and assessment.case_officer is not None
+                    else line.case_officer_at is not None
+                ),
+                bemotande_2011=assessment.bemotande_2011 if assessment else None,
             )
         )
     return evidence, campaign
@@ -299,11 +308,13 @@ def report_data(
             )
         )
     trend: dict[str, list[tuple[int, float]]] = {}
+    by_campaign = {}
     for name in [*earlier, campaign.name]:
         past, past_campaign = campaign_evidence(engine, name, holding, calls)
         year = campaign.year if name == campaign.name else _year(engine, name)
         # Each campaign of the trend by its own rules and closed days, as `kkik score` scores it.
         past_rules = scoring_rules(settings, past_campaign)
+        by_campaign[(year, name)] = score(past, past_rules)
         for measure_id, c in compare(score(past, past_rules)).items():
             if c.mean is not None:
                 trend.setdefault(measure_id, []).append((year, c.mean))
@@ -329,7 +340,33 @@ def report_data(
         samples={channel: (planned, placed) for channel, planned, placed in counts},
         trend=trend,
         other=other,
+        # Issue 18's wider picture, from the same pure rules as the reader's.
+        **_wider(engine, settings, campaign, edition, scores, by_campaign, evidence, targets),
     )
+
+
+def _wider(engine, settings, campaign, edition, scores, by_campaign, evidence, targets):
+    from harness.campaign.mail_assessments import mail_assessments
+    from harness.campaign.pending import pending_review
+    from harness.store.references import published_values
+    from results.development import developments
+    from results.mail_quality import mail_quality
+    from results.measures import MEASURES
+    from results.measures import edition as edition_measures
+    from results.national import places
+
+    measures = edition_measures(edition)
+    published = published_values(engine, {m.kolada_id for m in measures if m.kolada_id})
+    pending = pending_review(engine, campaign)
+    calendar = scoring_rules(settings, campaign).calendar
+    return {
+        "places": places(scores, MEASURES, campaign.year, published),
+        "developments": developments(by_campaign, published, measures, targets),
+        "own": mail_quality(evidence, mail_assessments(engine, campaign.id or 0), calendar),
+        "pending_replies": pending.replies,
+        "pending_where": pending.named(),
+        "pending_unassigned": pending.unassigned,
+    }
 
 
 def _year(engine: Engine, name: str) -> int:
