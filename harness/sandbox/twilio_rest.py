@@ -151,14 +151,18 @@ class RestApi(CallPlayer):
         account = self._auth(request)
         if account is None:
             return self._error(401, 20003, "Authenticate")
-        sid = request.match_info["sid"]
+        found = self._recording(account, request.match_info["sid"])
+        if found is not None and found[1]["status"] == "completed":
+            return web.Response(body=recording_wav(*found), content_type="audio/x-wav")
+        return self._error(404, 20404, "The requested resource was not found")
+
+    def _recording(self, account: str, sid: str) -> tuple[SimCall, dict[str, Any]] | None:
+        """The recording ``sid`` on ``account``'s calls, with its call."""
         for call in self.calls.values():
             for rec in call.recordings:
                 if rec["sid"] == sid and call.account_sid == account:
-                    if rec["status"] != "completed":
-                        break
-                    return web.Response(body=recording_wav(call, rec), content_type="audio/x-wav")
-        return self._error(404, 20404, "The requested resource was not found")
+                    return call, rec
+        return None
 
     async def _rest_recording_delete(self, request: web.Request) -> web.Response:
         """Twilio deletes a recording with its media: 204, or 404 when there is none by that
@@ -166,14 +170,13 @@ class RestApi(CallPlayer):
         account = self._auth(request)
         if account is None:
             return self._error(401, 20003, "Authenticate")
-        sid = request.match_info["sid"]
-        for call in self.calls.values():
-            for rec in call.recordings:
-                if rec["sid"] == sid and call.account_sid == account:
-                    call.recordings.remove(rec)
-                    self.deleted_recordings.append(sid)
-                    return web.Response(status=204)
-        return self._error(404, 20404, "The requested resource was not found")
+        found = self._recording(account, request.match_info["sid"])
+        if found is None:
+            return self._error(404, 20404, "The requested resource was not found")
+        call, rec = found
+        call.recordings.remove(rec)
+        self.deleted_recordings.append(rec["sid"])
+        return web.Response(status=204)
 
     async def _rest_account(self, request: web.Request) -> web.Response:
         account = self._auth(request)

@@ -17,11 +17,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from harness import messages
-from harness.campaign.reportdata import report_data
 from harness.store.othermeasures import find_campaign
 from harness.web.derived import derived
 from harness.web.lang import page_lang
-from harness.web.page_base import engine_of, settings_of, viewer
+from harness.web.page_base import engine_of, viewer
+from harness.web.pages import campaign_data
 from harness.web.render import render
 from results.report_country import country, development, own_measures
 from results.report_html import chart_of
@@ -63,17 +63,10 @@ def as_page_parts(parts: list[str]) -> list[str]:
 
 @router.get("/kommun/{kommunkod}", dependencies=[viewer])
 def municipality(request: Request, kommunkod: str) -> HTMLResponse:
-    engine, settings = engine_of(request), settings_of(request)
-    campaign = find_campaign(engine)
+    campaign = find_campaign(engine_of(request))
     if campaign is None:
         raise HTTPException(404)
-    name = campaign.name
-    data = derived(
-        request,
-        "report_data",
-        campaign.id,
-        lambda: report_data(engine, settings, name, request.app.state.clock.now()),
-    )
+    data = campaign_data(request, campaign)
     if kommunkod not in data.targets:
         raise HTTPException(404)
     lang = page_lang(request)

@@ -35,7 +35,7 @@ from harness.services.outputs import (
 )
 from harness.services.retention import purge_personal_data
 from harness.services.sends import SEND_UNKNOWN
-from harness.store.models import Probe, ProbeState
+from harness.store.models import Campaign, Probe, ProbeState
 from harness.store.othermeasures import find_campaign
 from harness.web.auth import UserView, flash
 from harness.web.derived import derived, derived_ready
@@ -60,7 +60,7 @@ router = APIRouter()
 
 @router.get("/", dependencies=[viewer])
 def overview(request: Request) -> HTMLResponse:
-    engine, settings = engine_of(request), settings_of(request)
+    engine = engine_of(request)
     campaign = find_campaign(engine)
     if campaign is None:
         return render(request, "overview.html", {"campaign": None})
@@ -68,13 +68,7 @@ def overview(request: Request) -> HTMLResponse:
     lang = page_lang(request)
     # The report's data and charts: seconds of work nationally, so made once per data version
     # (harness.web.derived); the charts once per language too.
-    name = campaign.name
-    data = derived(
-        request,
-        "report_data",
-        campaign.id,
-        lambda: report_data(engine, settings, name, request.app.state.clock.now()),
-    )
+    data = campaign_data(request, campaign)
     # Drawing the charts takes a second or more (matplotlib, nationally 290 rows per chart):
     # the page does not wait for it. The first view after a change of the evidence says they
     # are being drawn (in the background, once); the views after it show them.
@@ -108,6 +102,18 @@ def overview(request: Request) -> HTMLResponse:
             else "",
             "kommuner": sorted(data.targets.items()),
         },
+    )
+
+
+def campaign_data(request: Request, campaign: Campaign) -> ReportData:
+    """The report's data for ``campaign``: made once per data version (harness.web.derived),
+    shared by the overview and the pages per municipality."""
+    engine, settings, name = engine_of(request), settings_of(request), campaign.name
+    return derived(
+        request,
+        "report_data",
+        campaign.id,
+        lambda: report_data(engine, settings, name, request.app.state.clock.now()),
     )
 
 
