@@ -46,6 +46,8 @@ def _notes(s: Score, lang: Lang) -> list[str]:
         notes.append(T["waiting"](lang, n=s.awaiting_assessment))
     if s.excluded_faults:
         notes.append(T["faults"](lang, n=s.excluded_faults))
+    if s.approximated:
+        notes.append(T["approximated"](lang, n=s.approximated))
     return notes
 
 

@@ -41,6 +41,11 @@ T = {
     "colour": Text("Jämförelse", "Comparison"),
     "waiting": Text("{n} väntar på bedömning", "{n} awaiting assessment"),
     "faults": Text("{n} mätfel (uteslutna)", "{n} harness faults (excluded)"),
+    # Edition 2011 counted by an approximation where its own evidence is missing.
+    "approximated": Text(
+        "{n} samtal räknade med närmevärde (utan 2011 års markering eller skala)",
+        "{n} calls counted by approximation (without the 2011 mark or scale)",
+    ),
     "network": Text("Nätverkets medel", "Network mean"),
     "national": Text("Riket", "National"),
     "national_cell": Text("{year}, {kind}", "{year}, {kind}"),

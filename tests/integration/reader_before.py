@@ -109,7 +109,8 @@ def campaign_evidence(
                 # Edition 2011's evidence (issue 18), read the same plain way: the assessment's
                 # answer, else the tester's mark; nothing for an automated call.
                 case_officer=(
-                    None if line.mode != "bridged"
+                    None
+                    if line.mode != "bridged"
                     else assessment.case_officer
                     if assessment is not None and assessment.case_officer is not None
                     else line.case_officer_at is not None

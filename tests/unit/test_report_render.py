@@ -246,3 +246,17 @@ def test_area_labels_are_the_question_banks_titles():
     assert set(titles) == set(AREAS) == set(REPORT_AREAS)
     assert {area: REPORT_AREAS[area].sv for area in AREAS} == titles
     assert all(REPORT_AREAS[area].en for area in AREAS)
+
+
+def test_edition_2011_says_where_it_was_approximated():
+    """Issue 18: a call counted without the case officer mark or the three-level scale is
+    named as an approximation under its value; one measured as defined is not."""
+    person = SENT + timedelta(seconds=20)
+    calls = [
+        Evidence("2380", "phone", "1", SENT, None, False, "bridged", "person", person, True, 3),
+        Evidence("2380", "phone", "2", SENT, None, False, "bridged", "person", person, True, 2,
+                 case_officer=True, bemotande_2011=2),
+    ]  # fmt: skip
+    scores = score(calls, ScoringRules(edition="2011", calendar=WorkCalendar()))
+    page = render(_data(calls, edition="2011", scores=scores), "sv")
+    assert "1 samtal räknade med närmevärde (utan 2011 års markering eller skala)" in page
