@@ -13,6 +13,7 @@ import itertools
 import logging
 import math
 import random
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,7 +44,7 @@ class CallbackSender:
     clock: Clock
     faults: CallbackFaults
     accounts: dict[str, SimAccount]
-    deliveries: list[dict[str, Any]]  # every callback sent, for tests
+    deliveries: deque[dict[str, Any]]  # every callback sent, for tests
     _queue: list[tuple[datetime, int, Callable[[], Awaitable[None]]]]
     _seq: itertools.count[int]
     _rng: random.Random
