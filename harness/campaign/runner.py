@@ -162,10 +162,13 @@ class Runner:
 
     def next_due(self) -> datetime | None:
         with Session(self.engine) as session:
+            # LIMIT 1: without it the whole plan's times were read (and converted) to return
+            # the first, on every turn of a virtual run (a third of a national run's time).
             return session.exec(
                 select(Probe.planned_at)
                 .where(Probe.state == ProbeState.PLANNED)
                 .order_by(col(Probe.planned_at))
+                .limit(1)
             ).first()
 
     async def place_now(self, probe_id: int, now: datetime | None = None) -> PlaceNow:

@@ -1,4 +1,5 @@
-"""A tick's work follows what is due, not what is open (issue 17, item 6).
+"""A tick's work follows what is due, not what is open (issue 17, item 6); so does the
+watcher's reading of the sent probes before each sync.
 
 The give-up deadline of a waiting probe is computed once and stored (``Probe.give_up_at``); the
 faults still to replace are found with NOT EXISTS. Measured here by what a tick reads: the
@@ -18,10 +19,12 @@ from sqlmodel import Session, select
 
 from harness.campaign.runner import Runner
 from harness.campaign.upkeep import give_up
-from harness.core.clock import FakeClock
+from harness.channels.email.store import MailStore
+from harness.core.clock import FakeClock, SystemClock
 from harness.store import migrate
 from harness.store.db import make_engine
-from harness.store.models import Campaign, Channel, Probe, ProbeState, Target
+from harness.store.models import Campaign, CaseNumber, Channel, Probe, ProbeState, Target
+from probes.email_analysis import TimingRules
 from results.calendar import WorkCalendar
 
 SPEC = {
@@ -181,3 +184,49 @@ async def test_faults_already_replaced_are_not_read_again(engine: Engine):
         ).all()
     assert len(replacements) == 3
     assert all(p.state == ProbeState.PLANNED for p in replacements)
+
+
+def test_the_watcher_reads_each_sent_probe_once(engine: Engine):
+    # MailStore.probe_refs, before every sync: a probe's own fields are read when it is first
+    # seen sent; later calls read only ids, targets, closed days and new case numbers.
+    ids = _campaign(engine)
+    with Session(engine) as session:
+        campaign = session.get(Campaign, ids[0])
+        assert campaign is not None
+        campaign.scenario = {"campaign": {**SPEC, "extra_closed_days": ["2026-10-07"]}}
+        session.add(campaign)
+        session.commit()
+
+    def send(count: int, start: int) -> None:
+        for k in range(start, start + count):
+            _add(engine, ids, ProbeState.SENT, 1, sent_at=MONDAY, message_id=f"<q{k}@fraga.se>")
+
+    store = MailStore(engine, SystemClock(), TimingRules())
+    send(3, 0)
+    first = store.probe_refs()
+    assert [r.message_id for r in first] == [f"<q{k}@fraga.se>" for k in range(3)]
+    assert all(r.closed_days == {date(2026, 10, 7)} for r in first)
+    assert all(r.target_domains == ("ostersund.example.se",) for r in first)
+    send(200, 3)
+    with Reads(engine) as grown:
+        assert len(store.probe_refs()) == 203
+    assert grown.probes == 200  # only the new ones
+    with Reads(engine) as again:
+        refs = store.probe_refs()
+    assert again.probes == 0
+    assert store.probe_refs() is refs  # nothing changed: the same list, not rebuilt
+
+    # A case number given to one question, and a target's new reply domain, are seen at once.
+    with Session(engine) as session:
+        probe_id = session.exec(select(Probe.id).where(Probe.message_id == "<q5@fraga.se>")).one()
+        assert probe_id is not None
+        session.add(CaseNumber(probe_id=probe_id, number="BN2026-123", found_at=MONDAY))
+        target = session.get(Target, ids[1])
+        assert target is not None
+        target.extra_reply_domains = ["kommun.example.se"]
+        session.add(target)
+        session.commit()
+    refs = {r.message_id: r for r in store.probe_refs()}
+    assert refs["<q5@fraga.se>"].case_numbers == ("BN2026-123",)
+    assert refs["<q6@fraga.se>"].case_numbers == ()
+    assert refs["<q6@fraga.se>"].target_domains == ("ostersund.example.se", "kommun.example.se")

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from harness.channels.email.message_row import apply_to_probe, fill_row, remember_case_numbers
 from harness.core.clock import Clock
 from harness.core.events import OnEvent, RunEvent
-from harness.rules.calendars import campaign_closed_days
+from harness.rules.calendars import scenario_closed_days
 from harness.store.models import (
     Campaign,
     CaseNumber,
@@ -189,10 +189,16 @@ class MailStore:
             }
             # Each campaign's own closed days: the watcher times an answer by the calendar of
             # its question's campaign (harness.rules.calendars).
+            # Only that field is read from the stored scenario (a JSON path, on SQLite and on
+            # PostgreSQL): decoding a national scenario (every target) on every sync was a
+            # good part of the watcher's time.
             closed = {
-                campaign.id: campaign_closed_days(campaign)
-                for campaign in session.exec(
-                    select(Campaign).where(col(Campaign.id).in_({row.campaign_id for row in rows}))
+                campaign_id: scenario_closed_days({"campaign": {"extra_closed_days": days}})
+                for campaign_id, days in session.exec(
+                    select(
+                        Campaign.id,
+                        col(Campaign.scenario)[("campaign", "extra_closed_days")],
+                    ).where(col(Campaign.id).in_({row.campaign_id for row in rows}))
                 ).all()
             }
         if not changed and self._refs_cache is not None and self._refs_inputs == (targets, closed):
