@@ -226,7 +226,7 @@ def test_the_watcher_reads_each_sent_probe_once(engine: Engine):
         target.extra_reply_domains = ["kommun.example.se"]
         session.add(target)
         session.commit()
-    refs = {r.message_id: r for r in store.probe_refs()}
-    assert refs["<q5@fraga.se>"].case_numbers == ("BN2026-123",)
-    assert refs["<q6@fraga.se>"].case_numbers == ()
-    assert refs["<q6@fraga.se>"].target_domains == ("ostersund.example.se", "kommun.example.se")
+    by_id = {r.message_id: r for r in store.probe_refs()}
+    assert by_id["<q5@fraga.se>"].case_numbers == ("BN2026-123",)
+    assert by_id["<q6@fraga.se>"].case_numbers == ()
+    assert by_id["<q6@fraga.se>"].target_domains == ("ostersund.example.se", "kommun.example.se")
