@@ -126,21 +126,23 @@ class MailStore:
         every sync made the watcher's work grow with the campaign (a national run spent most of
         its time here; bench/bench_national.py).
         """
+        is_sent = (
+            Probe.channel == Channel.EMAIL,
+            col(Probe.sent_at).is_not(None),
+            col(Probe.message_id).is_not(None),
+        )
         with Session(self.engine) as session:
-            sent = set(
-                session.exec(
-                    select(Probe.id).where(
-                        Probe.channel == Channel.EMAIL,
-                        col(Probe.sent_at).is_not(None),
-                        col(Probe.message_id).is_not(None),
-                    )
-                ).all()
-            )
             changed = False
-            for gone in self._probe_rows.keys() - sent:  # a probe deleted or reset by hand
-                del self._probe_rows[gone]
-                changed = True
-            fresh = sorted(p for p in sent - self._probe_rows.keys() if p is not None)
+            fresh: list[int] = []
+            # Counted first (in the database, no rows to build): the ids are read only when
+            # the number of sent probes moved, i.e. after questions went out.
+            count = session.exec(select(func.count()).select_from(Probe).where(*is_sent)).one()
+            if count != len(self._probe_rows):
+                sent = set(session.exec(select(Probe.id).where(*is_sent)).all())
+                for gone in self._probe_rows.keys() - sent:  # a probe deleted or reset by hand
+                    del self._probe_rows[gone]
+                    changed = True
+                fresh = sorted(p for p in sent - self._probe_rows.keys() if p is not None)
             for at in range(0, len(fresh), 500):
                 chunk = fresh[at : at + 500]
                 for probe, subject, body in session.exec(
