@@ -123,6 +123,7 @@ class Demo:
         self._by_message_id: dict[str, ReceivedMessage] = {}
         self._message_ids: set[str] = set()  # the distinct Message-IDs that reached SMTP
         self.slow_stores = 0
+        self._kept: dict[str, int] = {}  # per folder, the one delivered reply the mailbox keeps
         self._calls_seen = 0  # the simulator's count of ended legs at the last look
 
     def tester(self) -> Context:
@@ -327,7 +328,9 @@ class Demo:
         began = real.monotonic()
         folder = batch[0][1]
         self.clock.set(max(batch[-1][0], self.clock.now()))
-        await mailbox.deliver_many(MAILBOX, [(raw, at) for at, _, raw in batch], folder=folder)
+        uids = await mailbox.deliver_many(
+            MAILBOX, [(raw, at) for at, _, raw in batch], folder=folder
+        )
         self.delivered += len(batch)
         try:
             await self._wait(lambda: self.stored >= expected, "the watcher to store the replies")
@@ -336,6 +339,12 @@ class Demo:
             raise RuntimeError(
                 f"{exc}: {self.stored} of {expected} stored; batch {kinds}"
             ) from None
+        # Stored: the mailbox need not keep them (pymap holds every message parsed in memory,
+        # most of a national run's growth). The newest stays, so the folder is never empty.
+        *done, newest = sorted(uids)
+        kept = self._kept.get(folder)
+        await mailbox.forget(MAILBOX, folder, done if kept is None else [kept, *done])
+        self._kept[folder] = newest
         if real.monotonic() - began > SLOW_STORE_SECONDS:
             self.slow_stores += 1
 
