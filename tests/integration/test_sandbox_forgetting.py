@@ -3,7 +3,8 @@
 The Twilio simulator with ``forget_after`` drops a call that ended that long ago, after every
 callback of it was delivered and while the harness could still fetch it; without it (the
 tests' default) every call is kept. The SMTP sandbox hands its messages over with ``take()``
-and keeps only the count. Real servers on loopback, the real Twilio SDK, real SMTP.
+and keeps only the count. The mailbox (pymap) forgets the messages a watcher has stored when
+told to. Real servers on loopback, the real Twilio SDK, real SMTP and IMAP.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+import aioimaplib
 import pytest
 import pytest_asyncio
 from aiohttp import web
 
 from harness.core.clock import FakeClock
+from harness.sandbox.accounts import Account
+from harness.sandbox.pymap import PymapSandbox
 from harness.sandbox.smtp import SmtpSandbox
 from harness.sandbox.twilio_calls import FINAL, SwitchboardScript
 from harness.sandbox.twilio_sim import TwilioSimulator
@@ -168,3 +172,28 @@ async def test_the_smtp_sandbox_hands_over_its_messages_and_keeps_the_count():
         assert smtp.received == 3
         smtp.clear()
         assert smtp.received == 0
+
+
+async def test_the_mailbox_forgets_delivered_messages_and_keeps_numbering():
+    # PymapSandbox.forget drops messages a watcher has stored; a client sees them expunged and
+    # the next delivery gets the next UID, so a watcher reading "UIDs above the last" misses
+    # nothing.
+    account = Account("matning@kommun.test", "pw")
+    async with PymapSandbox([account]) as mailbox:
+        at = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+        raws = [
+            f"Subject: Svar {k}\r\nMessage-ID: <s{k}@k.se>\r\n\r\nHej\r\n".encode()
+            for k in range(3)
+        ]
+        uids = await mailbox.deliver_many(account.username, [(raw, at) for raw in raws])
+        await mailbox.forget(account.username, "INBOX", uids[:-1])
+        [newer] = await mailbox.deliver_many(account.username, [(raws[0], at)])
+        assert newer > uids[-1]
+        client = aioimaplib.IMAP4(host=mailbox.host, port=mailbox.port, timeout=5)
+        await client.wait_hello_from_server()
+        await client.login(account.username, account.password)
+        await client.select("INBOX")
+        found = await client.uid_search("ALL")
+        await client.logout()
+    listed = [int(x) for x in bytes(found.lines[0]).split()]
+    assert listed == [uids[-1], newer]
