@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, exists, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from harness.campaign.slots import Slots
 from harness.channels.registry import CHANNELS
+from harness.core.clock import ensure_utc
 from harness.core.scenario import CampaignSpec
 from harness.store.models import Campaign, Probe, ProbeState
 from results.calendar import WorkCalendar
@@ -24,68 +26,96 @@ from results.calendar import WorkCalendar
 WAITING = [spec.name for spec in CHANNELS.values() if spec.waits_for_reply]
 
 
-def give_up(engine: Engine, calendar: WorkCalendar, now: datetime) -> int:
-    """Complete every waiting probe past its give-up deadline; how many there were."""
+def give_up(engine: Engine, calendar: WorkCalendar, now: datetime, *, recheck: bool = False) -> int:
+    """Complete every waiting probe past its give-up deadline; how many there were.
+
+    Each waiting probe's deadline is computed once and stored (``Probe.give_up_at``), so a tick
+    reads only the probes whose deadline has passed, through the (state, give_up_at) index: the
+    work of a tick follows what is due, not what is open. ``recheck`` computes every waiting
+    probe's deadline again, as the runner does on its first tick, so a calendar changed in the
+    configuration between two runs moves the deadlines it should.
+    """
+    set_deadlines(engine, calendar, every=recheck)
     given_up = 0
     with Session(engine) as session:
+        due = session.exec(
+            select(Probe).where(
+                Probe.state == ProbeState.SENT,
+                col(Probe.give_up_at) < now,
+                col(Probe.channel).in_(WAITING),
+            )
+        ).all()
+        for probe in due:
+            assert probe.give_up_at is not None
+            probe.state = ProbeState.COMPLETED
+            probe.outcome = "not_answered"
+            probe.completed_at = probe.give_up_at
+            session.add(probe)
+            given_up += 1
+        session.commit()
+    return given_up
+
+
+def set_deadlines(engine: Engine, calendar: WorkCalendar, *, every: bool = False) -> int:
+    """Store the give-up deadline of each waiting probe that has none (``every``: of each
+    waiting probe); how many were set or changed. A probe becomes ``sent`` in several places
+    (the runner, a resolved crash, a person's correction), so the deadline is filled here,
+    once, rather than at each of them."""
+    changed = 0
+    with Session(engine) as session:
+        query = select(Probe).where(
+            Probe.state == ProbeState.SENT,
+            col(Probe.channel).in_(WAITING),
+            col(Probe.sent_at).is_not(None),
+        )
+        if not every:
+            query = query.where(col(Probe.give_up_at).is_(None))
+        probes = session.exec(query).all()
+        if not probes:
+            return 0
         # One campaign's settings per campaign, not per waiting probe: decoding the stored
         # scenario for each of ten thousand waiting probes made every tick of a national
         # campaign take seconds (bench/bench_national.py found it).
-        waiting_in = (
-            select(Probe.campaign_id)
-            .where(Probe.state == ProbeState.SENT, col(Probe.channel).in_(WAITING))
-            .distinct()
-        )
-        campaigns = session.exec(
-            select(Campaign.id, Campaign.scenario).where(col(Campaign.id).in_(waiting_in))
-        ).all()
-        for campaign_id, scenario in campaigns:
+        specs: dict[int, tuple[CampaignSpec, WorkCalendar]] = {}
+        for campaign_id, scenario in session.exec(
+            select(Campaign.id, Campaign.scenario).where(
+                col(Campaign.id).in_({p.campaign_id for p in probes})
+            )
+        ).all():
+            assert campaign_id is not None
             spec = CampaignSpec.model_validate(scenario["campaign"])
-            # The campaign's own closed days (a staff day) extend its deadlines like a
-            # holiday does; built once per campaign, as the spec is.
-            own = calendar.with_closed_days(spec.extra_closed_days)
-            # N office days (9 business hours each) end no sooner than N - 1 calendar days
-            # after the question: younger ones cannot be due, so they are not even read.
-            oldest = now - timedelta(days=spec.give_up_working_days - 1)
-            waiting = session.exec(
-                select(Probe).where(
-                    Probe.campaign_id == campaign_id,
-                    Probe.state == ProbeState.SENT,
-                    col(Probe.channel).in_(WAITING),
-                    col(Probe.sent_at) <= oldest,
-                )
-            ).all()
-            for probe in waiting:
-                assert probe.sent_at is not None
-                deadline = own.deadline(probe.sent_at, spec.give_up_working_days)
-                if now > deadline:
-                    probe.state = ProbeState.COMPLETED
-                    probe.outcome = "not_answered"
-                    probe.completed_at = deadline
-                    session.add(probe)
-                    given_up += 1
+            # The campaign's own closed days (a staff day) extend its deadlines like a holiday
+            # does; built once per campaign, as the spec is.
+            specs[campaign_id] = (spec, calendar.with_closed_days(spec.extra_closed_days))
+        for probe in probes:
+            assert probe.sent_at is not None
+            spec, own = specs[probe.campaign_id]
+            deadline = own.deadline(probe.sent_at, spec.give_up_working_days)
+            if probe.give_up_at is None or ensure_utc(probe.give_up_at) != deadline:
+                probe.give_up_at = deadline
+                session.add(probe)
+                changed += 1
         session.commit()
-    return given_up
+    return changed
 
 
 def replace_faults(engine: Engine, slots: Slots, now: datetime) -> int:
     """Plan a replacement for every harness fault not yet replaced; how many were planned."""
     planned = 0
     with Session(engine) as session:
-        replaced = {
-            p.replaces_probe_id
-            for p in session.exec(
-                select(Probe).where(col(Probe.replaces_probe_id).is_not(None))
-            ).all()
-        }
+        # Only the faults not yet replaced are read (NOT EXISTS on the indexed
+        # replaces_probe_id), not every failed probe and every replacement on every tick.
+        replacement = aliased(Probe)
         failed = session.exec(
             select(Probe, Campaign)
             .join(Campaign, col(Probe.campaign_id) == col(Campaign.id))
-            .where(Probe.state == ProbeState.FAILED)
+            .where(
+                Probe.state == ProbeState.FAILED,
+                or_(col(Probe.outcome).is_(None), col(Probe.outcome) != "refused"),
+                ~exists().where(col(replacement.replaces_probe_id) == col(Probe.id)),
+            )
         ).all()
         for probe, campaign in failed:
-            if probe.id in replaced or probe.outcome == "refused":
-                continue
             spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
             # Not at once: whatever failed on our side is unlikely to be fixed a second later.
             later = now + timedelta(minutes=max(spec.min_spacing_minutes, 60))

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, exists
 from sqlmodel import Session, col, select
 
 from harness.core.clock import FakeClock
@@ -114,17 +114,19 @@ class PhoneSide:
     def assess(self, engine: Engine) -> None:
         """After each finished call with a person, the caller records the assessment."""
         with Session(engine) as session:
+            # Only the calls with a person that have no assessment yet (NOT EXISTS on the
+            # indexed probe_id): was every such probe not in a set that grew with the campaign,
+            # and every assessment's probe id, read after each call that ended.
             done = session.exec(
                 select(Probe).where(
                     Probe.channel == Channel.PHONE,
                     Probe.state == ProbeState.COMPLETED,
                     Probe.outcome == "person",
-                    col(Probe.id).not_in(self.assessed),
+                    ~exists().where(col(Assessment.probe_id) == col(Probe.id)),
                 )
             ).all()
-            assessed = set(session.exec(select(Assessment.probe_id)).all())
         for probe in done:
-            if probe.id in assessed or probe.id in self.assessed:
+            if probe.id in self.assessed:
                 continue
             truth = self.call_truth.get(probe.call_sid or "")
             if truth is None or truth.direct_answer is None or truth.bemotande is None:

@@ -119,11 +119,12 @@ class Demo:
         self.handled: set[int] = set()
         self.stored = 0
         self.delivered = 0
+        # Questions taken from SMTP whose probe is not yet read as sent, by Message-ID.
         self._by_message_id: dict[str, ReceivedMessage] = {}
-        self._indexed = 0  # how many of the SMTP server's messages _by_message_id has read
+        self._message_ids: set[str] = set()  # the distinct Message-IDs that reached SMTP
         self.slow_stores = 0
-        self._open_calls: set[str] = set()  # simulator calls not yet ended
-        self._calls_seen = 0
+        self._kept: dict[str, int] = {}  # per folder, the one delivered reply the mailbox keeps
+        self._calls_seen = 0  # the simulator's count of ended legs at the last look
 
     def tester(self) -> Context:
         """The scripted tester at the services, as the dashboard's console and ``kkik call``
@@ -147,7 +148,9 @@ class Demo:
                            clock=self.clock)  # fmt: skip
         self.account = Account(MAILBOX, ENV["KKIK_DEMO_IMAP_PASSWORD"])
         mailbox = PymapSandbox([self.account])
-        sim = TwilioSimulator(self.clock)
+        # A call is settled by the tick right after it ends: a day later the simulator need not
+        # keep it (a national run places ten thousand).
+        sim = TwilioSimulator(self.clock, forget_after=timedelta(days=1))
         sim.add_account(ACCOUNT_SID, ENV["KKIK_DEMO_TWILIO_TOKEN"])
         tester = SwitchboardScript(ring_seconds=3, person_after=None, prompts=(),
                                    hangup_after=TESTER_PATIENCE)  # fmt: skip
@@ -235,10 +238,10 @@ class Demo:
             delivered=self.delivered,
         )  # fmt: skip
         result.states, result.unaccounted = account_for(
-            engine, smtp, message_ids=len(self._by_message_id), email_truth=self.email_truth,
+            engine, smtp, message_ids=len(self._message_ids), email_truth=self.email_truth,
             call_truth=self.phone.call_truth,
         )  # fmt: skip
-        result.questions_received = len(smtp.messages)
+        result.questions_received = smtp.received
         result.slow_stores = self.slow_stores
         return result
 
@@ -305,16 +308,10 @@ class Demo:
         await runner.tick()  # give up on the unanswered, settle anything left
 
     def _calls_ended(self, sim: TwilioSimulator) -> bool:
-        """Whether a call ended since the last look (new calls are picked up as they appear)."""
-        calls = sim.calls
-        if len(calls) > self._calls_seen:
-            # dicts keep insertion order: only the calls created since the last look are new.
-            fresh = itertools.islice(calls, self._calls_seen, None)
-            self._open_calls.update(fresh)
-            self._calls_seen = len(calls)
-        ended = {sid for sid in self._open_calls if calls[sid].ended}
-        self._open_calls -= ended
-        return bool(ended)
+        """Whether a call ended since the last look."""
+        ended = sim.ended_count != self._calls_seen
+        self._calls_seen = sim.ended_count
+        return ended
 
     async def _deliver_due(self, mailbox: PymapSandbox, before: datetime) -> None:
         """Deliver the queued mails arriving before ``before`` (at least one), in order.
@@ -336,7 +333,9 @@ class Demo:
         began = real.monotonic()
         folder = batch[0][1]
         self.clock.set(max(batch[-1][0], self.clock.now()))
-        await mailbox.deliver_many(MAILBOX, [(raw, at) for at, _, raw in batch], folder=folder)
+        uids = await mailbox.deliver_many(
+            MAILBOX, [(raw, at) for at, _, raw in batch], folder=folder
+        )
         self.delivered += len(batch)
         try:
             await self._wait(lambda: self.stored >= expected, "the watcher to store the replies")
@@ -345,6 +344,12 @@ class Demo:
             raise RuntimeError(
                 f"{exc}: {self.stored} of {expected} stored; batch {kinds}"
             ) from None
+        # Stored: the mailbox need not keep them (pymap holds every message parsed in memory,
+        # most of a national run's growth). The newest stays, so the folder is never empty.
+        *done, newest = sorted(uids)
+        kept = self._kept.get(folder)
+        await mailbox.forget(MAILBOX, folder, done if kept is None else [kept, *done])
+        self._kept[folder] = newest
         if real.monotonic() - began > SLOW_STORE_SECONDS:
             self.slow_stores += 1
 
@@ -361,27 +366,31 @@ class Demo:
 
     def _questions_sent(self, engine: Engine, smtp: SmtpSandbox) -> None:
         """The world reads each new question and schedules its municipality's mails."""
-        if len(smtp.messages) == self._indexed:
-            return  # nothing new reached SMTP: most ticks only place calls or give up
-        # Index only the messages that arrived since the last call (was every message on every
-        # tick: quadratic in a national campaign).
-        for message in smtp.messages[self._indexed :]:
+        # The questions that reached SMTP since the last call, taken from the sandbox (which
+        # then forgets them) and kept here only until their probe is read as sent.
+        for message in smtp.take():
             text = message.content.decode("utf-8", "replace")
             for line in text.splitlines():
                 if line.lower().startswith("message-id:"):
-                    self._by_message_id[line.split(":", 1)[1].strip()] = message
+                    message_id = line.split(":", 1)[1].strip()
+                    self._by_message_id[message_id] = message
+                    self._message_ids.add(message_id)
                     break
-        self._indexed = len(smtp.messages)
+        if not self._by_message_id:
+            return  # nothing new reached SMTP: most ticks only place calls or give up
         by_id = self._by_message_id
         with Session(engine) as session:
+            # Only the probes of those questions: was every sent probe not yet handled, a NOT
+            # IN over a list that grew with the campaign.
             sent = session.exec(
                 select(Probe, Target)
                 .join(Target, col(Probe.target_id) == col(Target.id))
                 .where(
                     Probe.channel == Channel.EMAIL,
                     Probe.state == ProbeState.SENT,
-                    col(Probe.id).not_in(self.handled),
+                    col(Probe.message_id).in_(list(by_id)),
                 )
+                .order_by(col(Probe.id))
             ).all()
         world = {t.kommunkod: t for t in self.world.targets}
         for probe, target in sent:
@@ -389,7 +398,7 @@ class Demo:
             if probe.id in self.handled or probe.sent_at is None:
                 continue
             self.handled.add(probe.id)
-            found = by_id.get(probe.message_id or "")
+            found = by_id.pop(probe.message_id or "", None)
             assert found is not None, f"probe {probe.id}: the question never reached SMTP"
             message = found
             question = QuestionSent.from_raw(

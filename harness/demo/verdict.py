@@ -166,16 +166,16 @@ def account_for(
         states[str(probe.state)] = states.get(str(probe.state), 0) + 1
         if probe.state != ProbeState.COMPLETED:
             problems.append(f"probe {probe.id} ({probe.channel}) is {probe.state}")
-    if message_ids != len(smtp.messages):
+    if message_ids != smtp.received:
         problems.append(
-            f"{len(smtp.messages)} questions reached SMTP for {message_ids} distinct Message-IDs"
+            f"{smtp.received} questions reached SMTP for {message_ids} distinct Message-IDs"
         )
     emails = [p for p in probes if p.channel == Channel.EMAIL]
     for probe in emails:
         if probe.id not in email_truth or not probe.message_id:
             problems.append(f"e-mail probe {probe.id}: no question reached the municipality")
-    if len(smtp.messages) != len(emails):
-        problems.append(f"{len(smtp.messages)} questions sent for {len(emails)} e-mail probes")
+    if smtp.received != len(emails):
+        problems.append(f"{smtp.received} questions sent for {len(emails)} e-mail probes")
     phones = [p for p in probes if p.channel == Channel.PHONE]
     sids = [p.call_sid for p in phones if p.call_sid]
     if len(set(sids)) != len(phones):

@@ -223,6 +223,17 @@ class PymapSandbox(AsyncService):
             create_folder=create_folder,
         )
 
+    async def forget(self, username: str, folder: str, uids: Iterable[int]) -> None:
+        """Drop messages from ``username``'s ``folder`` without an IMAP session: a long run
+        (the national benchmark) forgets the replies the watcher has stored, which pymap keeps
+        parsed in memory. Clients see them expunged, as if another client had done it."""
+        _backend, config = self._running()
+        cached = config.set_cache.get(username)
+        if cached is None:
+            return  # never logged in: nothing delivered
+        mailbox = await cached[0].get_mailbox(folder)
+        await mailbox.delete(list(uids))
+
 
 async def _not_started(_reader: asyncio.StreamReader, _writer: asyncio.StreamWriter) -> None:
     raise RuntimeError("the pymap sandbox is not running")

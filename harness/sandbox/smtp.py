@@ -68,6 +68,9 @@ class RecordingHandler:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self.messages: list[ReceivedMessage] = []
+        # Every message accepted since the start (or the last clear), including those a long
+        # run has taken (take()) so the sandbox need not keep them.
+        self.received = 0
         self._changed = asyncio.Condition()
         # Scripted refusals, to play a server that defers or rejects: a reply per recipient
         # (lowercased address -> "550 5.1.1 ..."), and replies for the next DATA commands.
@@ -110,6 +113,7 @@ class RecordingHandler:
         )
         async with self._changed:
             self.messages.append(message)
+            self.received += 1
             self._changed.notify_all()
         return "250 2.0.0 OK: queued"
 
@@ -122,8 +126,16 @@ class RecordingHandler:
             await self._changed.wait_for(lambda: len(self.messages) >= count)
             return list(self.messages)
 
+    def take(self) -> list[ReceivedMessage]:
+        """The messages recorded since the last take, forgotten here (``received`` still
+        counts them): a long run reads each once instead of keeping every question."""
+        taken = self.messages
+        self.messages = []
+        return taken
+
     def clear(self) -> None:
         self.messages.clear()
+        self.received = 0
 
 
 def _xoauth2_error(status: str) -> bytes:
@@ -270,6 +282,15 @@ class SmtpSandbox(AsyncService):
     async def wait_for_messages(self, count: int) -> list[ReceivedMessage]:
         """Wait until at least ``count`` messages have been accepted in total (no timeout)."""
         return await self.handler.wait_for_messages(count)
+
+    @property
+    def received(self) -> int:
+        """How many messages were accepted in all, taken ones included."""
+        return self.handler.received
+
+    def take(self) -> list[ReceivedMessage]:
+        """The messages accepted since the last take, forgotten by the sandbox."""
+        return self.handler.take()
 
     def clear(self) -> None:
         """Forget the recorded messages (e.g. between tests sharing one server)."""

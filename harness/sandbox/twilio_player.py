@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 import xml.etree.ElementTree as ET
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -34,6 +35,8 @@ class CallPlayer(CallbackSender):
     calls: dict[str, SimCall]
     on_person: Callable[[SimCall, datetime], Awaitable[None]] | None
     script_for: Callable[[str, str | None], SwitchboardScript | None] | None
+    ended_count: int  # legs that reached a final status, ever (forgotten ones included)
+    _ended: deque[tuple[datetime, str]]  # (end time, SID) of ended legs, in the order they ended
 
     def _script(self, number: str, parent_sid: str | None = None) -> SwitchboardScript:
         chosen = self.script_for(number, parent_sid) if self.script_for is not None else None
@@ -104,6 +107,8 @@ class CallPlayer(CallbackSender):
         call.status = status
         call.end_time = self.clock.now()
         call.epoch += 1
+        self.ended_count += 1
+        self._ended.append((call.end_time, call.sid))
         for rec in call.recordings:
             if rec["status"] == "in-progress":
                 await self._finish_recording(call, rec)

@@ -44,6 +44,7 @@ import itertools
 import logging
 import random
 import threading
+from collections import deque
 from datetime import datetime, timedelta
 
 from aiohttp import ClientSession, ClientTimeout, web
@@ -67,6 +68,7 @@ class TwilioSimulator(RestApi, AsyncService):
         faults: CallbackFaults | None = None,
         host: str = "127.0.0.1",
         pump_interval: float = 0.02,
+        forget_after: timedelta | None = None,
     ) -> None:
         self.clock = clock
         self.faults = faults or CallbackFaults()
@@ -76,8 +78,15 @@ class TwilioSimulator(RestApi, AsyncService):
         self.accounts = {}
         self.scripts = {}
         self.calls = {}
-        self.deliveries = []  # every callback sent, for tests
+        self.deliveries = deque()  # every callback sent, for tests (see forget_after)
+        # A long run (the national benchmark: ten thousand calls) forgets a leg this long after
+        # it ended, with the callbacks sent by then: its callbacks have long been delivered
+        # (max_delay is seconds) and the harness fetched it when it settled the call. The REST
+        # API then answers 404 for it. None (the default): every call is kept, for tests.
         self.deleted_recordings = []
+        self.forget_after = forget_after
+        self.ended_count = 0
+        self._ended = deque()
         self.on_person = None
         # Called for every new leg with its number and parent call SID: a script for this one
         # call (a world whose switchboards vary from call to call); None falls back to the
@@ -151,6 +160,9 @@ class TwilioSimulator(RestApi, AsyncService):
             raise TypeError("run_until needs a FakeClock; use start(realtime=True) otherwise")
         done = 0
         async with self._lock:
+            # Before the clock moves: the calls that ended in the last run (which may end days
+            # later, over a weekend) are the harness's to settle first.
+            self._forget()
             while self._queue and self._queue[0][0] <= until:
                 due, _, action = heapq.heappop(self._queue)
                 if due > self.clock.now():
@@ -160,6 +172,18 @@ class TwilioSimulator(RestApi, AsyncService):
             if until > self.clock.now():
                 self.clock.set(until)
         return done
+
+    def _forget(self) -> None:
+        """Drop the legs that ended ``forget_after`` ago, and the callbacks sent before then:
+        the work is the number of legs forgotten, never the number kept."""
+        if self.forget_after is None:
+            return
+        before = self.clock.now() - self.forget_after
+        while self._ended and self._ended[0][0] <= before:
+            _, sid = self._ended.popleft()
+            self.calls.pop(sid, None)
+        while self.deliveries and self.deliveries[0]["at"] <= before:
+            self.deliveries.popleft()
 
     async def run_all(self, limit: timedelta = timedelta(hours=6)) -> int:
         """Play out everything scheduled (no call lasts longer than ``limit``)."""
@@ -174,6 +198,7 @@ class TwilioSimulator(RestApi, AsyncService):
                         await action()
                     except Exception:  # a broken step must not stop every other call
                         log.exception("simulated call step failed")
+                self._forget()
             await self.clock.sleep(self.pump_interval)
 
 

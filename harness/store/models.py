@@ -129,6 +129,8 @@ class Probe(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("campaign_id", "plan_key"),
         Index("ix_probe_state_planned_at", "state", "planned_at"),
+        # (state, give_up_at): the runner reads only the waiting probes whose deadline passed.
+        Index("ix_probe_state_give_up_at", "state", "give_up_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -151,13 +153,16 @@ class Probe(SQLModel, table=True):
     attempts: int = 0
     claimed_at: datetime | None = _utc()
     completed_at: datetime | None = _utc()
+    # A waiting probe's give-up deadline (the campaign's limit in working days after sent_at),
+    # computed once by the runner (harness.campaign.upkeep), not on every tick.
+    give_up_at: datetime | None = _utc()
     outcome: str | None = Field(default=None, sa_type=String(40))
     fault_reason: str | None = Field(default=None, sa_type=String(500))  # English, for the logs
     # Why it failed, was refused or waits for a person: a code of harness.core.labels.FAULTS
     # and its parameters, worded in the reader's language when shown.
     fault_code: str | None = Field(default=None, sa_type=String(40))
     fault_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    replaces_probe_id: int | None = Field(default=None, foreign_key="probe.id")
+    replaces_probe_id: int | None = Field(default=None, foreign_key="probe.id", index=True)
     plan_key: str | None = Field(default=None, sa_type=String(60))
     persona_index: int | None = None
 

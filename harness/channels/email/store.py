@@ -20,15 +20,17 @@ import logging
 import re
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from harness.channels.email.message_row import apply_to_probe, fill_row, remember_case_numbers
 from harness.core.clock import Clock
 from harness.core.events import OnEvent, RunEvent
-from harness.rules.calendars import campaign_closed_days
+from harness.rules.calendars import scenario_closed_days
 from harness.store.db import replace_nul
 from harness.store.models import (
     Campaign,
@@ -47,6 +49,21 @@ from probes.email_watch import FolderMark
 from probes.imap_wire import FetchedMessage
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _SentProbe:
+    """A sent e-mail probe's fields that never change once it is sent (MailStore.probe_refs)."""
+
+    id: int
+    campaign_id: int
+    target_id: int
+    message_id: str
+    reply_token: str | None
+    persona_address: str
+    subject: str
+    body: str
+    sent_at: datetime
 
 
 def compress(raw: bytes) -> bytes:
@@ -68,6 +85,13 @@ class MailStore:
         self._topics: TopicIndex | None = None
         # Probes whose early replies have been looked for (see adopt_early_replies).
         self._adopted_for: set[int] = set()
+        # What probe_refs has read so far: each sent probe's own fields, read once, and the
+        # case numbers up to an id; the refs built from them, rebuilt only on a change.
+        self._probe_rows: dict[int, _SentProbe] = {}
+        self._case_numbers: dict[int, list[str]] = {}
+        self._case_numbers_upto = 0
+        self._refs_cache: list[ProbeRef] | None = None
+        self._refs_inputs: tuple[object, object] | None = None
         # Told of every stored message that concerns a probe (`kkik run` prints them).
         self.on_event: OnEvent | None = None
 
@@ -94,55 +118,117 @@ class MailStore:
     # --- probes to match against -------------------------------------------------------------
 
     def probe_refs(self) -> list[ProbeRef]:
-        """Every e-mail probe that has left our server, as the matcher sees it."""
+        """Every e-mail probe that has left our server, as the matcher sees it.
+
+        Read incrementally: a sent probe's own fields (Message-ID, token, persona, question,
+        sent_at) never change, so each is read once; only the ids of the sent probes, the
+        targets' addresses, the campaigns' closed days and the case numbers added since the
+        last call are read each time. Reading every sent probe with its target and question on
+        every sync made the watcher's work grow with the campaign (a national run spent most of
+        its time here; bench/bench_national.py).
+        """
+        is_sent = (
+            Probe.channel == Channel.EMAIL,
+            col(Probe.sent_at).is_not(None),
+            col(Probe.message_id).is_not(None),
+        )
         with Session(self.engine) as session:
-            rows = session.exec(
-                select(Probe, Target, Question)
-                .join(Target, Probe.target_id == Target.id)  # type: ignore[arg-type]
-                .outerjoin(Question, Probe.question_id == Question.id)  # type: ignore[arg-type]
-                .where(Probe.channel == Channel.EMAIL)
-                .where(Probe.sent_at.is_not(None))  # type: ignore[union-attr]
-            ).all()
-            # Each campaign's own closed days, read once: the watcher times an answer by the
-            # calendar of its question's campaign (harness.rules.calendars).
-            closed = {
-                campaign.id: campaign_closed_days(campaign)
-                for campaign in session.exec(
-                    select(Campaign).where(
-                        col(Campaign.id).in_({probe.campaign_id for probe, _, _ in rows})
+            changed = False
+            fresh: list[int] = []
+            # Counted first (in the database, no rows to build): the ids are read only when
+            # the number of sent probes moved, i.e. after questions went out.
+            count = session.exec(select(func.count()).select_from(Probe).where(*is_sent)).one()
+            if count != len(self._probe_rows):
+                sent = set(session.exec(select(Probe.id).where(*is_sent)).all())
+                for gone in self._probe_rows.keys() - sent:  # a probe deleted or reset by hand
+                    del self._probe_rows[gone]
+                    changed = True
+                fresh = sorted(p for p in sent - self._probe_rows.keys() if p is not None)
+            for at in range(0, len(fresh), 500):
+                chunk = fresh[at : at + 500]
+                for probe, subject, body in session.exec(
+                    select(Probe, Question.subject, Question.body)
+                    .outerjoin(Question, col(Probe.question_id) == col(Question.id))
+                    .where(col(Probe.id).in_(chunk))
+                ).all():
+                    assert probe.id is not None
+                    assert probe.message_id is not None
+                    assert probe.sent_at is not None
+                    self._probe_rows[probe.id] = _SentProbe(
+                        probe.id, probe.campaign_id, probe.target_id, probe.message_id,
+                        probe.reply_token, probe.persona_address or "", subject or "",
+                        body or "", probe.sent_at,
+                    )  # fmt: skip
+                    changed = True
+            for number_id, probe_id, number in session.exec(
+                select(CaseNumber.id, CaseNumber.probe_id, CaseNumber.number)
+                .where(col(CaseNumber.id) > self._case_numbers_upto)
+                .order_by(col(CaseNumber.id))
+            ).all():
+                self._case_numbers.setdefault(probe_id, []).append(number)
+                self._case_numbers_upto = max(self._case_numbers_upto, number_id or 0)
+                changed = True
+            held = sum(len(numbers) for numbers in self._case_numbers.values())
+            if session.exec(select(func.count()).select_from(CaseNumber)).one() != held:
+                # One committed late under a lower id (another writer): read them all again.
+                self._case_numbers = {}
+                for number_id, probe_id, number in session.exec(
+                    select(CaseNumber.id, CaseNumber.probe_id, CaseNumber.number).order_by(
+                        col(CaseNumber.id)
+                    )
+                ).all():
+                    self._case_numbers.setdefault(probe_id, []).append(number)
+                    self._case_numbers_upto = max(self._case_numbers_upto, number_id or 0)
+            rows = self._probe_rows.values()
+            # A person may change a target's addresses or a campaign's closed days while the
+            # watcher runs: both are small tables, read each time.
+            targets = {
+                t_id: (address or "", tuple(domains or ()))
+                for t_id, address, domains in session.exec(
+                    select(Target.id, Target.email_address, Target.extra_reply_domains).where(
+                        col(Target.id).in_({row.target_id for row in rows})
                     )
                 ).all()
             }
-            numbers: dict[int, list[str]] = {}
-            for probe_id, number in session.exec(
-                select(CaseNumber.probe_id, CaseNumber.number).order_by(col(CaseNumber.id))
-            ).all():
-                numbers.setdefault(probe_id, []).append(number)
-            refs = []
-            for probe, target, question in rows:
-                if probe.message_id is None or probe.sent_at is None:
-                    continue
-                address = target.email_address or ""
-                domain = address.rpartition("@")[2]
-                reply = probe.persona_address or ""
-                refs.append(
-                    ProbeRef(
-                        id=probe.id or 0,
-                        message_id=probe.message_id,
-                        reply_token=probe.reply_token,
-                        reply_address=plus_address(reply, probe.reply_token)
-                        if probe.reply_token and reply
-                        else reply,
-                        target_address=address,
-                        target_domains=tuple(d for d in (domain, *target.extra_reply_domains) if d),
-                        subject=question.subject if question else "",
-                        body=question.body if question else "",
-                        sent_at=probe.sent_at,
-                        case_numbers=tuple(numbers.get(probe.id or 0, ())),
-                        closed_days=closed.get(probe.campaign_id, frozenset()),
-                    )
+            # Each campaign's own closed days: the watcher times an answer by the calendar of
+            # its question's campaign (harness.rules.calendars).
+            # Only that field is read from the stored scenario (a JSON path, on SQLite and on
+            # PostgreSQL): decoding a national scenario (every target) on every sync was a
+            # good part of the watcher's time.
+            closed = {
+                campaign_id: scenario_closed_days({"campaign": {"extra_closed_days": days}})
+                for campaign_id, days in session.exec(
+                    select(
+                        Campaign.id,
+                        col(Campaign.scenario)[("campaign", "extra_closed_days")],
+                    ).where(col(Campaign.id).in_({row.campaign_id for row in rows}))
+                ).all()
+            }
+        if not changed and self._refs_cache is not None and self._refs_inputs == (targets, closed):
+            return self._refs_cache
+        refs = []
+        for row in sorted(rows, key=lambda r: r.id):
+            address, extra = targets.get(row.target_id, ("", ()))
+            domain = address.rpartition("@")[2]
+            refs.append(
+                ProbeRef(
+                    id=row.id,
+                    message_id=row.message_id,
+                    reply_token=row.reply_token,
+                    reply_address=plus_address(row.persona_address, row.reply_token)
+                    if row.reply_token and row.persona_address
+                    else row.persona_address,
+                    target_address=address,
+                    target_domains=tuple(d for d in (domain, *extra) if d),
+                    subject=row.subject,
+                    body=row.body,
+                    sent_at=row.sent_at,
+                    case_numbers=tuple(self._case_numbers.get(row.id, ())),
+                    closed_days=closed.get(row.campaign_id, frozenset()),
                 )
-            return refs
+            )
+        self._refs_cache, self._refs_inputs = refs, (targets, closed)
+        return refs
 
     def topic_index(self) -> TopicIndex:
         """Term rarity over the question bank and the questions sent (probes.email_topic)."""
