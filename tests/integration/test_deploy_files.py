@@ -133,20 +133,7 @@ def clean_environ(secret_names: set[str]) -> dict[str, str]:
 # -- tests ---------------------------------------------------------------------------------------
 
 
-# Files and options that other branches of issue 17 deliver (webworkers: the nginx site and
-# `kkik serve --workers`; pgstandby: `kkik run --standby`). Strict: once merged these pass, and
-# the marker must go.
-PENDING_MERGE = pytest.mark.xfail(
-    strict=True, reason="delivered by the webworkers/pgstandby branches of issue 17"
-)
-PENDING_FILES: set[str] = set()
-PENDING_UNITS: set[str] = set()
-
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
-
-
-def _pending(values: list[str], pending: set[str]) -> list[object]:
-    return [pytest.param(v, marks=PENDING_MERGE) if v in pending else v for v in values]
 
 
 def _config_secret_names() -> set[str]:
@@ -169,7 +156,7 @@ def test_every_file_the_guide_shows_is_the_file_in_the_repository(path: str):
     assert shown_files()[path] == (ROOT / path).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("path", _pending(mentioned_paths(), PENDING_FILES))
+@pytest.mark.parametrize("path", mentioned_paths())
 def test_every_deploy_path_the_guide_names_exists(path: str):
     assert (ROOT / path).exists(), path
 
@@ -300,9 +287,7 @@ def _kkik_arguments(unit: str) -> list[str]:
     return command[1:]
 
 
-@pytest.mark.parametrize(
-    "unit", _pending([u for u in UNITS if u.startswith("kkik-run") or "serve" in u], PENDING_UNITS)
-)
+@pytest.mark.parametrize("unit", [u for u in UNITS if u.startswith("kkik-run") or "serve" in u])
 def test_each_service_command_is_one_kkik_accepts(unit: str):
     """Every option of ExecStart exists: `kkik … --help` fails on an unknown one."""
     result = subprocess.run(

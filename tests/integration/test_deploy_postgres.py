@@ -38,7 +38,6 @@ from harness.store.migrate import head_revision
 from tests.integration.test_deploy_files import (
     DEPLOY,
     KKIK,
-    PENDING_MERGE,
     ROOT,
     SYSTEMD,
     clean_environ,
@@ -373,7 +372,6 @@ def test_the_guides_kk_runs_kkik_with_the_services_configuration_and_secrets(ser
     assert "Kampanjen" in result.stdout
 
 
-@PENDING_MERGE
 def test_the_dashboard_unit_serves_the_login_page(server: Server, tmp_path: Path):
     """kkik-serve.service's command, environment and configuration, on the restored database."""
     unit = parse_unit(render((SYSTEMD / "kkik-serve.service").read_text(), server.root))
