@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -202,7 +202,7 @@ async def purge_confirm(request: Request, user: Annotated[UserView, admin]) -> R
         "purge.html",
         {
             "counts": preview.counts,
-            "before": preview.before.isoformat(),
+            "as_of": (preview.as_of or preview.before).isoformat(),
             "before_shown": localtime(preview.before, zone),
             "retention_days": settings_of(request).retention.personal_data_days,
         },
@@ -213,24 +213,23 @@ async def purge_confirm(request: Request, user: Annotated[UserView, admin]) -> R
 async def purge_page(
     request: Request,
     user: Annotated[UserView, admin],
-    before: Annotated[str, Form()] = "",
+    as_of: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    """Purge what the confirmation page listed: personal data from before its instant (never a
-    later one than the retention period allows), as ``kkik purge --before``."""
+    """Purge what the confirmation page listed: each kind's retention counted back from the
+    instant the page was made (never a later one than now), as ``kkik purge`` then."""
     lang = page_lang(request)
     ctx = service_context(request, user)
     try:
-        shown = datetime.fromisoformat(before)
+        shown = datetime.fromisoformat(as_of)
     except ValueError:
         return RedirectResponse("/purge", status_code=303)  # not confirmed: ask first
     if shown.tzinfo is None:
         return RedirectResponse("/purge", status_code=303)
-    latest = ctx.now() - timedelta(days=ctx.settings.retention.personal_data_days)
     try:
         # The recordings too, at Twilio, through the process's phone channel when it has one.
         phone = getattr(request.app.state, "phone", None)
         deleter = phone.delete_recording if phone is not None else None
-        done = await purge_personal_data(ctx, min(shown, latest), delete_recording=deleter)
+        done = await purge_personal_data(ctx, as_of=shown, delete_recording=deleter)
         flash(request, messages.purged(lang, done))
     except ServiceError as exc:
         flash(request, messages.describe(exc, lang))

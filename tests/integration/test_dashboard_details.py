@@ -469,16 +469,18 @@ async def test_purge_asks_first_and_removes_what_it_said(site: Site):
     # Without the confirmation page's form: back to it, nothing removed.
     status, _, headers = await admin.post("/purge", {}, token=True)
     assert (status, headers["Location"]) == (303, "/purge")
-    # A cut-off later than the retention period allows is held to the period.
-    before = re.search(r'name="before" value="([^"]+)"', page.text)
-    assert before is not None
+    # The retention is counted back from the page's instant; a later one sent is held to now.
+    as_of = re.search(r'name="as_of" value="([^"]+)"', page.text)
+    assert as_of is not None
+    assert datetime.fromisoformat(as_of.group(1)) == site.clock.now()
     late = (site.clock.now() + timedelta(days=1)).isoformat()
-    status, _, headers = await admin.post("/purge", {"before": late}, token=True)
+    status, _, headers = await admin.post("/purge", {"as_of": late}, token=True)
     assert (status, headers["Location"]) == (303, "/settings")
     assert f"Rensat: {expected.messages} meddelanden" in (await admin.get("/settings")).text
     with Session(site.engine) as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "purge")).one()
-        assert entry.entity_id == datetime.fromisoformat(before.group(1)).isoformat()
+        retention = timedelta(days=site.settings.retention.personal_data_days)
+        assert entry.entity_id == (site.clock.now() - retention).isoformat()
         assert entry.after == {
             "messages": expected.messages, "assessments": expected.assessments,
             "call_events": expected.call_events, "mail_assessments": expected.mail_assessments,
