@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from urllib.parse import urljoin, urlsplit
 
+from sqlmodel import Session, col, select
+
 from harness.core.accounts import ROLES
+from harness.store.models import Probe, Target
 from harness.web.auth import RoleRequirement, require_csrf
 from tests.security.site import Client, Site, api_routes, database_snapshot, routes
 
@@ -68,14 +71,22 @@ def declared_role(site: Site, method: str, path: str) -> str | None:
 
 
 def concrete(site: Site, path: str) -> str:
-    """A real instance of a path template (ids of rows that exist)."""
+    """A real instance of a path template (ids of rows that exist). The site's mail has
+    replies awaiting review, so an export is the one the report page then offers."""
+    with Session(site.engine) as session:
+        kommunkod = session.exec(
+            select(Target.kommunkod)
+            .join(Probe, col(Probe.target_id) == col(Target.id))
+            .where(Probe.id == site.matched_probe)
+        ).one()
     return (
         path.replace("{message_id}", str(site.hostile_messages[0]))
         .replace("/probe/{probe_id}", f"/probe/{site.matched_probe}")
         .replace("{probe_id}", str(site.phone_probe))
         .replace("{user_id}", "1")
-        .replace("{fmt}", "csv")
+        .replace("{fmt}", "csv?allow_pending=1")
         .replace("{path}", "style.css")
+        .replace("{kommunkod}", kommunkod)
     )
 
 
