@@ -18,6 +18,7 @@ from sqlmodel import Session
 from harness import messages
 from harness.campaign.evidence import call_rows
 from harness.cli.common import (
+    YES_NO_WORDS,
     CliContext,
     fail_service,
     open_database,
@@ -89,7 +90,7 @@ T = {
     ),
     "waiting": Text("väntar", "waiting"),
 }
-DIRECT = {"yes": True, "ja": True, "no": False, "nej": False}
+DIRECT = YES_NO_WORDS  # the direct answer and the case officer: yes or no
 #: Edition 2011's three levels as typed, in Swedish or English.
 LEVEL_WORDS_2011 = {"god": 2, "good": 2, "medelgod": 1, "fair": 1, "dålig": 0, "dalig": 0,
                     "poor": 0}  # fmt: skip

@@ -148,6 +148,10 @@ def fail_service(cli: CliContext, error: ServiceError, zone: str = "Europe/Stock
     fail(describe(error, cli.lang, zone), EXIT_USAGE if error.code in USAGE else EXIT_FAILURE)
 
 
+#: Yes and no as a person types them in either language (``--direct-answer ja``, ``--answered no``).
+YES_NO_WORDS = {"ja": True, "yes": True, "nej": False, "no": False}
+
+
 def config_path_from_env() -> str | None:
     return os.environ.get(CONFIG_ENV) or None
 

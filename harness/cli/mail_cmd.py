@@ -18,6 +18,7 @@ import click
 from harness.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
+    YES_NO_WORDS,
     CliContext,
     DayType,
     InstantType,
@@ -557,8 +558,6 @@ def campaign_start(engine: Engine, cli: CliContext) -> date:
     return first or (cli.clock.now() - timedelta(days=30)).date()
 
 
-#: Yes and no, as a person types them in either language.
-YES_NO_WORDS = {"ja": True, "yes": True, "nej": False, "no": False}
 _DETAILS = (
     ("name", "sender_name", Text("Namn", "Name")),
     ("title", "sender_title", Text("Titel", "Title")),
