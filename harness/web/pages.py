@@ -113,7 +113,9 @@ def campaign_data(request: Request, campaign: Campaign) -> ReportData:
         request,
         "report_data",
         campaign.id,
-        lambda: report_data(engine, settings, name, request.app.state.clock.now()),
+        lambda: report_data(
+            engine, settings, name, request.app.state.clock.now(), request.app.state.report_pieces
+        ),
     )
 
 
