@@ -255,9 +255,23 @@ def target_email_evidence(
 def call_rows(
     engine: Engine, rules: TimelineRules, probe_id: int | None = None
 ) -> list[dict[str, Any]]:
-    """Every placed call with its timeline and assessment, as plain data (CLI, JSON, web)."""
+    """Every placed call with its timeline and assessment, as plain data (CLI, JSON, web), in
+    the order placed."""
+    return [row for _, _, row in target_call_rows(engine, rules, probe_id)]
+
+
+def target_call_rows(
+    engine: Engine,
+    rules: TimelineRules,
+    probe_id: int | None = None,
+    targets: Sequence[int] | None = None,
+) -> list[tuple[int, tuple[datetime, int], dict[str, Any]]]:
+    """:func:`call_rows` with each call's target id and its place in the order (when claimed,
+    the probe's id); of these ``targets`` only when given (the calls page's pieces,
+    :mod:`harness.campaign.by_target`)."""
     query = (
         _probe_columns()
+        .add_columns(col(Probe.target_id))
         .where(col(Probe.channel) == Channel.PHONE, col(Probe.claimed_at).is_not(None))
         .order_by(col(Probe.claimed_at), col(Probe.id))
     )
@@ -265,6 +279,9 @@ def call_rows(
     if probe_id is not None:
         query = query.where(col(Probe.id) == probe_id)
         placed = placed.where(col(Probe.id) == probe_id)
+    if targets is not None:
+        query = query.where(col(Probe.target_id).in_(targets))
+        placed = placed.where(col(Probe.target_id).in_(targets))
     with engine.connect() as connection:
         found = connection.execute(query).all()
         lines = _timelines(engine, connection, found, placed, rules)
@@ -273,6 +290,7 @@ def call_rows(
         memo = _ROWS.setdefault(engine, {})
     rows = []
     for probe in found:
+        place = (probe.claimed_at, probe.id)
         line = lines[probe.id]
         assessment = assessments.get(probe.id)
         # The row of the same probe columns, the same timeline object (the memo's, so one made
@@ -280,7 +298,7 @@ def call_rows(
         key = (tuple(probe), tuple(assessment) if assessment else None)
         known = memo.get(probe.id)
         if known is not None and known[0] == key and known[1] is line:
-            rows.append(dict(known[2], notes=list(known[2]["notes"])))
+            rows.append((probe.target_id, place, dict(known[2], notes=list(known[2]["notes"]))))
             continue
         bridged = probe.mode != "automated"
         row = {
@@ -305,7 +323,7 @@ def call_rows(
             and (assessment is None or assessment.direct_answer is None),
         }
         memo[probe.id] = (key, line, row)
-        rows.append(dict(row))
+        rows.append((probe.target_id, place, dict(row)))
     return rows
 
 

@@ -115,6 +115,7 @@ def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, s
     # (harness.campaign.by_target).
     app.state.report_pieces = TargetPieces()
     app.state.log_pieces = TargetPieces()
+    app.state.call_pieces = TargetPieces()
     # 404, 405, 422 and 500 as pages of the site, in the visitor's language.
     install_error_pages(app)
     # Added before the sessions (so inside them): a refusal is a page in the user's language.

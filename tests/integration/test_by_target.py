@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, insert, select, text, update
@@ -18,13 +19,16 @@ from sqlmodel import Session, SQLModel, col
 
 from bench.dashboard_db import build_national
 from harness.campaign.by_target import TargetPieces, fingerprints
+from harness.campaign.evidence import call_rows
 from harness.campaign.reportdata import ReportPiece, report_data
 from harness.channels.phone import store as phonestore
 from harness.core.clock import SystemClock
 from harness.core.config import Settings, load_config
 from harness.demo.run import Demo
+from harness.rules.measurement import timeline_rules
 from harness.store.db import make_engine
 from harness.store.models import Assessment, AuditEntry, Channel, Message, Probe
+from harness.web.call_pages import Placed, placed_calls
 from harness.web.log_page import log_of
 from results.email_log import LogRow
 
@@ -177,11 +181,13 @@ def test_a_reply_moved_makes_both_municipalities_log_pieces_again(engine: Engine
     # A reply the watcher moves to another municipality's probe: both pieces, and the log
     # shows it.
     with engine.connect() as connection:
-        reply, source = connection.execute(
+        first_reply = connection.execute(
             select(col(Message.id), col(Message.probe_id))
             .where(col(Message.probe_id).is_not(None))
             .order_by(col(Message.id))
-        ).first() or (0, 0)
+        ).first()
+        assert first_reply is not None
+        reply, source = first_reply[0], first_reply[1] or 0
         other = connection.execute(
             select(col(Probe.id))
             .where(
@@ -191,14 +197,34 @@ def test_a_reply_moved_makes_both_municipalities_log_pieces_again(engine: Engine
             )
             .order_by(col(Probe.id).desc())
         ).first()
-    assert reply
     assert other is not None
+    moved_to: int = other[0] or 0
     with engine.begin() as connection:
         connection.execute(
-            update(Message).where(col(Message.id) == reply).values(probe_id=other[0])
+            update(Message).where(col(Message.id) == reply).values(probe_id=moved_to)
         )
     before = pieces.made.copy()
     moved = log_of(engine, settings, pieces)
-    assert pieces.made - before == {target_of(engine, source): 1, target_of(engine, other[0]): 1}
+    assert pieces.made - before == {target_of(engine, source): 1, target_of(engine, moved_to): 1}
     assert moved == log_of(engine, settings)
     assert moved != first
+
+
+def test_a_callback_makes_only_its_municipalitys_call_rows_again(engine: Engine, world: World):
+    settings = world.settings
+    zone = ZoneInfo(settings.timezone)
+    pieces: TargetPieces[list[Placed]] = TargetPieces()
+    first = placed_calls(engine, settings, zone, pieces)
+    assert first == placed_calls(engine, settings, zone)
+    assert first
+    assert pieces.made.total() == MUNICIPALITIES
+
+    probe = a_callback(engine, 2)
+    before = pieces.made.copy()
+    again = placed_calls(engine, settings, zone, pieces)
+    assert pieces.made - before == {target_of(engine, probe): 1}
+    assert again == placed_calls(engine, settings, zone)
+    # The order of a computation of every call: when placed, then the probe's id.
+    assert [r["probe"] for r in again] == [
+        r["probe"] for r in call_rows(engine, timeline_rules(settings))
+    ]
