@@ -15,6 +15,12 @@ served from an older version.
 The cache is per process (every ``kkik serve`` has its own), bounded (the newest few entries),
 and computes each entry once even when several requests ask at the same moment: the others
 wait for it rather than repeating seconds of work on a shared machine.
+
+A new version does not mean making everything again: the report data, the e-mail log and the
+call rows are assembled from pieces per municipality, each kept (on the app: ``report_pieces``,
+``log_pieces``, ``call_pieces``) with a fingerprint of its municipality's evidence
+(:mod:`harness.campaign.by_target`), so the first view after a reply or a callback makes one
+municipality's piece again and puts the 290 together.
 """
 
 from __future__ import annotations
