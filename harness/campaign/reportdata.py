@@ -62,11 +62,10 @@ def _category(e: Evidence, within: bool | None) -> str:
 @dataclass(frozen=True)
 class ReportPiece:
     """One municipality's part of a campaign's report data (:mod:`harness.campaign.by_target`):
-    its scoring rows and evidence lines, its scores and its own e-mail measures, and the
-    calendar's verdicts on its answers."""
+    its evidence lines, its scores and its own e-mail measures, and the calendar's verdicts on
+    its answers."""
 
     kommunkod: str
-    evidence: list[Evidence]
     lines: list[EvidenceLine]
     scores: list[Score]
     own: list[OwnValue]
@@ -248,7 +247,6 @@ def _pieces(
         known_hours = {pair: found[1] for pair, found in timed.items()}
         out[target] = ReportPiece(
             kommunkod=code,
-            evidence=mine,
             lines=lines,
             scores=score(mine, rules),
             own=mail_quality(mine, assessed, calendar, known_hours),

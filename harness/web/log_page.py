@@ -98,7 +98,7 @@ def log_of(
 
     def make(targets: Sequence[int]) -> dict[int, list[LogRow]]:
         found = target_email_evidence(engine, None, None, zone, rules.review_below, targets)
-        rows = _log_rows([p for _, p in found], calendar, rule, holding, partial=True)
+        rows = _log_rows([p for _, p in found], calendar, rule, holding)
         out: dict[int, list[LogRow]] = {target: [] for target in targets}
         for (target, _), row in zip(found, rows, strict=True):
             out[target].append(row)
@@ -123,12 +123,10 @@ _ROWS_KEPT = 100_000  # rows kept per settings at most (a changed probe leaves i
 
 
 def _log_rows(
-    probes: list[ProbeEvidence],
-    calendar: WorkCalendar,
-    rule: DeadlineRule,
-    holding: bool,
-    partial: bool = False,
+    probes: list[ProbeEvidence], calendar: WorkCalendar, rule: DeadlineRule, holding: bool
 ) -> list[LogRow]:
+    """These probes' rows (some municipalities' pieces): those of equal evidence from the memo,
+    the others made; all of them kept in the memo beside the other municipalities' rows."""
     key = (calendar, rule, holding)
     with _LOG_LOCK:
         known = _LOG_ROWS.get(key, {})
@@ -137,7 +135,7 @@ def _log_rows(
     rows = [known[p] if p in known else made[p] for p in probes]
     with _LOG_LOCK:
         kept = _LOG_ROWS.pop(key, {})
-        if not partial or len(kept) > _ROWS_KEPT:
+        if len(kept) > _ROWS_KEPT:
             kept = {}
         kept.update(zip(probes, rows, strict=True))
         _LOG_ROWS[key] = kept
