@@ -76,7 +76,7 @@ def target_evidence(
 ) -> list[Evidence]:
     """:func:`campaign_evidence`'s scoring rows, of the campaign's probes of these ``targets``
     only when given (the dashboard's pieces per municipality, :mod:`harness.campaign.by_target`);
-    e-mails first, then calls, each in the database's order of probes."""
+    e-mails first, then calls, each by probe id."""
     rules = call_rules or TimelineRules()
 
     def mine(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
