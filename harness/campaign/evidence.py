@@ -61,26 +61,48 @@ def campaign_evidence(
     campaign = find_campaign(engine, name)
     if campaign is None:
         raise NoCampaign(name or "")
-    rules = call_rules or TimelineRules()
     with engine.connect() as connection:
-        rows = connection.execute(
-            _probe_columns()
-            .where(col(Probe.campaign_id) == campaign.id, col(Probe.channel) == Channel.EMAIL)
-            .where(col(Probe.sent_at).is_not(None) | (col(Probe.state) == ProbeState.FAILED))
-        ).all()
-        replies = _replies(
-            connection,
-            _campaign_probes(campaign.id, Channel.EMAIL),
-            REVIEW_BELOW,
-        )
-        calls = connection.execute(
-            _probe_columns()
-            .where(col(Probe.campaign_id) == campaign.id, col(Probe.channel) == Channel.PHONE)
-            .where(col(Probe.claimed_at).is_not(None))
-        ).all()
-        placed = _campaign_probes(campaign.id, Channel.PHONE)
-        lines = _timelines(engine, connection, calls, placed, rules)
-        assessments = _assessments(connection, placed)
+        evidence = target_evidence(engine, connection, campaign.id, count_holding, call_rules)
+    return evidence, campaign
+
+
+def target_evidence(
+    engine: Engine,
+    connection: Connection,
+    campaign_id: int | None,
+    count_holding: bool,
+    call_rules: TimelineRules | None = None,
+    targets: Sequence[int] | None = None,
+) -> list[Evidence]:
+    """:func:`campaign_evidence`'s scoring rows, of the campaign's probes of these ``targets``
+    only when given (the dashboard's pieces per municipality, :mod:`harness.campaign.by_target`);
+    e-mails first, then calls, each by probe id."""
+    rules = call_rules or TimelineRules()
+
+    def mine(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+        return query if targets is None else query.where(col(Probe.target_id).in_(targets))
+
+    rows = connection.execute(
+        mine(_probe_columns())
+        .where(col(Probe.campaign_id) == campaign_id, col(Probe.channel) == Channel.EMAIL)
+        .where(col(Probe.sent_at).is_not(None) | (col(Probe.state) == ProbeState.FAILED))
+        .order_by(col(Probe.id))
+    ).all()
+    replies = _replies(
+        connection,
+        mine(_campaign_probes(campaign_id, Channel.EMAIL)),
+        REVIEW_BELOW,
+        partial=targets is not None,
+    )
+    calls = connection.execute(
+        mine(_probe_columns())
+        .where(col(Probe.campaign_id) == campaign_id, col(Probe.channel) == Channel.PHONE)
+        .where(col(Probe.claimed_at).is_not(None))
+        .order_by(col(Probe.id))
+    ).all()
+    placed = mine(_campaign_probes(campaign_id, Channel.PHONE))
+    lines = _timelines(engine, connection, calls, placed, rules)
+    assessments = _assessments(connection, placed)
     evidence = []
     for probe in rows:
         never_sent = probe.sent_at is None and probe.state != ProbeState.FAILED
@@ -120,7 +142,7 @@ def campaign_evidence(
                 bemotande_2011=assessment.bemotande_2011 if assessment else None,
             )
         )
-    return evidence, campaign
+    return evidence
 
 
 def _case_officer(line: CallTimeline, assessment: Row[*tuple[Any, ...]] | None) -> bool | None:
@@ -150,9 +172,25 @@ def imported_national(engine: Engine) -> tuple[Reference, ...]:
 def email_evidence(
     engine: Engine, kommunkod: str | None, since: date | None, zone: str, review_below: float
 ) -> list[ProbeEvidence]:
+    """Every sent e-mail's evidence for the e-mail log (of one municipality, sent since a day,
+    when given), in the order sent."""
+    return [p for _, p in target_email_evidence(engine, kommunkod, since, zone, review_below)]
+
+
+def target_email_evidence(
+    engine: Engine,
+    kommunkod: str | None,
+    since: date | None,
+    zone: str,
+    review_below: float,
+    targets: Sequence[int] | None = None,
+) -> list[tuple[int, ProbeEvidence]]:
+    """:func:`email_evidence` with each probe's target id; of these ``targets`` only when given
+    (the e-mail log's pieces, :mod:`harness.campaign.by_target`)."""
     query = (
         select(
             col(Probe.id),
+            col(Probe.target_id),
             col(Probe.campaign_id),
             col(Probe.sent_at),
             col(Probe.outcome),
@@ -168,13 +206,15 @@ def email_evidence(
     )
     if kommunkod:
         query = query.where(col(Target.kommunkod) == kommunkod)
+    if targets is not None:
+        query = query.where(col(Probe.target_id).in_(targets))
     if since:
         start = datetime(since.year, since.month, since.day, tzinfo=ZoneInfo(zone))
         query = query.where(col(Probe.sent_at) >= start)
     with engine.connect() as connection:
         found = connection.execute(query).all()
         ids = [p.id for p in found]
-        replies = _replies(connection, ids, review_below)
+        replies = _replies(connection, ids, review_below, partial=targets is not None)
         # The log may span campaigns: each probe carries its own campaign's closed days, read
         # once per campaign rather than once per probe.
         campaign_ids = {p.campaign_id for p in found}
@@ -194,16 +234,19 @@ def email_evidence(
         ).all():
             numbers.setdefault(probe_id, []).append(number)
     return [
-        ProbeEvidence(
-            probe_id=p.id,
-            kommunkod=p.kommunkod,
-            target=p.name,
-            area=p.area,
-            sent_at=p.sent_at,
-            outcome=p.outcome,
-            replies=tuple(replies.get(p.id, ())),
-            closed_days=closed.get(p.campaign_id, frozenset()),
-            case_numbers=tuple(numbers.get(p.id, ())),
+        (
+            p.target_id,
+            ProbeEvidence(
+                probe_id=p.id,
+                kommunkod=p.kommunkod,
+                target=p.name,
+                area=p.area,
+                sent_at=p.sent_at,
+                outcome=p.outcome,
+                replies=tuple(replies.get(p.id, ())),
+                closed_days=closed.get(p.campaign_id, frozenset()),
+                case_numbers=tuple(numbers.get(p.id, ())),
+            ),
         )
         for p in found
     ]
@@ -212,9 +255,23 @@ def email_evidence(
 def call_rows(
     engine: Engine, rules: TimelineRules, probe_id: int | None = None
 ) -> list[dict[str, Any]]:
-    """Every placed call with its timeline and assessment, as plain data (CLI, JSON, web)."""
+    """Every placed call with its timeline and assessment, as plain data (CLI, JSON, web), in
+    the order placed."""
+    return [row for _, _, row in target_call_rows(engine, rules, probe_id)]
+
+
+def target_call_rows(
+    engine: Engine,
+    rules: TimelineRules,
+    probe_id: int | None = None,
+    targets: Sequence[int] | None = None,
+) -> list[tuple[int, tuple[datetime, int], dict[str, Any]]]:
+    """:func:`call_rows` with each call's target id and its place in the order (when claimed,
+    the probe's id); of these ``targets`` only when given (the calls page's pieces,
+    :mod:`harness.campaign.by_target`)."""
     query = (
         _probe_columns()
+        .add_columns(col(Probe.target_id))
         .where(col(Probe.channel) == Channel.PHONE, col(Probe.claimed_at).is_not(None))
         .order_by(col(Probe.claimed_at), col(Probe.id))
     )
@@ -222,6 +279,9 @@ def call_rows(
     if probe_id is not None:
         query = query.where(col(Probe.id) == probe_id)
         placed = placed.where(col(Probe.id) == probe_id)
+    if targets is not None:
+        query = query.where(col(Probe.target_id).in_(targets))
+        placed = placed.where(col(Probe.target_id).in_(targets))
     with engine.connect() as connection:
         found = connection.execute(query).all()
         lines = _timelines(engine, connection, found, placed, rules)
@@ -230,6 +290,7 @@ def call_rows(
         memo = _ROWS.setdefault(engine, {})
     rows = []
     for probe in found:
+        place = (probe.claimed_at, probe.id)
         line = lines[probe.id]
         assessment = assessments.get(probe.id)
         # The row of the same probe columns, the same timeline object (the memo's, so one made
@@ -237,7 +298,7 @@ def call_rows(
         key = (tuple(probe), tuple(assessment) if assessment else None)
         known = memo.get(probe.id)
         if known is not None and known[0] == key and known[1] is line:
-            rows.append(dict(known[2], notes=list(known[2]["notes"])))
+            rows.append((probe.target_id, place, dict(known[2], notes=list(known[2]["notes"]))))
             continue
         bridged = probe.mode != "automated"
         row = {
@@ -262,7 +323,7 @@ def call_rows(
             and (assessment is None or assessment.direct_answer is None),
         }
         memo[probe.id] = (key, line, row)
-        rows.append(dict(row))
+        rows.append((probe.target_id, place, dict(row)))
     return rows
 
 
@@ -312,10 +373,14 @@ ProbeIds = Select[*tuple[Any, ...]] | list[int]
 
 
 def _replies(
-    connection: Connection, probes: ProbeIds, review_below: float
+    connection: Connection, probes: ProbeIds, review_below: float, partial: bool = False
 ) -> dict[int, list[ReplyEvidence]]:
     """The stored replies of these probes (ids, or a query of them) as reply evidence, read as
-    the columns the answer rule needs (:func:`harness.channels.email.replies.replies_from`)."""
+    the columns the answer rule needs (:func:`harness.channels.email.replies.replies_from`).
+
+    ``partial``: these are some municipalities' probes (a piece, :mod:`by_target`), so the
+    memo keeps the others' replies too; a whole read replaces it (dropping replies since
+    changed)."""
     rows = connection.execute(
         select(
             col(Message.id),
@@ -344,8 +409,11 @@ def _replies(
         seen[key] = evidence
         replies.setdefault(m.probe_id, []).append(evidence)
     with _MEMO_LOCK:
-        _READ.clear()  # only the newest threshold's: the configuration has one
-        _READ[review_below] = seen
+        if partial and review_below in _READ and len(_READ[review_below]) < _REPLIES_KEPT:
+            _READ[review_below].update(seen)
+        else:
+            _READ.clear()  # only the newest threshold's: the configuration has one
+            _READ[review_below] = seen
     return replies
 
 
@@ -452,4 +520,7 @@ def _timelines(
 
 
 _NO_EVENTS = (0, 0, 0)
+# Replies kept in the memo at most when pieces add theirs to it (a changed reply leaves its old
+# columns behind): beyond, a piece's read starts it afresh.
+_REPLIES_KEPT = 200_000
 _CHUNK = 5000  # ids per IN list (SQLite allows 32,766 bound parameters)

@@ -52,12 +52,14 @@ def pending_review(engine: Engine, campaign: Campaign) -> PendingReview:
         ).all()  # fmt: skip
         if not flagged:
             return PendingReview()
+        # Only the probes the flagged replies name (not the campaign's 10,000 nationally).
+        named = sorted({p for row in flagged for p in _probes_of(row.probe_id, row.candidates)})
         ours = {
             row.id: (row.kommunkod, row.name)
             for row in connection.execute(
                 select(probe.c.id, target.c.kommunkod, target.c.name)
                 .join(target, target.c.id == probe.c.target_id)
-                .where(probe.c.campaign_id == campaign.id)
+                .where(probe.c.campaign_id == campaign.id, probe.c.id.in_(named))
             )
         }
     start = datetime.combine(campaign.period_start, time(0), UTC)
@@ -65,7 +67,7 @@ def pending_review(engine: Engine, campaign: Campaign) -> PendingReview:
     by_municipality: dict[str, int] = {}
     names: dict[str, str] = {}
     for row in flagged:
-        probes = [row.probe_id] if row.probe_id is not None else list(row.candidates or ())
+        probes = _probes_of(row.probe_id, row.candidates)
         concerned = {ours[p] for p in probes if p in ours}
         if concerned:
             replies += 1
@@ -76,6 +78,11 @@ def pending_review(engine: Engine, campaign: Campaign) -> PendingReview:
             replies += 1
             unassigned += 1
     return PendingReview(replies, by_municipality, unassigned, names)
+
+
+def _probes_of(probe_id: int | None, candidates: list[int] | None) -> list[int]:
+    """The probes a flagged reply concerns: its own, or else the candidates it may be for."""
+    return [probe_id] if probe_id is not None else list(candidates or ())
 
 
 def _utc(moment: datetime) -> datetime:

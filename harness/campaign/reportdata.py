@@ -8,30 +8,34 @@ the trend: their network means per measure, by campaign year.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Connection, Engine, func
 from sqlmodel import Session, col, select
 
-from harness.campaign.evidence import campaign_evidence, imported_national
+from harness.campaign.by_target import TargetPieces, everything_else, fingerprints
+from harness.campaign.evidence import NoCampaign, imported_national, target_evidence
 from harness.campaign.mail_assessments import mail_assessments
 from harness.campaign.pending import pending_review
 from harness.core.config import Settings
 from harness.core.scenario import CampaignSpec
 from harness.rules.measurement import scoring_rules, timeline_rules
 from harness.store.models import Campaign, Probe, Question, Target
-from harness.store.othermeasures import other_measure_values
+from harness.store.othermeasures import find_campaign, other_measure_values
 from harness.store.references import published_values
 from results.calendar import DeadlineRule, WorkCalendar
-from results.development import developments
-from results.mail_quality import mail_quality
-from results.measures import MEASURES
+from results.development import Development, developments
+from results.kolada import KoladaValue
+from results.mail_quality import OwnValue, mail_quality
+from results.measures import MEASURES, Measure
 from results.measures import edition as edition_measures
 from results.national import places
+from results.phone_timeline import TimelineRules
 from results.reference import Reference, bundled
 from results.report_model import EvidenceLine, OtherLine, ReportData
-from results.scoring import Evidence, Score, compare, score
+from results.scoring import Evidence, Score, ScoringRules, compare, score
 
 # Per (calendar, deadline rule): each answer's (within the deadline, business hours), by its
 # (sent, answered) instants; replaced by each report's own (so it holds only current answers).
@@ -39,6 +43,8 @@ _Times = dict[tuple[datetime, datetime], tuple[bool, float]]
 _TIMED: dict[tuple[WorkCalendar, DeadlineRule], _Times] = {}
 _TIMED_LOCK = threading.Lock()
 _CALENDARS = 4  # the newest few calendars (a changed closed day makes a new one)
+# Each municipality's developments by everything they are made from (_developments).
+_DEVELOPED: dict[Hashable, list[Development]] = {}
 
 
 def _category(e: Evidence, within: bool | None) -> str:
@@ -53,38 +59,53 @@ def _category(e: Evidence, within: bool | None) -> str:
     return e.outcome or "pending"
 
 
+@dataclass(frozen=True)
+class ReportPiece:
+    """One municipality's part of a campaign's report data (:mod:`harness.campaign.by_target`):
+    its evidence lines, its scores and its own e-mail measures, and the calendar's verdicts on
+    its answers."""
+
+    kommunkod: str
+    lines: list[EvidenceLine]
+    scores: list[Score]
+    own: list[OwnValue]
+    timed: _Times
+
+
+@dataclass(frozen=True)
+class _Whole:
+    """A campaign's pieces put together."""
+
+    lines: list[EvidenceLine]
+    scores: list[Score]
+    own: list[OwnValue]
+
+
 def report_data(
     engine: Engine,
     settings: Settings,
     campaign_name: str | None,
     now: datetime,
+    pieces: TargetPieces[ReportPiece] | None = None,
 ) -> ReportData:
+    """The campaign's report data. Its evidence, scores and own measures are assembled from
+    pieces per municipality: with ``pieces`` (the dashboard's memo), only the municipalities
+    whose evidence changed since are made again; without, every one is made."""
+    memo: TargetPieces[ReportPiece] = pieces if pieces is not None else TargetPieces()
     holding = settings.email.count_holding_replies
     calls = timeline_rules(settings)
-    evidence, found = campaign_evidence(engine, campaign_name, holding, calls)
-    rules = scoring_rules(settings, found)
-    edition, calendar, rule = rules.edition, rules.calendar, rules.deadline_rule
-    scores = score(evidence, rules)
+    campaign = find_campaign(engine, campaign_name)
+    if campaign is None:
+        raise NoCampaign(campaign_name or "")
+    rules = scoring_rules(settings, campaign)
+    edition = rules.edition
+    current = _assembled(engine, campaign, holding, calls, rules, memo)
+    scores = current.scores
     with Session(engine) as session:
-        query = select(Campaign)
-        query = (
-            query.where(Campaign.name == campaign_name)
-            if campaign_name
-            else query.order_by(col(Campaign.id).desc())
-        )
-        campaign = session.exec(query).first()
-        assert campaign is not None  # evidence_from_database exits otherwise
         targets = {
             t.kommunkod: t.name
             for t in session.exec(select(Target).where(Target.campaign_id == campaign.id))
         }
-        areas = dict(
-            session.exec(
-                select(Probe.id, Question.area)
-                .join(Question, col(Probe.question_id) == col(Question.id))
-                .where(Probe.campaign_id == campaign.id)
-            ).all()
-        )
         counts = session.exec(
             select(Probe.channel, func.count(), func.count(col(Probe.claimed_at)))
             .where(Probe.campaign_id == campaign.id)
@@ -93,11 +114,157 @@ def report_data(
         earlier = session.exec(
             select(Campaign.name).where(Campaign.year < campaign.year).order_by(col(Campaign.year))
         ).all()
-    lines = []
+    trend: dict[str, list[tuple[int, float]]] = {}
+    by_campaign: dict[tuple[int, str], list[Score]] = {}
+    for name in [*earlier, campaign.name]:
+        if name == campaign.name:
+            # This campaign's scores are the ones above: its evidence is read once.
+            year, scored = campaign.year, scores
+        else:
+            past_campaign = find_campaign(engine, name)
+            assert past_campaign is not None  # named by the query above
+            year = past_campaign.year
+            # Each campaign of the trend by its own rules and closed days, as `kkik score`
+            # scores it.
+            past_rules = scoring_rules(settings, past_campaign)
+            scored = _assembled(engine, past_campaign, holding, calls, past_rules, memo).scores
+        by_campaign[(year, name)] = scored
+        for measure_id, c in compare(scored).items():
+            if c.mean is not None:
+                trend.setdefault(measure_id, []).append((year, c.mean))
+    spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
+    other = [
+        OtherLine(v.kommunkod, v.measure_id, v.value, v.source)
+        for v in other_measure_values(engine, campaign.id or 0)
+    ]
+    national: tuple[Reference, ...] = imported_national(engine) + bundled()
+    measures = edition_measures(edition)
+    published = published_values(engine, {m.kolada_id for m in measures if m.kolada_id})
+    pending = pending_review(engine, campaign)
+    return ReportData(
+        campaign=campaign.name,
+        year=campaign.year,
+        edition=edition,
+        period_start=campaign.period_start,
+        period_end=campaign.period_end,
+        generated_at=now,
+        timezone=settings.timezone,
+        targets=targets,
+        scores=scores,
+        national=national,
+        evidence=current.lines,
+        settings=_settings(settings, spec, edition),
+        samples={channel: (planned, placed) for channel, planned, placed in counts},
+        trend=trend,
+        other=other,
+        places=places(scores, MEASURES, campaign.year, published),
+        developments=_developments(by_campaign, published, measures, targets),
+        own=current.own,
+        pending_replies=pending.replies,
+        pending_where=pending.named(),
+        pending_unassigned=pending.unassigned,
+    )
+
+
+def _assembled(
+    engine: Engine,
+    campaign: Campaign,
+    holding: bool,
+    calls: TimelineRules,
+    rules: ScoringRules,
+    memo: TargetPieces[ReportPiece],
+) -> _Whole:
+    """The campaign's report pieces, the changed ones made again, put together in the order a
+    computation of the whole campaign gives: lines of e-mails first, then calls, by probe id;
+    scores and own measures by kommunkod."""
+    with engine.connect() as connection:
+        prints = fingerprints(connection, campaign.id)
+        # Everything a piece depends on beside its municipality's evidence; the saved scenario's
+        # closed days are in the rules' calendar.
+        context = (campaign.id, rules, holding, calls, everything_else(connection))
+
+        def make(targets: Sequence[int]) -> dict[int, ReportPiece]:
+            return _pieces(engine, connection, campaign, holding, calls, rules, targets)
+
+        got = memo.pieces(("report", campaign.id), context, prints, make)
+    ordered = sorted(got.values(), key=lambda p: p.kommunkod)
+    timed: _Times = {}
+    for piece in ordered:
+        timed.update(piece.timed)
+    with _TIMED_LOCK:
+        key = (rules.calendar, rules.deadline_rule)
+        _TIMED.pop(key, None)
+        _TIMED[key] = timed
+        while len(_TIMED) > _CALENDARS:
+            del _TIMED[next(iter(_TIMED))]
+    return _Whole(
+        lines=sorted(
+            (line for p in ordered for line in p.lines),
+            key=lambda line: (line.channel != "email", line.probe_id),
+        ),
+        scores=[s for p in ordered for s in p.scores],
+        own=[o for p in ordered for o in p.own],
+    )
+
+
+def _pieces(
+    engine: Engine,
+    connection: Connection,
+    campaign: Campaign,
+    holding: bool,
+    calls: TimelineRules,
+    rules: ScoringRules,
+    targets: Sequence[int],
+) -> dict[int, ReportPiece]:
+    """The report pieces of these targets of ``campaign``, made from their evidence."""
+    evidence = target_evidence(engine, connection, campaign.id, holding, calls, targets)
+    areas = dict(
+        connection.execute(
+            select(col(Probe.id), col(Question.area))
+            .join(Question, col(Probe.question_id) == col(Question.id))
+            .where(col(Probe.campaign_id) == campaign.id, col(Probe.target_id).in_(targets))
+        ).all()
+    )
+    codes = dict(
+        connection.execute(
+            select(col(Target.id), col(Target.kommunkod)).where(col(Target.id).in_(targets))
+        ).all()
+    )
+    assessed = mail_assessments(connection, campaign.id or 0, targets)
+    by_code: dict[str, list[Evidence]] = {}
+    for e in evidence:
+        by_code.setdefault(e.kommunkod, []).append(e)
+    calendar, rule = rules.calendar, rules.deadline_rule
     # The calendar's verdicts are pure: those of the last report on this calendar and rule are
     # reused (nationally 4,600 answers, each walked through working days and office hours).
-    known = _TIMED.get((calendar, rule), {})
-    timed: dict[tuple[datetime, datetime], tuple[bool, float]] = {}
+    with _TIMED_LOCK:
+        known = _TIMED.get((calendar, rule), {})
+    out = {}
+    for target in targets:
+        code = codes[target]
+        mine = by_code.get(code, [])
+        lines, timed = _lines(mine, areas, known, calendar, rule)
+        known_hours = {pair: found[1] for pair, found in timed.items()}
+        out[target] = ReportPiece(
+            kommunkod=code,
+            lines=lines,
+            scores=score(mine, rules),
+            own=mail_quality(mine, assessed, calendar, known_hours),
+            timed=timed,
+        )
+    return out
+
+
+def _lines(
+    evidence: Sequence[Evidence],
+    areas: Mapping[int | None, str],
+    known: _Times,
+    calendar: WorkCalendar,
+    rule: DeadlineRule,
+) -> tuple[list[EvidenceLine], _Times]:
+    """The evidence lines of these scoring rows, and the calendar's verdicts on their answers."""
+    lines = []
+    timed: _Times = {}
     for e in evidence:
         within = None
         hours = None
@@ -129,68 +296,44 @@ def report_data(
                 bemotande=e.bemotande,
             )
         )
+    return lines, timed
+
+
+def _developments(
+    by_campaign: Mapping[tuple[int, str], Sequence[Score]],
+    published: Sequence[KoladaValue],
+    measures: Sequence[Measure],
+    targets: Mapping[str, str],
+) -> list[Development]:
+    """:func:`results.development.developments`, made per municipality and reused while its
+    scores of every campaign and its published values are the same (nationally 290 × the
+    measures' series of frozen objects: most of a first view's assembly otherwise)."""
+    scores_of: dict[str, list[tuple[tuple[int, str], Score]]] = {}
+    for campaign, scores in by_campaign.items():
+        for s in scores:
+            scores_of.setdefault(s.kommunkod, []).append((campaign, s))
+    published_of: dict[str, list[KoladaValue]] = {}
+    for v in published:
+        published_of.setdefault(v.municipality, []).append(v)
+    which = tuple(m.id for m in measures)
     with _TIMED_LOCK:
-        _TIMED.pop((calendar, rule), None)
-        _TIMED[(calendar, rule)] = timed
-        while len(_TIMED) > _CALENDARS:
-            del _TIMED[next(iter(_TIMED))]
-    trend: dict[str, list[tuple[int, float]]] = {}
-    by_campaign: dict[tuple[int, str], list[Score]] = {}
-    for name in [*earlier, campaign.name]:
-        if name == campaign.name:
-            # This campaign's scores are the ones above: its evidence is read once.
-            year, scored = campaign.year, scores
-        else:
-            past, past_campaign = campaign_evidence(engine, name, holding, calls)
-            year = _year(engine, name)
-            # Each campaign of the trend by its own rules and closed days, as `kkik score`
-            # scores it.
-            scored = score(past, scoring_rules(settings, past_campaign))
-        by_campaign[(year, name)] = scored
-        for measure_id, c in compare(scored).items():
-            if c.mean is not None:
-                trend.setdefault(measure_id, []).append((year, c.mean))
-    spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
-    other = [
-        OtherLine(v.kommunkod, v.measure_id, v.value, v.source)
-        for v in other_measure_values(engine, campaign.id or 0)
-    ]
-    national: tuple[Reference, ...] = imported_national(engine) + bundled()
-    measures = edition_measures(edition)
-    published = published_values(engine, {m.kolada_id for m in measures if m.kolada_id})
-    pending = pending_review(engine, campaign)
-    known_hours = {pair: found[1] for pair, found in timed.items()}
-    assessed = mail_assessments(engine, campaign.id or 0)
-    own = mail_quality(evidence, assessed, calendar, known_hours)
-    return ReportData(
-        campaign=campaign.name,
-        year=campaign.year,
-        edition=edition,
-        period_start=campaign.period_start,
-        period_end=campaign.period_end,
-        generated_at=now,
-        timezone=settings.timezone,
-        targets=targets,
-        scores=scores,
-        national=national,
-        evidence=lines,
-        settings=_settings(settings, spec, edition),
-        samples={channel: (planned, placed) for channel, planned, placed in counts},
-        trend=trend,
-        other=other,
-        places=places(scores, MEASURES, campaign.year, published),
-        developments=developments(by_campaign, published, measures, targets),
-        own=own,
-        pending_replies=pending.replies,
-        pending_where=pending.named(),
-        pending_unassigned=pending.unassigned,
-    )
-
-
-def _year(engine: Engine, name: str) -> int:
-    with Session(engine) as session:
-        year = session.exec(select(Campaign.year).where(Campaign.name == name)).one()
-    return int(year)
+        known = dict(_DEVELOPED)
+    made: dict[Hashable, list[Development]] = {}
+    out: list[Development] = []
+    for kommunkod in sorted(set(targets)):
+        mine = tuple(scores_of.get(kommunkod, ()))
+        theirs = tuple(published_of.get(kommunkod, ()))
+        key = (kommunkod, tuple(by_campaign), mine, theirs, which)
+        found = known.get(key)
+        if found is None:
+            own = {k: [s for c, s in mine if c == k] for k in by_campaign}
+            found = developments(own, theirs, measures, [kommunkod])
+        made[key] = found
+        out.extend(found)
+    with _TIMED_LOCK:
+        _DEVELOPED.clear()  # only the newest report's
+        _DEVELOPED.update(made)
+    return out
 
 
 def _settings(settings: Settings, spec: CampaignSpec, edition: str) -> list[tuple[str, str]]:

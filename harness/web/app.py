@@ -92,6 +92,7 @@ async def _id_out_of_range(request: Request, exc: Exception) -> Response:
 def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, secret: str) -> None:
     from fastapi.staticfiles import StaticFiles
 
+    from harness.campaign.by_target import TargetPieces
     from harness.web import (
         call_pages,
         console,
@@ -110,6 +111,11 @@ def _dashboard(app: FastAPI, settings: Settings, engine: Engine, clock: Clock, s
     app.state.dashboard = True
     # Scores, charts and the long lists, made once per data version (harness.web.derived).
     app.state.derived = DerivedCache()
+    # Their parts per municipality, so a reply or a callback makes one again, not all 290
+    # (harness.campaign.by_target).
+    app.state.report_pieces = TargetPieces()
+    app.state.log_pieces = TargetPieces()
+    app.state.call_pieces = TargetPieces()
     # 404, 405, 422 and 500 as pages of the site, in the visitor's language.
     install_error_pages(app)
     # Added before the sessions (so inside them): a refusal is a page in the user's language.

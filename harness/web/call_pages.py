@@ -4,15 +4,20 @@ calls, and the tester's marks and assessment (the same services as ``kkik call``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, cast
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import Engine
 
 from harness import messages
-from harness.campaign.evidence import call_rows
+from harness.campaign.by_target import TargetPieces, everything_else, fingerprints
+from harness.campaign.evidence import target_call_rows
 from harness.channels.phone.console import upcoming_calls
+from harness.core.config import Settings
 from harness.rules.measurement import timeline_rules
 from harness.services.base import ServiceError
 from harness.services.calls import AssessCall, Mark, MarkCall, assess_call, mark_call
@@ -40,16 +45,10 @@ def calls(request: Request, kommun: str = "", page: str = "1") -> HTMLResponse:
     engine, settings = engine_of(request), settings_of(request)
     zone = zone_of(request)
 
-    def rows() -> list[dict[str, Any]]:
-        # Timelines recomputed from every stored callback: made once per data version.
-        made = call_rows(engine, timeline_rules(settings))
-        for r in made:
-            r["dialled"] = localtime(
-                datetime.fromisoformat(r["dial_at"]) if r["dial_at"] else None, zone
-            )
-        return made
-
-    placed = derived(request, "call_rows", None, rows)
+    pieces: TargetPieces[list[Placed]] = request.app.state.call_pieces
+    placed = derived(
+        request, "call_rows", None, lambda: placed_calls(engine, settings, zone, pieces)
+    )
     targets = known_targets(engine)
     wanted = match_municipalities(kommun, targets)
     shown = placed if not kommun.strip() else [r for r in placed if r["kommunkod"] in wanted]
@@ -67,6 +66,42 @@ def calls(request: Request, kommun: str = "", page: str = "1") -> HTMLResponse:
             "any_calls": bool(placed),
         },
     )
+
+
+Placed = tuple[tuple[datetime, int], dict[str, Any]]  # (when claimed, probe id), the row
+
+
+def placed_calls(
+    engine: Engine,
+    settings: Settings,
+    zone: ZoneInfo,
+    pieces: TargetPieces[list[Placed]] | None = None,
+) -> list[dict[str, Any]]:
+    """Every placed call's row with its timeline (recomputed from the stored callbacks) and
+    assessment, in the order placed, assembled from pieces per municipality
+    (:mod:`harness.campaign.by_target`): with ``pieces`` (the app's memo) only the
+    municipalities whose evidence changed are made again; without, every one is made."""
+    memo: TargetPieces[list[Placed]] = pieces if pieces is not None else TargetPieces()
+    rules = timeline_rules(settings)
+    with engine.connect() as connection:
+        prints = fingerprints(connection, None)
+        context = (rules, str(zone), everything_else(connection))
+
+    def make(targets: Sequence[int]) -> dict[int, list[Placed]]:
+        out: dict[int, list[Placed]] = {target: [] for target in targets}
+        for target, place, row in target_call_rows(engine, rules, None, targets):
+            row["dialled"] = localtime(
+                datetime.fromisoformat(row["dial_at"]) if row["dial_at"] else None, zone
+            )
+            out[target].append((place, row))
+        return out
+
+    got = memo.pieces(("calls",), context, prints, make)
+    return [row for _, row in sorted((p for piece in got.values() for p in piece), key=_place)]
+
+
+def _place(placed: Placed) -> tuple[datetime, int]:
+    return placed[0]
 
 
 @router.post("/calls/{probe_id}/assess", dependencies=[csrf])

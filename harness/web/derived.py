@@ -15,6 +15,12 @@ served from an older version.
 The cache is per process (every ``kkik serve`` has its own), bounded (the newest few entries),
 and computes each entry once even when several requests ask at the same moment: the others
 wait for it rather than repeating seconds of work on a shared machine.
+
+A new version does not mean making everything again: the report data, the e-mail log and the
+call rows are assembled from pieces per municipality, each kept (on the app: ``report_pieces``,
+``log_pieces``, ``call_pieces``) with a fingerprint of its municipality's evidence
+(:mod:`harness.campaign.by_target`), so the first view after a reply or a callback makes one
+municipality's piece again and puts the 290 together.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from typing import Any, TypeVar
 from fastapi import Request
 from sqlalchemy import Engine, Text, cast, func, select
 from sqlmodel import col
+from starlette.background import BackgroundTask
+from starlette.responses import Response
 
 from harness.store.models import (
     Assessment,
@@ -44,8 +52,12 @@ from harness.store.models import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+R = TypeVar("R", bound=Response)
 DataVersion = tuple[Hashable, ...]
 ENTRIES = 12  # a few kinds of derived data × the two languages, with room for a second version
+# What is made in the background waits for the page that asked to be sent, at most this long
+# (a page whose sending fails does not hold it up for longer).
+AFTER_PAGE_SECONDS = 2.0
 
 
 def data_version(engine: Engine) -> DataVersion:
@@ -139,10 +151,19 @@ class DerivedCache:
         return value
 
     def ready(
-        self, what: str, version: DataVersion, params: Hashable, make: Callable[[], T]
+        self,
+        what: str,
+        version: DataVersion,
+        params: Hashable,
+        make: Callable[[], T],
+        after: threading.Event | None = None,
     ) -> T | None:
         """The entry if it is made; otherwise None, and ``make()`` runs in a thread of its own
-        (once, however many ask: :meth:`get`'s gate), so a later request finds it made."""
+        (once, however many ask: :meth:`get`'s gate), so a later request finds it made.
+
+        ``after``: the thread waits for it to be set (the page that asked was sent), at most
+        :data:`AFTER_PAGE_SECONDS`, so the page does not share the interpreter with its own
+        charts while it is made."""
         key = (what, version, params)
         with self._lock:
             if key in self._values:
@@ -153,6 +174,8 @@ class DerivedCache:
             self._computing[key] = threading.Lock()
 
         def draw() -> None:
+            if after is not None:
+                after.wait(AFTER_PAGE_SECONDS)
             try:
                 self.get(what, version, params, make)
             except Exception:  # a request asking for it again will see the error itself
@@ -174,10 +197,23 @@ def derived(request: Request, what: str, params: Hashable, make: Callable[[], T]
 
 def derived_ready(request: Request, what: str, params: Hashable, make: Callable[[], T]) -> T | None:
     """``make()``'s value for this request's data version if it is made; otherwise None, and it
-    is made in the background (:meth:`DerivedCache.ready`): for what a page can show later
-    without holding up the rest of it (the overview's charts)."""
+    is made in the background (:meth:`DerivedCache.ready`), starting once the page is sent
+    (:func:`after_page`): for what a page can show later without holding up the rest of it (the
+    overview's charts)."""
     cache: DerivedCache = request.app.state.derived
-    return cache.ready(what, _version(request), params, make)
+    sent: threading.Event | None = getattr(request.state, "page_sent", None)
+    if sent is None:
+        sent = request.state.page_sent = threading.Event()
+    return cache.ready(what, _version(request), params, make, after=sent)
+
+
+def after_page(request: Request, response: R) -> R:
+    """``response``, which lets what :func:`derived_ready` started for this request begin once
+    it is sent (a background task of the response)."""
+    sent: threading.Event | None = getattr(request.state, "page_sent", None)
+    if sent is not None:
+        response.background = BackgroundTask(sent.set)
+    return response
 
 
 def _version(request: Request) -> DataVersion:

@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import Engine, Text, cast, select
+from sqlmodel import col
 
-from harness.campaign.evidence import email_evidence
+from harness.campaign.by_target import TargetPieces, everything_else, fingerprints
+from harness.campaign.evidence import target_email_evidence
+from harness.core.config import Settings
 from harness.core.labels import MAIL_KINDS, area_label, label
 from harness.core.mail_labels import MATCH_METHODS
 from harness.rules.measurement import timing_rules
+from harness.store.models import Campaign
 from harness.web.derived import derived
 from harness.web.lang import page_lang
 from harness.web.listing import MAX_QUERY, known_targets, match_municipalities, page_of
@@ -48,18 +54,8 @@ def _log(request: Request, kommun: str, within: str | None, sort: str) -> _Filte
     """The e-mail log (made once per data version), filtered by municipality (name or code)
     and verdict, sorted."""
     engine, settings = engine_of(request), settings_of(request)
-
-    def every_row() -> list[LogRow]:
-        rules = timing_rules(settings)
-        # The configured calendar: log_rows adds each probe's own campaign's closed days.
-        return _log_rows(
-            email_evidence(engine, None, None, settings.timezone, rules.review_below),
-            rules.calendar,
-            DeadlineRule(settings.email.deadline_rule),
-            settings.email.count_holding_replies,
-        )
-
-    rows = derived(request, "email_log", None, every_row)
+    pieces: TargetPieces[list[LogRow]] = request.app.state.log_pieces
+    rows = derived(request, "email_log", None, lambda: log_of(engine, settings, pieces))
     targets = known_targets(engine)
     wanted = match_municipalities(kommun, targets)
     shown = [r for r in rows if r.kommunkod in wanted] if kommun.strip() else list(rows)
@@ -74,18 +70,63 @@ def _log(request: Request, kommun: str, within: str | None, sort: str) -> _Filte
     return _Filtered(shown, bool(rows), bool(kommun.strip()) and not wanted, targets)
 
 
+def log_of(
+    engine: Engine, settings: Settings, pieces: TargetPieces[list[LogRow]] | None = None
+) -> list[LogRow]:
+    """Every sent e-mail's log row, in the order sent (then by probe), assembled from pieces per
+    municipality (:mod:`harness.campaign.by_target`): with ``pieces`` (the app's memo) only the
+    municipalities whose evidence changed are made again; without, every one is made."""
+    memo: TargetPieces[list[LogRow]] = pieces if pieces is not None else TargetPieces()
+    rules = timing_rules(settings)
+    # The configured calendar: log_rows adds each probe's own campaign's closed days.
+    calendar, rule = rules.calendar, DeadlineRule(settings.email.deadline_rule)
+    holding, zone = settings.email.count_holding_replies, settings.timezone
+    with engine.connect() as connection:
+        prints = fingerprints(connection, None)
+        # Beside a municipality's own evidence, its rows depend on the settings, its campaign's
+        # closed days (the saved scenarios) and what every piece depends on.
+        scenarios = tuple(
+            (campaign_id, zlib.crc32((text or "").encode()))
+            for campaign_id, text in connection.execute(
+                select(col(Campaign.id), cast(col(Campaign.scenario), Text)).order_by(
+                    col(Campaign.id)
+                )
+            )
+        )
+        context = (calendar, rule, holding, zone, rules.review_below, scenarios,
+                   everything_else(connection))  # fmt: skip
+
+    def make(targets: Sequence[int]) -> dict[int, list[LogRow]]:
+        found = target_email_evidence(engine, None, None, zone, rules.review_below, targets)
+        rows = _log_rows([p for _, p in found], calendar, rule, holding)
+        out: dict[int, list[LogRow]] = {target: [] for target in targets}
+        for (target, _), row in zip(found, rows, strict=True):
+            out[target].append(row)
+        return out
+
+    got = memo.pieces(("email_log",), context, prints, make)
+    return sorted(
+        (row for piece in got.values() for row in piece),
+        key=lambda r: (r.sent_at is None, r.sent_at, r.probe_id),
+    )
+
+
 # A log row is a pure function of its probe's evidence (replies, closed days and all) and the
-# calendar, deadline rule and holding-reply setting: the rows of the last log on those settings
+# calendar, deadline rule and holding-reply setting: the rows of the last logs on those settings
 # are reused for every probe whose evidence is equal, so a new reply recomputes one row, not
-# 3,500 walks through working days. Keyed by content, so it cannot mix databases up.
+# 3,500 walks through working days, even when every piece is made again (a correction). Keyed
+# by content, so it cannot mix databases up.
 _LogSettings = tuple[WorkCalendar, DeadlineRule, bool]
 _LOG_ROWS: dict[_LogSettings, dict[ProbeEvidence, LogRow]] = {}
 _LOG_LOCK = threading.Lock()
+_ROWS_KEPT = 100_000  # rows kept per settings at most (a changed probe leaves its old behind)
 
 
 def _log_rows(
     probes: list[ProbeEvidence], calendar: WorkCalendar, rule: DeadlineRule, holding: bool
 ) -> list[LogRow]:
+    """These probes' rows (some municipalities' pieces): those of equal evidence from the memo,
+    the others made; all of them kept in the memo beside the other municipalities' rows."""
     key = (calendar, rule, holding)
     with _LOG_LOCK:
         known = _LOG_ROWS.get(key, {})
@@ -93,8 +134,11 @@ def _log_rows(
     made = dict(zip(new, log_rows(new, calendar, rule, count_holding_replies=holding), strict=True))
     rows = [known[p] if p in known else made[p] for p in probes]
     with _LOG_LOCK:
-        _LOG_ROWS.pop(key, None)
-        _LOG_ROWS[key] = dict(zip(probes, rows, strict=True))
+        kept = _LOG_ROWS.pop(key, {})
+        if len(kept) > _ROWS_KEPT:
+            kept = {}
+        kept.update(zip(probes, rows, strict=True))
+        _LOG_ROWS[key] = kept
         while len(_LOG_ROWS) > 2:  # the current settings (a changed closed day is a new one)
             del _LOG_ROWS[next(iter(_LOG_ROWS))]
     return rows

@@ -38,7 +38,7 @@ from harness.services.sends import SEND_UNKNOWN
 from harness.store.models import Campaign, Probe, ProbeState
 from harness.store.othermeasures import find_campaign
 from harness.web.auth import UserView, flash
-from harness.web.derived import derived, derived_ready
+from harness.web.derived import after_page, derived, derived_ready
 from harness.web.lang import page_lang
 from harness.web.page_base import (
     REPORT_CSP,
@@ -85,7 +85,7 @@ def overview(request: Request) -> HTMLResponse:
         }
         for s in data.scores
     ]
-    return render(
+    page = render(
         request,
         "overview.html",
         {
@@ -103,6 +103,8 @@ def overview(request: Request) -> HTMLResponse:
             "kommuner": sorted(data.targets.items()),
         },
     )
+    # The charts begin once the page is sent: it does not share the interpreter with them.
+    return after_page(request, page)
 
 
 def campaign_data(request: Request, campaign: Campaign) -> ReportData:
@@ -113,7 +115,9 @@ def campaign_data(request: Request, campaign: Campaign) -> ReportData:
         request,
         "report_data",
         campaign.id,
-        lambda: report_data(engine, settings, name, request.app.state.clock.now()),
+        lambda: report_data(
+            engine, settings, name, request.app.state.clock.now(), request.app.state.report_pieces
+        ),
     )
 
 

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from sqlalchemy import Engine
 
+from harness.campaign.by_target import TargetPieces
 from harness.core.config import Settings
 from harness.core.i18n import Text
 from harness.web.derived import DerivedCache
@@ -106,7 +107,8 @@ def test_every_xlsx_export_stores_text_as_text_and_numbers_as_numbers():
 def test_the_dashboards_email_log_csv_neutralises_formulas(sqlite_engine: Engine):
     # A target's name is whatever the stored campaign says; the log must not make it a formula.
     seed_sent_probe(sqlite_engine, sent_at=datetime(2026, 10, 9, 14, tzinfo=UTC), name="=1+2")
-    state = SimpleNamespace(settings=Settings(), engine=sqlite_engine, derived=DerivedCache())
+    state = SimpleNamespace(settings=Settings(), engine=sqlite_engine, derived=DerivedCache(),
+                            log_pieces=TargetPieces())  # fmt: skip
     request = SimpleNamespace(app=SimpleNamespace(state=state), state=SimpleNamespace())
     response = email_csv(request, kommun="", within="", sort="sent")  # type: ignore[arg-type]
     rows = list(csv.DictReader(io.StringIO(bytes(response.body).decode("utf-8"))))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -176,3 +177,30 @@ def test_a_failed_background_entry_can_be_asked_for_again():
             break
         threading.Event().wait(0.01)
     assert found == "drawn"
+
+
+def test_a_background_entry_waits_for_the_page_that_asked_to_be_sent(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    cache = DerivedCache()
+    sent, started = threading.Event(), threading.Event()
+
+    def draw() -> str:
+        started.set()
+        return "svg"
+
+    assert cache.ready("charts", (1,), "sv", draw, after=sent) is None
+    assert not started.wait(0.3)  # the page is still being made: not begun
+    sent.set()
+    assert started.wait(5)  # begun once the page was sent
+
+    # A page whose sending failed holds it up for AFTER_PAGE_SECONDS at most.
+    monkeypatch.setattr("harness.web.derived.AFTER_PAGE_SECONDS", 0.2)
+    never, again = threading.Event(), threading.Event()
+
+    def draw_again() -> str:
+        again.set()
+        return "svg"
+
+    assert cache.ready("charts", (2,), "sv", draw_again, after=never) is None
+    assert again.wait(5)
