@@ -200,7 +200,8 @@ async def test_a_reply_that_came_before_its_question_was_recorded_as_sent_is_mat
         other_question = session.get(Question, other_row.question_id)
         assert other_question is not None
         other_question.subject = probe.subject
-        row.state, row.sent_at = ProbeState.SENDING, None
+        # Claimed by the runner a moment ago (the watcher then reads only mail fetched since).
+        row.state, row.sent_at, row.claimed_at = ProbeState.SENDING, None, datetime.now(UTC)
         session.add_all([row, other_question])
         session.commit()
     arrived = SENT + timedelta(minutes=1)

@@ -21,7 +21,7 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
@@ -64,6 +64,12 @@ class _SentProbe:
     subject: str
     body: str
     sent_at: datetime
+    claimed_at: datetime | None  # when the runner took it: no reply to it can be older
+
+
+# A reply to a question is fetched after the question was claimed; with the runner and the
+# watcher in two processes, their clocks may differ a little.
+CLOCK_MARGIN = timedelta(hours=1)
 
 
 def compress(raw: bytes) -> bytes:
@@ -173,7 +179,7 @@ class MailStore:
                         known[probe.id] = _SentProbe(
                             probe.id, probe.campaign_id, probe.target_id, probe.message_id,
                             probe.reply_token, probe.persona_address or "", subject or "",
-                            body or "", probe.sent_at,
+                            body or "", probe.sent_at, probe.claimed_at,
                         )  # fmt: skip
                 if gone:
                     self._target_ids = {row.target_id for row in known.values()}
@@ -294,13 +300,22 @@ class MailStore:
         self._adopted_for.update(ref.id for ref in fresh)
         ids = {ref.message_id for ref in fresh}
         tokens = {f"+{ref.reply_token}@".casefold() for ref in fresh if ref.reply_token}
+        # Only mail fetched since the oldest of these questions was claimed can answer one (all
+        # unmatched mail when one has no claim time): the unmatched mail of a whole campaign,
+        # newsletters and strays, was read again whenever questions went out.
+        claimed = [self._probe_rows[ref.id].claimed_at for ref in fresh]
+        known = [at for at in claimed if at is not None]
+        since = min(known) - CLOCK_MARGIN if known and len(known) == len(claimed) else None
         adopted = 0
         with Session(self.engine) as session:
-            orphans = session.exec(
+            query = (
                 select(Message.id, Message.in_reply_to, Message.references, Message.to_addresses)
                 .where(col(Message.probe_id).is_(None))
                 .where(Message.classified_by == "rule")
-            ).all()
+            )
+            if since is not None:
+                query = query.where(col(Message.fetched_at) >= since)
+            orphans = session.exec(query).all()
             for row_id, in_reply_to, references, to in orphans:
                 named = set(f"{in_reply_to or ''} {references or ''}".split())
                 if not (named & ids or any(t in (to or "").casefold() for t in tokens)):
