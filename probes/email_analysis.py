@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from probes.case_numbers import normalise_case_number
 from probes.email_classify import Kind, Verdict, classify
-from probes.email_match import Match, ProbeRef, TopicIndex, match_reply
+from probes.email_match import Match, ProbeIndex, ProbeRef, TopicIndex, match_reply
 from probes.email_parse import ParsedMail, arrival_time, parse_mail
 from results.answer_rule import LINK_ONLY, REVIEW_BELOW, counts_as_answer
 from results.calendar import DeadlineRule, WorkCalendar
@@ -88,6 +88,7 @@ def analyse(
     (probes.email_topic); built from ``probes`` when not given.
     """
     mail = parse_mail(raw)
+    probes = ProbeIndex.of(probes)  # indexed once, for the match and the lookup below
     match = match_reply(mail, probes, review_below=rules.review_below, topics=topics)
     # A confident match says the mail answers one of our questions, whatever a spam filter
     # said; a match by topic alone is not sure enough to overrule the filter.
@@ -110,7 +111,7 @@ def analyse(
         needs_review=match.needs_review,
         count_holding_replies=rules.count_holding_replies,
     )
-    probe = next((p for p in probes if p.id == match.probe_id), None)
+    probe = probes.get(match.probe_id)
     sent_at = probe.sent_at if probe is not None else None
     hours = within_1 = within_2 = None
     if counts and probe is not None and sent_at is not None and when.at is not None:

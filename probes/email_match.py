@@ -42,10 +42,11 @@ Whether a matched mail *counts* as the answer is not decided here (results.answe
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import overload
 
 from probes.case_numbers import cited
 from probes.email_parse import ParsedMail, arrival_time, normalise_message_id, strip_reply_prefixes
@@ -53,7 +54,15 @@ from probes.email_topic import FIT_WEIGHT, TopicIndex, terms
 from probes.email_wording import new_text
 from results.answer_rule import REVIEW_BELOW
 
-__all__ = ["DATE_SKEW", "Match", "ProbeRef", "TopicIndex", "match_reply", "subject_key"]
+__all__ = [
+    "DATE_SKEW",
+    "Match",
+    "ProbeIndex",
+    "ProbeRef",
+    "TopicIndex",
+    "match_reply",
+    "subject_key",
+]
 
 DATE_SKEW = timedelta(minutes=10)
 SHINGLE = 8  # words per shingle when looking for the quoted question
@@ -182,29 +191,25 @@ def _quotes(reply: _Reply, question: str) -> bool:
     return len(triples & reply.grams(3)) / len(triples) >= SENTENCE_COVER
 
 
-def _by_id(mail: ParsedMail, probes: Sequence[ProbeRef]) -> tuple[ProbeRef, str, float] | None:
-    ours = {(normalise_message_id(p.message_id) or "").casefold(): p for p in probes}
-    ours.pop("", None)
+def _by_id(mail: ParsedMail, probes: ProbeIndex) -> tuple[ProbeRef, str, float] | None:
     for message_id in mail.in_reply_to:
-        if message_id.casefold() in ours:
-            return ours[message_id.casefold()], "in_reply_to", 1.0
-    original = (mail.original_message_id or "").casefold()
-    if original in ours:
-        return ours[original], "bounce_original", 1.0
+        if (probe := probes.by_message_id(message_id)) is not None:
+            return probe, "in_reply_to", 1.0
+    if (probe := probes.by_message_id(mail.original_message_id or "")) is not None:
+        return probe, "bounce_original", 1.0
     for message_id in reversed(mail.references):  # the newest reference is the likeliest
-        if message_id.casefold() in ours:
-            return ours[message_id.casefold()], "references", 0.95
+        if (probe := probes.by_message_id(message_id)) is not None:
+            return probe, "references", 0.95
     return None
 
 
-def _by_token(mail: ParsedMail, probes: Sequence[ProbeRef]) -> list[ProbeRef]:
+def _by_token(mail: ParsedMail, probes: ProbeIndex) -> list[ProbeRef]:
     found: dict[int, ProbeRef] = {}
     for address in (*mail.to, *mail.cc, *mail.delivered_to):
         local = address.partition("@")[0]
         if "+" not in local:
             continue
-        token = local.partition("+")[2].casefold()
-        owners = [p for p in probes if p.reply_token and p.reply_token.casefold() == token]
+        owners = probes.by_token(local.partition("+")[2])
         if len(owners) == 1:  # a token shared by two probes identifies neither
             found[owners[0].id] = owners[0]
     return list(found.values())
@@ -216,7 +221,7 @@ def _arrived(mail: ParsedMail) -> tuple[datetime | None, timedelta]:
 
 
 def _weak(
-    mail: ParsedMail, probes: Sequence[ProbeRef], topics: TopicIndex | None
+    mail: ParsedMail, probes: ProbeIndex, topics: TopicIndex | None
 ) -> list[tuple[float, str, ProbeRef]]:
     arrived, skew = _arrived(mail)
     senders = {_domain(mail.from_address), _domain(mail.sender)} - {""}
@@ -226,7 +231,8 @@ def _weak(
     cited_text = f"{mail.subject or ''}\n{mail.text or ''}"
     scored: list[tuple[float, str, ProbeRef]] = []
     unsignalled: list[ProbeRef] = []  # from the target's domains, no signal yet: topic?
-    for probe in probes:
+    # Only the probes a signal below can fire for: to a sender's domain, or of the same subject.
+    for probe in probes.weak_candidates(senders, {key, topic_key} - {""}):
         if arrived is not None and arrived + skew <= probe.sent_at:
             continue  # a reply arrives after the question, never before or at the same instant
         ours = subject_key(probe.subject)
@@ -283,7 +289,10 @@ def match_reply(
 
     ``topics``: term rarity over the question bank and the open questions; built from
     ``probes`` when not given (and only when a reply has to be matched by its topic).
+    ``probes``: a :class:`ProbeIndex` when many mails are matched against the same probes (the
+    watcher); any other sequence is indexed for this one call.
     """
+    probes = ProbeIndex.of(probes)
     hit = _by_id(mail, probes)
     if hit:
         probe, signal, confidence = hit
@@ -302,3 +311,142 @@ def match_reply(
     if len(tied) > 1 or best == 0.0:  # several fit, or only touch on the topic: a person picks
         return Match(None, 0.0, signal, True, tuple(sorted(p.id for _, p in tied)))
     return Match(tied[0][1].id, best, signal, best < review_below)
+
+
+class ProbeIndex(Sequence[ProbeRef]):
+    """The sent probes, looked up by what a mail can name: Message-ID, plus token, the sender's
+    domain and the subject.
+
+    The matcher needs, for each mail, only the probes its signals can point at. Scanning every
+    sent probe per mail made the watcher's work per reply grow with the campaign (a national
+    run, 5,000 e-mail probes: most of the watcher's time went to building the same Message-ID
+    table again for each reply; bench/bench_national.py). Built once, the lookups cost the same
+    whatever the campaign's size; :meth:`with_changes` gives a new index with probes added,
+    replaced or removed without rebuilding the rest, so the watcher can keep one as questions go
+    out. An index is never changed in place: one a caller holds stays as it was.
+
+    It is also the sequence of its probes: in the order given, or, once changed, by id.
+    """
+
+    __slots__ = ("_by_domain", "_by_id", "_by_message_id", "_by_subject", "_by_token", "_order")
+
+    def __init__(self, probes: Iterable[ProbeRef] = ()) -> None:
+        self._by_id: dict[int, ProbeRef] = {}
+        self._by_message_id: dict[str, tuple[int, ...]] = {}
+        self._by_token: dict[str, tuple[int, ...]] = {}
+        self._by_domain: dict[str, tuple[int, ...]] = {}
+        self._by_subject: dict[str, tuple[int, ...]] = {}
+        order: list[ProbeRef] = []
+        for probe in probes:
+            if probe.id in self._by_id:
+                self._unlink(self._by_id[probe.id])
+                order = [p for p in order if p.id != probe.id]
+            self._link(probe)
+            order.append(probe)
+        self._order: list[ProbeRef] | None = order
+
+    @classmethod
+    def of(cls, probes: Sequence[ProbeRef]) -> ProbeIndex:
+        """``probes`` itself when it is an index, else an index of them."""
+        return probes if isinstance(probes, ProbeIndex) else cls(probes)
+
+    # --- the sequence ------------------------------------------------------------------------
+
+    def _sequence(self) -> list[ProbeRef]:
+        if self._order is None:
+            self._order = [self._by_id[key] for key in sorted(self._by_id)]
+        return self._order
+
+    @overload
+    def __getitem__(self, at: int) -> ProbeRef: ...
+    @overload
+    def __getitem__(self, at: slice) -> Sequence[ProbeRef]: ...
+    def __getitem__(self, at: int | slice) -> ProbeRef | Sequence[ProbeRef]:
+        return self._sequence()[at]
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[ProbeRef]:
+        return iter(self._sequence())
+
+    def __contains__(self, probe: object) -> bool:
+        return isinstance(probe, ProbeRef) and self._by_id.get(probe.id) == probe
+
+    # --- lookups -----------------------------------------------------------------------------
+
+    def get(self, probe_id: int | None) -> ProbeRef | None:
+        return None if probe_id is None else self._by_id.get(probe_id)
+
+    def by_message_id(self, message_id: str) -> ProbeRef | None:
+        """The probe whose Message-ID this is (compared without case, brackets normalised); of
+        two with the same one (never ours: we make them unique), the newer, as a table built in
+        id order would give."""
+        keys = self._by_message_id.get(message_id.casefold())
+        return self._by_id[max(keys)] if keys else None
+
+    def by_token(self, token: str) -> list[ProbeRef]:
+        """Every probe with this plus token (compared without case): one, or a shared token."""
+        return [self._by_id[key] for key in self._by_token.get(token.casefold(), ())]
+
+    def weak_candidates(self, domains: Iterable[str], subjects: Iterable[str]) -> list[ProbeRef]:
+        """The probes a weak signal can point at, in id order: those whose target has one of
+        ``domains`` (a sender's domain: the target's own domains and their subdomains count),
+        and those whose subject key is one of ``subjects``."""
+        keys: set[int] = set()
+        for domain in domains:
+            # The sender's domain and each domain above it: a.b.kommun.se finds kommun.se.
+            parts = domain.split(".")
+            for at in range(len(parts)):
+                keys.update(self._by_domain.get(".".join(parts[at:]), ()))
+        for subject in subjects:
+            keys.update(self._by_subject.get(subject, ()))
+        return [self._by_id[key] for key in sorted(keys)]
+
+    # --- changes -----------------------------------------------------------------------------
+
+    def with_changes(
+        self, changed: Iterable[ProbeRef] = (), removed: Iterable[int] = ()
+    ) -> ProbeIndex:
+        """A new index: ``changed`` probes added or replacing the one with their id, ``removed``
+        ids left out; the rest shared with this one. Its sequence is in id order."""
+        new = ProbeIndex.__new__(ProbeIndex)
+        new._by_id = dict(self._by_id)
+        new._by_message_id = dict(self._by_message_id)
+        new._by_token = dict(self._by_token)
+        new._by_domain = dict(self._by_domain)
+        new._by_subject = dict(self._by_subject)
+        new._order = None
+        for probe_id in removed:
+            if probe_id in new._by_id:
+                new._unlink(new._by_id.pop(probe_id))
+        for probe in changed:
+            if probe.id in new._by_id:
+                new._unlink(new._by_id[probe.id])
+            new._link(probe)
+        return new
+
+    def _keys(self, probe: ProbeRef) -> Iterator[tuple[dict[str, tuple[int, ...]], str]]:
+        message_id = (normalise_message_id(probe.message_id) or "").casefold()
+        if message_id:
+            yield self._by_message_id, message_id
+        if probe.reply_token:
+            yield self._by_token, probe.reply_token.casefold()
+        for domain in {d.casefold().strip(".") for d in probe.target_domains} - {""}:
+            yield self._by_domain, domain
+        subject = subject_key(probe.subject)
+        if subject:
+            yield self._by_subject, subject
+
+    def _link(self, probe: ProbeRef) -> None:
+        self._by_id[probe.id] = probe
+        for table, key in self._keys(probe):
+            table[key] = (*table.get(key, ()), probe.id)
+
+    def _unlink(self, probe: ProbeRef) -> None:
+        for table, key in self._keys(probe):
+            left = tuple(k for k in table.get(key, ()) if k != probe.id)
+            if left:
+                table[key] = left
+            else:
+                table.pop(key, None)

@@ -99,6 +99,10 @@ class ImapMailbox:
         # since aioimaplib itself only gives up on a dead connection when its timeout fires.
         self._lost_event = asyncio.Event()
         self._done_sent = False
+        # The selected folder's size as the server last told it, and whether it told of growth
+        # in a command's response after the SELECT (see wait_for_push).
+        self._exists = 0
+        self._grew = False
 
     @property
     def client(self) -> aioimaplib.IMAP4:
@@ -255,12 +259,24 @@ class ImapMailbox:
                 exists = int(m.group(1))
         if uidvalidity is None:
             raise ImapError(f"server sent no UIDVALIDITY for {folder!r}")
+        self._exists, self._grew = exists, False
         return FolderStatus(uidvalidity=uidvalidity, uidnext=uidnext, exists=exists)
+
+    def _note_growth(self, lines: Sequence[object]) -> None:
+        """Remember a ``* N EXISTS`` above the size known: mail arrived during this command."""
+        for line in lines:
+            if isinstance(line, bytes | bytearray) and (
+                m := re.fullmatch(rb"(\d+) EXISTS", bytes(line).strip())
+            ):
+                count = int(m.group(1))
+                self._grew = self._grew or count > self._exists
+                self._exists = count
 
     async def search_since(self, day: date) -> list[int]:
         response = await self._guard(
             self.client.uid_search(f"SINCE {imap_date(day)}", charset=None)
         )
+        self._note_growth(response.lines)
         return search_uids(response)
 
     async def search_message_id(self, message_id: str) -> list[int]:
@@ -275,6 +291,7 @@ class ImapMailbox:
     async def uids_after(self, highest: int) -> list[int]:
         """UIDs above ``highest`` (``n:*`` always returns the last message; filter it)."""
         response = await self._guard(self.client.uid_search(f"UID {highest + 1}:*", charset=None))
+        self._note_growth(response.lines)
         return [uid for uid in search_uids(response) if uid > highest]
 
     async def fetch(self, uids: Sequence[int]) -> list[FetchedMessage]:
@@ -287,14 +304,23 @@ class ImapMailbox:
         )
         if response.result != "OK":
             raise ImapError(f"UID FETCH failed: {response.lines[-1:]!r}"[:300])
+        self._note_growth(response.lines)
         wanted = set(uids)
         return [m for m in parse_fetch(response.lines) if m.uid in wanted]
 
     async def wait_for_push(self, seconds: float) -> bool:
-        """IDLE up to ``seconds``; return True if the server pushed anything (new mail)."""
+        """IDLE up to ``seconds``; return True if the server pushed anything (new mail).
+
+        True at once, without IDLE, when a response since the SELECT already told of new mail:
+        a server tells of each change once, so one reported during the sync's SEARCH or FETCH
+        (mail arriving while the watcher synced) is not reported again when IDLE begins, and
+        would wait for the IDLE's renewal (25 minutes in production) to be fetched."""
         client = self.client
         if self.lost:
             raise ImapConnectionLost("connection lost")
+        if self._grew:
+            self._grew = False
+            return True
         idle = await self._guard(client.idle_start(timeout=seconds))
         self._done_sent = False
         pushed = False
@@ -326,7 +352,8 @@ class ImapMailbox:
         return pushed
 
     async def noop(self) -> None:
-        await self._guard(self.client.noop())
+        response = await self._guard(self.client.noop())
+        self._note_growth(response.lines)
 
     async def append(
         self, folder: str, raw: bytes, when: datetime, flags: str = r"(\Seen)"

@@ -1,6 +1,7 @@
 """What is due, and whether it may be sent: the runner's reading of the plan.
 
-``due_probes`` lists the planned probes whose time has come; ``refused`` is the safety
+``due_probes`` lists the planned probes whose time has come (``due_ids`` their ids alone,
+``campaign_rules`` the part of a campaign a due probe needs); ``refused`` is the safety
 allowlist (only real, configured addresses of the campaign's targets); ``preview`` says, read
 only, what a tick would do with each due probe and why (``kkik run --dry-run``).
 """
@@ -74,6 +75,32 @@ def due_probes(session: Session, now: datetime) -> list[tuple[Probe, Target, Cam
         .order_by(col(Probe.planned_at))
     ).all()
     return [(p, t, c) for p, t, c in rows]
+
+
+def due_ids(session: Session, now: datetime) -> list[int]:
+    """The ids of :func:`due_probes`, in the same order: all a tick needs to start from. Loading
+    the rows there decoded the campaign's stored scenario (every target of a national campaign)
+    once per due probe."""
+    ids = session.exec(
+        select(Probe.id)
+        .where(Probe.state == ProbeState.PLANNED, col(Probe.planned_at) <= now)
+        .order_by(col(Probe.planned_at))
+    ).all()
+    return [probe_id for probe_id in ids if probe_id is not None]
+
+
+def campaign_rules(session: Session, campaign_id: int) -> tuple[str, CampaignSpec] | None:
+    """A campaign's status and its rules (the scenario's ``campaign`` section), read alone: the
+    stored scenario also holds every target, which a due probe does not need."""
+    row = session.exec(
+        select(Campaign.status, col(Campaign.scenario)[("campaign",)]).where(
+            Campaign.id == campaign_id
+        )
+    ).first()
+    if row is None:
+        return None
+    status, rules = row
+    return status, CampaignSpec.model_validate(rules)
 
 
 def refused(probe: Probe, target: Target) -> HarnessFault | None:

@@ -35,15 +35,14 @@ from datetime import datetime
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from harness.campaign.due import Preview, due_probes, preview, refused
+from harness.campaign.due import Preview, campaign_rules, due_ids, preview, refused
 from harness.campaign.fault_pause import pause_on_repeats
 from harness.campaign.slots import Slots
 from harness.campaign.upkeep import give_up, replace_faults
 from harness.channels.registry import channel
 from harness.core.clock import Clock
 from harness.core.events import EventKind, RunEvent
-from harness.core.scenario import CampaignSpec
-from harness.store.models import Campaign, Probe, ProbeState, Question, Target
+from harness.store.models import Probe, ProbeState, Question, Target
 from harness.store.probestore import record_failure, record_sent, set_fault
 from probes.base import (
     DispatchJob,
@@ -143,9 +142,8 @@ class Runner:
         result = TickResult()
         await self._resolve_unknown(result)
         with Session(self.engine) as session:
-            work = [p.id for p, _, _ in due_probes(session, now)]
+            work = due_ids(session, now)
         for probe_id in work:
-            assert probe_id is not None
             await self._handle_due(probe_id, now, result)
         self._give_up(now, result)
         for followup in self.followups:
@@ -189,16 +187,16 @@ class Runner:
             if probe.state != ProbeState.PLANNED:
                 return PlaceNow(False, "not_planned")
             target = session.get(Target, probe.target_id)
-            campaign = session.get(Campaign, probe.campaign_id)
+            campaign = campaign_rules(session, probe.campaign_id)
             assert target is not None
             assert campaign is not None
-            if campaign.status == "paused" or target.paused:
+            status, spec = campaign
+            if status == "paused" or target.paused:
                 return PlaceNow(False, "paused")
             if probe.channel not in self.channels:
                 return PlaceNow(False, "no_channel")
             if refused(probe, target) is not None:
                 return PlaceNow(False, "refused")
-            spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
             window = self.slots.window_today(spec, probe.channel, now)
             if window is None:
                 return PlaceNow(False, "outside_window")
@@ -263,10 +261,11 @@ class Runner:
             if probe is None or probe.state != ProbeState.PLANNED:
                 return
             target = session.get(Target, probe.target_id)
-            campaign = session.get(Campaign, probe.campaign_id)
+            campaign = campaign_rules(session, probe.campaign_id)
             assert target is not None
             assert campaign is not None
-            if campaign.status == "paused" or target.paused:
+            status, spec = campaign
+            if status == "paused" or target.paused:
                 return
             if probe.channel not in self.channels:
                 # Not a fault of this probe: it waits until the channel is configured (its slot
@@ -274,7 +273,6 @@ class Runner:
                 result.notes.append(f"probe {probe_id}: the {probe.channel} channel is not set up")
                 result.waiting += 1
                 return
-            spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
             refusal = refused(probe, target)
             if refusal is not None:
                 # Our own safety rule stopped it: visible, never replaced, never counted.

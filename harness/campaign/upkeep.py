@@ -77,13 +77,14 @@ def set_deadlines(engine: Engine, calendar: WorkCalendar, *, every: bool = False
         # scenario for each of ten thousand waiting probes made every tick of a national
         # campaign take seconds (bench/bench_national.py found it).
         specs: dict[int, tuple[CampaignSpec, WorkCalendar]] = {}
-        for campaign_id, scenario in session.exec(
-            select(Campaign.id, Campaign.scenario).where(
+        # Only the scenario's ``campaign`` section is read: the rest holds every target.
+        for campaign_id, rules in session.exec(
+            select(Campaign.id, col(Campaign.scenario)[("campaign",)]).where(
                 col(Campaign.id).in_({p.campaign_id for p in probes})
             )
         ).all():
             assert campaign_id is not None
-            spec = CampaignSpec.model_validate(scenario["campaign"])
+            spec = CampaignSpec.model_validate(rules)
             # The campaign's own closed days (a staff day) extend its deadlines like a holiday
             # does; built once per campaign, as the spec is.
             specs[campaign_id] = (spec, calendar.with_closed_days(spec.extra_closed_days))

@@ -200,7 +200,8 @@ async def test_a_reply_that_came_before_its_question_was_recorded_as_sent_is_mat
         other_question = session.get(Question, other_row.question_id)
         assert other_question is not None
         other_question.subject = probe.subject
-        row.state, row.sent_at = ProbeState.SENDING, None
+        # Claimed by the runner a moment ago (the watcher then reads only mail fetched since).
+        row.state, row.sent_at, row.claimed_at = ProbeState.SENDING, None, SystemClock().now()
         session.add_all([row, other_question])
         session.commit()
     arrived = SENT + timedelta(minutes=1)
@@ -407,3 +408,70 @@ async def test_it_falls_back_to_polling_without_idle(pymap: PymapSandbox, db_eng
     # Found by a later poll (every 0.2 s here), not by a push.
     assert watcher.stats["INBOX"].syncs >= 2
     assert watcher.stats["INBOX"].connects == 1
+
+
+# --- mail that arrives while the watcher syncs ------------------------------------------------
+# A server tells of each change once. Mail that arrives after the sync's SELECT is told of in the
+# SEARCH or FETCH response (Dovecot) or when IDLE begins; either way the watcher must fetch it at
+# once, not at the IDLE's renewal (25 minutes in production). FAST renews IDLE after 0.3 s, so
+# these tests wait on a renewal of their own: 30 s.
+PUSH_PROMPT = 3.0
+
+
+async def test_mail_appended_between_a_command_and_idle_is_pushed_when_idle_begins(
+    pymap: PymapSandbox,
+):
+    mailbox = ImapMailbox(_imap(pymap.port), environ=ENV)
+    await mailbox.connect()
+    try:
+        await mailbox.select("INBOX")
+        assert await mailbox.uids_after(0) == []
+        # Another connection appends after our last command and before our IDLE.
+        await pymap.deliver(USER.username, b"Subject: hej\r\n\r\nhej\r\n", when=SENT)
+        began = SystemClock().monotonic()
+        assert await mailbox.wait_for_push(30) is True
+        assert SystemClock().monotonic() - began < PUSH_PROMPT
+    finally:
+        await mailbox.close()
+
+
+async def test_dovecot_pushes_mail_delivered_before_idle_when_idle_begins(
+    own_dovecot: DovecotSandbox,
+):
+    # What the pymap sandbox was corrected to do (harness.sandbox.pymap).
+    own_dovecot.start()
+    mailbox = ImapMailbox(_imap(own_dovecot.imap_port), environ=ENV)
+    try:
+        await mailbox.connect()
+        await mailbox.select("INBOX")
+        before = await mailbox.uids_after(0)
+        await asyncio.to_thread(
+            own_dovecot.lmtp_deliver, USER.username, "karin@ostersund.example.se",
+            b"Subject: under synken\r\nMessage-ID: <sync@ostersund.example.se>\r\n\r\nhej\r\n",
+        )  # fmt: skip
+        await mailbox.uids_after(max(before, default=0))
+        began = SystemClock().monotonic()
+        assert await mailbox.wait_for_push(30) is True
+        assert SystemClock().monotonic() - began < PUSH_PROMPT
+    finally:
+        await mailbox.close()
+        own_dovecot.stop()
+
+
+async def test_growth_told_in_a_command_response_is_fetched_without_waiting_for_idle(
+    pymap: PymapSandbox,
+):
+    mailbox = ImapMailbox(_imap(pymap.port), environ=ENV)
+    await mailbox.connect()
+    try:
+        await mailbox.select("INBOX")
+        await pymap.deliver(USER.username, b"Subject: hej\r\n\r\nhej\r\n", when=SENT)
+        # The server tells of the new message in this response; IDLE will not tell it again.
+        await mailbox.noop()
+        began = SystemClock().monotonic()
+        assert await mailbox.wait_for_push(30) is True
+        assert SystemClock().monotonic() - began < PUSH_PROMPT
+        # Told once: the next wait is a real IDLE again.
+        assert await mailbox.wait_for_push(0.3) is False
+    finally:
+        await mailbox.close()

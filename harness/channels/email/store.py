@@ -21,7 +21,7 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
@@ -43,7 +43,7 @@ from harness.store.models import (
     Target,
 )
 from probes.email_analysis import Analysis, TimingRules, analyse
-from probes.email_match import ProbeRef, TopicIndex
+from probes.email_match import ProbeIndex, ProbeRef, TopicIndex
 from probes.email_send import plus_address
 from probes.email_watch import FolderMark
 from probes.imap_wire import FetchedMessage
@@ -64,6 +64,12 @@ class _SentProbe:
     subject: str
     body: str
     sent_at: datetime
+    claimed_at: datetime | None  # when the runner took it: no reply to it can be older
+
+
+# A reply to a question is fetched after the question was claimed; with the runner and the
+# watcher in two processes, their clocks may differ a little.
+CLOCK_MARGIN = timedelta(hours=1)
 
 
 def compress(raw: bytes) -> bytes:
@@ -81,7 +87,7 @@ class MailStore:
         self.engine = engine
         self.clock = clock
         self.rules = rules
-        self._refs: list[ProbeRef] | None = None
+        self._refs: ProbeIndex | None = None
         self._topics: TopicIndex | None = None
         # Probes whose early replies have been looked for (see adopt_early_replies).
         self._adopted_for: set[int] = set()
@@ -90,8 +96,11 @@ class MailStore:
         self._probe_rows: dict[int, _SentProbe] = {}
         self._case_numbers: dict[int, list[str]] = {}
         self._case_numbers_upto = 0
-        self._refs_cache: list[ProbeRef] | None = None
-        self._refs_inputs: tuple[object, object] | None = None
+        self._sent_upto: datetime | None = None  # the newest sent_at among them
+        self._target_ids: set[int] = set()  # their targets and campaigns
+        self._campaign_ids: set[int] = set()
+        self._index: ProbeIndex | None = None
+        self._index_inputs: tuple[object, object] | None = None
         # Told of every stored message that concerns a probe (`kkik run` prints them).
         self.on_event: OnEvent | None = None
 
@@ -117,49 +126,72 @@ class MailStore:
 
     # --- probes to match against -------------------------------------------------------------
 
-    def probe_refs(self) -> list[ProbeRef]:
-        """Every e-mail probe that has left our server, as the matcher sees it.
+    def probe_refs(self) -> ProbeIndex:
+        """Every e-mail probe that has left our server, as the matcher sees it, indexed.
 
         Read incrementally: a sent probe's own fields (Message-ID, token, persona, question,
-        sent_at) never change, so each is read once; only the ids of the sent probes, the
-        targets' addresses, the campaigns' closed days and the case numbers added since the
-        last call are read each time. Reading every sent probe with its target and question on
-        every sync made the watcher's work grow with the campaign (a national run spent most of
-        its time here; bench/bench_national.py).
+        sent_at) never change, so each is read once; each call reads only the number of sent
+        probes, the ids of those sent since the newest one known (all ids only when that does not
+        add up: a probe sent with an older time, deleted or reset by hand), the targets'
+        addresses, the campaigns' closed days and the case numbers added since the last call.
+        The index (:class:`probes.email_match.ProbeIndex`) is then changed for the new probes
+        and new case numbers alone, and built anew only when a target's addresses or a
+        campaign's closed days changed. Reading every sent probe on every sync, rebuilding
+        every reference and scanning them for every reply made the watcher's work grow with the
+        campaign (a national run spent most of its time here; bench/bench_national.py).
         """
         is_sent = (
             Probe.channel == Channel.EMAIL,
             col(Probe.sent_at).is_not(None),
             col(Probe.message_id).is_not(None),
         )
+        known = self._probe_rows
+        changed: set[int] = set()
+        gone: set[int] = set()
         with Session(self.engine) as session:
-            changed = False
-            fresh: list[int] = []
-            # Counted first (in the database, no rows to build): the ids are read only when
-            # the number of sent probes moved, i.e. after questions went out.
+            # Counted first (in the database, no rows to build): ids are read only when the
+            # number of sent probes moved, i.e. after questions went out.
             count = session.exec(select(func.count()).select_from(Probe).where(*is_sent)).one()
-            if count != len(self._probe_rows):
-                sent = set(session.exec(select(Probe.id).where(*is_sent)).all())
-                for gone in self._probe_rows.keys() - sent:  # a probe deleted or reset by hand
-                    del self._probe_rows[gone]
-                    changed = True
-                fresh = sorted(p for p in sent - self._probe_rows.keys() if p is not None)
-            for at in range(0, len(fresh), 500):
-                chunk = fresh[at : at + 500]
-                for probe, subject, body in session.exec(
-                    select(Probe, Question.subject, Question.body)
-                    .outerjoin(Question, col(Probe.question_id) == col(Question.id))
-                    .where(col(Probe.id).in_(chunk))
-                ).all():
-                    assert probe.id is not None
-                    assert probe.message_id is not None
-                    assert probe.sent_at is not None
-                    self._probe_rows[probe.id] = _SentProbe(
-                        probe.id, probe.campaign_id, probe.target_id, probe.message_id,
-                        probe.reply_token, probe.persona_address or "", subject or "",
-                        body or "", probe.sent_at,
-                    )  # fmt: skip
-                    changed = True
+            if count != len(known):
+                fresh: set[int] | None = None
+                if self._sent_upto is not None:
+                    recent = session.exec(
+                        select(Probe.id).where(*is_sent, col(Probe.sent_at) >= self._sent_upto)
+                    ).all()
+                    fresh = {p for p in recent if p is not None} - known.keys()
+                if fresh is None or len(known) + len(fresh) != count:
+                    sent = set(session.exec(select(Probe.id).where(*is_sent)).all())
+                    gone = known.keys() - sent
+                    fresh = {p for p in sent - known.keys() if p is not None}
+                for probe_id in gone:
+                    del known[probe_id]
+                changed |= fresh
+                ordered = sorted(fresh)
+                for at in range(0, len(ordered), 500):
+                    for probe, subject, body in session.exec(
+                        select(Probe, Question.subject, Question.body)
+                        .outerjoin(Question, col(Probe.question_id) == col(Question.id))
+                        .where(col(Probe.id).in_(ordered[at : at + 500]))
+                    ).all():
+                        assert probe.id is not None
+                        assert probe.message_id is not None
+                        assert probe.sent_at is not None
+                        known[probe.id] = _SentProbe(
+                            probe.id, probe.campaign_id, probe.target_id, probe.message_id,
+                            probe.reply_token, probe.persona_address or "", subject or "",
+                            body or "", probe.sent_at, probe.claimed_at,
+                        )  # fmt: skip
+                if gone:
+                    self._target_ids = {row.target_id for row in known.values()}
+                    self._campaign_ids = {row.campaign_id for row in known.values()}
+                self._target_ids.update(known[p].target_id for p in fresh if p in known)
+                self._campaign_ids.update(known[p].campaign_id for p in fresh if p in known)
+                newest = (known[p].sent_at for p in (known if gone else fresh) if p in known)
+                latest = max(newest, default=None)
+                if gone or self._sent_upto is None:
+                    self._sent_upto = latest
+                elif latest is not None:
+                    self._sent_upto = max(self._sent_upto, latest)
             for number_id, probe_id, number in session.exec(
                 select(CaseNumber.id, CaseNumber.probe_id, CaseNumber.number)
                 .where(col(CaseNumber.id) > self._case_numbers_upto)
@@ -167,10 +199,11 @@ class MailStore:
             ).all():
                 self._case_numbers.setdefault(probe_id, []).append(number)
                 self._case_numbers_upto = max(self._case_numbers_upto, number_id or 0)
-                changed = True
+                changed.add(probe_id)
             held = sum(len(numbers) for numbers in self._case_numbers.values())
             if session.exec(select(func.count()).select_from(CaseNumber)).one() != held:
                 # One committed late under a lower id (another writer): read them all again.
+                changed |= self._case_numbers.keys()
                 self._case_numbers = {}
                 for number_id, probe_id, number in session.exec(
                     select(CaseNumber.id, CaseNumber.probe_id, CaseNumber.number).order_by(
@@ -179,14 +212,14 @@ class MailStore:
                 ).all():
                     self._case_numbers.setdefault(probe_id, []).append(number)
                     self._case_numbers_upto = max(self._case_numbers_upto, number_id or 0)
-            rows = self._probe_rows.values()
+                    changed.add(probe_id)
             # A person may change a target's addresses or a campaign's closed days while the
             # watcher runs: both are small tables, read each time.
             targets = {
                 t_id: (address or "", tuple(domains or ()))
                 for t_id, address, domains in session.exec(
                     select(Target.id, Target.email_address, Target.extra_reply_domains).where(
-                        col(Target.id).in_({row.target_id for row in rows})
+                        col(Target.id).in_(self._target_ids)
                     )
                 ).all()
             }
@@ -201,34 +234,37 @@ class MailStore:
                     select(
                         Campaign.id,
                         col(Campaign.scenario)[("campaign", "extra_closed_days")],
-                    ).where(col(Campaign.id).in_({row.campaign_id for row in rows}))
+                    ).where(col(Campaign.id).in_(self._campaign_ids))
                 ).all()
             }
-        if not changed and self._refs_cache is not None and self._refs_inputs == (targets, closed):
-            return self._refs_cache
-        refs = []
-        for row in sorted(rows, key=lambda r: r.id):
+
+        def ref(row: _SentProbe) -> ProbeRef:
             address, extra = targets.get(row.target_id, ("", ()))
             domain = address.rpartition("@")[2]
-            refs.append(
-                ProbeRef(
-                    id=row.id,
-                    message_id=row.message_id,
-                    reply_token=row.reply_token,
-                    reply_address=plus_address(row.persona_address, row.reply_token)
-                    if row.reply_token and row.persona_address
-                    else row.persona_address,
-                    target_address=address,
-                    target_domains=tuple(d for d in (domain, *extra) if d),
-                    subject=row.subject,
-                    body=row.body,
-                    sent_at=row.sent_at,
-                    case_numbers=tuple(self._case_numbers.get(row.id, ())),
-                    closed_days=closed.get(row.campaign_id, frozenset()),
-                )
+            return ProbeRef(
+                id=row.id,
+                message_id=row.message_id,
+                reply_token=row.reply_token,
+                reply_address=plus_address(row.persona_address, row.reply_token)
+                if row.reply_token and row.persona_address
+                else row.persona_address,
+                target_address=address,
+                target_domains=tuple(d for d in (domain, *extra) if d),
+                subject=row.subject,
+                body=row.body,
+                sent_at=row.sent_at,
+                case_numbers=tuple(self._case_numbers.get(row.id, ())),
+                closed_days=closed.get(row.campaign_id, frozenset()),
             )
-        self._refs_cache, self._refs_inputs = refs, (targets, closed)
-        return refs
+
+        if self._index is None or self._index_inputs != (targets, closed):
+            self._index = ProbeIndex(ref(known[key]) for key in sorted(known))
+        elif changed or gone:
+            self._index = self._index.with_changes(
+                (ref(known[key]) for key in sorted(changed) if key in known), gone
+            )
+        self._index_inputs = (targets, closed)
+        return self._index
 
     def topic_index(self) -> TopicIndex:
         """Term rarity over the question bank and the questions sent (probes.email_topic)."""
@@ -264,13 +300,22 @@ class MailStore:
         self._adopted_for.update(ref.id for ref in fresh)
         ids = {ref.message_id for ref in fresh}
         tokens = {f"+{ref.reply_token}@".casefold() for ref in fresh if ref.reply_token}
+        # Only mail fetched since the oldest of these questions was claimed can answer one (all
+        # unmatched mail when one has no claim time): the unmatched mail of a whole campaign,
+        # newsletters and strays, was read again whenever questions went out.
+        claimed = [self._probe_rows[ref.id].claimed_at for ref in fresh]
+        known = [at for at in claimed if at is not None]
+        since = min(known) - CLOCK_MARGIN if known and len(known) == len(claimed) else None
         adopted = 0
         with Session(self.engine) as session:
-            orphans = session.exec(
+            query = (
                 select(Message.id, Message.in_reply_to, Message.references, Message.to_addresses)
                 .where(col(Message.probe_id).is_(None))
                 .where(Message.classified_by == "rule")
-            ).all()
+            )
+            if since is not None:
+                query = query.where(col(Message.fetched_at) >= since)
+            orphans = session.exec(query).all()
             for row_id, in_reply_to, references, to in orphans:
                 named = set(f"{in_reply_to or ''} {references or ''}".split())
                 if not (named & ids or any(t in (to or "").casefold() for t in tokens)):
