@@ -63,9 +63,12 @@ AFTER_PAGE_SECONDS = 2.0
 def data_version(engine: Engine) -> DataVersion:
     """The fingerprint of the evidence and everything scored from it (see the module doc).
 
-    Only aggregates an index answers: counting call events or reading the probes' timestamps
-    would scan tables of 66,000 and 10,000 rows on every page. Call events are only ever added
-    (a purge, which edits them, writes an audit entry), so their highest id is enough; a probe
+    Only aggregates an index answers: reading the probes' timestamps would scan a table of
+    10,000 rows on every page. Call events are only ever added (a purge, which edits them,
+    writes an audit entry), so their number and highest id are enough: the number too, since
+    two web workers may commit events out of id order on PostgreSQL, and an event committed
+    after a higher id leaves the highest id as it was (asked apart: SQLite counts a table from
+    its b-tree at once, but not beside a MAX, 0.04 against 4 ms nationally); a probe
     is claimed, sent, completed or failed only by changing its state, so the counts per state
     follow it (a person's reopening is audited)."""
     with engine.connect() as connection:
@@ -98,6 +101,7 @@ def data_version(engine: Engine) -> DataVersion:
             one(func.count(col(Message.probe_id)), func.sum(Message.probe_id)),
             tuple(connection.execute(select(func.count()).where(col(Message.needs_review))).one()),
             one(func.max(CallEvent.id)),
+            tuple(connection.execute(select(func.count()).select_from(CallEvent)).one()),
             one(func.count(), func.max(Assessment.id)),
             one(func.max(AuditEntry.id)),
             one(func.count(), func.max(Target.id)),

@@ -70,6 +70,15 @@ def test_the_version_moves_with_every_change_of_the_evidence(sqlite_engine: Engi
         session.add(event)
         session.commit()
     changed("a call event")
+    for event_id in (1000, 500):  # two web workers commit out of id order
+        with Session(sqlite_engine) as session:
+            session.add(
+                CallEvent(id=event_id, probe_id=probe.probe_id, call_sid="CA1", source="twilio",
+                          event="status", occurred_at=SENT, received_at=SENT,
+                          dedupe_key=f"k{event_id}")
+            )  # fmt: skip
+            session.commit()
+        changed(f"a call event, id {event_id}")
     with Session(sqlite_engine) as session:
         session.add(Assessment(probe_id=probe.probe_id, assessor="x", person_reached=True,
                                assessed_at=SENT))  # fmt: skip
