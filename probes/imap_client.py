@@ -131,6 +131,7 @@ class ImapMailbox:
             ssl_context=context,
         )
         self._client = client
+        self._watch_untagged(client)
         try:
             await wait_hello(client, timeout, self._lost_event)
         except Exception as exc:
@@ -143,6 +144,23 @@ class ImapMailbox:
         )
         caps = {str(token).upper() for token in client.protocol.capabilities}
         self.capabilities = frozenset(caps)
+
+    def _watch_untagged(self, client: aioimaplib.IMAP4) -> None:
+        """See every untagged response, for the folder's size (see :meth:`wait_for_push`).
+
+        aioimaplib hands an untagged ``* N EXISTS`` that comes during UID SEARCH or UID FETCH to
+        no one ("ignored untagged response"): only a pending NOOP, SELECT or IDLE receives it.
+        A server tells of new mail once, so the news of a reply that arrived during the sync
+        was lost and the reply waited for the IDLE's renewal (found in the national run, where
+        it cost a tenth of the wall time; 25 minutes in production)."""
+        protocol = client.protocol
+        untagged = protocol._untagged_response
+
+        def seen(line: bytes) -> Any:
+            self._note_growth([line.removeprefix(b"* ")])
+            return untagged(line)
+
+        protocol._untagged_response = seen
 
     def _connection_lost(self, _exc: Exception | None) -> None:
         # aioimaplib does not wake an IDLE wait when the connection drops (a server restart):
@@ -276,7 +294,6 @@ class ImapMailbox:
         response = await self._guard(
             self.client.uid_search(f"SINCE {imap_date(day)}", charset=None)
         )
-        self._note_growth(response.lines)
         return search_uids(response)
 
     async def search_message_id(self, message_id: str) -> list[int]:
@@ -291,7 +308,6 @@ class ImapMailbox:
     async def uids_after(self, highest: int) -> list[int]:
         """UIDs above ``highest`` (``n:*`` always returns the last message; filter it)."""
         response = await self._guard(self.client.uid_search(f"UID {highest + 1}:*", charset=None))
-        self._note_growth(response.lines)
         return [uid for uid in search_uids(response) if uid > highest]
 
     async def fetch(self, uids: Sequence[int]) -> list[FetchedMessage]:
@@ -304,7 +320,6 @@ class ImapMailbox:
         )
         if response.result != "OK":
             raise ImapError(f"UID FETCH failed: {response.lines[-1:]!r}"[:300])
-        self._note_growth(response.lines)
         wanted = set(uids)
         return [m for m in parse_fetch(response.lines) if m.uid in wanted]
 
@@ -352,8 +367,7 @@ class ImapMailbox:
         return pushed
 
     async def noop(self) -> None:
-        response = await self._guard(self.client.noop())
-        self._note_growth(response.lines)
+        await self._guard(self.client.noop())
 
     async def append(
         self, folder: str, raw: bytes, when: datetime, flags: str = r"(\Seen)"
