@@ -251,7 +251,7 @@ def _report_pending_at_idle() -> None:
     at the client's next command, when it renews its IDLE). Dovecot, like the protocol's model,
     reports such a message when IDLE begins. The difference cost the demo a missed push, and the
     watcher's IDLE renewal, whenever a reply was delivered while the watcher was between its
-    sync and its IDLE: 216 times in a national run, a fifth of its wall time
+    sync and its IDLE: part of the 150–220 slow deliveries of a national run
     (docs/performance.md). Patched once per process, on the backend's class.
     """
     original = MailboxData.update_selected
