@@ -157,7 +157,7 @@ class ImapMailbox:
         untagged = protocol._untagged_response
 
         def seen(line: bytes) -> Any:
-            self._note_growth([line.removeprefix(b"* ")])
+            self._note_growth(line)
             return untagged(line)
 
         protocol._untagged_response = seen
@@ -280,15 +280,12 @@ class ImapMailbox:
         self._exists, self._grew = exists, False
         return FolderStatus(uidvalidity=uidvalidity, uidnext=uidnext, exists=exists)
 
-    def _note_growth(self, lines: Sequence[object]) -> None:
-        """Remember a ``* N EXISTS`` above the size known: mail arrived during this command."""
-        for line in lines:
-            if isinstance(line, bytes | bytearray) and (
-                m := re.fullmatch(rb"(\d+) EXISTS", bytes(line).strip())
-            ):
-                count = int(m.group(1))
-                self._grew = self._grew or count > self._exists
-                self._exists = count
+    def _note_growth(self, line: bytes) -> None:
+        """Remember a ``* N EXISTS`` above the size known: mail arrived since the SELECT."""
+        if m := re.fullmatch(rb"(?:\* )?(\d+) EXISTS", line.strip()):
+            count = int(m.group(1))
+            self._grew = self._grew or count > self._exists
+            self._exists = count
 
     async def search_since(self, day: date) -> list[int]:
         response = await self._guard(

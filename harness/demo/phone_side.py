@@ -81,7 +81,6 @@ class PhoneSide:
         self.tester = tester
         self._by_number = {t.switchboard_e164: t for t in world.targets}
         self.call_truth: dict[str, CallTruth] = {}  # by the tester leg's call SID
-        self.assessed: set[int] = set()
 
     def script_for(self, number: str, parent_sid: str | None) -> SwitchboardScript | None:
         if number == TESTER or parent_sid is None:
@@ -126,12 +125,9 @@ class PhoneSide:
                 )
             ).all()
         for probe in done:
-            if probe.id in self.assessed:
-                continue
             truth = self.call_truth.get(probe.call_sid or "")
             if truth is None or truth.direct_answer is None or truth.bemotande is None:
                 continue
-            self.assessed.add(probe.id or 0)
             assess_call(
                 self.tester(),
                 AssessCall(probe.id or 0, truth.direct_answer, truth.bemotande),
