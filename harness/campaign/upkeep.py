@@ -15,6 +15,7 @@ from sqlalchemy import Engine, exists, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from harness.campaign.due import campaign_rules
 from harness.campaign.slots import Slots
 from harness.channels.registry import CHANNELS
 from harness.core.clock import ensure_utc
@@ -108,16 +109,16 @@ def replace_faults(engine: Engine, slots: Slots, now: datetime) -> int:
         # replaces_probe_id), not every failed probe and every replacement on every tick.
         replacement = aliased(Probe)
         failed = session.exec(
-            select(Probe, Campaign)
-            .join(Campaign, col(Probe.campaign_id) == col(Campaign.id))
-            .where(
+            select(Probe).where(
                 Probe.state == ProbeState.FAILED,
                 or_(col(Probe.outcome).is_(None), col(Probe.outcome) != "refused"),
                 ~exists().where(col(replacement.replaces_probe_id) == col(Probe.id)),
             )
         ).all()
-        for probe, campaign in failed:
-            spec = CampaignSpec.model_validate(campaign.scenario["campaign"])
+        for probe in failed:
+            rules = campaign_rules(session, probe.campaign_id)
+            assert rules is not None
+            _, spec = rules
             # Not at once: whatever failed on our side is unlikely to be fixed a second later.
             later = now + timedelta(minutes=max(spec.min_spacing_minutes, 60))
             slot = slots.next_free(session, probe, spec, later)
