@@ -19,18 +19,20 @@ from sqlmodel import Session, SQLModel, col
 
 from bench.dashboard_db import build_national
 from harness.campaign.by_target import TargetPieces, fingerprints
-from harness.campaign.evidence import call_rows
+from harness.campaign.evidence import call_rows, campaign_evidence, email_evidence
 from harness.campaign.reportdata import ReportPiece, report_data
 from harness.channels.phone import store as phonestore
 from harness.core.clock import SystemClock
 from harness.core.config import Settings, load_config
 from harness.demo.run import Demo
-from harness.rules.measurement import timeline_rules
+from harness.rules.measurement import scoring_rules, timeline_rules, timing_rules
 from harness.store.db import make_engine
 from harness.store.models import Assessment, AuditEntry, Channel, Message, Probe
 from harness.web.call_pages import Placed, placed_calls
 from harness.web.log_page import log_of
-from results.email_log import LogRow
+from results.calendar import DeadlineRule
+from results.email_log import LogRow, log_rows
+from results.scoring import Score, score
 
 NOW = SystemClock().now()
 MUNICIPALITIES = 12
@@ -109,6 +111,25 @@ def a_callback(engine: Engine, nth: int = 0) -> int:
         return call.id
 
 
+def scores_of_the_whole(engine: Engine, settings: Settings) -> list[Score]:
+    """The campaign's scores computed without pieces: its whole evidence, scored at once."""
+    holding = settings.email.count_holding_replies
+    evidence, found = campaign_evidence(engine, None, holding, timeline_rules(settings))
+    return score(evidence, scoring_rules(settings, found))
+
+
+def log_of_the_whole(engine: Engine, settings: Settings) -> list[LogRow]:
+    """The e-mail log computed without pieces, in probe order."""
+    rules = timing_rules(settings)
+    rows = log_rows(
+        email_evidence(engine, None, None, settings.timezone, rules.review_below),
+        rules.calendar,
+        DeadlineRule(settings.email.deadline_rule),
+        count_holding_replies=settings.email.count_holding_replies,
+    )
+    return sorted(rows, key=lambda r: r.probe_id)
+
+
 def test_a_callback_makes_only_its_municipalitys_report_piece_again(engine: Engine, world: World):
     settings = world.settings
     pieces: TargetPieces[ReportPiece] = TargetPieces()
@@ -118,6 +139,7 @@ def test_a_callback_makes_only_its_municipalitys_report_piece_again(engine: Engi
 
     first = report_data(engine, settings, None, NOW, pieces)
     assert first == report_data(engine, settings, None, NOW)  # from scratch: no memo
+    assert list(first.scores) == scores_of_the_whole(engine, settings)
     assert set(pieces.made) == targets
     assert all(n == 1 for n in pieces.made.values())
     assert first.scores
@@ -134,6 +156,7 @@ def test_a_callback_makes_only_its_municipalitys_report_piece_again(engine: Engi
     assert pieces.made.total() == MUNICIPALITIES + 1
     assert pieces.made[changed] == 2
     assert again == report_data(engine, settings, None, NOW)
+    assert list(again.scores) == scores_of_the_whole(engine, settings)
 
     # An assessment changed in place (its count and highest id stay the same): its
     # municipality's piece again; and the scores moved with it.
@@ -153,6 +176,7 @@ def test_a_callback_makes_only_its_municipalitys_report_piece_again(engine: Engi
     assert pieces.made.total() == MUNICIPALITIES + 2
     assert pieces.made[assessed] == 2
     assert after == report_data(engine, settings, None, NOW)
+    assert list(after.scores) == scores_of_the_whole(engine, settings)
     assert after.scores != again.scores
 
     # A person's correction (an audit entry): every piece is made again.
@@ -169,6 +193,7 @@ def test_a_reply_moved_makes_both_municipalities_log_pieces_again(engine: Engine
     pieces: TargetPieces[list[LogRow]] = TargetPieces()
     first = log_of(engine, settings, pieces)
     assert first == log_of(engine, settings)
+    assert sorted(first, key=lambda r: r.probe_id) == log_of_the_whole(engine, settings)
     assert first
     assert pieces.made.total() == MUNICIPALITIES
 
@@ -207,6 +232,7 @@ def test_a_reply_moved_makes_both_municipalities_log_pieces_again(engine: Engine
     moved = log_of(engine, settings, pieces)
     assert pieces.made - before == {target_of(engine, source): 1, target_of(engine, moved_to): 1}
     assert moved == log_of(engine, settings)
+    assert sorted(moved, key=lambda r: r.probe_id) == log_of_the_whole(engine, settings)
     assert moved != first
 
 
